@@ -1,0 +1,1 @@
+"""Pure domain rules: program + member state + event -> effects. No I/O, no clock."""

@@ -1,0 +1,41 @@
+"""Badges: first action, Nth occurrence, N inside a window, all of a set, a points total."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+
+from accolade.engine.state import MemberState
+from accolade.engine.windows import PERIOD_WINDOW, calendar_window, months_back, period_of
+from accolade.program.compile import CompiledProgram
+from accolade.program.models import Badge
+
+
+def _count(times: list[int], start: int, end: int) -> int:
+    """Occurrences in [start, end]."""
+    return bisect_right(times, end) - bisect_left(times, start)
+
+
+def earned_period(program: CompiledProgram, badge: Badge, state: MemberState, ts: int) -> str | None:
+    """The period label under which ``badge`` is earned at ``ts``; None when it is not (or held)."""
+    start, end, period = period_of(ts, badge.repeat, program.zone)
+    if (badge.key, period) in state.badges:
+        return None
+    rule = badge.when
+    if rule.action is not None:
+        times = state.occurrences.get(rule.action, [])
+        lo = max(start, ts - rule.within + 1) if rule.within is not None else start
+        hi = ts if rule.within is not None else end - 1
+        return period if _count(times, lo, hi) >= rule.count else None
+    if rule.all_of is not None:
+        ok = all(_count(state.occurrences.get(a, []), start, end - 1) > 0 for a in rule.all_of)
+        return period if ok else None
+    assert rule.lifetime_points is not None
+    if badge.repeat == "once":
+        total = state.lifetime
+    else:
+        label = calendar_window(ts, "month", program.zone)[2]
+        span = {"year": 12, "quarter": 3, "month": 1}[PERIOD_WINDOW[badge.repeat]]
+        first = calendar_window(start, "month", program.zone)[2]
+        months = [m for m in months_back(label, span) if m >= first]
+        total = sum(state.monthly_points.get(m, 0) for m in months)
+    return period if total >= rule.lifetime_points else None

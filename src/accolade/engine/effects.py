@@ -1,0 +1,68 @@
+"""What evaluating an event produces: ledger entries and the member's next state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from accolade.engine.state import MemberState
+
+
+class EntryKind(StrEnum):
+    EARN = "earn"  # an action's points
+    LIMITED = "limited"  # an action matched but a limit stopped it: 0 points, says which
+    BADGE = "badge"  # a badge awarded (with its own points, if any)
+    BADGE_REVOKED = "badge_revoked"
+    TIER = "tier"  # the member's tier changed
+    REVERSAL = "reversal"  # compensates the points of a reversed event
+    ADJUSTMENT = "adjustment"  # re-evaluation of a later event after a reversal
+
+
+class Status(StrEnum):
+    ACCEPTED = "accepted"
+    LIMITED = "limited"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+    REVERSED = "reversed"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One ledger line. ``rule`` is qualified: ``action:quiz_passed``, ``badge:x``, ``tier:gold``."""
+
+    event_id: str  # the event this entry is about (the sender's id)
+    kind: EntryKind
+    rule: str
+    points: int  # change of the spendable balance
+    lifetime_points: int  # change of lifetime earned points (drives tiers)
+    reason: str
+    version: int
+    period: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"kind": self.kind.value, "rule": self.rule, "points": self.points}
+        if self.period:
+            out["period"] = self.period
+        out["reason"] = self.reason
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    status: Status
+    entries: tuple[Entry, ...]
+    state: MemberState
+    notes: tuple[str, ...] = ()
+
+    @property
+    def points(self) -> int:
+        return sum(e.points for e in self.entries)
+
+    def result(self) -> dict[str, object]:
+        """What the sender is told, now and on every duplicate of this event."""
+        out: dict[str, object] = {"status": self.status.value, "points": self.points}
+        if self.entries:
+            out["entries"] = [e.as_dict() for e in self.entries]
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out

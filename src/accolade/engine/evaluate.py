@@ -1,0 +1,135 @@
+"""evaluate(program, state, event) -> Evaluation: the whole rule pass for one event."""
+
+from __future__ import annotations
+
+import difflib
+
+from accolade.engine.badges import earned_period
+from accolade.engine.effects import Entry, EntryKind, Evaluation, Status
+from accolade.engine.events import Event
+from accolade.engine.points import (
+    base_points,
+    limit_reached,
+    multiplied,
+    record_occurrence,
+    unmet_condition,
+)
+from accolade.engine.state import MemberState
+from accolade.engine.tiers import qualifying_points, tier_for, tier_reason
+from accolade.engine.windows import month_key
+from accolade.errors import InvalidEvent
+from accolade.program.compile import CompiledProgram
+
+# Badge points can cross a points threshold that awards another badge; a program has
+# finitely many badges, so this many passes always reaches a fixed point.
+_MAX_BADGE_PASSES = 64
+
+
+def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Evaluation:
+    """Effects of ``event`` on a member in ``state``; ``state`` itself is left untouched.
+
+    Raises InvalidEvent (naming the field) when the event cannot be evaluated; nothing changes.
+    """
+    actions = program.actions_by_event.get(event.type)
+    if actions is None:
+        close = difflib.get_close_matches(event.type, program.event_types, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise InvalidEvent(
+            f"unknown event type '{event.type}' in program '{program.key}'{hint}", field="type"
+        )
+    new = state.copy()
+    new.team = event.team or new.team
+    new.company = event.company or new.company
+    if event.attributes:
+        new.attributes.update(event.attributes)
+    ts = event.ts
+    props = event.properties
+    attrs = new.attributes
+    version = program.version
+    tier_now = new.tier or (program.tiers[0].key if program.tiers else None)
+
+    entries: list[Entry] = []
+    notes: list[str] = []
+    rewarded: list[str] = []
+    earned = 0
+    for action in actions:
+        unmet = unmet_condition(action, props, attrs)
+        if unmet is not None:
+            notes.append(f"action '{action.key}' not matched: needs {unmet}")
+            continue
+        points = base_points(action, props)
+        points, how = multiplied(action, points, tier_now, props, attrs)
+        limit = limit_reached(program, action, new.occurrences.get(action.key, []), ts)
+        rule = f"action:{action.key}"
+        if limit is not None:
+            entries.append(Entry(event.id, EntryKind.LIMITED, rule, 0, 0, limit, version))
+            continue
+        record_occurrence(new.occurrences, action.key, ts)
+        rewarded.append(action.key)
+        earned += points
+        reason = f"{how} = {points}" if how else f"{points} points"
+        entries.append(Entry(event.id, EntryKind.EARN, rule, points, points, reason, version))
+
+    if earned:
+        _add_points(program, new, earned, ts)
+    if rewarded:
+        _award_badges(program, new, event.id, ts, rewarded, entries)
+    _move_tier(program, new, event.id, ts, entries)
+
+    limited = any(e.kind is EntryKind.LIMITED for e in entries)
+    status = Status.LIMITED if limited and not rewarded else Status.ACCEPTED
+    return Evaluation(status, tuple(entries), new, tuple(notes))
+
+
+def _add_points(program: CompiledProgram, state: MemberState, points: int, ts: int) -> None:
+    state.lifetime += points
+    state.balance += points
+    month = month_key(ts, program.zone)
+    state.monthly_points[month] = state.monthly_points.get(month, 0) + points
+
+
+def _award_badges(
+    program: CompiledProgram,
+    state: MemberState,
+    event_id: str,
+    ts: int,
+    rewarded: list[str],
+    entries: list[Entry],
+) -> None:
+    candidates = [b for key in rewarded for b in program.badges_by_action.get(key, ())]
+    candidates += program.points_badges
+    for _ in range(_MAX_BADGE_PASSES):
+        awarded_points = 0
+        for badge in candidates:
+            period = earned_period(program, badge, state, ts)
+            if period is None:
+                continue
+            state.badges[(badge.key, period)] = event_id
+            reason = f"{badge.name}" + (f" {period}" if period else "")
+            entries.append(
+                Entry(
+                    event_id, EntryKind.BADGE, f"badge:{badge.key}", badge.points, badge.points,
+                    reason, program.version, period,
+                )
+            )
+            if badge.points:
+                _add_points(program, state, badge.points, ts)
+                awarded_points += badge.points
+        if not awarded_points or not program.points_badges:
+            return
+        candidates = list(program.points_badges)
+
+
+def _move_tier(
+    program: CompiledProgram, state: MemberState, event_id: str, ts: int, entries: list[Entry]
+) -> None:
+    if not program.tiers:
+        return
+    points = qualifying_points(program, state, ts)
+    tier = tier_for(program, points)
+    assert tier is not None  # the first tier starts at 0 (checked when the program loads)
+    if tier.key == state.tier:
+        return
+    reason = tier_reason(program, state.tier, tier, points)
+    state.tier = tier.key
+    entries.append(Entry(event_id, EntryKind.TIER, f"tier:{tier.key}", 0, 0, reason, program.version))

@@ -1,0 +1,78 @@
+"""The event a host product or CRM sends, validated, with errors naming the field."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from accolade.errors import InvalidEvent
+
+EVENT_SCHEMA_VERSION = 1
+AttributeValue = str | int | float | bool | None
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, max_length=200)
+    type: str = Field(min_length=1, max_length=100)
+    member: str = Field(min_length=1, max_length=200)
+    team: str | None = Field(default=None, min_length=1, max_length=200)
+    company: str | None = Field(default=None, min_length=1, max_length=200)
+    occurred_at: AwareDatetime
+    properties: dict[str, Any] = Field(default_factory=dict)
+    attributes: dict[str, AttributeValue] = Field(default_factory=dict)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _to_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    @property
+    def ts(self) -> int:
+        """Event time as whole seconds since the epoch: the unit of windows and cooldowns."""
+        return int(self.occurred_at.timestamp())
+
+    def canonical(self) -> str:
+        """Normalised JSON body: the stored form, and what idempotency compares."""
+        return json.dumps(self.model_dump(mode="json", exclude_none=True), sort_keys=True, separators=(",", ":"))
+
+
+def body_hash(canonical: str) -> str:
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_MESSAGES = {
+    "missing": "is required",
+    "timezone_aware": "must be an ISO 8601 time with an offset, e.g. 2026-11-23T09:30:00Z",
+    "datetime_parsing": "must be an ISO 8601 time with an offset, e.g. 2026-11-23T09:30:00Z",
+    "datetime_from_date_parsing": "must be an ISO 8601 time with an offset, e.g. 2026-11-23T09:30:00Z",
+    "datetime_type": "must be an ISO 8601 time with an offset, e.g. 2026-11-23T09:30:00Z",
+    "string_type": "must be text",
+    "string_too_short": "must not be empty",
+    "string_too_long": "is too long",
+    "dict_type": "must be an object",
+    "extra_forbidden": "is not an event field (id, type, member, team, company, occurred_at, "
+    "properties, attributes)",
+}
+
+
+def parse_event(data: object) -> Event:
+    """Validate one event; raises InvalidEvent naming the first bad field."""
+    if not isinstance(data, dict):
+        raise InvalidEvent("an event must be a JSON object", field="")
+    try:
+        return Event.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = [str(p) for p in error["loc"] if p not in ("str", "int", "float", "bool", "none")]
+        field = ".".join(loc)
+        if loc and loc[0] == "attributes" and len(loc) > 1:
+            message = "must be text, a number, true/false or null"
+        else:
+            message = _MESSAGES.get(error["type"], str(error["msg"]).lower())
+        raise InvalidEvent(message, field=field) from None

@@ -1,0 +1,74 @@
+"""A member's derived state: what the engine needs to evaluate their next event."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+BadgeKey = tuple[str, str]  # (badge key, period label; "" for once-only badges)
+
+
+@dataclass(slots=True)
+class MemberState:
+    member: str
+    team: str | None = None
+    company: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    lifetime: int = 0
+    balance: int = 0
+    tier: str | None = None
+    # (badge, period) -> id of the event that earned it
+    badges: dict[BadgeKey, str] = field(default_factory=dict)
+    # action key -> sorted epoch seconds of its rewarded occurrences (caps, cooldowns, badges)
+    occurrences: dict[str, list[int]] = field(default_factory=dict)
+    # "YYYY-MM" in the program's zone -> lifetime points earned that month (periods, qualification)
+    monthly_points: dict[str, int] = field(default_factory=dict)
+
+    def copy(self) -> MemberState:
+        """A copy whose containers can change without touching this one (lists copied on write)."""
+        return replace(
+            self,
+            attributes=dict(self.attributes),
+            badges=dict(self.badges),
+            occurrences=dict(self.occurrences),
+            monthly_points=dict(self.monthly_points),
+        )
+
+    def progress_json(self) -> str:
+        """The part of the state that has no column of its own, as stored JSON."""
+        return json.dumps(
+            {
+                "badges": [[b, p, e] for (b, p), e in self.badges.items()],
+                "occurrences": self.occurrences,
+                "monthly_points": self.monthly_points,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def restore(
+        cls,
+        member: str,
+        *,
+        team: str | None,
+        company: str | None,
+        attributes: dict[str, Any],
+        lifetime: int,
+        balance: int,
+        tier: str | None,
+        progress: str | None,
+    ) -> MemberState:
+        data = json.loads(progress) if progress else {}
+        return cls(
+            member=member,
+            team=team,
+            company=company,
+            attributes=attributes,
+            lifetime=lifetime,
+            balance=balance,
+            tier=tier,
+            badges={(b, p): e for b, p, e in data.get("badges", [])},
+            occurrences=data.get("occurrences", {}),
+            monthly_points=data.get("monthly_points", {}),
+        )

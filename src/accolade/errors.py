@@ -1,0 +1,70 @@
+"""The errors Accolade raises; every edge maps them once (CLI: red line, exit 2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class AccoladeError(Exception):
+    """Base error: carries the field path it concerns and a message a person can act on."""
+
+    code = "error"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem at one path, e.g. ``actions[2].points: must be >= 0``."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class InvalidProgram(AccoladeError):
+    """A program file that does not validate; lists every problem at once."""
+
+    code = "invalid_program"
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        first = errors[0] if errors else FieldError("", "invalid program")
+        super().__init__(first.message, first.field)
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+class InvalidEvent(AccoladeError):
+    code = "invalid_event"
+
+
+class InvalidInput(AccoladeError):
+    """Bad input to a command or service that is not an event or a program."""
+
+    code = "invalid_input"
+
+
+class NotFound(AccoladeError):
+    code = "not_found"
+
+
+class Conflict(AccoladeError):
+    code = "conflict"
+
+
+class InsufficientBalance(AccoladeError):
+    code = "insufficient_balance"
+
+
+class Forbidden(AccoladeError):
+    code = "forbidden"

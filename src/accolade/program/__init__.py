@@ -1,0 +1,1 @@
+"""Program as code: YAML definitions, their validation and their compiled runtime form."""

@@ -1,0 +1,182 @@
+"""Program -> runtime form: actions indexed by event type, conditions as closures, badges by action.
+
+Compiled once per published version; evaluating a compiled condition is a dict lookup and a compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from accolade.program.durations import CALENDAR_WINDOWS, parse_duration
+from accolade.program.models import Badge, Condition, Program, Tier
+
+Predicate = Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledCondition:
+    describe: str
+    check: Predicate
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledMultiplier:
+    factor: Decimal
+    tier: str | None
+    conditions: tuple[CompiledCondition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledAction:
+    key: str
+    event_type: str
+    points: int
+    points_property: str | None
+    points_per: Decimal
+    points_each: int
+    points_max: int | None
+    conditions: tuple[CompiledCondition, ...]
+    multipliers: tuple[CompiledMultiplier, ...]
+    once: bool
+    lifetime_cap: int | None
+    cap_count: int | None
+    cap_calendar: str | None  # day, week, month, quarter, year
+    cap_rolling: int | None  # seconds
+    cap_text: str
+    cooldown: int | None  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledProgram:
+    key: str
+    version: int
+    hash: str
+    definition: Program
+    zone: ZoneInfo
+    actions: Mapping[str, CompiledAction]
+    actions_by_event: Mapping[str, tuple[CompiledAction, ...]]
+    badges: Mapping[str, Badge]
+    badges_by_action: Mapping[str, tuple[Badge, ...]]
+    points_badges: tuple[Badge, ...]
+    tiers: tuple[Tier, ...]
+    qualification_months: int | None
+    event_types: tuple[str, ...] = field(default=())
+
+
+def compile_program(program: Program, version: int = 0, program_hash: str = "") -> CompiledProgram:
+    actions = {a.key: _compile_action(a) for a in program.actions}
+    by_event: dict[str, list[CompiledAction]] = {}
+    for action in actions.values():
+        by_event.setdefault(action.event_type, []).append(action)
+    badges_by_action: dict[str, list[Badge]] = {}
+    for badge in program.badges:
+        rule = badge.when
+        for name in [rule.action] if rule.action else rule.all_of or []:
+            badges_by_action.setdefault(name, []).append(badge)
+    return CompiledProgram(
+        key=program.key,
+        version=version,
+        hash=program_hash,
+        definition=program,
+        zone=ZoneInfo(program.timezone),
+        actions=actions,
+        actions_by_event={k: tuple(v) for k, v in by_event.items()},
+        badges={b.key: b for b in program.badges},
+        badges_by_action={k: tuple(v) for k, v in badges_by_action.items()},
+        points_badges=tuple(b for b in program.badges if b.when.lifetime_points is not None),
+        tiers=tuple(sorted(program.tiers, key=lambda t: t.min_points)),
+        qualification_months=program.tier_qualification.months if program.tier_qualification else None,
+        event_types=tuple(sorted(by_event)),
+    )
+
+
+def _compile_action(action: Any) -> CompiledAction:
+    limits = action.limits
+    cap = limits.cap
+    cap_calendar = cap.per if cap and cap.per in CALENDAR_WINDOWS else None
+    cap_rolling = parse_duration(cap.per) if cap and cap_calendar is None else None
+    source = action.points_from
+    return CompiledAction(
+        key=action.key,
+        event_type=action.event_type,
+        points=action.points,
+        points_property=source.property if source else None,
+        points_per=source.per if source else Decimal(1),
+        points_each=source.points if source else 0,
+        points_max=source.max if source else None,
+        conditions=tuple(compile_condition(c) for c in action.conditions),
+        multipliers=tuple(
+            CompiledMultiplier(m.factor, m.tier, tuple(compile_condition(c) for c in m.conditions))
+            for m in action.multipliers
+        ),
+        once=limits.once,
+        lifetime_cap=limits.lifetime_cap,
+        cap_count=cap.count if cap else None,
+        cap_calendar=cap_calendar,
+        cap_rolling=cap_rolling,
+        cap_text=f"{cap.count} per {cap.per}" if cap else "",
+        cooldown=limits.cooldown,
+    )
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def compile_condition(condition: Condition) -> CompiledCondition:
+    """A closure over (properties, attributes); no eval, one lookup and one comparison."""
+    test = condition.test()
+    operand = condition.operand(test)
+    from_properties = condition.property is not None
+    name: str = condition.property if from_properties else condition.attribute  # type: ignore[assignment]
+    describe = f"{condition.subject()} {_SIGNS[test]} {operand!r}"
+
+    def value_of(props: Mapping[str, Any], attrs: Mapping[str, Any]) -> Any:
+        return (props if from_properties else attrs).get(name, _MISSING)
+
+    check: Predicate
+    if test == "exists":
+        def check(p: Mapping[str, Any], a: Mapping[str, Any]) -> bool:
+            return (value_of(p, a) not in (_MISSING, None)) is operand
+    elif test in ("eq", "ne"):
+        want_equal = test == "eq"
+
+        def check(p: Mapping[str, Any], a: Mapping[str, Any]) -> bool:
+            value = value_of(p, a)
+            # true == 1 in Python; a program saying `eq: true` means the boolean.
+            same = value == operand and isinstance(value, bool) == isinstance(operand, bool)
+            return same is want_equal
+    elif test in ("in", "not_in"):
+        choices = tuple(operand)
+        want_in = test == "in"
+
+        def check(p: Mapping[str, Any], a: Mapping[str, Any]) -> bool:
+            value = value_of(p, a)
+            if value is _MISSING:
+                return not want_in
+            return (value in choices) is want_in
+    else:
+        compare = _COMPARE[test]
+        bound = float(operand)
+
+        def check(p: Mapping[str, Any], a: Mapping[str, Any]) -> bool:
+            value = value_of(p, a)
+            return _is_number(value) and compare(value, bound)
+    return CompiledCondition(describe=describe, check=check)
+
+
+_SIGNS = {
+    "eq": "==", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=",
+    "in": "in", "not_in": "not in", "exists": "exists:",
+}
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "gt": lambda v, b: v > b,
+    "gte": lambda v, b: v >= b,
+    "lt": lambda v, b: v < b,
+    "lte": lambda v, b: v <= b,
+}

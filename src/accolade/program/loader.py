@@ -1,0 +1,189 @@
+"""YAML text -> validated Program, with every error named by its path at once."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from accolade.errors import FieldError, InvalidProgram
+from accolade.program.models import Program, known_keys
+
+
+def load_program_file(path: Path) -> Program:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidProgram([FieldError(str(path), f"cannot read program file: {exc.strerror}")]) from None
+    return load_program(text)
+
+
+def load_program(text: str) -> Program:
+    """Parse and validate a program; raises InvalidProgram listing every problem."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InvalidProgram([FieldError(where, f"not valid YAML: {problem}")]) from None
+    if not isinstance(raw, dict):
+        raise InvalidProgram([FieldError("", "a program file must be a mapping with key, name and actions")])
+    errors: list[FieldError] = []
+    program: Program | None = None
+    try:
+        program = Program.model_validate(raw)
+    except ValidationError as exc:
+        errors.extend(_field_error(e) for e in exc.errors())
+    errors.extend(check_references(raw))
+    if errors:
+        raise InvalidProgram(_unique(errors))
+    assert program is not None
+    return program
+
+
+def program_hash(program: Program) -> str:
+    """Content hash of the normalised definition: formatting and comments do not change it."""
+    canonical = json.dumps(program.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_references(raw: dict[str, Any]) -> list[FieldError]:
+    """Checks that need the whole file: unique keys, names that must point at something."""
+    errors: list[FieldError] = []
+    actions = _items(raw.get("actions"))
+    badges = _items(raw.get("badges"))
+    tiers = _items(raw.get("tiers"))
+    action_keys = _keys(actions, "actions", errors)
+    _keys(badges, "badges", errors)
+    tier_keys = _keys(tiers, "tiers", errors)
+
+    for i, action in actions:
+        for j, mult in _items(action.get("multipliers")):
+            tier = mult.get("tier")
+            if isinstance(tier, str) and tier not in tier_keys:
+                errors.append(_unknown(f"actions[{i}].multipliers[{j}].tier", "tier", tier, tier_keys))
+    for i, badge in badges:
+        when = badge.get("when")
+        if not isinstance(when, dict):
+            continue
+        name = when.get("action")
+        if isinstance(name, str) and name not in action_keys:
+            errors.append(_unknown(f"badges[{i}].when.action", "action", name, action_keys))
+        for j, name in enumerate(when.get("all_of") or []):
+            if isinstance(name, str) and name not in action_keys:
+                errors.append(_unknown(f"badges[{i}].when.all_of[{j}]", "action", name, action_keys))
+
+    previous: int | None = None
+    for i, tier in tiers:
+        points = tier.get("min_points")
+        if not isinstance(points, int) or isinstance(points, bool):
+            continue
+        if previous is None and points != 0:
+            errors.append(FieldError(f"tiers[{i}].min_points", "the first tier must start at 0"))
+        elif previous is not None and points <= previous:
+            errors.append(
+                FieldError(f"tiers[{i}].min_points", f"must be above the previous tier's {previous}")
+            )
+        previous = points
+    if raw.get("tier_qualification") is not None and not tiers:
+        errors.append(FieldError("tier_qualification", "needs tiers to qualify for"))
+    return errors
+
+
+def _items(value: object) -> list[tuple[int, dict[str, Any]]]:
+    if not isinstance(value, list):
+        return []
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _keys(items: list[tuple[int, dict[str, Any]]], section: str, errors: list[FieldError]) -> list[str]:
+    seen: dict[str, int] = {}
+    for i, item in items:
+        key = item.get("key")
+        if not isinstance(key, str):
+            continue
+        if key in seen:
+            errors.append(FieldError(f"{section}[{i}].key", f"'{key}' is already used by {section}[{seen[key]}]"))
+        else:
+            seen[key] = i
+    return list(seen)
+
+
+def _unknown(field: str, kind: str, name: str, choices: list[str]) -> FieldError:
+    return FieldError(field, f"unknown {kind} '{name}'{_did_you_mean(name, choices)}")
+
+
+def _did_you_mean(name: str, choices: list[str] | set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+_MESSAGES = {
+    "missing": "is required",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+    "decimal_parsing": "must be a number",
+    "decimal_type": "must be a number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "string_pattern_mismatch": "must be lowercase letters, digits and '_', starting with a letter",
+    "string_too_short": "must not be empty",
+    "too_short": "must not be empty",
+    "frozen_instance": "cannot be changed",
+}
+
+
+def _field_error(error: Any) -> FieldError:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    loc = tuple(error["loc"])
+    if kind == "extra_forbidden":
+        name = str(loc[-1])
+        return FieldError(_path(loc), f"unknown key '{name}'{_did_you_mean(name, known_keys())}")
+    bounds = {
+        "greater_than_equal": ("ge", ">="),
+        "greater_than": ("gt", ">"),
+        "less_than_equal": ("le", "<="),
+        "less_than": ("lt", "<"),
+    }
+    if kind in bounds:
+        name, sign = bounds[kind]
+        return FieldError(_path(loc), f"must be {sign} {ctx.get(name)}")
+    if kind == "literal_error":
+        return FieldError(_path(loc), f"must be one of {ctx.get('expected')}")
+    if kind == "string_pattern_mismatch" and loc and loc[-1] == "event":
+        return FieldError(_path(loc), "must start with a letter and use letters, digits, '_', '.', ':' or '-'")
+    if kind in ("value_error", "assertion_error"):
+        message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        return FieldError(_path(loc), message)
+    # A union reports each alternative; name the field, not pydantic's type tags.
+    clean = tuple(p for p in loc if isinstance(p, int) or p not in {"str", "int", "float", "bool"})
+    return FieldError(_path(clean), _MESSAGES.get(kind, str(error["msg"]).lower()))
+
+
+def _unique(errors: list[FieldError]) -> list[FieldError]:
+    return list(dict.fromkeys(errors))

@@ -1,0 +1,211 @@
+"""Pydantic models of a program file: actions, conditions, limits, badges, tiers.
+
+Structure only; cross-references (a badge naming an action) are checked in ``loader``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from accolade.program.durations import CALENDAR_WINDOWS, Duration, parse_duration
+
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+EventType = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.:\-]*$", max_length=100)]
+Scalar = str | int | float | bool
+RepeatPeriod = Literal["once", "yearly", "quarterly", "monthly"]
+
+COMPARISONS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Condition(_Model):
+    """One test on an event property or a member attribute, e.g. ``{property: duration, gte: 300}``."""
+
+    property: str | None = Field(default=None, min_length=1)
+    attribute: str | None = Field(default=None, min_length=1)
+    eq: Scalar | None = None
+    ne: Scalar | None = None
+    gt: float | None = None
+    gte: float | None = None
+    lt: float | None = None
+    lte: float | None = None
+    in_: list[Scalar] | None = Field(default=None, alias="in")
+    not_in: list[Scalar] | None = None
+    exists: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_subject_one_test(self) -> Condition:
+        if (self.property is None) == (self.attribute is None):
+            raise ValueError("name exactly one of 'property' or 'attribute'")
+        tests = [name for name in COMPARISONS if self.operand(name) is not None]
+        if len(tests) != 1:
+            raise ValueError(f"give exactly one test of {', '.join(COMPARISONS)}")
+        return self
+
+    def operand(self, name: str) -> Any:
+        return getattr(self, "in_" if name == "in" else name)
+
+    def test(self) -> str:
+        return next(name for name in COMPARISONS if self.operand(name) is not None)
+
+    def subject(self) -> str:
+        return f"property {self.property}" if self.property else f"attribute {self.attribute}"
+
+
+class PointsFromProperty(_Model):
+    """Points derived from a numeric property: ``points`` for every ``per`` units, capped at ``max``."""
+
+    property: str = Field(min_length=1)
+    per: Decimal = Field(gt=0)
+    points: int = Field(default=1, ge=1)
+    max: int | None = Field(default=None, ge=1)
+
+
+class Multiplier(_Model):
+    """Multiplies an action's points for members of a tier and/or matching conditions."""
+
+    factor: Decimal = Field(gt=0, le=100)
+    tier: Key | None = None
+    conditions: list[Condition] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _targets_someone(self) -> Multiplier:
+        if self.tier is None and not self.conditions:
+            raise ValueError("give a 'tier' or 'conditions' (or both)")
+        return self
+
+
+class Cap(_Model):
+    """At most ``count`` rewarded occurrences per calendar window or rolling duration."""
+
+    count: int = Field(ge=1)
+    per: str
+
+    @field_validator("per")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        if value in CALENDAR_WINDOWS:
+            return value
+        try:
+            parse_duration(value)
+        except ValueError:
+            raise ValueError(
+                f"'{value}' is neither a calendar window ({', '.join(CALENDAR_WINDOWS)}) "
+                "nor a duration such as 24h or 7d"
+            ) from None
+        return value
+
+
+class Limits(_Model):
+    """Guards against shallow activity; a limited event is recorded with 0 points."""
+
+    once: bool = False
+    lifetime_cap: int | None = Field(default=None, ge=1)
+    cap: Cap | None = None
+    cooldown: Duration | None = None
+
+
+class Action(_Model):
+    """An event type (plus conditions) that earns points."""
+
+    key: Key
+    event: EventType | None = None
+    name: str | None = None
+    description: str | None = None
+    points: int = Field(default=0, ge=0)
+    points_from: PointsFromProperty | None = None
+    conditions: list[Condition] = Field(default_factory=list)
+    multipliers: list[Multiplier] = Field(default_factory=list)
+    limits: Limits = Field(default_factory=Limits)
+
+    @model_validator(mode="after")
+    def _one_points_source(self) -> Action:
+        if self.points_from is not None and self.points:
+            raise ValueError("give 'points' or 'points_from', not both")
+        return self
+
+    @property
+    def event_type(self) -> str:
+        return self.event or self.key
+
+
+class BadgeRule(_Model):
+    """When a badge is earned: exactly one of ``action``, ``lifetime_points`` or ``all_of``."""
+
+    action: str | None = None
+    count: int = Field(default=1, ge=1)
+    within: Duration | None = None
+    lifetime_points: int | None = Field(default=None, ge=1)
+    all_of: list[str] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> BadgeRule:
+        kinds = [k for k in ("action", "lifetime_points", "all_of") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of 'action', 'lifetime_points' or 'all_of'")
+        if self.action is None and ("count" in self.model_fields_set or self.within is not None):
+            raise ValueError("'count' and 'within' apply only to an 'action' rule")
+        return self
+
+
+class Badge(_Model):
+    key: Key
+    name: str = Field(min_length=1)
+    description: str | None = None
+    image: str | None = None
+    points: int = Field(default=0, ge=0)
+    repeat: RepeatPeriod = "once"
+    when: BadgeRule
+
+
+class Tier(_Model):
+    key: Key
+    name: str = Field(min_length=1)
+    min_points: int = Field(ge=0)
+    benefits: dict[str, Scalar] = Field(default_factory=dict)
+
+
+class TierQualification(_Model):
+    """Tiers on points earned in the last ``months`` calendar months, which may demote."""
+
+    months: int = Field(ge=1, le=120)
+
+
+class Program(_Model):
+    key: Key
+    name: str = Field(min_length=1)
+    description: str | None = None
+    timezone: str = "UTC"
+    actions: list[Action] = Field(min_length=1)
+    badges: list[Badge] = Field(default_factory=list)
+    tiers: list[Tier] = Field(default_factory=list)
+    tier_qualification: TierQualification | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (use an IANA name such as Europe/Berlin)") from None
+        return value
+
+
+def known_keys() -> set[str]:
+    """Every key a program file may use anywhere, for 'did you mean' on typos."""
+    models: list[type[BaseModel]] = [
+        Condition, PointsFromProperty, Multiplier, Cap, Limits, Action, BadgeRule, Badge, Tier,
+        TierQualification, Program,
+    ]
+    keys: set[str] = set()
+    for model in models:
+        for name, info in model.model_fields.items():
+            keys.add(info.alias or name)
+    return keys

@@ -1,0 +1,173 @@
+"""The schema. Business rules stay in the engine; the database enforces uniqueness of event
+ids, non-negative balances and foreign keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite keeps rowid aliases only for INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out; SQLite stores naive UTC text, PostgreSQL timestamptz."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: Accolade stores timezone-aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+programs = Table(
+    "programs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("active_version", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+program_versions = Table(
+    "program_versions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("program_id", "version"),
+    UniqueConstraint("program_id", "hash"),
+)
+
+program_activations = Table(
+    "program_activations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("action", String(16), nullable=False),  # publish | rollback
+    Column("at", UTCDateTime, nullable=False),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("team", String(200), nullable=True),
+    Column("company", String(200), nullable=True),
+    Column("attributes", Json, nullable=False),
+    Column("lifetime", BigInteger, nullable=False, server_default="0"),
+    Column("balance", BigInteger, nullable=False, server_default="0"),
+    Column("tier", String(64), nullable=True),
+    Column("progress", Text, nullable=True),  # engine state without columns of its own (JSON)
+    Column("updated_at", UTCDateTime, nullable=True),
+    UniqueConstraint("program_id", "external_id"),
+    CheckConstraint("balance >= 0", name="balance_not_negative"),
+    CheckConstraint("lifetime >= 0", name="lifetime_not_negative"),
+)
+
+# The log: every event, and every reversal, in arrival order (id). Derived state is rebuilt
+# from it by replay.
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # event | reversal
+    Column("event_id", String(200), nullable=False),  # the sender's id (of the reversed event)
+    Column("type", String(100), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("program_version", Integer, nullable=False),
+    Column("schema_version", SmallInteger, nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("reversed_by", Id, nullable=True),
+    UniqueConstraint("program_id", "kind", "event_id"),
+    Index(None, "member_id", "id"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False),
+    Column("event_id", Id, ForeignKey("events.id"), nullable=False),  # the event it is about
+    Column("cause_id", Id, ForeignKey("events.id"), nullable=False),  # the log row that wrote it
+    Column("kind", String(16), nullable=False),
+    Column("rule", String(80), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("lifetime_points", BigInteger, nullable=False),
+    Column("program_version", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index(None, "member_id", "id"),
+    Index(None, "event_id"),
+)
+
+member_badges = Table(
+    "member_badges",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False),
+    Column("badge", String(64), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("event_id", Id, ForeignKey("events.id"), nullable=False),
+    Column("awarded_at", UTCDateTime, nullable=False),
+    UniqueConstraint("member_id", "badge", "period"),
+    Index(None, "program_id", "badge"),
+)
