@@ -1,0 +1,210 @@
+"""Ingest events: validate, de-duplicate, evaluate in memory, write each chunk in one transaction.
+
+Per chunk: member states are loaded (and locked) in bulk, every event is evaluated by the pure
+engine, and the log rows, ledger entries, badges and member states are written with a handful
+of batched statements. A rejected event stores nothing and does not block the others.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from accolade.engine.effects import Evaluation, Status
+from accolade.engine.evaluate import evaluate
+from accolade.engine.events import EVENT_SCHEMA_VERSION, Event, body_hash, parse_event
+from accolade.errors import AccoladeError, Conflict
+from accolade.service import Clock, system_clock
+from accolade.service.programs import ActiveProgram, active
+from accolade.store.repository import LockedMember, NewEntry, NewEvent, Repository
+from accolade.store.unit_of_work import Store
+
+Record = tuple[int, object]  # (line or position, a decoded event or the error decoding it)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    position: int
+    event_id: str | None
+    status: Status
+    result: dict[str, Any]
+    error: AccoladeError | None = None
+
+
+@dataclass
+class IngestReport:
+    accepted: int = 0
+    duplicate: int = 0
+    limited: int = 0
+    rejected: int = 0
+    points: int = 0
+    events: int = 0
+    rejects: list[Outcome] = field(default_factory=list)
+
+    def add(self, outcome: Outcome) -> None:
+        self.events += 1
+        if outcome.status is Status.ACCEPTED:
+            self.accepted += 1
+            self.points += int(outcome.result.get("points", 0))
+        elif outcome.status is Status.DUPLICATE:
+            self.duplicate += 1
+        elif outcome.status is Status.LIMITED:
+            self.limited += 1
+        else:
+            self.rejected += 1
+
+
+def ingest(
+    store: Store,
+    program_key: str,
+    records: Iterable[Record],
+    *,
+    chunk_size: int = 2000,
+    clock: Clock = system_clock,
+    on_chunk: Callable[[Sequence[Outcome]], None] | None = None,
+) -> IngestReport:
+    """Ingest a stream chunk by chunk (one transaction each); memory stays flat in its length."""
+    report = IngestReport()
+    chunk: list[Record] = []
+
+    def flush() -> None:
+        outcomes = ingest_batch(store, program_key, chunk, clock=clock)
+        for outcome in outcomes:
+            report.add(outcome)
+        if on_chunk is not None:
+            on_chunk(outcomes)
+        chunk.clear()
+
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= chunk_size:
+            flush()
+    if chunk:
+        flush()
+    return report
+
+
+def ingest_batch(
+    store: Store, program_key: str, records: Sequence[Record], *, clock: Clock = system_clock
+) -> list[Outcome]:
+    """One batch, one transaction; an outcome per record, in order."""
+    with store.transaction() as repo:
+        program = active(repo, program_key)
+        return apply_events(repo, program, records, clock())
+
+
+@dataclass(slots=True)
+class _Accepted:
+    position: int
+    event: Event
+    canonical: str
+    digest: str
+    member: LockedMember
+    evaluation: Evaluation
+
+
+def apply_events(
+    repo: Repository, program: ActiveProgram, records: Sequence[Record], now: datetime
+) -> list[Outcome]:
+    outcomes: list[Outcome | None] = [None] * len(records)
+    valid: list[tuple[int, Event, str, str]] = []
+    for i, (position, raw) in enumerate(records):
+        try:
+            if isinstance(raw, AccoladeError):
+                raise raw
+            event = parse_event(raw)
+        except AccoladeError as exc:
+            outcomes[i] = _rejected(position, raw, exc)
+            continue
+        canonical = event.canonical()
+        valid.append((i, event, canonical, body_hash(canonical)))
+
+    member_ids = list(dict.fromkeys(e.member for _, e, _, _ in valid))
+    repo.ensure_members(program.id, member_ids)
+    locked = repo.lock_members(program.id, member_ids)
+    logged = repo.logged_events(program.id, "event", list({e.id for _, e, _, _ in valid}))
+
+    compiled = program.compiled
+    seen: dict[str, tuple[str, str]] = {}  # event id -> (digest, result) of this chunk
+    accepted: list[_Accepted] = []
+    for i, event, canonical, digest in valid:
+        position = records[i][0]
+        first = logged.get(event.id)
+        prior = (first.body_hash, first.result) if first is not None else seen.get(event.id)
+        if prior is not None:
+            outcomes[i] = _repeat(position, event.id, digest, prior)
+            continue
+        member = locked[event.member]
+        try:
+            evaluation = evaluate(compiled, member.state, event)
+        except AccoladeError as exc:
+            outcomes[i] = _rejected(position, event.id, exc)
+            continue
+        member.state = evaluation.state
+        result = evaluation.result()
+        seen[event.id] = (digest, json.dumps(result, separators=(",", ":")))
+        outcomes[i] = Outcome(position, event.id, evaluation.status, result)
+        accepted.append(_Accepted(position, event, canonical, digest, member, evaluation))
+
+    _write(repo, program, accepted, seen, now)
+    stored = {a.member.id for a in accepted}
+    repo.save_members(((m.id, m.state) for m in locked.values() if m.id in stored), now)
+    repo.delete_members_without_state([m.id for m in locked.values() if m.fresh and m.id not in stored])
+    return [o for o in outcomes if o is not None]
+
+
+def _write(
+    repo: Repository,
+    program: ActiveProgram,
+    accepted: list[_Accepted],
+    results: dict[str, tuple[str, str]],
+    now: datetime,
+) -> None:
+    version = program.compiled.version
+    rows = [
+        NewEvent(
+            kind="event",
+            event_id=a.event.id,
+            type=a.event.type,
+            member_id=a.member.id,
+            occurred_at=a.event.occurred_at,
+            program_version=version,
+            schema_version=EVENT_SCHEMA_VERSION,
+            body_hash=a.digest,
+            body=a.canonical,
+            status=a.evaluation.status.value,
+            result=results[a.event.id][1],
+        )
+        for a in accepted
+    ]
+    ids = repo.insert_events(program.id, rows, now)
+    entries = [
+        NewEntry(a.member.id, pk, pk, a.event.occurred_at, entry)
+        for a, pk in zip(accepted, ids, strict=True)
+        for entry in a.evaluation.entries
+    ]
+    repo.insert_entries(program.id, entries, now)
+    repo.apply_badges(program.id, entries)
+
+
+def _repeat(position: int, event_id: str, digest: str, prior: tuple[str, str]) -> Outcome:
+    first_digest, first_result = prior
+    if first_digest != digest:
+        error = Conflict(f"event '{event_id}' was already received with a different body", field="id")
+        return _rejected(position, event_id, error)
+    return Outcome(position, event_id, Status.DUPLICATE, {"status": "duplicate", "first": json.loads(first_result)})
+
+
+def _rejected(position: int, raw: object, error: AccoladeError) -> Outcome:
+    event_id = raw if isinstance(raw, str) else raw.get("id") if isinstance(raw, dict) else None
+    body = {"code": error.code, "field": error.field, "message": error.message}
+    return Outcome(
+        position,
+        event_id if isinstance(event_id, str) else None,
+        Status.REJECTED,
+        {"status": "rejected", "error": body},
+        error,
+    )

@@ -1,0 +1,142 @@
+"""What a member (or an admin looking at one) sees: balances, tier, badges, every point explained."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from accolade.errors import NotFound
+from accolade.program.models import Scalar
+from accolade.service.programs import active
+from accolade.store.unit_of_work import Store
+
+
+@dataclass(frozen=True)
+class HeldBadge:
+    key: str
+    name: str
+    period: str
+    awarded_at: datetime
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class EntryLine:
+    """One ledger entry with what produced it: event -> rule -> entry -> version."""
+
+    id: int
+    event_id: str
+    event_type: str
+    occurred_at: datetime
+    kind: str
+    rule: str
+    period: str
+    points: int
+    lifetime_points: int
+    version: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class MemberView:
+    member: str
+    team: str | None
+    company: str | None
+    attributes: dict[str, Any]
+    balance: int
+    lifetime: int
+    tier: str | None
+    tier_name: str | None
+    benefits: dict[str, Scalar]
+    next_tier: str | None
+    points_to_next_tier: int | None
+    badges: list[HeldBadge]
+    recent: list[EntryLine]
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    member: str
+    team: str | None
+    company: str | None
+    lifetime: int
+    balance: int
+    tier: str | None
+    badges: list[str]
+
+
+def show(store: Store, program_key: str, member: str, recent: int = 10) -> MemberView:
+    with store.transaction() as repo:
+        program = active(repo, program_key)
+        row = repo.member(program.id, member)
+        if row is None or row.progress is None:
+            raise NotFound(f"no member '{member}' in program '{program_key}'", field="member")
+        compiled = program.compiled
+        tiers = compiled.tiers
+        current = next((t for t in tiers if t.key == row.tier), None)
+        upcoming = next((t for t in tiers if t.min_points > row.lifetime), None)
+        names = compiled.badges
+        badges = [
+            HeldBadge(b.badge, names[b.badge].name if b.badge in names else b.badge, b.period, b.awarded_at)
+            for b in repo.badges_of(row.id)
+        ]
+        lines = [_line(r) for r in repo.ledger(row.id, limit=recent, newest_first=True)]
+        return MemberView(
+            member=row.external_id,
+            team=row.team,
+            company=row.company,
+            attributes=dict(row.attributes or {}),
+            balance=int(row.balance),
+            lifetime=int(row.lifetime),
+            tier=row.tier,
+            tier_name=current.name if current else None,
+            benefits=dict(current.benefits) if current else {},
+            next_tier=upcoming.name if upcoming else None,
+            points_to_next_tier=upcoming.min_points - int(row.lifetime) if upcoming else None,
+            badges=badges,
+            recent=lines,
+        )
+
+
+def explain(store: Store, program_key: str, member: str) -> list[EntryLine]:
+    """Every ledger entry of ``member``, oldest first, with the event and version behind it."""
+    with store.transaction() as repo:
+        program = active(repo, program_key)
+        row = repo.member(program.id, member)
+        if row is None or row.progress is None:
+            raise NotFound(f"no member '{member}' in program '{program_key}'", field="member")
+        return [_line(r) for r in repo.ledger(row.id)]
+
+
+def table(store: Store, program_key: str, limit: int | None = 20) -> list[MemberRow]:
+    """Members by lifetime points, with their badges: the summary an owner looks at first."""
+    with store.transaction() as repo:
+        program = active(repo, program_key)
+        held = repo.badge_holders(program.id)
+        return [
+            MemberRow(r.external_id, r.team, r.company, int(r.lifetime), int(r.balance), r.tier,
+                      held.get(r.external_id, []))
+            for r in repo.member_rows(program.id, limit)
+        ]
+
+
+def count(store: Store, program_key: str) -> int:
+    with store.transaction() as repo:
+        return repo.count_members(active(repo, program_key).id)
+
+
+def _line(r: Any) -> EntryLine:
+    return EntryLine(
+        id=int(r.id),
+        event_id=r.event_ref,
+        event_type=r.event_type,
+        occurred_at=r.occurred_at,
+        kind=r.kind,
+        rule=r.rule,
+        period=r.period,
+        points=int(r.points),
+        lifetime_points=int(r.lifetime_points),
+        version=int(r.program_version),
+        reason=r.reason,
+    )

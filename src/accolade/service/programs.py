@@ -1,0 +1,134 @@
+"""Publish, roll back and list program versions; resolve the compiled program for a version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from accolade.errors import Conflict, InvalidInput, NotFound
+from accolade.program.compile import CompiledProgram, compile_program
+from accolade.program.loader import load_program, program_hash
+from accolade.program.models import Program
+from accolade.service import Clock, system_clock
+from accolade.store.repository import Repository
+from accolade.store.unit_of_work import Store
+
+
+@dataclass(frozen=True)
+class Published:
+    program: str
+    version: int
+    hash: str
+    new: bool  # False when identical content was already a version (it is made active)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: int
+    hash: str
+    created_at: datetime
+    active: bool
+
+
+@dataclass(frozen=True)
+class ActiveProgram:
+    id: int
+    compiled: CompiledProgram
+
+
+def validate(source: str) -> Program:
+    """Raises InvalidProgram listing every error; stores nothing."""
+    return load_program(source)
+
+
+def publish(store: Store, source: str, clock: Clock = system_clock) -> Published:
+    program = load_program(source)
+    digest = program_hash(program)
+    now = clock()
+    with store.transaction() as repo:
+        row = repo.lock_program(program.key)
+        if row is None:
+            repo.create_program(program.key, program.name, now)
+            row = repo.lock_program(program.key)
+            assert row is not None
+        existing = repo.version_by_hash(row.id, digest)
+        if existing is not None:
+            if row.active_version != existing.version:
+                repo.activate(row.id, existing.version, "publish", now)
+            return Published(program.key, existing.version, digest, new=False)
+        version = max((v.version for v in repo.versions(row.id)), default=0) + 1
+        repo.add_version(row.id, version, digest, source, now)
+        repo.activate(row.id, version, "publish", now)
+        return Published(program.key, version, digest, new=True)
+
+
+def rollback(store: Store, key: str, to: int | None = None, clock: Clock = system_clock) -> int:
+    """Make an earlier version active again (by default the one active before this one)."""
+    with store.transaction() as repo:
+        row = repo.lock_program(key)
+        if row is None:
+            raise NotFound(f"no program '{key}'", field="program")
+        if to is None:
+            history = [a.version for a in repo.activations(row.id)]
+            earlier = [v for v in history if v != row.active_version]
+            if not earlier:
+                raise Conflict(f"program '{key}' has no earlier version to roll back to", field="version")
+            to = earlier[-1]
+        if repo.version(row.id, to) is None:
+            raise NotFound(f"program '{key}' has no version {to}", field="version")
+        if to == row.active_version:
+            raise Conflict(f"version {to} of '{key}' is already active", field="version")
+        repo.activate(row.id, to, "rollback", clock())
+        return to
+
+
+def versions(store: Store, key: str) -> list[VersionInfo]:
+    with store.transaction() as repo:
+        row = _program_row(repo, key)
+        return [
+            VersionInfo(v.version, v.hash, v.created_at, v.version == row.active_version)
+            for v in repo.versions(row.id)
+        ]
+
+
+def resolve_key(store: Store, key: str | None) -> str:
+    """The program to work on: the one named, or the only one in the database."""
+    if key:
+        return key
+    with store.transaction() as repo:
+        keys = repo.program_keys()
+    if not keys:
+        raise NotFound("no program published yet: run `accolade init` or `accolade program publish FILE`",
+                       field="program")
+    if len(keys) > 1:
+        raise InvalidInput(f"several programs ({', '.join(keys)}): choose one with --program", field="program")
+    return keys[0]
+
+
+def active(repo: Repository, key: str) -> ActiveProgram:
+    row = _program_row(repo, key)
+    if row.active_version is None:
+        raise NotFound(f"program '{key}' has no active version", field="program")
+    return ActiveProgram(row.id, compiled_version(repo, row.id, row.active_version))
+
+
+def compiled_version(repo: Repository, program_id: int, version: int) -> CompiledProgram:
+    row = repo.version(program_id, version)
+    if row is None:
+        raise NotFound(f"version {version} does not exist", field="version")
+    return _compile(row.source, version, row.hash)
+
+
+@lru_cache(maxsize=128)
+def _compile(source: str, version: int, digest: str) -> CompiledProgram:
+    return compile_program(load_program(source), version, digest)
+
+
+def _program_row(repo: Repository, key: str):  # type: ignore[no-untyped-def]
+    row = repo.program_by_key(key)
+    if row is None:
+        known = repo.program_keys()
+        hint = f" (known: {', '.join(known)})" if known else ""
+        raise NotFound(f"no program '{key}'{hint}", field="program")
+    return row

@@ -1,0 +1,114 @@
+"""Reverse an event (a disqualified lead, a fraudulent review): compensate everything it caused."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from accolade.engine.effects import Evaluation
+from accolade.engine.state import MemberState
+from accolade.engine.events import EVENT_SCHEMA_VERSION, Event, body_hash
+from accolade.engine.reconcile import reconcile
+from accolade.errors import Conflict, InvalidInput, NotFound
+from accolade.program.compile import CompiledProgram
+from accolade.service import Clock, system_clock
+from accolade.service.programs import ActiveProgram, active, compiled_version
+from accolade.store.repository import NewEntry, NewEvent, Repository
+from accolade.store.unit_of_work import Store
+
+
+def reverse(
+    store: Store, program_key: str, event_id: str, reason: str, *, clock: Clock = system_clock
+) -> dict[str, Any]:
+    """Reverse ``event_id``; the same reversal again returns the first result."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("say why the event is reversed", field="reason")
+    with store.transaction() as repo:
+        program = active(repo, program_key)
+        return reverse_in(repo, program, event_id, reason, clock())
+
+
+def reverse_in(
+    repo: Repository, program: ActiveProgram, event_id: str, reason: str, now: datetime
+) -> dict[str, Any]:
+    target = repo.event_row(program.id, "event", event_id)
+    if target is None:
+        raise NotFound(f"no event '{event_id}' in program '{program.compiled.key}'", field="event_id")
+    body = json.dumps({"event_id": event_id, "reason": reason}, sort_keys=True, separators=(",", ":"))
+    digest = body_hash(body)
+    earlier = repo.event_row(program.id, "reversal", event_id)
+    if earlier is not None:
+        if earlier.body_hash != digest:
+            raise Conflict(f"event '{event_id}' was already reversed ({earlier.received_at:%Y-%m-%d})",
+                           field="event_id")
+        return {"status": "duplicate", "first": json.loads(earlier.result)}
+
+    member = repo.lock_members(program.id, [repo.member_external_id(target.member_id)])
+    locked = next(iter(member.values()))
+    evaluation = reconcile_member(
+        repo, program.id, program.compiled, locked.id, locked.state, event_id, reason
+    )
+    result = evaluation.result()
+    [reversal_pk] = repo.insert_events(
+        program.id,
+        [
+            NewEvent(
+                kind="reversal",
+                event_id=event_id,
+                type="reversal",
+                member_id=locked.id,
+                occurred_at=target.occurred_at,
+                program_version=program.compiled.version,
+                schema_version=EVENT_SCHEMA_VERSION,
+                body_hash=digest,
+                body=body,
+                status=evaluation.status.value,
+                result=json.dumps(result, separators=(",", ":")),
+            )
+        ],
+        now,
+    )
+    repo.mark_reversed(target.id, reversal_pk)
+    apply_reconciliation(repo, program.id, locked.id, reversal_pk, evaluation, now)
+    return result
+
+
+def reconcile_member(
+    repo: Repository,
+    program_id: int,
+    at: CompiledProgram,
+    member_pk: int,
+    current: MemberState,
+    event_id: str,
+    reason: str,
+    before_log_id: int | None = None,
+) -> Evaluation:
+    """Compensation for reversing ``event_id``, under program version ``at``.
+
+    ``before_log_id`` limits the member's history to what was logged before the reversal
+    (replay passes it: later events are in the log but not yet replayed).
+    """
+    history = [h for h in repo.member_history(member_pk, before_log_id) if h.event_id != event_id]
+    programs: dict[int, CompiledProgram] = {at.version: at}
+    for h in history:
+        if h.program_version not in programs:
+            programs[h.program_version] = compiled_version(repo, program_id, h.program_version)
+    events = [(Event.model_validate_json(h.body), h.program_version) for h in history]
+    return reconcile(programs, events, current, repo.ledger_totals(member_pk), event_id, reason, at.version)
+
+
+def apply_reconciliation(
+    repo: Repository, program_id: int, member_pk: int, cause_pk: int, evaluation: Evaluation, now: datetime
+) -> None:
+    subjects = {e.event_id for e in evaluation.entries}
+    rows = repo.logged_events(program_id, "event", sorted(subjects))
+    entries = [
+        NewEntry(member_pk, rows[e.event_id].id, cause_pk, rows[e.event_id].occurred_at, e)
+        for e in evaluation.entries
+    ]
+    repo.insert_entries(program_id, entries, now)
+    repo.apply_badges(program_id, entries)
+    repo.save_members([(member_pk, evaluation.state)], now)
+

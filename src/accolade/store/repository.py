@@ -1,0 +1,439 @@
+"""Bulk reads and writes of programs, members, the event log, the ledger and badges.
+
+Every method runs on the caller's connection, inside the caller's transaction; statements
+are batched per chunk of events (executemany / multi-row VALUES), never one per event.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from accolade.engine.effects import Entry, EntryKind
+from accolade.engine.state import MemberState
+from accolade.store.tables import (
+    events,
+    ledger_entries,
+    member_badges,
+    members,
+    program_activations,
+    program_versions,
+    programs,
+)
+
+
+@dataclass(slots=True)
+class LockedMember:
+    id: int
+    state: MemberState
+    fresh: bool  # created by this transaction's ensure_members: no state was ever stored
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    id: int
+    event_id: str
+    member_id: int
+    body_hash: str
+    body: str
+    result: str
+    status: str
+    program_version: int
+    reversed_by: int | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    kind: str
+    event_id: str
+    type: str
+    member_id: int
+    occurred_at: datetime
+    program_version: int
+    schema_version: int
+    body_hash: str
+    body: str
+    status: str
+    result: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    member_id: int
+    event_id: int
+    cause_id: int
+    occurred_at: datetime
+    entry: Entry
+
+
+class Repository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect.name
+
+    # programs -------------------------------------------------------------------------
+    def program_by_key(self, key: str) -> Row[Any] | None:
+        return self.conn.execute(select(programs).where(programs.c.key == key)).first()
+
+    def program_keys(self) -> list[str]:
+        return list(self.conn.scalars(select(programs.c.key).order_by(programs.c.key)))
+
+    def lock_program(self, key: str) -> Row[Any] | None:
+        return self.conn.execute(
+            select(programs).where(programs.c.key == key).with_for_update()
+        ).first()
+
+    def create_program(self, key: str, name: str, now: datetime) -> int:
+        values = {"key": key, "name": name, "created_at": now}
+        return int(self.conn.execute(insert(programs).values(values).returning(programs.c.id)).scalar_one())
+
+    def add_version(self, program_id: int, version: int, hash_: str, source: str, now: datetime) -> None:
+        self.conn.execute(
+            insert(program_versions).values(
+                program_id=program_id, version=version, hash=hash_, source=source, created_at=now
+            )
+        )
+
+    def versions(self, program_id: int) -> list[Row[Any]]:
+        return list(
+            self.conn.execute(
+                select(program_versions)
+                .where(program_versions.c.program_id == program_id)
+                .order_by(program_versions.c.version)
+            )
+        )
+
+    def version(self, program_id: int, version: int) -> Row[Any] | None:
+        return self.conn.execute(
+            select(program_versions).where(
+                program_versions.c.program_id == program_id, program_versions.c.version == version
+            )
+        ).first()
+
+    def version_by_hash(self, program_id: int, hash_: str) -> Row[Any] | None:
+        return self.conn.execute(
+            select(program_versions).where(
+                program_versions.c.program_id == program_id, program_versions.c.hash == hash_
+            )
+        ).first()
+
+    def activate(self, program_id: int, version: int, action: str, now: datetime) -> None:
+        self.conn.execute(update(programs).where(programs.c.id == program_id).values(active_version=version))
+        self.conn.execute(
+            insert(program_activations).values(program_id=program_id, version=version, action=action, at=now)
+        )
+
+    def activations(self, program_id: int) -> list[Row[Any]]:
+        return list(
+            self.conn.execute(
+                select(program_activations)
+                .where(program_activations.c.program_id == program_id)
+                .order_by(program_activations.c.id)
+            )
+        )
+
+    # members --------------------------------------------------------------------------
+    def ensure_members(self, program_id: int, external_ids: Iterable[str]) -> None:
+        rows = [{"program_id": program_id, "external_id": m, "attributes": {}} for m in external_ids]
+        if not rows:
+            return
+        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        stmt = dialect_insert(members).on_conflict_do_nothing(index_elements=["program_id", "external_id"])
+        self.conn.execute(stmt, rows)
+
+    def lock_members(self, program_id: int, external_ids: Sequence[str]) -> dict[str, LockedMember]:
+        """Member states for update; rows are locked in id order so writers never deadlock."""
+        found: dict[str, LockedMember] = {}
+        for i in range(0, len(external_ids), 5000):
+            part = external_ids[i : i + 5000]
+            rows = self.conn.execute(
+                select(members)
+                .where(members.c.program_id == program_id, members.c.external_id.in_(part))
+                .order_by(members.c.id)
+                .with_for_update()
+            )
+            for r in rows:
+                found[r.external_id] = LockedMember(r.id, _state_of(r), r.progress is None)
+        return found
+
+    def member(self, program_id: int, external_id: str) -> Row[Any] | None:
+        return self.conn.execute(
+            select(members).where(members.c.program_id == program_id, members.c.external_id == external_id)
+        ).first()
+
+    def member_external_id(self, member_pk: int) -> str:
+        return str(self.conn.execute(select(members.c.external_id).where(members.c.id == member_pk)).scalar_one())
+
+    def member_state(self, row: Row[Any]) -> MemberState:
+        return _state_of(row)
+
+    def save_members(self, changed: Iterable[tuple[int, MemberState]], now: datetime) -> None:
+        rows = [
+            {
+                "b_id": member_id,
+                "team": s.team,
+                "company": s.company,
+                "attributes": s.attributes,
+                "lifetime": s.lifetime,
+                "balance": s.balance,
+                "tier": s.tier,
+                "progress": s.progress_json(),
+                "updated_at": now,
+            }
+            for member_id, s in changed
+        ]
+        if rows:
+            self.conn.execute(update(members).where(members.c.id == bindparam("b_id")), rows)
+
+    def delete_members_without_state(self, ids: Sequence[int]) -> None:
+        if ids:
+            self.conn.execute(delete(members).where(members.c.id.in_(ids), members.c.progress.is_(None)))
+
+    def reset_members(self, program_id: int) -> None:
+        self.conn.execute(
+            update(members)
+            .where(members.c.program_id == program_id)
+            .values(team=None, company=None, attributes={}, lifetime=0, balance=0, tier=None, progress=None)
+        )
+
+    def member_rows(self, program_id: int, limit: int | None = None) -> list[Row[Any]]:
+        stmt = (
+            select(members)
+            .where(members.c.program_id == program_id, members.c.progress.is_not(None))
+            .order_by(members.c.lifetime.desc(), members.c.external_id)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return list(self.conn.execute(stmt))
+
+    def count_members(self, program_id: int) -> int:
+        return int(
+            self.conn.scalar(
+                select(func.count()).where(members.c.program_id == program_id, members.c.progress.is_not(None))
+            )
+            or 0
+        )
+
+    # the event log ----------------------------------------------------------------------
+    def logged_events(self, program_id: int, kind: str, event_ids: Sequence[str]) -> dict[str, LoggedEvent]:
+        found: dict[str, LoggedEvent] = {}
+        for i in range(0, len(event_ids), 5000):
+            part = event_ids[i : i + 5000]
+            rows = self.conn.execute(
+                select(*_LOGGED).where(
+                    events.c.program_id == program_id, events.c.kind == kind, events.c.event_id.in_(part)
+                )
+            )
+            for r in rows:
+                found[r.event_id] = LoggedEvent(*r)
+        return found
+
+    def insert_events(self, program_id: int, rows: Sequence[NewEvent], now: datetime) -> list[int]:
+        if not rows:
+            return []
+        params = [
+            {
+                "program_id": program_id,
+                "kind": r.kind,
+                "event_id": r.event_id,
+                "type": r.type,
+                "member_id": r.member_id,
+                "occurred_at": r.occurred_at,
+                "received_at": now,
+                "program_version": r.program_version,
+                "schema_version": r.schema_version,
+                "body_hash": r.body_hash,
+                "body": r.body,
+                "status": r.status,
+                "result": r.result,
+            }
+            for r in rows
+        ]
+        stmt = insert(events).returning(events.c.id, sort_by_parameter_order=True)
+        return [int(i) for i in self.conn.scalars(stmt, params)]
+
+    def mark_reversed(self, event_pk: int, reversal_pk: int) -> None:
+        self.conn.execute(update(events).where(events.c.id == event_pk).values(reversed_by=reversal_pk))
+
+    def member_history(self, member_id: int, before_id: int | None = None) -> list[LoggedEvent]:
+        """The member's events still in force (not reversed), in arrival order."""
+        stmt = select(*_LOGGED).where(
+            events.c.member_id == member_id, events.c.kind == "event", events.c.reversed_by.is_(None)
+        )
+        if before_id is not None:
+            stmt = stmt.where(events.c.id < before_id)
+        return [LoggedEvent(*r) for r in self.conn.execute(stmt.order_by(events.c.id))]
+
+    def log_after(self, program_id: int, after_id: int, limit: int) -> list[Row[Any]]:
+        return list(
+            self.conn.execute(
+                select(events)
+                .where(events.c.program_id == program_id, events.c.id > after_id)
+                .order_by(events.c.id)
+                .limit(limit)
+            )
+        )
+
+    def reset_reversals(self, program_id: int) -> None:
+        self.conn.execute(update(events).where(events.c.program_id == program_id).values(reversed_by=None))
+
+    def event_row(self, program_id: int, kind: str, event_id: str) -> Row[Any] | None:
+        return self.conn.execute(
+            select(events).where(
+                events.c.program_id == program_id, events.c.kind == kind, events.c.event_id == event_id
+            )
+        ).first()
+
+    def count_events(self, program_id: int) -> int:
+        return int(self.conn.scalar(select(func.count()).where(events.c.program_id == program_id)) or 0)
+
+    # ledger and badges ------------------------------------------------------------------
+    def insert_entries(self, program_id: int, rows: Sequence[NewEntry], now: datetime) -> None:
+        if not rows:
+            return
+        params = [
+            {
+                "program_id": program_id,
+                "member_id": r.member_id,
+                "event_id": r.event_id,
+                "cause_id": r.cause_id,
+                "kind": r.entry.kind.value,
+                "rule": r.entry.rule,
+                "period": r.entry.period,
+                "points": r.entry.points,
+                "lifetime_points": r.entry.lifetime_points,
+                "program_version": r.entry.version,
+                "reason": r.entry.reason,
+                "occurred_at": r.occurred_at,
+                "recorded_at": now,
+            }
+            for r in rows
+        ]
+        self.conn.execute(insert(ledger_entries), params)
+
+    def apply_badges(self, program_id: int, rows: Sequence[NewEntry]) -> None:
+        """Keep member_badges (who holds what now) in step with badge entries."""
+        awarded = [r for r in rows if r.entry.kind is EntryKind.BADGE]
+        revoked = [r for r in rows if r.entry.kind is EntryKind.BADGE_REVOKED]
+        for r in revoked:
+            self.conn.execute(
+                delete(member_badges).where(
+                    member_badges.c.member_id == r.member_id,
+                    member_badges.c.badge == r.entry.rule.removeprefix("badge:"),
+                    member_badges.c.period == r.entry.period,
+                )
+            )
+        if awarded:
+            self.conn.execute(
+                insert(member_badges),
+                [
+                    {
+                        "program_id": program_id,
+                        "member_id": r.member_id,
+                        "badge": r.entry.rule.removeprefix("badge:"),
+                        "period": r.entry.period,
+                        "event_id": r.event_id,
+                        "awarded_at": r.occurred_at,
+                    }
+                    for r in awarded
+                ],
+            )
+
+    def ledger_totals(self, member_id: int) -> dict[tuple[str, str, str], tuple[int, int]]:
+        rows = self.conn.execute(
+            select(
+                events.c.event_id,
+                ledger_entries.c.rule,
+                ledger_entries.c.period,
+                func.sum(ledger_entries.c.points),
+                func.sum(ledger_entries.c.lifetime_points),
+            )
+            .join(events, events.c.id == ledger_entries.c.event_id)
+            .where(ledger_entries.c.member_id == member_id)
+            .group_by(events.c.event_id, ledger_entries.c.rule, ledger_entries.c.period)
+        )
+        return {(r[0], r[1], r[2]): (int(r[3]), int(r[4])) for r in rows}
+
+    def ledger(self, member_id: int, limit: int | None = None, newest_first: bool = False) -> list[Row[Any]]:
+        order = ledger_entries.c.id.desc() if newest_first else ledger_entries.c.id
+        stmt = (
+            select(
+                ledger_entries,
+                events.c.event_id.label("event_ref"),
+                events.c.type.label("event_type"),
+            )
+            .join(events, events.c.id == ledger_entries.c.event_id)
+            .where(ledger_entries.c.member_id == member_id)
+            .order_by(order)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return list(self.conn.execute(stmt))
+
+    def ledger_sums(self, member_id: int) -> tuple[int, int]:
+        row = self.conn.execute(
+            select(
+                func.coalesce(func.sum(ledger_entries.c.points), 0),
+                func.coalesce(func.sum(ledger_entries.c.lifetime_points), 0),
+            ).where(ledger_entries.c.member_id == member_id)
+        ).one()
+        return int(row[0]), int(row[1])
+
+    def badges_of(self, member_id: int) -> list[Row[Any]]:
+        return list(
+            self.conn.execute(
+                select(member_badges).where(member_badges.c.member_id == member_id).order_by(member_badges.c.id)
+            )
+        )
+
+    def badge_holders(self, program_id: int) -> dict[str, list[str]]:
+        rows = self.conn.execute(
+            select(members.c.external_id, member_badges.c.badge, member_badges.c.period)
+            .join(members, members.c.id == member_badges.c.member_id)
+            .where(member_badges.c.program_id == program_id)
+            .order_by(member_badges.c.id)
+        )
+        held: dict[str, list[str]] = {}
+        for external_id, badge, period in rows:
+            held.setdefault(external_id, []).append(f"{badge} {period}".strip())
+        return held
+
+    def clear_derived(self, program_id: int) -> None:
+        self.conn.execute(delete(member_badges).where(member_badges.c.program_id == program_id))
+        self.conn.execute(delete(ledger_entries).where(ledger_entries.c.program_id == program_id))
+
+
+_LOGGED = (
+    events.c.id,
+    events.c.event_id,
+    events.c.member_id,
+    events.c.body_hash,
+    events.c.body,
+    events.c.result,
+    events.c.status,
+    events.c.program_version,
+    events.c.reversed_by,
+    events.c.occurred_at,
+)
+
+
+def _state_of(r: Row[Any]) -> MemberState:
+    attributes = r.attributes if isinstance(r.attributes, dict) else json.loads(r.attributes or "{}")
+    return MemberState.restore(
+        r.external_id,
+        team=r.team,
+        company=r.company,
+        attributes=attributes,
+        lifetime=int(r.lifetime),
+        balance=int(r.balance),
+        tier=r.tier,
+        progress=r.progress,
+    )
+
