@@ -1,0 +1,330 @@
+"""The `accolade` command: each command is a thin wrapper over a service function."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from accolade.errors import AccoladeError, InvalidProgram
+from accolade.program.loader import load_program_file
+from accolade.sample_events import generate_events
+from accolade.service import ingest as ingest_service
+from accolade.service import members as member_service
+from accolade.service import programs as program_service
+from accolade.service import replay as replay_service
+from accolade.service import reverse as reverse_service
+from accolade.service.sources import read_events
+from accolade.settings import Settings
+from accolade.store.unit_of_work import Store
+
+app = typer.Typer(help="Accolade: points, badges and tiers for B2B programs.", no_args_is_help=True)
+program_app = typer.Typer(help="Validate, publish, roll back and list program versions.", no_args_is_help=True)
+member_app = typer.Typer(help="Look at members.", no_args_is_help=True)
+app.add_typer(program_app, name="program")
+app.add_typer(member_app, name="member")
+
+# Piped output (CI logs, files) gets room for a members table instead of Rich's 80 columns.
+out = Console(highlight=False, width=None if Console().is_terminal else 160)
+err = Console(stderr=True, highlight=False)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ProgramOption = Annotated[
+    str | None, typer.Option("--program", "-p", help="Program key (default: ACCOLADE_PROGRAM or the only one).")
+]
+EXAMPLES = Path("examples")
+
+
+def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
+    """Accolade errors become one red line naming the field, and exit code 2."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except InvalidProgram as exc:
+            for error in exc.errors:
+                err.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(2) from None
+        except AccoladeError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+
+    return run
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _store(settings: Settings) -> Store:
+    return Store.open(settings.database_url, echo=settings.echo_sql)
+
+
+def _examples() -> Path:
+    if EXAMPLES.is_dir():
+        return EXAMPLES
+    return Path(__file__).resolve().parents[2] / "examples"
+
+
+@app.command()
+@fails_cleanly
+def init(
+    program_file: Annotated[
+        Path | None, typer.Option("--program-file", help="Program to publish (default: the demo program).")
+    ] = None,
+) -> None:
+    """Create or upgrade the database and publish a program (the demo partner program by default)."""
+    settings = _settings()
+    store = _store(settings)
+    path = program_file or _examples() / "partner-program.yaml"
+    load_program_file(path)
+    published = program_service.publish(store, path.read_text(encoding="utf-8"))
+    state = "published as" if published.new else "already published as"
+    out.print(f"database ready at {settings.database_url}")
+    out.print(f"program [bold]{published.program}[/bold] {state} version {published.version}")
+
+
+@app.command()
+@fails_cleanly
+def demo(
+    events_file: Annotated[
+        Path | None, typer.Option("--events", help="Events to ingest (default: examples/partner-events.jsonl).")
+    ] = None,
+    top: Annotated[int, typer.Option(help="Members to list.")] = 15,
+) -> None:
+    """Set up the demo program, ingest its events and show members, tiers and badges."""
+    settings = _settings()
+    store = _store(settings)
+    published = program_service.publish(store, (_examples() / "partner-program.yaml").read_text(encoding="utf-8"))
+    out.print(f"program [bold]{published.program}[/bold] version {published.version} on {settings.database_url}")
+    _ingest(store, published.program, events_file or _examples() / "partner-events.jsonl", None, None,
+            settings.ingest_chunk_size)
+    _members_table(store, published.program, top)
+    out.print("\nnext: [bold]accolade member show partner-00000[/bold] · [bold]accolade explain partner-00000[/bold]")
+
+
+@program_app.command("validate")
+@fails_cleanly
+def program_validate(file: Path) -> None:
+    """Check a program file; every error is listed with its path. Nothing is stored."""
+    program = load_program_file(file)
+    out.print(
+        f"[green]valid:[/green] {program.key} ({len(program.actions)} actions, "
+        f"{len(program.badges)} badges, {len(program.tiers)} tiers)"
+    )
+
+
+@program_app.command("publish")
+@fails_cleanly
+def program_publish(file: Path) -> None:
+    """Store a program file as a new immutable version and make it active."""
+    load_program_file(file)
+    published = program_service.publish(_store(_settings()), file.read_text(encoding="utf-8"))
+    if published.new:
+        out.print(f"published {published.program} version {published.version} ({published.hash[:12]})")
+    else:
+        out.print(f"unchanged: {published.program} version {published.version} is active ({published.hash[:12]})")
+
+
+@program_app.command("rollback")
+@fails_cleanly
+def program_rollback(
+    program: ProgramOption = None,
+    to: Annotated[int | None, typer.Option(help="Version to make active (default: the previous one).")] = None,
+) -> None:
+    """Make an earlier version active again; events from now on are evaluated under it."""
+    settings = _settings()
+    store = _store(settings)
+    key = program_service.resolve_key(store, program or settings.program)
+    version = program_service.rollback(store, key, to)
+    out.print(f"{key}: version {version} is active again")
+
+
+@program_app.command("versions")
+@fails_cleanly
+def program_versions(program: ProgramOption = None) -> None:
+    """List a program's versions; the active one is marked."""
+    settings = _settings()
+    store = _store(settings)
+    key = program_service.resolve_key(store, program or settings.program)
+    table = Table("version", "hash", "published", "active", title=f"program {key}")
+    for v in program_service.versions(store, key):
+        table.add_row(str(v.version), v.hash[:12], f"{v.created_at:%Y-%m-%d %H:%M}", "●" if v.active else "")
+    out.print(table)
+
+
+@app.command()
+@fails_cleanly
+def ingest(
+    file: Path,
+    program: ProgramOption = None,
+    format: Annotated[str | None, typer.Option("--format", help="jsonl or csv (default: from the suffix).")] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Where rejected lines go (default: FILE.rejects.csv).")
+    ] = None,
+    chunk_size: Annotated[int | None, typer.Option(help="Events per transaction.")] = None,
+) -> None:
+    """Ingest events from a JSON Lines or CSV file, with a summary and a file of rejects."""
+    settings = _settings()
+    store = _store(settings)
+    key = program_service.resolve_key(store, program or settings.program)
+    report = _ingest(store, key, file, format, rejects, chunk_size or settings.ingest_chunk_size)
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+def _ingest(
+    store: Store, key: str, file: Path, fmt: str | None, rejects: Path | None, chunk_size: int
+) -> ingest_service.IngestReport:
+    records = read_events(file, fmt)
+    rejects_path = rejects or file.with_name(file.name + ".rejects.csv")
+    with file.open("rb") as handle:
+        total = sum(1 for line in handle if line.strip()) - (1 if file.suffix.lower() == ".csv" else 0)
+    writer: Any = None
+    reject_handle = None
+    columns = (
+        TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TextColumn("events"), TimeRemainingColumn()
+    )
+    try:
+        with Progress(*columns, console=err, transient=True) as progress:
+            task = progress.add_task("ingest", total=max(total, 0))
+
+            def on_chunk(outcomes: Sequence[ingest_service.Outcome]) -> None:
+                nonlocal writer, reject_handle
+                progress.advance(task, len(outcomes))
+                for o in outcomes:
+                    if o.error is None:
+                        continue
+                    if writer is None:
+                        reject_handle = rejects_path.open("w", encoding="utf-8", newline="")
+                        writer = csv.writer(reject_handle)
+                        writer.writerow(["line", "event_id", "field", "reason"])
+                    writer.writerow([o.position, o.event_id or "", o.error.field or "", o.error.message])
+
+            report = ingest_service.ingest(store, key, records, chunk_size=chunk_size, on_chunk=on_chunk)
+    finally:
+        if reject_handle is not None:
+            reject_handle.close()
+    summary = Table("accepted", "duplicate", "limited", "rejected", "points", title=f"ingested {file.name}")
+    summary.add_row(
+        f"{report.accepted:,}", f"{report.duplicate:,}", f"{report.limited:,}", f"{report.rejected:,}",
+        f"{report.points:,}",
+    )
+    out.print(summary)
+    if report.rejected:
+        err.print(f"[yellow]{report.rejected:,} rejected: line numbers and reasons in {rejects_path}[/yellow]")
+    return report
+
+
+@member_app.command("show")
+@fails_cleanly
+def member_show(member: str, program: ProgramOption = None) -> None:
+    """Balance, lifetime points, tier and benefits, badges and recent entries of a member."""
+    settings = _settings()
+    store = _store(settings)
+    key = program_service.resolve_key(store, program or settings.program)
+    view = member_service.show(store, key, member)
+    out.print(f"[bold]{view.member}[/bold]" + (f"  {view.company}" if view.company else ""))
+    out.print(f"balance {view.balance:,} · lifetime {view.lifetime:,} · tier [bold]{view.tier_name or '-'}[/bold]")
+    if view.next_tier:
+        out.print(f"{view.points_to_next_tier:,} points to {view.next_tier}")
+    if view.benefits:
+        out.print("benefits: " + ", ".join(f"{k}={v}" for k, v in view.benefits.items()))
+    if view.badges:
+        out.print("badges: " + ", ".join(f"{b.name} {b.period}".strip() for b in view.badges))
+    table = Table("when", "event", "kind", "rule", "points", "reason", title="recent entries")
+    for line in view.recent:
+        table.add_row(f"{line.occurred_at:%Y-%m-%d %H:%M}", line.event_id, line.kind, line.rule,
+                      f"{line.points:+,}", line.reason)
+    out.print(table)
+
+
+@app.command()
+@fails_cleanly
+def explain(member: str, program: ProgramOption = None) -> None:
+    """Every point of a member: event -> rule -> entry -> program version."""
+    settings = _settings()
+    store = _store(settings)
+    key = program_service.resolve_key(store, program or settings.program)
+    lines = member_service.explain(store, key, member)
+    table = Table("entry", "event", "type", "rule", "points", "lifetime", "version", "reason", title=f"{member}")
+    for line in lines:
+        table.add_row(str(line.id), line.event_id, line.event_type, f"{line.rule} {line.period}".strip(),
+                      f"{line.points:+,}", f"{line.lifetime_points:+,}", f"v{line.version}", line.reason)
+    out.print(table)
+    out.print(f"balance {sum(x.points for x in lines):,} · lifetime {sum(x.lifetime_points for x in lines):,}")
+
+
+@app.command()
+@fails_cleanly
+def reverse(
+    event_id: str,
+    reason: Annotated[str, typer.Option(help="Why: it is written on every compensating entry.")],
+    program: ProgramOption = None,
+) -> None:
+    """Reverse an event: its points, badges and tier changes are compensated, with the reason."""
+    settings = _settings()
+    store = _store(settings)
+    key = program_service.resolve_key(store, program or settings.program)
+    result = reverse_service.reverse(store, key, event_id, reason)
+    if result["status"] == "duplicate":
+        out.print(f"event {event_id} was already reversed for the same reason; nothing changed")
+        return
+    out.print(f"reversed {event_id}: {result['points']:+,} points")
+    for entry in result.get("entries", []):
+        out.print(f"  {entry['kind']:<13} {entry['rule']:<28} {entry['points']:+,}  {entry['reason']}")
+
+
+@app.command()
+@fails_cleanly
+def replay(program: ProgramOption = None) -> None:
+    """Rebuild every ledger entry, badge and member state from the event log."""
+    settings = _settings()
+    store = _store(settings)
+    key = program_service.resolve_key(store, program or settings.program)
+    with Progress(TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("replay", total=None)
+        report = replay_service.replay(store, key, on_progress=lambda done, total: bar.update(task, completed=done,
+                                                                                               total=total))
+    out.print(f"replayed {report.events:,} events and {report.reversals:,} reversals for {report.members:,} members")
+
+
+@app.command("generate-events")
+@fails_cleanly
+def generate(
+    output: Path,
+    events: Annotated[int, typer.Option(min=1, help="How many events.")] = 2000,
+    members: Annotated[int, typer.Option(min=1, help="Over how many members.")] = 60,
+    seed: Annotated[int, typer.Option(help="Same seed, same file.")] = 7,
+) -> None:
+    """Write a reproducible JSON Lines stream of demo-program events."""
+    with output.open("w", encoding="utf-8") as handle:
+        for event in generate_events(events, members, seed=seed):
+            handle.write(json.dumps(event, separators=(",", ":")) + "\n")
+    out.print(f"wrote {events:,} events over {members:,} members to {output}")
+
+
+def _members_table(store: Store, key: str, top: int) -> None:
+    rows = member_service.table(store, key, top)
+    total = member_service.count(store, key)
+    table = Table("member", "company", "lifetime", "balance", "tier", "badges",
+                  title=f"top {len(rows)} of {total:,} members")
+    for r in rows:
+        table.add_row(r.member, r.company or "", f"{r.lifetime:,}", f"{r.balance:,}", r.tier or "",
+                      ", ".join(r.badges))
+    out.print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
