@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right, insort
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from accolade.engine.windows import calendar_window
+from accolade.program.durations import format_duration
 from accolade.errors import InvalidEvent
 from accolade.program.compile import CompiledAction, CompiledProgram
 
@@ -23,7 +25,7 @@ def base_points(action: CompiledAction, props: dict[str, Any]) -> int:
     if action.points_property is None:
         return action.points
     value = props.get(action.points_property)
-    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
         raise InvalidEvent(
             f"must be a number >= 0: action '{action.key}' derives its points from it",
             field=f"properties.{action.points_property}",
@@ -65,16 +67,29 @@ def limit_reached(
             where = f"{action.cap_calendar} {label}"
         else:
             assert action.cap_rolling is not None
-            count = bisect_right(occurrences, ts) - bisect_right(occurrences, ts - action.cap_rolling)
-            where = f"the {action.cap_text.split(' per ')[1]} before this event"
+            count = _busiest_window(occurrences, ts, action.cap_rolling)
+            where = f"a {action.cap_text.split(' per ')[1]} window around this event"
         if count >= action.cap_count:
             return f"cap: {action.cap_text} reached ({where})"
     if action.cooldown is not None and occurrences:
         i = bisect_left(occurrences, ts)
         near = [occurrences[j] for j in (i - 1, i) if 0 <= j < len(occurrences)]
         if any(abs(ts - o) < action.cooldown for o in near):
-            return f"cooldown: {action.cooldown}s between rewarded occurrences"
+            return f"cooldown: {format_duration(action.cooldown)} between rewarded occurrences"
     return None
+
+
+def _busiest_window(occurrences: list[int], ts: int, span: int) -> int:
+    """Most occurrences in any ``span``-second window that holds ``ts``.
+
+    A late event must not overfill a window that already-rewarded later occurrences fill, so
+    every window containing ``ts`` counts, not only the one ending at it. A window's count
+    only rises when its end reaches an occurrence, so the busiest one either ends at ``ts``
+    or ends exactly at an occurrence after ``ts``.
+    """
+    later = occurrences[bisect_right(occurrences, ts) : bisect_right(occurrences, ts + span - 1)]
+    starts = [ts - span + 1, *(o - span + 1 for o in later)]
+    return max(bisect_right(occurrences, s + span - 1) - bisect_left(occurrences, s) for s in starts)
 
 
 def record_occurrence(occurrences: dict[str, list[int]], action_key: str, ts: int) -> None:

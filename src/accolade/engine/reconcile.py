@@ -12,7 +12,7 @@ from accolade.engine.effects import Entry, EntryKind, Evaluation, Status
 from accolade.engine.evaluate import evaluate
 from accolade.engine.events import Event
 from accolade.engine.state import MemberState
-from accolade.engine.tiers import tier_reason
+from accolade.engine.tiers import qualifying_points, tier_reason
 from accolade.program.compile import CompiledProgram
 
 # (event id, qualified rule, period) -> (points, lifetime points)
@@ -39,11 +39,13 @@ def reconcile(
     reversed_event: str,
     reason: str,
     version: int,
+    reversed_at: int = 0,
 ) -> Evaluation:
     """Compensating entries that bring ``current`` to the state ``history`` alone produces.
 
     ``history`` is the member's remaining events in arrival order with the program version
-    each was evaluated under; ``version`` is the active version, recorded on the new entries.
+    each was evaluated under; ``version`` is the active version, recorded on the new entries;
+    ``reversed_at`` is the reversed event's time (the qualification window's end if no event is left).
     """
     state = MemberState(current.member)
     produced: list[Entry] = []
@@ -84,9 +86,12 @@ def reconcile(
                       f"earned on re-evaluation after {why}", version, period)
             )
     active = programs[version]
+    if state.tier is None and active.tiers:
+        state.tier = active.tiers[0].key  # no events left: the entry tier, as at 0 points
     new_tier = next((t for t in active.tiers if t.key == state.tier), None)
     if new_tier is not None and state.tier != current.tier:
-        basis = tier_reason(active, current.tier, new_tier, state.lifetime)
+        last = history[-1][0].ts if history else reversed_at
+        basis = tier_reason(active, current.tier, new_tier, qualifying_points(active, state, last))
         entries.append(
             Entry(reversed_event, EntryKind.TIER, f"tier:{new_tier.key}", 0, 0, f"{basis} ({why})", version)
         )

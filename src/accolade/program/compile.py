@@ -124,6 +124,11 @@ def _compile_action(action: Any) -> CompiledAction:
     )
 
 
+def _same(value: object, operand: object) -> bool:
+    # true == 1 in Python; a program saying `eq: true` (or `in: [1, 2]`) means that type.
+    return value == operand and isinstance(value, bool) == isinstance(operand, bool)
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -134,7 +139,8 @@ def compile_condition(condition: Condition) -> CompiledCondition:
     operand = condition.operand(test)
     from_properties = condition.property is not None
     name: str = condition.property if from_properties else condition.attribute  # type: ignore[assignment]
-    describe = f"{condition.subject()} {_SIGNS[test]} {operand!r}"
+    shown = int(operand) if isinstance(operand, float) and operand.is_integer() else operand
+    describe = f"{condition.subject()} {_SIGNS[test]} {shown!r}"
 
     def value_of(props: Mapping[str, Any], attrs: Mapping[str, Any]) -> Any:
         return (props if from_properties else attrs).get(name, _MISSING)
@@ -148,9 +154,7 @@ def compile_condition(condition: Condition) -> CompiledCondition:
 
         def check(p: Mapping[str, Any], a: Mapping[str, Any]) -> bool:
             value = value_of(p, a)
-            # true == 1 in Python; a program saying `eq: true` means the boolean.
-            same = value == operand and isinstance(value, bool) == isinstance(operand, bool)
-            return same is want_equal
+            return _same(value, operand) is want_equal
     elif test in ("in", "not_in"):
         choices = tuple(operand)
         want_in = test == "in"
@@ -159,10 +163,11 @@ def compile_condition(condition: Condition) -> CompiledCondition:
             value = value_of(p, a)
             if value is _MISSING:
                 return not want_in
-            return (value in choices) is want_in
+            found = any(_same(value, choice) for choice in choices)
+            return found is want_in
     else:
         compare = _COMPARE[test]
-        bound = float(operand)
+        bound = operand
 
         def check(p: Mapping[str, Any], a: Mapping[str, Any]) -> bool:
             value = value_of(p, a)
@@ -174,7 +179,7 @@ _SIGNS = {
     "eq": "==", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=",
     "in": "in", "not_in": "not in", "exists": "exists:",
 }
-_COMPARE: dict[str, Callable[[float, float], bool]] = {
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "gt": lambda v, b: v > b,
     "gte": lambda v, b: v >= b,
     "lt": lambda v, b: v < b,

@@ -64,6 +64,8 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
     tier_keys = _keys(tiers, "tiers", errors)
 
     for i, action in actions:
+        if action.get("points_from") is not None and action.get("points") not in (None, 0):
+            errors.append(FieldError(f"actions[{i}]", "give 'points' or 'points_from', not both"))
         for j, mult in _items(action.get("multipliers")):
             tier = mult.get("tier")
             if isinstance(tier, str) and tier not in tier_keys:

@@ -125,12 +125,6 @@ class Action(_Model):
     multipliers: list[Multiplier] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)
 
-    @model_validator(mode="after")
-    def _one_points_source(self) -> Action:
-        if self.points_from is not None and self.points:
-            raise ValueError("give 'points' or 'points_from', not both")
-        return self
-
     @property
     def event_type(self) -> str:
         return self.event or self.key

@@ -105,7 +105,8 @@ def _replay_reversal(
     external_id = repo.member_external_id(row.member_id)
     locked = repo.lock_members(program_id, [external_id])[external_id]
     evaluation = reconcile_member(
-        repo, program_id, version(row.program_version), locked.id, locked.state, row.event_id, reason, row.id
+        repo, program_id, version(row.program_version), locked.id, locked.state, row.event_id, reason,
+        int(target.occurred_at.timestamp()), row.id,
     )
     repo.mark_reversed(target.id, row.id)
     apply_reconciliation(repo, program_id, locked.id, row.id, evaluation, now)

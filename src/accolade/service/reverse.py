@@ -48,7 +48,8 @@ def reverse_in(
     member = repo.lock_members(program.id, [repo.member_external_id(target.member_id)])
     locked = next(iter(member.values()))
     evaluation = reconcile_member(
-        repo, program.id, program.compiled, locked.id, locked.state, event_id, reason
+        repo, program.id, program.compiled, locked.id, locked.state, event_id, reason,
+        int(target.occurred_at.timestamp()),
     )
     result = evaluation.result()
     [reversal_pk] = repo.insert_events(
@@ -83,6 +84,7 @@ def reconcile_member(
     current: MemberState,
     event_id: str,
     reason: str,
+    reversed_at: int,
     before_log_id: int | None = None,
 ) -> Evaluation:
     """Compensation for reversing ``event_id``, under program version ``at``.
@@ -96,7 +98,8 @@ def reconcile_member(
         if h.program_version not in programs:
             programs[h.program_version] = compiled_version(repo, program_id, h.program_version)
     events = [(Event.model_validate_json(h.body), h.program_version) for h in history]
-    return reconcile(programs, events, current, repo.ledger_totals(member_pk), event_id, reason, at.version)
+    totals = repo.ledger_totals(member_pk)
+    return reconcile(programs, events, current, totals, event_id, reason, at.version, reversed_at)
 
 
 def apply_reconciliation(

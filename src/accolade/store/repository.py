@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Row, String, any_, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql
 
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.state import MemberState
@@ -140,13 +140,21 @@ class Repository:
         )
 
     # members --------------------------------------------------------------------------
-    def ensure_members(self, program_id: int, external_ids: Iterable[str]) -> None:
-        rows = [{"program_id": program_id, "external_id": m, "attributes": {}} for m in external_ids]
-        if not rows:
+    def ensure_members(self, program_id: int, external_ids: Sequence[str]) -> None:
+        if not external_ids:
             return
-        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        stmt = dialect_insert(members).on_conflict_do_nothing(index_elements=["program_id", "external_id"])
-        self.conn.execute(stmt, rows)
+        if self.dialect == "postgresql":
+            self.conn.exec_driver_sql(
+                "INSERT INTO members (program_id, external_id, attributes) "
+                "SELECT %s, unnest(%s::text[]), '{}'::jsonb ON CONFLICT DO NOTHING",
+                (program_id, list(external_ids)),
+            )
+        else:
+            self.conn.exec_driver_sql(
+                "INSERT INTO members (program_id, external_id, attributes) VALUES (?, ?, '{}') "
+                "ON CONFLICT (program_id, external_id) DO NOTHING",
+                [(program_id, m) for m in external_ids],
+            )
 
     def lock_members(self, program_id: int, external_ids: Sequence[str]) -> dict[str, LockedMember]:
         """Member states for update; rows are locked in id order so writers never deadlock."""
@@ -155,7 +163,7 @@ class Repository:
             part = external_ids[i : i + 5000]
             rows = self.conn.execute(
                 select(members)
-                .where(members.c.program_id == program_id, members.c.external_id.in_(part))
+                .where(members.c.program_id == program_id, self._among(members.c.external_id, part))
                 .order_by(members.c.id)
                 .with_for_update()
             )
@@ -175,22 +183,23 @@ class Repository:
         return _state_of(row)
 
     def save_members(self, changed: Iterable[tuple[int, MemberState]], now: datetime) -> None:
+        when = self._time(now)
         rows = [
-            {
-                "b_id": member_id,
-                "team": s.team,
-                "company": s.company,
-                "attributes": s.attributes,
-                "lifetime": s.lifetime,
-                "balance": s.balance,
-                "tier": s.tier,
-                "progress": s.progress_json(),
-                "updated_at": now,
-            }
+            (
+                s.team, s.company, json.dumps(s.attributes, separators=(",", ":")), s.lifetime, s.balance,
+                s.tier, s.progress_json(), when, member_id,
+            )
             for member_id, s in changed
         ]
-        if rows:
-            self.conn.execute(update(members).where(members.c.id == bindparam("b_id")), rows)
+        if not rows:
+            return
+        mark = "%s" if self.dialect == "postgresql" else "?"
+        attributes = f"{mark}::jsonb" if self.dialect == "postgresql" else mark
+        self.conn.exec_driver_sql(
+            f"UPDATE members SET team={mark}, company={mark}, attributes={attributes}, lifetime={mark}, "
+            f"balance={mark}, tier={mark}, progress={mark}, updated_at={mark} WHERE id={mark}",
+            rows,
+        )
 
     def delete_members_without_state(self, ids: Sequence[int]) -> None:
         if ids:
@@ -223,41 +232,49 @@ class Repository:
 
     # the event log ----------------------------------------------------------------------
     def logged_events(self, program_id: int, kind: str, event_ids: Sequence[str]) -> dict[str, LoggedEvent]:
+        """The logged rows among ``event_ids`` (the duplicate check of every chunk)."""
         found: dict[str, LoggedEvent] = {}
         for i in range(0, len(event_ids), 5000):
             part = event_ids[i : i + 5000]
-            rows = self.conn.execute(
-                select(*_LOGGED).where(
-                    events.c.program_id == program_id, events.c.kind == kind, events.c.event_id.in_(part)
+            if self.dialect == "postgresql":
+                # One index probe per id whatever the planner's statistics say: right after a
+                # bulk load they are stale, and a plain `= ANY` then filters the whole program.
+                names = ", ".join(f"e.{c.name}" for c in _LOGGED)
+                rows = self.conn.exec_driver_sql(
+                    f"SELECT {names} FROM unnest(%s::text[]) AS wanted(event_id) CROSS JOIN LATERAL "
+                    "(SELECT * FROM events WHERE program_id = %s AND kind = %s "
+                    "AND event_id = wanted.event_id LIMIT 1) AS e",
+                    (list(part), program_id, kind),
                 )
-            )
+            else:
+                rows = self.conn.execute(
+                    select(*_LOGGED).where(
+                        events.c.program_id == program_id, events.c.kind == kind, events.c.event_id.in_(part)
+                    )
+                )
             for r in rows:
                 found[r.event_id] = LoggedEvent(*r)
         return found
 
     def insert_events(self, program_id: int, rows: Sequence[NewEvent], now: datetime) -> list[int]:
+        """Appends to the log; returns the new rows' ids, in order."""
         if not rows:
             return []
-        params = [
-            {
-                "program_id": program_id,
-                "kind": r.kind,
-                "event_id": r.event_id,
-                "type": r.type,
-                "member_id": r.member_id,
-                "occurred_at": r.occurred_at,
-                "received_at": now,
-                "program_version": r.program_version,
-                "schema_version": r.schema_version,
-                "body_hash": r.body_hash,
-                "body": r.body,
-                "status": r.status,
-                "result": r.result,
-            }
-            for r in rows
-        ]
-        stmt = insert(events).returning(events.c.id, sort_by_parameter_order=True)
-        return [int(i) for i in self.conn.scalars(stmt, params)]
+        ids = self._allocate_ids("events", len(rows))
+        when = self._time(now)
+        t = self._time
+        self._append(
+            "events",
+            _EVENT_COLUMNS,
+            [
+                (
+                    pk, program_id, r.kind, r.event_id, r.type, r.member_id, t(r.occurred_at), when,
+                    r.program_version, r.schema_version, r.body_hash, r.body, r.status, r.result,
+                )
+                for pk, r in zip(ids, rows, strict=True)
+            ],
+        )
+        return ids
 
     def mark_reversed(self, event_pk: int, reversal_pk: int) -> None:
         self.conn.execute(update(events).where(events.c.id == event_pk).values(reversed_by=reversal_pk))
@@ -298,25 +315,20 @@ class Repository:
     def insert_entries(self, program_id: int, rows: Sequence[NewEntry], now: datetime) -> None:
         if not rows:
             return
-        params = [
-            {
-                "program_id": program_id,
-                "member_id": r.member_id,
-                "event_id": r.event_id,
-                "cause_id": r.cause_id,
-                "kind": r.entry.kind.value,
-                "rule": r.entry.rule,
-                "period": r.entry.period,
-                "points": r.entry.points,
-                "lifetime_points": r.entry.lifetime_points,
-                "program_version": r.entry.version,
-                "reason": r.entry.reason,
-                "occurred_at": r.occurred_at,
-                "recorded_at": now,
-            }
-            for r in rows
-        ]
-        self.conn.execute(insert(ledger_entries), params)
+        when = self._time(now)
+        t = self._time
+        self._append(
+            "ledger_entries",
+            _ENTRY_COLUMNS,
+            [
+                (
+                    program_id, r.member_id, r.event_id, r.cause_id, r.entry.kind.value, r.entry.rule,
+                    r.entry.period, r.entry.points, r.entry.lifetime_points, r.entry.version, r.entry.reason,
+                    t(r.occurred_at), when,
+                )
+                for r in rows
+            ],
+        )
 
     def apply_badges(self, program_id: int, rows: Sequence[NewEntry]) -> None:
         """Keep member_badges (who holds what now) in step with badge entries."""
@@ -331,17 +343,14 @@ class Repository:
                 )
             )
         if awarded:
-            self.conn.execute(
-                insert(member_badges),
+            self._append(
+                "member_badges",
+                ("program_id", "member_id", "badge", "period", "event_id", "awarded_at"),
                 [
-                    {
-                        "program_id": program_id,
-                        "member_id": r.member_id,
-                        "badge": r.entry.rule.removeprefix("badge:"),
-                        "period": r.entry.period,
-                        "event_id": r.event_id,
-                        "awarded_at": r.occurred_at,
-                    }
+                    (
+                        program_id, r.member_id, r.entry.rule.removeprefix("badge:"), r.entry.period,
+                        r.event_id, self._time(r.occurred_at),
+                    )
                     for r in awarded
                 ],
             )
@@ -409,6 +418,57 @@ class Repository:
         self.conn.execute(delete(member_badges).where(member_badges.c.program_id == program_id))
         self.conn.execute(delete(ledger_entries).where(ledger_entries.c.program_id == program_id))
 
+    # bulk plumbing ----------------------------------------------------------------------
+    def _among(self, column: Any, values: Sequence[str]) -> Any:
+        """``column IN values``; one array parameter on PostgreSQL instead of thousands."""
+        if self.dialect == "postgresql":
+            return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(String())))
+        return column.in_(values)
+
+    def _allocate_ids(self, table: str, count: int) -> list[int]:
+        """Ids for ``count`` new rows, so children can reference them before a bulk write."""
+        if self.dialect == "postgresql":
+            found = self.conn.exec_driver_sql(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",
+                (count,),
+            )
+            return sorted(int(r[0]) for r in found)
+        # SQLite: every write transaction holds the database lock (BEGIN IMMEDIATE).
+        top = self.conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").scalar_one()
+        return list(range(int(top) + 1, int(top) + 1 + count))
+
+    def _append(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """Bulk insert: COPY on PostgreSQL, one executemany on SQLite."""
+        names = ", ".join(columns)
+        if self.dialect == "postgresql":
+            raw = self.conn.connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join("?" for _ in columns)
+        self.conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+    def _time(self, value: datetime) -> Any:
+        """A UTC time as the driver takes it in bulk writes (the form UTCDateTime reads back)."""
+        if self.dialect == "postgresql":
+            return value
+        v = value.astimezone(UTC) if value.utcoffset() else value
+        return (
+            f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}."
+            f"{v.microsecond:06d}"
+        )
+
+
+_EVENT_COLUMNS = (
+    "id", "program_id", "kind", "event_id", "type", "member_id", "occurred_at", "received_at",
+    "program_version", "schema_version", "body_hash", "body", "status", "result",
+)
+_ENTRY_COLUMNS = (
+    "program_id", "member_id", "event_id", "cause_id", "kind", "rule", "period", "points",
+    "lifetime_points", "program_version", "reason", "occurred_at", "recorded_at",
+)
 
 _LOGGED = (
     events.c.id,

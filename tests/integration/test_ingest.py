@@ -1,0 +1,205 @@
+"""Ingesting events: idempotent by the sender's id, and a bad event stores nothing of itself."""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+from accolade.errors import Conflict, InvalidEvent
+from accolade.sample_events import generate_events
+from accolade.service.ingest import ingest
+from accolade.store.unit_of_work import Store
+
+from .builders import (
+    MONDAY,
+    PROGRAM,
+    clock_at,
+    event,
+    ledger_of,
+    member_row,
+    positions,
+    projection,
+    publish_demo,
+    quiz,
+    row_counts,
+    send,
+    statuses,
+    video,
+)
+
+
+def test_a_new_event_is_accepted_with_its_points(store: Store) -> None:
+    publish_demo(store)
+
+    [outcome] = send(store, video("v-1"))
+
+    assert (outcome.status.value, outcome.event_id, outcome.result["points"]) == ("accepted", "v-1", 10)
+    row = member_row(store, "alice")
+    assert (row.lifetime, row.balance, row.tier) == (10, 10, "bronze")
+
+
+def test_duplicate_event_id_returns_the_first_result_and_writes_nothing(store: Store) -> None:
+    publish_demo(store)
+    [first] = send(store, quiz("q-1"))
+    before = row_counts(store)
+    alice = member_row(store, "alice")
+
+    [again] = send(store, quiz("q-1"), when=MONDAY + timedelta(days=3))
+
+    assert again.status.value == "duplicate"
+    assert again.result == {"status": "duplicate", "first": first.result}
+    assert row_counts(store) == before
+    assert member_row(store, "alice") == alice
+
+
+def test_the_same_instant_written_with_another_offset_is_a_duplicate(store: Store) -> None:
+    publish_demo(store)
+    send(store, quiz("q-1"))
+    before = row_counts(store)
+    shifted = quiz("q-1")
+    shifted["occurred_at"] = MONDAY.astimezone(timezone(timedelta(hours=-5))).isoformat()
+
+    [again] = send(store, shifted)
+
+    assert again.status.value == "duplicate"
+    assert row_counts(store) == before
+
+
+def test_same_event_id_with_a_different_body_is_a_conflict_on_id(store: Store) -> None:
+    publish_demo(store)
+    send(store, quiz("q-1"))
+    before = row_counts(store)
+    changed = quiz("q-1")
+    changed["properties"]["score"] = 99
+
+    [outcome] = send(store, changed)
+
+    assert outcome.status.value == "rejected"
+    assert isinstance(outcome.error, Conflict)
+    assert outcome.error.field == "id"
+    assert outcome.result["error"]["field"] == "id"
+    assert row_counts(store) == before
+
+
+def test_duplicates_inside_one_batch_are_stored_once(store: Store) -> None:
+    publish_demo(store)
+    changed = quiz("q-1")
+    changed["properties"]["score"] = 71
+
+    outcomes = send(store, quiz("q-1"), quiz("q-1"), changed)
+
+    assert statuses(outcomes) == ["accepted", "duplicate", "rejected"]
+    assert outcomes[1].result == {"status": "duplicate", "first": outcomes[0].result}
+    assert isinstance(outcomes[2].error, Conflict) and outcomes[2].error.field == "id"
+    counts = row_counts(store)
+    assert counts["events"] == 1
+    assert member_row(store, "alice").lifetime == 100
+    assert [line.event_id for line in ledger_of(store, "alice")] == ["q-1"] * len(
+        ledger_of(store, "alice")
+    )
+
+
+def test_bad_events_are_rejected_with_field_and_reason_and_good_ones_stored(store: Store) -> None:
+    publish_demo(store)
+    naive = video("bad-naive", member="nora")
+    naive["occurred_at"] = "2026-03-02T09:00:00"
+    no_time = video("bad-missing", member="mia")
+    del no_time["occurred_at"]
+    extra = video("bad-extra", member="eve")
+    extra["points"] = 1000
+    nested = video("bad-attr", member="nina")
+    nested["attributes"] = {"region": {"name": "EMEA"}}
+
+    outcomes = send(
+        store,
+        video("good-1"),
+        naive,
+        no_time,
+        event("bad-type", "video.wached", member="mallory"),
+        ["not", "an", "object"],
+        extra,
+        nested,
+        InvalidEvent("not valid JSON: Expecting value at column 1", field="line"),
+        {**video("bad-member"), "member": ""},
+        video("good-2", at=MONDAY + timedelta(minutes=10)),
+    )
+
+    assert positions(outcomes) == list(range(1, 11))
+    assert statuses(outcomes) == ["accepted"] + ["rejected"] * 8 + ["accepted"]
+    fields = [(o.event_id, o.error.field) for o in outcomes if o.error is not None]
+    assert fields == [
+        ("bad-naive", "occurred_at"),
+        ("bad-missing", "occurred_at"),
+        ("bad-type", "type"),
+        (None, ""),
+        ("bad-extra", "points"),
+        ("bad-attr", "attributes.region"),
+        (None, "line"),
+        ("bad-member", "member"),
+    ]
+    assert all(o.error.message for o in outcomes if o.error is not None)
+    assert "video.watched" in outcomes[3].error.message  # suggests the close match
+    assert outcomes[1].result["error"] == {
+        "code": "invalid_event",
+        "field": "occurred_at",
+        "message": outcomes[1].error.message,
+    }
+    counts = row_counts(store)
+    assert counts["events"] == 2
+    assert counts["members"] == 1
+    assert member_row(store, "alice").lifetime == 20
+    assert {line.event_id for line in ledger_of(store, "alice")} == {"good-1", "good-2"}
+
+
+def test_a_member_whose_only_event_is_rejected_is_not_created(store: Store) -> None:
+    publish_demo(store)
+
+    [outcome] = send(store, event("e-1", "webinar.attended", member="mallory"))
+
+    assert outcome.status.value == "rejected"
+    assert outcome.error is not None and outcome.error.field == "type"
+    assert member_row(store, "mallory") is None
+    assert row_counts(store)["events"] == 0
+    assert row_counts(store)["ledger_entries"] == 0
+
+
+def test_a_rejected_event_leaves_an_existing_member_unchanged(store: Store) -> None:
+    publish_demo(store)
+    send(store, quiz("q-1"))
+    before = projection(store)
+
+    [outcome] = send(store, event("e-1", "webinar.attended", member="alice"))
+
+    assert outcome.status.value == "rejected"
+    assert projection(store) == before
+
+
+def test_a_rejected_event_can_be_sent_again_once_fixed(store: Store) -> None:
+    publish_demo(store)
+    send(store, event("q-1", "quiz.pased", quiz="q", score=80))
+
+    [fixed] = send(store, quiz("q-1"))
+
+    assert fixed.status.value == "accepted"
+    assert member_row(store, "alice").lifetime == 100
+
+
+def test_the_chunk_size_does_not_change_the_result(store: Store) -> None:
+    publish_demo(store)
+    stream = list(generate_events(240, 9, seed=11, duplicates=0.1))
+    report = ingest(store, PROGRAM, enumerate(stream, start=1), chunk_size=7, clock=clock_at())
+    chunked = projection(store)
+    with store.engine.begin() as conn:
+        for table in ("member_badges", "ledger_entries", "events", "members"):
+            conn.exec_driver_sql(f"delete from {table}")
+
+    whole = ingest(store, PROGRAM, enumerate(stream, start=1), chunk_size=5000, clock=clock_at())
+
+    assert projection(store) == chunked
+    assert (report.events, report.accepted, report.duplicate, report.limited, report.rejected) == (
+        whole.events,
+        whole.accepted,
+        whole.duplicate,
+        whole.limited,
+        whole.rejected,
+    )
+    assert report.duplicate > 0 and report.rejected == 0

@@ -1,0 +1,127 @@
+"""What a member sees: show and explain, every point traced to its event, rule and version."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from accolade.errors import NotFound
+from accolade.service.members import explain, show, table
+from accolade.service.programs import rollback
+from accolade.service.reverse import reverse
+from accolade.store.unit_of_work import Store
+
+from .builders import (
+    MONDAY,
+    PROGRAM,
+    clock_at,
+    demo_with,
+    event,
+    ledger_of,
+    publish_demo,
+    quiz,
+    send,
+    video,
+)
+
+
+def test_show_an_unknown_member_is_not_found_naming_member(store: Store) -> None:
+    publish_demo(store)
+    send(store, quiz("q-1"))
+
+    with pytest.raises(NotFound) as raised:
+        show(store, PROGRAM, "nobody")
+
+    assert raised.value.field == "member"
+    assert "nobody" in raised.value.message
+
+
+def test_explain_an_unknown_member_is_not_found_naming_member(store: Store) -> None:
+    publish_demo(store)
+
+    with pytest.raises(NotFound) as raised:
+        explain(store, PROGRAM, "nobody")
+
+    assert raised.value.field == "member"
+
+
+def test_a_member_whose_only_event_was_rejected_is_not_found(store: Store) -> None:
+    publish_demo(store)
+    send(store, event("e-1", "webinar.attended", member="mallory"))
+
+    with pytest.raises(NotFound) as raised:
+        show(store, PROGRAM, "mallory")
+
+    assert raised.value.field == "member"
+
+
+def test_show_gives_balance_tier_benefits_and_badges(store: Store) -> None:
+    publish_demo(store)
+    send(store, quiz("q-1"), video("v-1", at=MONDAY + timedelta(minutes=5)))
+
+    view = show(store, PROGRAM, "alice")
+
+    assert (view.member, view.balance, view.lifetime, view.tier, view.tier_name) == (
+        "alice",
+        110,
+        110,
+        "bronze",
+        "Bronze",
+    )
+    assert view.benefits == {"standard_resources": True}
+    assert (view.next_tier, view.points_to_next_tier) == ("Silver", 4890)
+    assert [(b.key, b.name) for b in view.badges] == [("certified_user", "Certified User")]
+    assert [line.event_id for line in view.recent][:1] == ["v-1"]  # newest first
+
+
+def test_explain_lists_every_entry_with_event_rule_and_version(store: Store) -> None:
+    publish_demo(store)
+    send(store, quiz("q-1"))
+    publish_demo(store, demo_with("points: 100", "points: 150"))
+    send(store, quiz("q-2", at=MONDAY + timedelta(hours=2)))
+    reverse(store, PROGRAM, "q-1", "retake", clock=clock_at())
+
+    lines = explain(store, PROGRAM, "alice")
+
+    stored = ledger_of(store, "alice")
+    assert len(lines) == len(stored) >= 5
+    assert [(x.event_id, x.kind, x.rule, x.points, x.version, x.reason) for x in lines] == [
+        (s.event_id, s.kind, s.rule, s.points, s.version, s.reason) for s in stored
+    ]
+    assert [(x.event_id, x.kind, x.rule, x.points, x.version) for x in lines if x.points] == [
+        ("q-1", "earn", "action:quiz_passed", 100, 1),
+        ("q-2", "earn", "action:quiz_passed", 150, 2),
+        ("q-1", "reversal", "action:quiz_passed", -100, 2),
+    ]
+    assert all(x.event_type == "quiz.passed" for x in lines)
+    assert sum(x.points for x in lines) == show(store, PROGRAM, "alice").balance == 150
+
+
+def test_explain_is_the_same_after_a_rollback(store: Store) -> None:
+    publish_demo(store)
+    publish_demo(store, demo_with("points: 100", "points: 150"))
+    send(store, quiz("q-1"))
+    before = explain(store, PROGRAM, "alice")
+
+    rollback(store, PROGRAM, clock=clock_at())
+
+    assert explain(store, PROGRAM, "alice") == before
+    assert [x.version for x in before] == [2] * len(before)
+
+
+def test_table_orders_members_by_lifetime_points_with_their_badges(store: Store) -> None:
+    publish_demo(store)
+    send(
+        store,
+        quiz("q-1", member="bob"),
+        video("v-1", member="alice"),
+        event("e-1", "webinar.attended", member="mallory"),
+    )
+
+    rows = table(store, PROGRAM)
+
+    assert [(r.member, r.lifetime, r.badges) for r in rows] == [
+        ("bob", 100, ["certified_user"]),
+        ("alice", 10, []),
+    ]

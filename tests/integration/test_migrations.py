@@ -1,0 +1,61 @@
+"""Alembic migrations: an empty database reaches head, and the models need no new revision."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from accolade.store.database import alembic_config, at_head, migrate
+from accolade.store.tables import metadata
+from accolade.store.unit_of_work import Store
+
+from .builders import publish_demo
+
+TABLES = {t.name for t in metadata.sorted_tables}
+
+
+@pytest.mark.empty_database
+def test_upgrading_an_empty_database_reaches_head(store: Store) -> None:
+    assert set(inspect(store.engine).get_table_names()) == set()
+    assert not at_head(store.engine)
+
+    migrate(store.engine)
+
+    assert at_head(store.engine)
+    assert set(inspect(store.engine).get_table_names()) == TABLES | {"alembic_version"}
+    assert publish_demo(store).version == 1
+
+
+@pytest.mark.empty_database
+def test_migrating_twice_changes_nothing(store: Store) -> None:
+    migrate(store.engine)
+    publish_demo(store)
+
+    migrate(store.engine)
+
+    assert at_head(store.engine)
+    assert publish_demo(store).new is False
+
+
+def test_autogenerate_finds_no_change_between_models_and_migrations(store: Store) -> None:
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "target_metadata": metadata}
+        )
+        changes = compare_metadata(context, metadata)
+
+    assert changes == [], f"autogenerate would write a revision for: {changes}"
+
+
+def test_downgrade_to_base_and_upgrade_again_reaches_head(store: Store) -> None:
+    config = alembic_config(store.engine)
+
+    command.downgrade(config, "base")
+
+    assert set(inspect(store.engine).get_table_names()) <= {"alembic_version"}
+    migrate(store.engine)
+    assert at_head(store.engine)
+    assert set(inspect(store.engine).get_table_names()) == TABLES | {"alembic_version"}

@@ -1,0 +1,97 @@
+"""Event files (JSON Lines, CSV) read a line at a time and ingested on each backend."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from accolade.errors import InvalidEvent
+from accolade.service.ingest import ingest
+from accolade.service.sources import read_events
+from accolade.store.unit_of_work import Store
+
+from .builders import PROGRAM, clock_at, member_row, publish_demo, quiz, row_counts, video
+
+
+def test_jsonl_with_a_bad_line_rejects_that_line_by_number(store: Store, tmp_path: Path) -> None:
+    publish_demo(store)
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        json.dumps(quiz("q-1")) + "\n" + "\n" + '{"id": "broken", "type": \n' + json.dumps(video("v-1")) + "\n"
+    )
+
+    records = list(read_events(path))
+    report = ingest(store, PROGRAM, records, clock=clock_at())
+
+    assert [number for number, _ in records] == [1, 3, 4]
+    bad = records[1][1]
+    assert isinstance(bad, InvalidEvent) and bad.field == "line"
+    assert "not valid JSON" in bad.message
+    assert (report.accepted, report.rejected) == (2, 1)
+    assert row_counts(store)["events"] == 2
+
+
+def test_ingest_report_points_at_the_rejected_line(store: Store, tmp_path: Path) -> None:
+    publish_demo(store)
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps(quiz("q-1")) + "\nnot json\n")
+    rejected: list[tuple[int, str | None]] = []
+
+    ingest(
+        store,
+        PROGRAM,
+        read_events(path),
+        clock=clock_at(),
+        on_chunk=lambda outcomes: rejected.extend(
+            (o.position, o.error.field) for o in outcomes if o.error is not None
+        ),
+    )
+
+    assert rejected == [(2, "line")]
+
+
+def test_csv_types_properties_and_attributes_columns(store: Store, tmp_path: Path) -> None:
+    publish_demo(store)
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "id,type,member,company,occurred_at,properties.lead,properties.qualified,"
+        "properties.amount_usd,attributes.region,attributes.seats,attributes.partner\n"
+        "l-1,lead.registered,alice,acme,2026-03-02T14:00:00Z,L1,true,,EMEA,12,TRUE\n"
+        "l-2,lead.registered,alice,acme,2026-03-02T15:00:00Z,L2,false,,,,\n"
+        "d-1,deal.won,alice,,2026-03-02T16:00:00Z,,,12550.5,,2.5,false\n"
+    )
+
+    records = list(read_events(path))
+    report = ingest(store, PROGRAM, records, clock=clock_at())
+
+    assert [number for number, _ in records] == [2, 3, 4]
+    first, second, third = (r for _, r in records)
+    assert first["properties"] == {"lead": "L1", "qualified": True}
+    assert first["attributes"] == {"region": "EMEA", "seats": 12, "partner": True}
+    assert second["properties"] == {"lead": "L2", "qualified": False}
+    assert "attributes" not in second
+    assert third["properties"] == {"amount_usd": 12550.5}
+    assert third["attributes"] == {"seats": 2.5, "partner": False}
+    assert report.accepted == 3
+    row = member_row(store, "alice")
+    assert row.company == "acme"
+    assert dict(row.attributes) == {"region": "EMEA", "seats": 2.5, "partner": False}
+    assert row.lifetime == 500 + 125  # the unqualified lead earns nothing; 12,550.50 USD is 125
+
+
+def test_csv_with_an_unknown_column_rejects_the_row_naming_the_column(
+    store: Store, tmp_path: Path
+) -> None:
+    publish_demo(store)
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "id,type,member,occurred_at,points\nq-1,quiz.passed,alice,2026-03-02T14:00:00Z,100\n"
+    )
+
+    [(number, record)] = list(read_events(path))
+    report = ingest(store, PROGRAM, [(number, record)], clock=clock_at())
+
+    assert number == 2
+    assert isinstance(record, InvalidEvent) and record.field == "points"
+    assert report.rejected == 1
+    assert row_counts(store)["events"] == 0
