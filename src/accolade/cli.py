@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from accolade.errors import AccoladeError, InvalidProgram
+from accolade.errors import AccoladeError, InvalidInput, InvalidProgram
 from accolade.program.loader import load_program_file
 from accolade.sample_events import generate_events
 from accolade.service import ingest as ingest_service
@@ -34,7 +35,7 @@ app.add_typer(member_app, name="member")
 
 # Piped output (CI logs, files) gets room for a members table instead of Rich's 80 columns.
 out = Console(highlight=False, width=None if Console().is_terminal else 160)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error stays one line
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -64,7 +65,12 @@ def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def _settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "ACCOLADE_" + "_".join(str(p) for p in error["loc"]).upper()
+        raise InvalidInput(str(error["msg"]).lower(), field=name) from None
 
 
 def _store(settings: Settings) -> Store:
@@ -133,6 +139,8 @@ def program_publish(file: Path) -> None:
     published = program_service.publish(_store(_settings()), file.read_text(encoding="utf-8"))
     if published.new:
         out.print(f"published {published.program} version {published.version} ({published.hash[:12]})")
+    elif published.reactivated:
+        out.print(f"{published.program}: same content as version {published.version}, which is active again")
     else:
         out.print(f"unchanged: {published.program} version {published.version} is active ({published.hash[:12]})")
 
@@ -189,6 +197,8 @@ def _ingest(
 ) -> ingest_service.IngestReport:
     records = read_events(file, fmt)
     rejects_path = rejects or file.with_name(file.name + ".rejects.csv")
+    if not rejects_path.parent.is_dir():
+        raise InvalidInput(f"no such folder for the rejects file: {rejects_path.parent}", field="rejects")
     with file.open("rb") as handle:
         total = sum(1 for line in handle if line.strip()) - (1 if file.suffix.lower() == ".csv" else 0)
     writer: Any = None

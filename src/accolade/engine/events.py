@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from accolade.errors import InvalidEvent
 
@@ -27,6 +36,17 @@ class Event(BaseModel):
     properties: dict[str, Any] = Field(default_factory=dict)
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
 
+    @field_validator("properties", "attributes")
+    @classmethod
+    def _finite(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        for key, item in value.items():
+            if not _finite(item):
+                # Not a ValueError: pydantic lets it through, with the field path it names.
+                raise InvalidEvent(
+                    "must be a finite number (NaN and Infinity cannot be stored)", field=f"{info.field_name}.{key}"
+                )
+        return value
+
     @field_validator("occurred_at")
     @classmethod
     def _to_utc(cls, value: datetime) -> datetime:
@@ -40,6 +60,16 @@ class Event(BaseModel):
     def canonical(self) -> str:
         """Normalised JSON body: the stored form, and what idempotency compares."""
         return json.dumps(self.model_dump(mode="json", exclude_none=True), sort_keys=True, separators=(",", ":"))
+
+
+def _finite(value: object) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
 
 
 def body_hash(canonical: str) -> str:
@@ -73,6 +103,8 @@ def parse_event(data: object) -> Event:
         field = ".".join(loc)
         if loc and loc[0] == "attributes" and len(loc) > 1:
             message = "must be text, a number, true/false or null"
+        elif error["type"] == "value_error":
+            message = str(error["msg"]).removeprefix("Value error, ")
         else:
             message = _MESSAGES.get(error["type"], str(error["msg"]).lower())
         raise InvalidEvent(message, field=field) from None

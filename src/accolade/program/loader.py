@@ -20,6 +20,8 @@ def load_program_file(path: Path) -> Program:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidProgram([FieldError(str(path), f"cannot read program file: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise InvalidProgram([FieldError(str(path), "a program file must be UTF-8 text")]) from None
     return load_program(text)
 
 

@@ -21,6 +21,7 @@ class Published:
     version: int
     hash: str
     new: bool  # False when identical content was already a version (it is made active)
+    reactivated: bool = False  # that earlier version was not the active one
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,10 @@ def publish(store: Store, source: str, clock: Clock = system_clock) -> Published
             assert row is not None
         existing = repo.version_by_hash(row.id, digest)
         if existing is not None:
-            if row.active_version != existing.version:
+            reactivated = row.active_version != existing.version
+            if reactivated:
                 repo.activate(row.id, existing.version, "publish", now)
-            return Published(program.key, existing.version, digest, new=False)
+            return Published(program.key, existing.version, digest, new=False, reactivated=reactivated)
         version = max((v.version for v in repo.versions(row.id)), default=0) + 1
         repo.add_version(row.id, version, digest, source, now)
         repo.activate(row.id, version, "publish", now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,6 +103,8 @@ def _typed(value: str) -> str | int | float | bool:
     except ValueError:
         pass
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         return value
+    # "inf" and "nan" are words in a spreadsheet, not numbers JSON could store.
+    return number if math.isfinite(number) else value
