@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 BadgeKey = tuple[str, str]  # (badge key, period label; "" for once-only badges)
@@ -27,12 +27,17 @@ class MemberState:
 
     def copy(self) -> MemberState:
         """A copy whose containers can change without touching this one (lists copied on write)."""
-        return replace(
-            self,
-            attributes=dict(self.attributes),
-            badges=dict(self.badges),
-            occurrences=dict(self.occurrences),
-            monthly_points=dict(self.monthly_points),
+        return MemberState(
+            self.member,
+            self.team,
+            self.company,
+            dict(self.attributes),
+            self.lifetime,
+            self.balance,
+            self.tier,
+            dict(self.badges),
+            dict(self.occurrences),
+            dict(self.monthly_points),
         )
 
     def progress_json(self) -> str:

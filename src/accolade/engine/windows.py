@@ -7,8 +7,14 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
-def _local(ts: int, zone: ZoneInfo) -> datetime:
-    return datetime.fromtimestamp(ts, zone)
+# Every UTC offset in the tz database, and every change of one, falls on a quarter hour, so
+# the local date is constant inside each UTC quarter hour: cache it per quarter.
+_QUARTER_HOUR = 900
+
+
+@lru_cache(maxsize=65_536)
+def _local_ordinal(quarter: int, zone: ZoneInfo) -> int:
+    return datetime.fromtimestamp(quarter * _QUARTER_HOUR, zone).toordinal()
 
 
 def _epoch(year: int, month: int, day: int, zone: ZoneInfo) -> int:
@@ -51,7 +57,7 @@ def _day_bounds(ordinal: int, window: str, zone: ZoneInfo) -> tuple[int, int, st
 
 def calendar_window(ts: int, window: str, zone: ZoneInfo) -> tuple[int, int, str]:
     """[start, end) in epoch seconds of the calendar ``window`` holding ``ts``, and its label."""
-    return _day_bounds(_local(ts, zone).toordinal(), window, zone)
+    return _day_bounds(_local_ordinal(ts // _QUARTER_HOUR, zone), window, zone)
 
 
 PERIOD_WINDOW = {"yearly": "year", "quarterly": "quarter", "monthly": "month"}
