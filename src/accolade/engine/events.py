@@ -45,7 +45,8 @@ class Event(BaseModel):
                 raise InvalidEvent(
                     "must be a finite number (NaN and Infinity cannot be stored)", field=f"{info.field_name}.{key}"
                 )
-        return value
+        # Sorted, so that the canonical body does not depend on the sender's key order.
+        return dict(sorted(value.items()))
 
     @field_validator("occurred_at")
     @classmethod
@@ -58,8 +59,9 @@ class Event(BaseModel):
         return int(self.occurred_at.timestamp())
 
     def canonical(self) -> str:
-        """Normalised JSON body: the stored form, and what idempotency compares."""
-        return json.dumps(self.model_dump(mode="json", exclude_none=True), sort_keys=True, separators=(",", ":"))
+        """Normalised JSON body (UTC time, sorted properties): the stored form, and what
+        idempotency compares."""
+        return self.model_dump_json(exclude_defaults=True)
 
 
 def _finite(value: object) -> bool:
@@ -86,19 +88,25 @@ _MESSAGES = {
     "string_too_short": "must not be empty",
     "string_too_long": "is too long",
     "dict_type": "must be an object",
+    "model_type": "an event must be a JSON object",
     "extra_forbidden": "is not an event field (id, type, member, team, company, occurred_at, "
     "properties, attributes)",
 }
 
 
 def parse_event(data: object) -> Event:
-    """Validate one event; raises InvalidEvent naming the first bad field."""
-    if not isinstance(data, dict):
-        raise InvalidEvent("an event must be a JSON object", field="")
+    """Validate one event (a dict, or its JSON text); raises InvalidEvent naming the first bad field."""
     try:
+        if isinstance(data, str | bytes):
+            return Event.model_validate_json(data)
+        if not isinstance(data, dict):
+            raise InvalidEvent("an event must be a JSON object", field="")
         return Event.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
+        if error["type"] == "json_invalid":
+            detail = (error.get("ctx") or {}).get("error", "")
+            raise InvalidEvent(f"not valid JSON: {detail}".rstrip(": "), field="line") from None
         loc = [str(p) for p in error["loc"] if p not in ("str", "int", "float", "bool", "none")]
         field = ".".join(loc)
         if loc and loc[0] == "attributes" and len(loc) > 1:

@@ -141,7 +141,7 @@ def apply_events(
         try:
             evaluation = evaluate(compiled, member.state, event)
         except AccoladeError as exc:
-            outcomes[i] = _rejected(position, event.id, exc)
+            outcomes[i] = _rejected(position, {"id": event.id}, exc)
             continue
         member.state = evaluation.state
         result = evaluation.result()
@@ -194,12 +194,12 @@ def _repeat(position: int, event_id: str, digest: str, prior: tuple[str, str]) -
     first_digest, first_result = prior
     if first_digest != digest:
         error = Conflict(f"event '{event_id}' was already received with a different body", field="id")
-        return _rejected(position, event_id, error)
+        return _rejected(position, {"id": event_id}, error)
     return Outcome(position, event_id, Status.DUPLICATE, {"status": "duplicate", "first": json.loads(first_result)})
 
 
 def _rejected(position: int, raw: object, error: AccoladeError) -> Outcome:
-    event_id = raw if isinstance(raw, str) else raw.get("id") if isinstance(raw, dict) else None
+    event_id = raw.get("id") if isinstance(raw, dict) else _id_in(raw) if isinstance(raw, str | bytes) else None
     body = {"code": error.code, "field": error.field, "message": error.message}
     return Outcome(
         position,
@@ -208,3 +208,11 @@ def _rejected(position: int, raw: object, error: AccoladeError) -> Outcome:
         {"status": "rejected", "error": body},
         error,
     )
+
+
+def _id_in(text: str | bytes) -> object:
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return None
+    return decoded.get("id") if isinstance(decoded, dict) else None
