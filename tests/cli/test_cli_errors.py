@@ -80,13 +80,12 @@ def test_program_from_the_setting(tmp_path):
     assert error_lines(result) == ["error: program: no program 'academy' (known: partner)"]
 
 
-def test_no_program_published_is_one_error_line(tmp_path):
+def test_a_database_without_schema_is_one_error_line_saying_to_run_init(tmp_path):
     result = run(tmp_path, "member", "show", "alice")
 
     assert result.exit_code == 2, result.output
     assert error_lines(result) == [
-        "error: program: no program published yet: "
-        "run `accolade init` or `accolade program publish FILE`"
+        "error: ACCOLADE_DATABASE_URL: the database has no Accolade schema yet: run `accolade init`"
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -60,9 +61,14 @@ class Evaluation:
 
     def result(self) -> dict[str, object]:
         """What the sender is told, now and on every duplicate of this event."""
-        out: dict[str, object] = {"status": self.status.value, "points": self.points}
-        if self.entries:
-            out["entries"] = [e.as_dict() for e in self.entries]
-        if self.notes:
-            out["notes"] = list(self.notes)
-        return out
+        return result_of(self.status.value, [e.as_dict() for e in self.entries], self.notes)
+
+
+def result_of(status: str, entries: Sequence[dict[str, object]], notes: Sequence[str]) -> dict[str, object]:
+    """An event's result from its entries: built alike when evaluated and when read back."""
+    out: dict[str, object] = {"status": status, "points": sum(int(e["points"]) for e in entries)}  # type: ignore[call-overload]
+    if entries:
+        out["entries"] = list(entries)
+    if notes:
+        out["notes"] = list(notes)
+    return out

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from accolade.engine.effects import Evaluation, Status
+from accolade.engine.effects import Evaluation, Status, result_of
 from accolade.engine.evaluate import evaluate
 from accolade.engine.events import EVENT_SCHEMA_VERSION, Event, body_hash, parse_event
 from accolade.errors import AccoladeError, Conflict
 from accolade.service import Clock, system_clock
 from accolade.service.programs import ActiveProgram, active
-from accolade.store.repository import LockedMember, NewEntry, NewEvent, Repository
+from accolade.store.repository import LockedMember, LoggedEvent, NewEntry, NewEvent, Repository
 from accolade.store.unit_of_work import Store
 
 Record = tuple[int, object]  # (line or position, a decoded event or the error decoding it)
@@ -128,12 +128,13 @@ def apply_events(
     logged = repo.logged_events(program.id, "event", list({e.id for _, e, _, _ in valid}))
 
     compiled = program.compiled
-    seen: dict[str, tuple[str, str]] = {}  # event id -> (digest, result) of this chunk
+    seen: dict[str, tuple[str, dict[str, Any]]] = {}  # event id -> (digest, result) of this chunk
+    firsts = _first_results(repo, logged)
     accepted: list[_Accepted] = []
     for i, event, canonical, digest in valid:
         position = records[i][0]
         first = logged.get(event.id)
-        prior = (first.body_hash, first.result) if first is not None else seen.get(event.id)
+        prior = (first.body_hash, firsts[first.id]) if first is not None else seen.get(event.id)
         if prior is not None:
             outcomes[i] = _repeat(position, event.id, digest, prior)
             continue
@@ -145,11 +146,11 @@ def apply_events(
             continue
         member.state = evaluation.state
         result = evaluation.result()
-        seen[event.id] = (digest, json.dumps(result, separators=(",", ":")))
+        seen[event.id] = (digest, result)
         outcomes[i] = Outcome(position, event.id, evaluation.status, result)
         accepted.append(_Accepted(position, event, canonical, digest, member, evaluation))
 
-    _write(repo, program, accepted, seen, now)
+    _write(repo, program, accepted, now)
     stored = {a.member.id for a in accepted}
     repo.save_members(((m.id, m.state) for m in locked.values() if m.id in stored), now)
     repo.delete_members_without_state([m.id for m in locked.values() if m.fresh and m.id not in stored])
@@ -160,7 +161,6 @@ def _write(
     repo: Repository,
     program: ActiveProgram,
     accepted: list[_Accepted],
-    results: dict[str, tuple[str, str]],
     now: datetime,
 ) -> None:
     version = program.compiled.version
@@ -176,7 +176,7 @@ def _write(
             body_hash=a.digest,
             body=a.canonical,
             status=a.evaluation.status.value,
-            result=results[a.event.id][1],
+            notes=json.dumps(a.evaluation.notes) if a.evaluation.notes else None,
         )
         for a in accepted
     ]
@@ -190,12 +190,22 @@ def _write(
     repo.apply_badges(program.id, entries)
 
 
-def _repeat(position: int, event_id: str, digest: str, prior: tuple[str, str]) -> Outcome:
+def _first_results(repo: Repository, logged: dict[str, LoggedEvent]) -> dict[int, dict[str, Any]]:
+    """Results of already-logged events, rebuilt from the entries they caused."""
+    entries = repo.entries_caused([row.id for row in logged.values()])
+    return {row.id: logged_result(row, entries[row.id]) for row in logged.values()}
+
+
+def logged_result(row: LoggedEvent, entries: list[dict[str, object]]) -> dict[str, Any]:
+    return result_of(row.status, entries, json.loads(row.notes) if row.notes else ())
+
+
+def _repeat(position: int, event_id: str, digest: str, prior: tuple[str, dict[str, Any]]) -> Outcome:
     first_digest, first_result = prior
     if first_digest != digest:
         error = Conflict(f"event '{event_id}' was already received with a different body", field="id")
         return _rejected(position, {"id": event_id}, error)
-    return Outcome(position, event_id, Status.DUPLICATE, {"status": "duplicate", "first": json.loads(first_result)})
+    return Outcome(position, event_id, Status.DUPLICATE, {"status": "duplicate", "first": first_result})
 
 
 def _rejected(position: int, raw: object, error: AccoladeError) -> Outcome:

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from accolade.engine.effects import Evaluation
+from accolade.engine.effects import Evaluation, result_of
 from accolade.engine.state import MemberState
 from accolade.engine.events import EVENT_SCHEMA_VERSION, Event, body_hash
 from accolade.engine.reconcile import reconcile
@@ -43,7 +43,8 @@ def reverse_in(
         if earlier.body_hash != digest:
             raise Conflict(f"event '{event_id}' was already reversed ({earlier.received_at:%Y-%m-%d})",
                            field="event_id")
-        return {"status": "duplicate", "first": json.loads(earlier.result)}
+        caused = repo.entries_caused([earlier.id])[earlier.id]
+        return {"status": "duplicate", "first": result_of(earlier.status, caused, ())}
 
     member = repo.lock_members(program.id, [repo.member_external_id(target.member_id)])
     locked = next(iter(member.values()))
@@ -66,7 +67,7 @@ def reverse_in(
                 body_hash=digest,
                 body=body,
                 status=evaluation.status.value,
-                result=json.dumps(result, separators=(",", ":")),
+                notes=None,
             )
         ],
         now,

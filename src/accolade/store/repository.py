@@ -42,7 +42,7 @@ class LoggedEvent:
     member_id: int
     body_hash: str
     body: str
-    result: str
+    notes: str | None
     status: str
     program_version: int
     reversed_by: int | None
@@ -61,7 +61,7 @@ class NewEvent:
     body_hash: str
     body: str
     status: str
-    result: str
+    notes: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +269,7 @@ class Repository:
             [
                 (
                     pk, program_id, r.kind, r.event_id, r.type, r.member_id, t(r.occurred_at), when,
-                    r.program_version, r.schema_version, r.body_hash, r.body, r.status, r.result,
+                    r.program_version, r.schema_version, r.body_hash, r.body, r.status, r.notes,
                 )
                 for pk, r in zip(ids, rows, strict=True)
             ],
@@ -354,6 +354,27 @@ class Repository:
                     for r in awarded
                 ],
             )
+
+    def entries_caused(self, log_ids: Sequence[int]) -> dict[int, list[dict[str, object]]]:
+        """The entries each log row wrote, in order, as results show them."""
+        found: dict[int, list[dict[str, object]]] = {i: [] for i in log_ids}
+        if not log_ids:
+            return found
+        rows = self.conn.execute(
+            select(
+                ledger_entries.c.cause_id, ledger_entries.c.kind, ledger_entries.c.rule,
+                ledger_entries.c.points, ledger_entries.c.period, ledger_entries.c.reason,
+            )
+            .where(ledger_entries.c.cause_id.in_(list(log_ids)))
+            .order_by(ledger_entries.c.id)
+        )
+        for cause, kind, rule, points, period, reason in rows:
+            entry: dict[str, object] = {"kind": kind, "rule": rule, "points": int(points)}
+            if period:
+                entry["period"] = period
+            entry["reason"] = reason
+            found[cause].append(entry)
+        return found
 
     def ledger_totals(self, member_id: int) -> dict[tuple[str, str, str], tuple[int, int]]:
         rows = self.conn.execute(
@@ -454,16 +475,13 @@ class Repository:
         """A UTC time as the driver takes it in bulk writes (the form UTCDateTime reads back)."""
         if self.dialect == "postgresql":
             return value
-        v = value.astimezone(UTC) if value.utcoffset() else value
-        return (
-            f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}."
-            f"{v.microsecond:06d}"
-        )
+        # UTCDateTime's SQLite form: naive UTC text (microseconds optional when reading back).
+        return (value.astimezone(UTC) if value.utcoffset() else value).replace(tzinfo=None).isoformat(" ")
 
 
 _EVENT_COLUMNS = (
     "id", "program_id", "kind", "event_id", "type", "member_id", "occurred_at", "received_at",
-    "program_version", "schema_version", "body_hash", "body", "status", "result",
+    "program_version", "schema_version", "body_hash", "body", "status", "notes",
 )
 _ENTRY_COLUMNS = (
     "program_id", "member_id", "event_id", "cause_id", "kind", "rule", "period", "points",
@@ -476,7 +494,7 @@ _LOGGED = (
     events.c.member_id,
     events.c.body_hash,
     events.c.body,
-    events.c.result,
+    events.c.notes,
     events.c.status,
     events.c.program_version,
     events.c.reversed_by,

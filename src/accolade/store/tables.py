@@ -131,7 +131,9 @@ events = Table(
     Column("body_hash", String(64), nullable=False),
     Column("body", Text, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("result", Text, nullable=False),
+    # The result is derived from the ledger entries this row caused; only the notes (why an
+    # action did not match) have nowhere else to live.
+    Column("notes", Text, nullable=True),
     Column("reversed_by", Id, nullable=True),
     UniqueConstraint("program_id", "kind", "event_id"),
     Index(None, "member_id", "id"),

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from sqlalchemy import Engine
 
-from accolade.store.database import make_engine, migrate
+from accolade.store.database import make_engine, migrate, require_head
 from accolade.store.repository import Repository
 
 
@@ -18,9 +18,12 @@ class Store:
 
     @classmethod
     def open(cls, url: str, *, echo: bool = False, migrate_schema: bool = True) -> Store:
+        """Open ``url``; migrate it to head, or (``migrate_schema=False``) require it at head."""
         store = cls(make_engine(url, echo=echo))
         if migrate_schema:
             migrate(store.engine)
+        else:
+            require_head(store.engine)
         return store
 
     @property

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 13:25:03.424186
+Create Date: 2026-11-23 13:45:35.184878
 """
 
 from collections.abc import Sequence
@@ -137,7 +137,7 @@ def upgrade() -> None:
         sa.Column("body_hash", sa.String(length=64), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("result", sa.Text(), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=True),
         sa.Column(
             "reversed_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
