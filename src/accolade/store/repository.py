@@ -186,18 +186,32 @@ class Repository:
         when = self._time(now)
         rows = [
             (
-                s.team, s.company, json.dumps(s.attributes, separators=(",", ":")), s.lifetime, s.balance,
-                s.tier, s.progress_json(), when, member_id,
+                member_id, s.team, s.company, json.dumps(s.attributes, separators=(",", ":")), s.lifetime,
+                s.balance, s.tier, s.progress_json(), when,
             )
             for member_id, s in changed
         ]
         if not rows:
             return
-        mark = "%s" if self.dialect == "postgresql" else "?"
-        attributes = f"{mark}::jsonb" if self.dialect == "postgresql" else mark
+        if self.dialect == "postgresql":
+            # COPY into a scratch table and one UPDATE ... FROM: a third of the time of
+            # an UPDATE per member, even pipelined.
+            self.conn.exec_driver_sql(
+                "CREATE TEMP TABLE IF NOT EXISTS member_changes (id bigint, team text, company text, "
+                "attributes jsonb, lifetime bigint, balance bigint, tier text, progress text, "
+                "updated_at timestamptz) ON COMMIT DROP"
+            )
+            self._append("member_changes", _MEMBER_COLUMNS, rows)
+            self.conn.exec_driver_sql(
+                "UPDATE members AS m SET team = c.team, company = c.company, attributes = c.attributes, "
+                "lifetime = c.lifetime, balance = c.balance, tier = c.tier, progress = c.progress, "
+                "updated_at = c.updated_at FROM member_changes AS c WHERE m.id = c.id"
+            )
+            self.conn.exec_driver_sql("TRUNCATE member_changes")
+            return
         self.conn.exec_driver_sql(
-            f"UPDATE members SET team={mark}, company={mark}, attributes={attributes}, lifetime={mark}, "
-            f"balance={mark}, tier={mark}, progress={mark}, updated_at={mark} WHERE id={mark}",
+            "UPDATE members SET team = ?2, company = ?3, attributes = ?4, lifetime = ?5, balance = ?6, "
+            "tier = ?7, progress = ?8, updated_at = ?9 WHERE id = ?1",
             rows,
         )
 
@@ -479,6 +493,9 @@ class Repository:
         return (value.astimezone(UTC) if value.utcoffset() else value).replace(tzinfo=None).isoformat(" ")
 
 
+_MEMBER_COLUMNS = (
+    "id", "team", "company", "attributes", "lifetime", "balance", "tier", "progress", "updated_at",
+)
 _EVENT_COLUMNS = (
     "id", "program_id", "kind", "event_id", "type", "member_id", "occurred_at", "received_at",
     "program_version", "schema_version", "body_hash", "body", "status", "notes",

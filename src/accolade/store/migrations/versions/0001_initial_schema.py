@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 13:45:35.184878
+Create Date: 2026-11-23 13:49:00.916079
 """
 
 from collections.abc import Sequence
@@ -144,9 +144,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["member_id"], ["members.id"], name=op.f("fk_events_member_id_members")
         ),
-        sa.ForeignKeyConstraint(
-            ["program_id"], ["programs.id"], name=op.f("fk_events_program_id_programs")
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
         sa.UniqueConstraint(
             "program_id", "kind", "event_id", name=op.f("uq_events_program_id_kind_event_id")
@@ -183,16 +180,10 @@ def upgrade() -> None:
         sa.Column("occurred_at", accolade.store.tables.UTCDateTime(timezone=True), nullable=False),
         sa.Column("recorded_at", accolade.store.tables.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["cause_id"], ["events.id"], name=op.f("fk_ledger_entries_cause_id_events")
-        ),
-        sa.ForeignKeyConstraint(
             ["event_id"], ["events.id"], name=op.f("fk_ledger_entries_event_id_events")
         ),
         sa.ForeignKeyConstraint(
             ["member_id"], ["members.id"], name=op.f("fk_ledger_entries_member_id_members")
-        ),
-        sa.ForeignKeyConstraint(
-            ["program_id"], ["programs.id"], name=op.f("fk_ledger_entries_program_id_programs")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_entries")),
     )
@@ -225,9 +216,6 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["member_id"], ["members.id"], name=op.f("fk_member_badges_member_id_members")
-        ),
-        sa.ForeignKeyConstraint(
-            ["program_id"], ["programs.id"], name=op.f("fk_member_badges_program_id_programs")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_member_badges")),
         sa.UniqueConstraint(
