@@ -20,7 +20,7 @@ from accolade.errors import AccoladeError, Conflict
 from accolade.service import Clock, system_clock
 from accolade.service.programs import ActiveProgram, active
 from accolade.store.repository import LockedMember, LoggedEvent, NewEntry, NewEvent, Repository
-from accolade.store.unit_of_work import Store
+from accolade.store.unit_of_work import Store, WriteConflict
 
 Record = tuple[int, object]  # (line or position, a decoded event or the error decoding it)
 
@@ -91,6 +91,20 @@ def ingest_batch(
     store: Store, program_key: str, records: Sequence[Record], *, clock: Clock = system_clock
 ) -> list[Outcome]:
     """One batch, one transaction; an outcome per record, in order."""
+    for _ in range(_ATTEMPTS - 1):
+        try:
+            return _ingest_once(store, program_key, records, clock)
+        except WriteConflict:
+            continue  # a concurrent writer stored one of these ids first; now it is a duplicate
+    return _ingest_once(store, program_key, records, clock)
+
+
+# Member row locks serialise writers of one member; the same event id sent at once for two
+# members meets only at the unique key, and the loser runs its batch again.
+_ATTEMPTS = 5
+
+
+def _ingest_once(store: Store, program_key: str, records: Sequence[Record], clock: Clock) -> list[Outcome]:
     with store.transaction() as repo:
         program = active(repo, program_key)
         return apply_events(repo, program, records, clock())
@@ -123,7 +137,8 @@ def apply_events(
         valid.append((i, event, canonical, body_hash(canonical)))
 
     member_ids = list(dict.fromkeys(e.member for _, e, _, _ in valid))
-    repo.ensure_members(program.id, member_ids)
+    # New members are inserted in one global order, so concurrent batches never deadlock.
+    repo.ensure_members(program.id, sorted(member_ids))
     locked = repo.lock_members(program.id, member_ids)
     logged = repo.logged_events(program.id, "event", list({e.id for _, e, _, _ in valid}))
 

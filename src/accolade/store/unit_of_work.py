@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from psycopg.errors import DeadlockDetected, UniqueViolation
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from accolade.store.database import make_engine, migrate, require_head
 from accolade.store.repository import Repository
+
+
+class WriteConflict(Exception):
+    """Another transaction committed a row this one meant to insert (say, the same event id
+    for another member): roll back and run the use case again, it will see that row."""
 
 
 class Store:
@@ -32,9 +39,20 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Repository]:
-        with self.engine.begin() as conn:
-            yield Repository(conn)
+        try:
+            with self.engine.begin() as conn:
+                yield Repository(conn)
+        except (IntegrityError, OperationalError, UniqueViolation) as exc:
+            if not _is_retryable(exc):
+                raise
+            raise WriteConflict(str(exc)) from exc
 
     def close(self) -> None:
         self.engine.dispose()
 
+
+
+def _is_retryable(exc: Exception) -> bool:
+    """A unique key taken by a concurrent writer, or a deadlock PostgreSQL broke."""
+    original = exc if isinstance(exc, UniqueViolation) else getattr(exc, "orig", None)
+    return isinstance(original, UniqueViolation | DeadlockDetected) or "UNIQUE constraint failed" in str(original)
