@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import gc
 import functools
+import gc
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,7 +29,9 @@ from accolade.settings import Settings
 from accolade.store.unit_of_work import Store
 
 app = typer.Typer(help="Accolade: points, badges and tiers for B2B programs.", no_args_is_help=True)
-program_app = typer.Typer(help="Validate, publish, roll back and list program versions.", no_args_is_help=True)
+program_app = typer.Typer(
+    help="Validate, publish, roll back and list program versions.", no_args_is_help=True
+)
 member_app = typer.Typer(help="Look at members.", no_args_is_help=True)
 app.add_typer(program_app, name="program")
 app.add_typer(member_app, name="member")
@@ -42,7 +44,10 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 ProgramOption = Annotated[
-    str | None, typer.Option("--program", "-p", help="Program key (default: ACCOLADE_PROGRAM or the only one).")
+    str | None,
+    typer.Option(
+        "--program", "-p", help="Program key (default: ACCOLADE_PROGRAM or the only one)."
+    ),
 ]
 EXAMPLES = Path("examples")
 
@@ -97,7 +102,8 @@ def _examples() -> Path:
 @fails_cleanly
 def init(
     program_file: Annotated[
-        Path | None, typer.Option("--program-file", help="Program to publish (default: the demo program).")
+        Path | None,
+        typer.Option("--program-file", help="Program to publish (default: the demo program)."),
     ] = None,
 ) -> None:
     """Create or upgrade the database and publish a program (the demo partner program by default)."""
@@ -115,7 +121,8 @@ def init(
 @fails_cleanly
 def demo(
     events_file: Annotated[
-        Path | None, typer.Option("--events", help="Events to ingest (default: examples/partner-events.jsonl).")
+        Path | None,
+        typer.Option("--events", help="Events to ingest (default: examples/partner-events.jsonl)."),
     ] = None,
     top: Annotated[int, typer.Option(help="Members to list.")] = 15,
 ) -> None:
@@ -123,12 +130,24 @@ def demo(
     _tune_gc_for_batch()
     settings = _settings()
     store = _store(settings, migrate=True)
-    published = program_service.publish(store, (_examples() / "partner-program.yaml").read_text(encoding="utf-8"))
-    out.print(f"program [bold]{published.program}[/bold] version {published.version} on {settings.database_url}")
-    _ingest(store, published.program, events_file or _examples() / "partner-events.jsonl", None, None,
-            settings.ingest_chunk_size)
+    published = program_service.publish(
+        store, (_examples() / "partner-program.yaml").read_text(encoding="utf-8")
+    )
+    out.print(
+        f"program [bold]{published.program}[/bold] version {published.version} on {settings.database_url}"
+    )
+    _ingest(
+        store,
+        published.program,
+        events_file or _examples() / "partner-events.jsonl",
+        None,
+        None,
+        settings.ingest_chunk_size,
+    )
     _members_table(store, published.program, top)
-    out.print("\nnext: [bold]accolade member show partner-00000[/bold] · [bold]accolade explain partner-00000[/bold]")
+    out.print(
+        "\nnext: [bold]accolade member show partner-00000[/bold] · [bold]accolade explain partner-00000[/bold]"
+    )
 
 
 @program_app.command("validate")
@@ -147,20 +166,30 @@ def program_validate(file: Path) -> None:
 def program_publish(file: Path) -> None:
     """Store a program file as a new immutable version and make it active."""
     load_program_file(file)
-    published = program_service.publish(_store(_settings(), migrate=True), file.read_text(encoding="utf-8"))
+    published = program_service.publish(
+        _store(_settings(), migrate=True), file.read_text(encoding="utf-8")
+    )
     if published.new:
-        out.print(f"published {published.program} version {published.version} ({published.hash[:12]})")
+        out.print(
+            f"published {published.program} version {published.version} ({published.hash[:12]})"
+        )
     elif published.reactivated:
-        out.print(f"{published.program}: same content as version {published.version}, which is active again")
+        out.print(
+            f"{published.program}: same content as version {published.version}, which is active again"
+        )
     else:
-        out.print(f"unchanged: {published.program} version {published.version} is active ({published.hash[:12]})")
+        out.print(
+            f"unchanged: {published.program} version {published.version} is active ({published.hash[:12]})"
+        )
 
 
 @program_app.command("rollback")
 @fails_cleanly
 def program_rollback(
     program: ProgramOption = None,
-    to: Annotated[int | None, typer.Option(help="Version to make active (default: the previous one).")] = None,
+    to: Annotated[
+        int | None, typer.Option(help="Version to make active (default: the previous one).")
+    ] = None,
 ) -> None:
     """Make an earlier version active again; events from now on are evaluated under it."""
     settings = _settings()
@@ -179,7 +208,9 @@ def program_versions(program: ProgramOption = None) -> None:
     key = program_service.resolve_key(store, program or settings.program)
     table = Table("version", "hash", "published", "active", title=f"program {key}")
     for v in program_service.versions(store, key):
-        table.add_row(str(v.version), v.hash[:12], f"{v.created_at:%Y-%m-%d %H:%M}", "●" if v.active else "")
+        table.add_row(
+            str(v.version), v.hash[:12], f"{v.created_at:%Y-%m-%d %H:%M}", "●" if v.active else ""
+        )
     out.print(table)
 
 
@@ -188,7 +219,9 @@ def program_versions(program: ProgramOption = None) -> None:
 def ingest(
     file: Path,
     program: ProgramOption = None,
-    format: Annotated[str | None, typer.Option("--format", help="jsonl or csv (default: from the suffix).")] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", help="jsonl or csv (default: from the suffix).")
+    ] = None,
     rejects: Annotated[
         Path | None, typer.Option(help="Where rejected lines go (default: FILE.rejects.csv).")
     ] = None,
@@ -210,13 +243,21 @@ def _ingest(
     records = read_events(file, fmt)
     rejects_path = rejects or file.with_name(file.name + ".rejects.csv")
     if not rejects_path.parent.is_dir():
-        raise InvalidInput(f"no such folder for the rejects file: {rejects_path.parent}", field="rejects")
+        raise InvalidInput(
+            f"no such folder for the rejects file: {rejects_path.parent}", field="rejects"
+        )
     with file.open("rb") as handle:
-        total = sum(1 for line in handle if line.strip()) - (1 if file.suffix.lower() == ".csv" else 0)
+        total = sum(1 for line in handle if line.strip()) - (
+            1 if file.suffix.lower() == ".csv" else 0
+        )
     writer: Any = None
     reject_handle = None
     columns = (
-        TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TextColumn("events"), TimeRemainingColumn()
+        TextColumn("ingesting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("events"),
+        TimeRemainingColumn(),
     )
     try:
         with Progress(*columns, console=err, transient=True) as progress:
@@ -232,20 +273,31 @@ def _ingest(
                         reject_handle = rejects_path.open("w", encoding="utf-8", newline="")
                         writer = csv.writer(reject_handle)
                         writer.writerow(["line", "event_id", "field", "reason"])
-                    writer.writerow([o.position, o.event_id or "", o.error.field or "", o.error.message])
+                    writer.writerow(
+                        [o.position, o.event_id or "", o.error.field or "", o.error.message]
+                    )
 
-            report = ingest_service.ingest(store, key, records, chunk_size=chunk_size, on_chunk=on_chunk)
+            report = ingest_service.ingest(
+                store, key, records, chunk_size=chunk_size, on_chunk=on_chunk
+            )
     finally:
         if reject_handle is not None:
             reject_handle.close()
-    summary = Table("accepted", "duplicate", "limited", "rejected", "points", title=f"ingested {file.name}")
+    summary = Table(
+        "accepted", "duplicate", "limited", "rejected", "points", title=f"ingested {file.name}"
+    )
     summary.add_row(
-        f"{report.accepted:,}", f"{report.duplicate:,}", f"{report.limited:,}", f"{report.rejected:,}",
+        f"{report.accepted:,}",
+        f"{report.duplicate:,}",
+        f"{report.limited:,}",
+        f"{report.rejected:,}",
         f"{report.points:,}",
     )
     out.print(summary)
     if report.rejected:
-        err.print(f"[yellow]{report.rejected:,} rejected: line numbers and reasons in {rejects_path}[/yellow]")
+        err.print(
+            f"[yellow]{report.rejected:,} rejected: line numbers and reasons in {rejects_path}[/yellow]"
+        )
     return report
 
 
@@ -258,7 +310,9 @@ def member_show(member: str, program: ProgramOption = None) -> None:
     key = program_service.resolve_key(store, program or settings.program)
     view = member_service.show(store, key, member)
     out.print(f"[bold]{view.member}[/bold]" + (f"  {view.company}" if view.company else ""))
-    out.print(f"balance {view.balance:,} · lifetime {view.lifetime:,} · tier [bold]{view.tier_name or '-'}[/bold]")
+    out.print(
+        f"balance {view.balance:,} · lifetime {view.lifetime:,} · tier [bold]{view.tier_name or '-'}[/bold]"
+    )
     if view.next_tier:
         out.print(f"{view.points_to_next_tier:,} points to {view.next_tier}")
     if view.benefits:
@@ -267,8 +321,14 @@ def member_show(member: str, program: ProgramOption = None) -> None:
         out.print("badges: " + ", ".join(f"{b.name} {b.period}".strip() for b in view.badges))
     table = Table("when", "event", "kind", "rule", "points", "reason", title="recent entries")
     for line in view.recent:
-        table.add_row(f"{line.occurred_at:%Y-%m-%d %H:%M}", line.event_id, line.kind, line.rule,
-                      f"{line.points:+,}", line.reason)
+        table.add_row(
+            f"{line.occurred_at:%Y-%m-%d %H:%M}",
+            line.event_id,
+            line.kind,
+            line.rule,
+            f"{line.points:+,}",
+            line.reason,
+        )
     out.print(table)
 
 
@@ -280,12 +340,32 @@ def explain(member: str, program: ProgramOption = None) -> None:
     store = _store(settings)
     key = program_service.resolve_key(store, program or settings.program)
     lines = member_service.explain(store, key, member)
-    table = Table("entry", "event", "type", "rule", "points", "lifetime", "version", "reason", title=f"{member}")
+    table = Table(
+        "entry",
+        "event",
+        "type",
+        "rule",
+        "points",
+        "lifetime",
+        "version",
+        "reason",
+        title=f"{member}",
+    )
     for line in lines:
-        table.add_row(str(line.id), line.event_id, line.event_type, f"{line.rule} {line.period}".strip(),
-                      f"{line.points:+,}", f"{line.lifetime_points:+,}", f"v{line.version}", line.reason)
+        table.add_row(
+            str(line.id),
+            line.event_id,
+            line.event_type,
+            f"{line.rule} {line.period}".strip(),
+            f"{line.points:+,}",
+            f"{line.lifetime_points:+,}",
+            f"v{line.version}",
+            line.reason,
+        )
     out.print(table)
-    out.print(f"balance {sum(x.points for x in lines):,} · lifetime {sum(x.lifetime_points for x in lines):,}")
+    out.print(
+        f"balance {sum(x.points for x in lines):,} · lifetime {sum(x.lifetime_points for x in lines):,}"
+    )
 
 
 @app.command()
@@ -305,7 +385,9 @@ def reverse(
         return
     out.print(f"reversed {event_id}: {result['points']:+,} points")
     for entry in result.get("entries", []):
-        out.print(f"  {entry['kind']:<13} {entry['rule']:<28} {entry['points']:+,}  {entry['reason']}")
+        out.print(
+            f"  {entry['kind']:<13} {entry['rule']:<28} {entry['points']:+,}  {entry['reason']}"
+        )
 
 
 @app.command()
@@ -316,11 +398,18 @@ def replay(program: ProgramOption = None) -> None:
     settings = _settings()
     store = _store(settings)
     key = program_service.resolve_key(store, program or settings.program)
-    with Progress(TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), console=err, transient=True) as bar:
+    with Progress(
+        TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+    ) as bar:
         task = bar.add_task("replay", total=None)
-        report = replay_service.replay(store, key, on_progress=lambda done, total: bar.update(task, completed=done,
-                                                                                               total=total))
-    out.print(f"replayed {report.events:,} events and {report.reversals:,} reversals for {report.members:,} members")
+        report = replay_service.replay(
+            store,
+            key,
+            on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    out.print(
+        f"replayed {report.events:,} events and {report.reversals:,} reversals for {report.members:,} members"
+    )
 
 
 @app.command("generate-events")
@@ -341,11 +430,24 @@ def generate(
 def _members_table(store: Store, key: str, top: int) -> None:
     rows = member_service.table(store, key, top)
     total = member_service.count(store, key)
-    table = Table("member", "company", "lifetime", "balance", "tier", "badges",
-                  title=f"top {len(rows)} of {total:,} members")
+    table = Table(
+        "member",
+        "company",
+        "lifetime",
+        "balance",
+        "tier",
+        "badges",
+        title=f"top {len(rows)} of {total:,} members",
+    )
     for r in rows:
-        table.add_row(r.member, r.company or "", f"{r.lifetime:,}", f"{r.balance:,}", r.tier or "",
-                      ", ".join(r.badges))
+        table.add_row(
+            r.member,
+            r.company or "",
+            f"{r.lifetime:,}",
+            f"{r.balance:,}",
+            r.tier or "",
+            ", ".join(r.badges),
+        )
     out.print(table)
 
 

@@ -45,7 +45,10 @@ def generate_events(
         kind = rng.random()
         if kind < 0.50:
             event["type"] = "video.watched"
-            event["properties"] = {"video": f"v{rng.randrange(40)}", "duration_seconds": rng.choice((120, 300, 320, 600))}
+            event["properties"] = {
+                "video": f"v{rng.randrange(40)}",
+                "duration_seconds": rng.choice((120, 300, 320, 600)),
+            }
         elif kind < 0.63:
             event["type"] = "quiz.passed"
             event["properties"] = {"quiz": f"q{rng.randrange(12)}", "score": rng.randrange(70, 101)}

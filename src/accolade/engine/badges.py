@@ -15,7 +15,9 @@ def _count(times: list[int], start: int, end: int) -> int:
     return bisect_right(times, end) - bisect_left(times, start)
 
 
-def earned_period(program: CompiledProgram, badge: Badge, state: MemberState, ts: int) -> str | None:
+def earned_period(
+    program: CompiledProgram, badge: Badge, state: MemberState, ts: int
+) -> str | None:
     """The period label under which ``badge`` is earned at ``ts``; None when it is not (or held)."""
     start, end, period = period_of(ts, badge.repeat, program.zone)
     if (badge.key, period) in state.badges:

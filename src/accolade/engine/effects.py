@@ -64,7 +64,9 @@ class Evaluation:
         return result_of(self.status.value, [e.as_dict() for e in self.entries], self.notes)
 
 
-def result_of(status: str, entries: Sequence[dict[str, object]], notes: Sequence[str]) -> dict[str, object]:
+def result_of(
+    status: str, entries: Sequence[dict[str, object]], notes: Sequence[str]
+) -> dict[str, object]:
     """An event's result from its entries: built alike when evaluated and when read back."""
     out: dict[str, object] = {"status": status, "points": sum(int(e["points"]) for e in entries)}  # type: ignore[call-overload]
     if entries:

@@ -108,8 +108,14 @@ def _award_badges(
             reason = f"{badge.name}" + (f" {period}" if period else "")
             entries.append(
                 Entry(
-                    event_id, EntryKind.BADGE, f"badge:{badge.key}", badge.points, badge.points,
-                    reason, program.version, period,
+                    event_id,
+                    EntryKind.BADGE,
+                    f"badge:{badge.key}",
+                    badge.points,
+                    badge.points,
+                    reason,
+                    program.version,
+                    period,
                 )
             )
             if badge.points:
@@ -132,4 +138,6 @@ def _move_tier(
         return
     reason = tier_reason(program, state.tier, tier, points)
     state.tier = tier.key
-    entries.append(Entry(event_id, EntryKind.TIER, f"tier:{tier.key}", 0, 0, reason, program.version))
+    entries.append(
+        Entry(event_id, EntryKind.TIER, f"tier:{tier.key}", 0, 0, reason, program.version)
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -43,7 +42,8 @@ class Event(BaseModel):
             if not _finite(item):
                 # Not a ValueError: pydantic lets it through, with the field path it names.
                 raise InvalidEvent(
-                    "must be a finite number (NaN and Infinity cannot be stored)", field=f"{info.field_name}.{key}"
+                    "must be a finite number (NaN and Infinity cannot be stored)",
+                    field=f"{info.field_name}.{key}",
                 )
         # Sorted, so that the canonical body does not depend on the sender's key order.
         return dict(sorted(value.items()))

@@ -8,12 +8,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from accolade.engine.windows import calendar_window
-from accolade.program.durations import format_duration
 from accolade.errors import InvalidEvent
 from accolade.program.compile import CompiledAction, CompiledProgram
+from accolade.program.durations import format_duration
 
 
-def unmet_condition(action: CompiledAction, props: dict[str, Any], attrs: dict[str, Any]) -> str | None:
+def unmet_condition(
+    action: CompiledAction, props: dict[str, Any], attrs: dict[str, Any]
+) -> str | None:
     """The first condition the event fails, described; None when all hold."""
     for condition in action.conditions:
         if not condition.check(props, attrs):
@@ -25,7 +27,12 @@ def base_points(action: CompiledAction, props: dict[str, Any]) -> int:
     if action.points_property is None:
         return action.points
     value = props.get(action.points_property)
-    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise InvalidEvent(
             f"must be a number >= 0: action '{action.key}' derives its points from it",
             field=f"properties.{action.points_property}",
@@ -35,7 +42,11 @@ def base_points(action: CompiledAction, props: dict[str, Any]) -> int:
 
 
 def multiplied(
-    action: CompiledAction, points: int, tier: str | None, props: dict[str, Any], attrs: dict[str, Any]
+    action: CompiledAction,
+    points: int,
+    tier: str | None,
+    props: dict[str, Any],
+    attrs: dict[str, Any],
 ) -> tuple[int, str]:
     """Points after every multiplier that applies (half rounds up), and how they were reached."""
     factor = Decimal(1)
@@ -89,7 +100,9 @@ def _busiest_window(occurrences: list[int], ts: int, span: int) -> int:
     """
     later = occurrences[bisect_right(occurrences, ts) : bisect_right(occurrences, ts + span - 1)]
     starts = [ts - span + 1, *(o - span + 1 for o in later)]
-    return max(bisect_right(occurrences, s + span - 1) - bisect_left(occurrences, s) for s in starts)
+    return max(
+        bisect_right(occurrences, s + span - 1) - bisect_left(occurrences, s) for s in starts
+    )
 
 
 def record_occurrence(occurrences: dict[str, list[int]], action_key: str, ts: int) -> None:

@@ -71,19 +71,37 @@ def reconcile(
             kind, text = EntryKind.REVERSAL, why
         else:
             kind, text = EntryKind.ADJUSTMENT, f"re-evaluated after {why}"
-        entries.append(Entry(event_id, kind, rule, want - have, want_life - have_life, text, version, period))
+        entries.append(
+            Entry(event_id, kind, rule, want - have, want_life - have_life, text, version, period)
+        )
 
     for (badge, period), event_id in sorted(current.badges.items()):
         if (badge, period) not in state.badges:
             entries.append(
-                Entry(event_id, EntryKind.BADGE_REVOKED, f"badge:{badge}", 0, 0,
-                      f"no longer earned after {why}", version, period)
+                Entry(
+                    event_id,
+                    EntryKind.BADGE_REVOKED,
+                    f"badge:{badge}",
+                    0,
+                    0,
+                    f"no longer earned after {why}",
+                    version,
+                    period,
+                )
             )
     for (badge, period), event_id in sorted(state.badges.items()):
         if (badge, period) not in current.badges:
             entries.append(
-                Entry(event_id, EntryKind.BADGE, f"badge:{badge}", 0, 0,
-                      f"earned on re-evaluation after {why}", version, period)
+                Entry(
+                    event_id,
+                    EntryKind.BADGE,
+                    f"badge:{badge}",
+                    0,
+                    0,
+                    f"earned on re-evaluation after {why}",
+                    version,
+                    period,
+                )
             )
     active = programs[version]
     if state.tier is None and active.tiers:
@@ -93,7 +111,15 @@ def reconcile(
         last = history[-1][0].ts if history else reversed_at
         basis = tier_reason(active, current.tier, new_tier, qualifying_points(active, state, last))
         entries.append(
-            Entry(reversed_event, EntryKind.TIER, f"tier:{new_tier.key}", 0, 0, f"{basis} ({why})", version)
+            Entry(
+                reversed_event,
+                EntryKind.TIER,
+                f"tier:{new_tier.key}",
+                0,
+                0,
+                f"{basis} ({why})",
+                version,
+            )
         )
     # Spending is not an event effect: carry the balance over, moved only by the compensation.
     state.balance = current.balance + sum(e.points for e in entries)

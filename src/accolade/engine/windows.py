@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-
 # Every UTC offset in the tz database, and every change of one, falls on a quarter hour, so
 # the local date is constant inside each UTC quarter hour: cache it per quarter.
 _QUARTER_HOUR = 900

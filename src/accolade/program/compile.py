@@ -90,7 +90,9 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         badges_by_action={k: tuple(v) for k, v in badges_by_action.items()},
         points_badges=tuple(b for b in program.badges if b.when.lifetime_points is not None),
         tiers=tuple(sorted(program.tiers, key=lambda t: t.min_points)),
-        qualification_months=program.tier_qualification.months if program.tier_qualification else None,
+        qualification_months=program.tier_qualification.months
+        if program.tier_qualification
+        else None,
         event_types=tuple(sorted(by_event)),
     )
 
@@ -147,6 +149,7 @@ def compile_condition(condition: Condition) -> CompiledCondition:
 
     check: Predicate
     if test == "exists":
+
         def check(p: Mapping[str, Any], a: Mapping[str, Any]) -> bool:
             return (value_of(p, a) not in (_MISSING, None)) is operand
     elif test in ("eq", "ne"):
@@ -172,12 +175,20 @@ def compile_condition(condition: Condition) -> CompiledCondition:
         def check(p: Mapping[str, Any], a: Mapping[str, Any]) -> bool:
             value = value_of(p, a)
             return _is_number(value) and compare(value, bound)
+
     return CompiledCondition(describe=describe, check=check)
 
 
 _SIGNS = {
-    "eq": "==", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=",
-    "in": "in", "not_in": "not in", "exists": "exists:",
+    "eq": "==",
+    "ne": "!=",
+    "gt": ">",
+    "gte": ">=",
+    "lt": "<",
+    "lte": "<=",
+    "in": "in",
+    "not_in": "not in",
+    "exists": "exists:",
 }
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "gt": lambda v, b: v > b,

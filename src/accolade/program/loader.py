@@ -19,7 +19,9 @@ def load_program_file(path: Path) -> Program:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InvalidProgram([FieldError(str(path), f"cannot read program file: {exc.strerror}")]) from None
+        raise InvalidProgram(
+            [FieldError(str(path), f"cannot read program file: {exc.strerror}")]
+        ) from None
     except UnicodeDecodeError:
         raise InvalidProgram([FieldError(str(path), "a program file must be UTF-8 text")]) from None
     return load_program(text)
@@ -35,7 +37,9 @@ def load_program(text: str) -> Program:
         problem = getattr(exc, "problem", None) or str(exc)
         raise InvalidProgram([FieldError(where, f"not valid YAML: {problem}")]) from None
     if not isinstance(raw, dict):
-        raise InvalidProgram([FieldError("", "a program file must be a mapping with key, name and actions")])
+        raise InvalidProgram(
+            [FieldError("", "a program file must be a mapping with key, name and actions")]
+        )
     errors: list[FieldError] = []
     program: Program | None = None
     try:
@@ -51,7 +55,9 @@ def load_program(text: str) -> Program:
 
 def program_hash(program: Program) -> str:
     """Content hash of the normalised definition: formatting and comments do not change it."""
-    canonical = json.dumps(program.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(
+        program.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -71,7 +77,9 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
         for j, mult in _items(action.get("multipliers")):
             tier = mult.get("tier")
             if isinstance(tier, str) and tier not in tier_keys:
-                errors.append(_unknown(f"actions[{i}].multipliers[{j}].tier", "tier", tier, tier_keys))
+                errors.append(
+                    _unknown(f"actions[{i}].multipliers[{j}].tier", "tier", tier, tier_keys)
+                )
     for i, badge in badges:
         when = badge.get("when")
         if not isinstance(when, dict):
@@ -81,7 +89,9 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
             errors.append(_unknown(f"badges[{i}].when.action", "action", name, action_keys))
         for j, name in enumerate(when.get("all_of") or []):
             if isinstance(name, str) and name not in action_keys:
-                errors.append(_unknown(f"badges[{i}].when.all_of[{j}]", "action", name, action_keys))
+                errors.append(
+                    _unknown(f"badges[{i}].when.all_of[{j}]", "action", name, action_keys)
+                )
 
     previous: int | None = None
     for i, tier in tiers:
@@ -92,7 +102,9 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
             errors.append(FieldError(f"tiers[{i}].min_points", "the first tier must start at 0"))
         elif previous is not None and points <= previous:
             errors.append(
-                FieldError(f"tiers[{i}].min_points", f"must be above the previous tier's {previous}")
+                FieldError(
+                    f"tiers[{i}].min_points", f"must be above the previous tier's {previous}"
+                )
             )
         previous = points
     if raw.get("tier_qualification") is not None and not tiers:
@@ -106,14 +118,20 @@ def _items(value: object) -> list[tuple[int, dict[str, Any]]]:
     return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
 
 
-def _keys(items: list[tuple[int, dict[str, Any]]], section: str, errors: list[FieldError]) -> list[str]:
+def _keys(
+    items: list[tuple[int, dict[str, Any]]], section: str, errors: list[FieldError]
+) -> list[str]:
     seen: dict[str, int] = {}
     for i, item in items:
         key = item.get("key")
         if not isinstance(key, str):
             continue
         if key in seen:
-            errors.append(FieldError(f"{section}[{i}].key", f"'{key}' is already used by {section}[{seen[key]}]"))
+            errors.append(
+                FieldError(
+                    f"{section}[{i}].key", f"'{key}' is already used by {section}[{seen[key]}]"
+                )
+            )
         else:
             seen[key] = i
     return list(seen)
@@ -180,7 +198,9 @@ def _field_error(error: Any) -> FieldError:
     if kind == "literal_error":
         return FieldError(_path(loc), f"must be one of {ctx.get('expected')}")
     if kind == "string_pattern_mismatch" and loc and loc[-1] == "event":
-        return FieldError(_path(loc), "must start with a letter and use letters, digits, '_', '.', ':' or '-'")
+        return FieldError(
+            _path(loc), "must start with a letter and use letters, digits, '_', '.', ':' or '-'"
+        )
     if kind in ("value_error", "assertion_error"):
         message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
         return FieldError(_path(loc), message)

@@ -9,12 +9,21 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from accolade.program.durations import CALENDAR_WINDOWS, Duration, parse_duration
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-EventType = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.:\-]*$", max_length=100)]
+EventType = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.:\-]*$", max_length=100)
+]
 Scalar = str | int | float | bool
 RepeatPeriod = Literal["once", "yearly", "quarterly", "monthly"]
 
@@ -188,15 +197,26 @@ class Program(_Model):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{value}' (use an IANA name such as Europe/Berlin)") from None
+            raise ValueError(
+                f"unknown time zone '{value}' (use an IANA name such as Europe/Berlin)"
+            ) from None
         return value
 
 
 def known_keys() -> set[str]:
     """Every key a program file may use anywhere, for 'did you mean' on typos."""
     models: list[type[BaseModel]] = [
-        Condition, PointsFromProperty, Multiplier, Cap, Limits, Action, BadgeRule, Badge, Tier,
-        TierQualification, Program,
+        Condition,
+        PointsFromProperty,
+        Multiplier,
+        Cap,
+        Limits,
+        Action,
+        BadgeRule,
+        Badge,
+        Tier,
+        TierQualification,
+        Program,
     ]
     keys: set[str] = set()
     for model in models:

@@ -104,7 +104,9 @@ def ingest_batch(
 _ATTEMPTS = 5
 
 
-def _ingest_once(store: Store, program_key: str, records: Sequence[Record], clock: Clock) -> list[Outcome]:
+def _ingest_once(
+    store: Store, program_key: str, records: Sequence[Record], clock: Clock
+) -> list[Outcome]:
     with store.transaction() as repo:
         program = active(repo, program_key)
         return apply_events(repo, program, records, clock())
@@ -168,7 +170,9 @@ def apply_events(
     _write(repo, program, accepted, now)
     stored = {a.member.id for a in accepted}
     repo.save_members(((m.id, m.state) for m in locked.values() if m.id in stored), now)
-    repo.delete_members_without_state([m.id for m in locked.values() if m.fresh and m.id not in stored])
+    repo.delete_members_without_state(
+        [m.id for m in locked.values() if m.fresh and m.id not in stored]
+    )
     return [o for o in outcomes if o is not None]
 
 
@@ -215,16 +219,28 @@ def logged_result(row: LoggedEvent, entries: list[dict[str, object]]) -> dict[st
     return result_of(row.status, entries, json.loads(row.notes) if row.notes else ())
 
 
-def _repeat(position: int, event_id: str, digest: str, prior: tuple[str, dict[str, Any]]) -> Outcome:
+def _repeat(
+    position: int, event_id: str, digest: str, prior: tuple[str, dict[str, Any]]
+) -> Outcome:
     first_digest, first_result = prior
     if first_digest != digest:
-        error = Conflict(f"event '{event_id}' was already received with a different body", field="id")
+        error = Conflict(
+            f"event '{event_id}' was already received with a different body", field="id"
+        )
         return _rejected(position, {"id": event_id}, error)
-    return Outcome(position, event_id, Status.DUPLICATE, {"status": "duplicate", "first": first_result})
+    return Outcome(
+        position, event_id, Status.DUPLICATE, {"status": "duplicate", "first": first_result}
+    )
 
 
 def _rejected(position: int, raw: object, error: AccoladeError) -> Outcome:
-    event_id = raw.get("id") if isinstance(raw, dict) else _id_in(raw) if isinstance(raw, str | bytes) else None
+    event_id = (
+        raw.get("id")
+        if isinstance(raw, dict)
+        else _id_in(raw)
+        if isinstance(raw, str | bytes)
+        else None
+    )
     body = {"code": error.code, "field": error.field, "message": error.message}
     return Outcome(
         position,

@@ -78,7 +78,12 @@ def show(store: Store, program_key: str, member: str, recent: int = 10) -> Membe
         upcoming = next((t for t in tiers if t.min_points > row.lifetime), None)
         names = compiled.badges
         badges = [
-            HeldBadge(b.badge, names[b.badge].name if b.badge in names else b.badge, b.period, b.awarded_at)
+            HeldBadge(
+                b.badge,
+                names[b.badge].name if b.badge in names else b.badge,
+                b.period,
+                b.awarded_at,
+            )
             for b in repo.badges_of(row.id)
         ]
         lines = [_line(r) for r in repo.ledger(row.id, limit=recent, newest_first=True)]
@@ -115,8 +120,15 @@ def table(store: Store, program_key: str, limit: int | None = 20) -> list[Member
         program = active(repo, program_key)
         held = repo.badge_holders(program.id)
         return [
-            MemberRow(r.external_id, r.team, r.company, int(r.lifetime), int(r.balance), r.tier,
-                      held.get(r.external_id, []))
+            MemberRow(
+                r.external_id,
+                r.team,
+                r.company,
+                int(r.lifetime),
+                int(r.balance),
+                r.tier,
+                held.get(r.external_id, []),
+            )
             for r in repo.member_rows(program.id, limit)
         ]
 

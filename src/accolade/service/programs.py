@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Row
 
 from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.program.compile import CompiledProgram, compile_program
@@ -58,7 +61,9 @@ def publish(store: Store, source: str, clock: Clock = system_clock) -> Published
             reactivated = row.active_version != existing.version
             if reactivated:
                 repo.activate(row.id, existing.version, "publish", now)
-            return Published(program.key, existing.version, digest, new=False, reactivated=reactivated)
+            return Published(
+                program.key, existing.version, digest, new=False, reactivated=reactivated
+            )
         version = max((v.version for v in repo.versions(row.id)), default=0) + 1
         repo.add_version(row.id, version, digest, source, now)
         repo.activate(row.id, version, "publish", now)
@@ -75,7 +80,9 @@ def rollback(store: Store, key: str, to: int | None = None, clock: Clock = syste
             history = [a.version for a in repo.activations(row.id)]
             earlier = [v for v in history if v != row.active_version]
             if not earlier:
-                raise Conflict(f"program '{key}' has no earlier version to roll back to", field="version")
+                raise Conflict(
+                    f"program '{key}' has no earlier version to roll back to", field="version"
+                )
             to = earlier[-1]
         if repo.version(row.id, to) is None:
             raise NotFound(f"program '{key}' has no version {to}", field="version")
@@ -101,10 +108,14 @@ def resolve_key(store: Store, key: str | None) -> str:
     with store.transaction() as repo:
         keys = repo.program_keys()
     if not keys:
-        raise NotFound("no program published yet: run `accolade init` or `accolade program publish FILE`",
-                       field="program")
+        raise NotFound(
+            "no program published yet: run `accolade init` or `accolade program publish FILE`",
+            field="program",
+        )
     if len(keys) > 1:
-        raise InvalidInput(f"several programs ({', '.join(keys)}): choose one with --program", field="program")
+        raise InvalidInput(
+            f"several programs ({', '.join(keys)}): choose one with --program", field="program"
+        )
     return keys[0]
 
 
@@ -127,7 +138,7 @@ def _compile(source: str, version: int, digest: str) -> CompiledProgram:
     return compile_program(load_program(source), version, digest)
 
 
-def _program_row(repo: Repository, key: str):  # type: ignore[no-untyped-def]
+def _program_row(repo: Repository, key: str) -> Row[Any]:
     row = repo.program_by_key(key)
     if row is None:
         known = repo.program_keys()

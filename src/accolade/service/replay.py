@@ -8,7 +8,6 @@ The rebuild is one transaction: readers see the old state or the new one, never 
 from __future__ import annotations
 
 import json
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -89,7 +88,9 @@ def _replay_events(
         member = locked[event.member]
         evaluation = evaluate(version(row.program_version), member.state, event)
         member.state = evaluation.state
-        entries.extend(NewEntry(member.id, row.id, row.id, row.occurred_at, e) for e in evaluation.entries)
+        entries.extend(
+            NewEntry(member.id, row.id, row.id, row.occurred_at, e) for e in evaluation.entries
+        )
     repo.insert_entries(program_id, entries, now)
     repo.apply_badges(program_id, entries)
     repo.save_members(((m.id, m.state) for m in locked.values()), now)
@@ -97,7 +98,11 @@ def _replay_events(
 
 
 def _replay_reversal(
-    repo: Repository, program_id: int, row: Any, version: Callable[[int], CompiledProgram], now: datetime
+    repo: Repository,
+    program_id: int,
+    row: Any,
+    version: Callable[[int], CompiledProgram],
+    now: datetime,
 ) -> None:
     reason = json.loads(row.body)["reason"]
     target = repo.event_row(program_id, "event", row.event_id)
@@ -105,8 +110,15 @@ def _replay_reversal(
     external_id = repo.member_external_id(row.member_id)
     locked = repo.lock_members(program_id, [external_id])[external_id]
     evaluation = reconcile_member(
-        repo, program_id, version(row.program_version), locked.id, locked.state, row.event_id, reason,
-        int(target.occurred_at.timestamp()), row.id,
+        repo,
+        program_id,
+        version(row.program_version),
+        locked.id,
+        locked.state,
+        row.event_id,
+        reason,
+        int(target.occurred_at.timestamp()),
+        row.id,
     )
     repo.mark_reversed(target.id, row.id)
     apply_reconciliation(repo, program_id, locked.id, row.id, evaluation, now)

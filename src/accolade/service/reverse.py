@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from accolade.engine.effects import Evaluation, result_of
-from accolade.engine.state import MemberState
 from accolade.engine.events import EVENT_SCHEMA_VERSION, Event, body_hash
 from accolade.engine.reconcile import reconcile
+from accolade.engine.state import MemberState
 from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.program.compile import CompiledProgram
 from accolade.service import Clock, system_clock
@@ -35,21 +35,33 @@ def reverse_in(
 ) -> dict[str, Any]:
     target = repo.event_row(program.id, "event", event_id)
     if target is None:
-        raise NotFound(f"no event '{event_id}' in program '{program.compiled.key}'", field="event_id")
-    body = json.dumps({"event_id": event_id, "reason": reason}, sort_keys=True, separators=(",", ":"))
+        raise NotFound(
+            f"no event '{event_id}' in program '{program.compiled.key}'", field="event_id"
+        )
+    body = json.dumps(
+        {"event_id": event_id, "reason": reason}, sort_keys=True, separators=(",", ":")
+    )
     digest = body_hash(body)
     earlier = repo.event_row(program.id, "reversal", event_id)
     if earlier is not None:
         if earlier.body_hash != digest:
-            raise Conflict(f"event '{event_id}' was already reversed ({earlier.received_at:%Y-%m-%d})",
-                           field="event_id")
+            raise Conflict(
+                f"event '{event_id}' was already reversed ({earlier.received_at:%Y-%m-%d})",
+                field="event_id",
+            )
         caused = repo.entries_caused([earlier.id])[earlier.id]
         return {"status": "duplicate", "first": result_of(earlier.status, caused, ())}
 
     member = repo.lock_members(program.id, [repo.member_external_id(target.member_id)])
     locked = next(iter(member.values()))
     evaluation = reconcile_member(
-        repo, program.id, program.compiled, locked.id, locked.state, event_id, reason,
+        repo,
+        program.id,
+        program.compiled,
+        locked.id,
+        locked.state,
+        event_id,
+        reason,
         int(target.occurred_at.timestamp()),
     )
     result = evaluation.result()
@@ -104,7 +116,12 @@ def reconcile_member(
 
 
 def apply_reconciliation(
-    repo: Repository, program_id: int, member_pk: int, cause_pk: int, evaluation: Evaluation, now: datetime
+    repo: Repository,
+    program_id: int,
+    member_pk: int,
+    cause_pk: int,
+    evaluation: Evaluation,
+    now: datetime,
 ) -> None:
     subjects = {e.event_id for e in evaluation.entries}
     rows = repo.logged_events(program_id, "event", sorted(subjects))
@@ -115,4 +132,3 @@ def apply_reconciliation(
     repo.insert_entries(program_id, entries, now)
     repo.apply_badges(program_id, entries)
     repo.save_members([(member_pk, evaluation.state)], now)
-

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import math
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,9 @@ def detect_format(path: Path, given: str | None) -> str:
         return "jsonl"
     if suffix == ".csv":
         return "csv"
-    raise InvalidInput(f"cannot tell the format of '{path.name}': pass --format jsonl or csv", field="format")
+    raise InvalidInput(
+        f"cannot tell the format of '{path.name}': pass --format jsonl or csv", field="format"
+    )
 
 
 def read_events(path: Path, fmt: str | None = None) -> Iterator[tuple[int, object]]:
@@ -72,7 +74,9 @@ def _csv_event(row: dict[str, str | None]) -> dict[str, Any]:
                 decoded = json.loads(value)
             except json.JSONDecodeError:
                 raise InvalidEvent("must be a JSON object", field=column) from None
-            (properties if column == "properties" else attributes).update(decoded if isinstance(decoded, dict) else {})
+            (properties if column == "properties" else attributes).update(
+                decoded if isinstance(decoded, dict) else {}
+            )
         elif column.startswith("properties."):
             properties[column.removeprefix("properties.")] = _typed(value)
         elif column.startswith("attributes."):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -27,7 +25,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise InvalidInput(f"'{url}' is not a database URL", field="ACCOLADE_DATABASE_URL") from None
+        raise InvalidInput(
+            f"'{url}' is not a database URL", field="ACCOLADE_DATABASE_URL"
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed, echo=echo, connect_args={"timeout": 30})
 
@@ -86,7 +86,10 @@ def require_head(engine: Engine) -> None:
     """Fail with what to run when the schema is missing or behind this version of Accolade."""
     revision = schema_revision(engine)
     if revision is None:
-        raise NotFound("the database has no Accolade schema yet: run `accolade init`", field="ACCOLADE_DATABASE_URL")
+        raise NotFound(
+            "the database has no Accolade schema yet: run `accolade init`",
+            field="ACCOLADE_DATABASE_URL",
+        )
     if revision != SCHEMA_HEAD:
         raise InvalidInput(
             f"the database schema is at {revision}, this Accolade needs {SCHEMA_HEAD}: run `accolade init` to migrate",

@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, String, any_, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    String,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 
 from accolade.engine.effects import Entry, EntryKind
@@ -92,9 +103,13 @@ class Repository:
 
     def create_program(self, key: str, name: str, now: datetime) -> int:
         values = {"key": key, "name": name, "created_at": now}
-        return int(self.conn.execute(insert(programs).values(values).returning(programs.c.id)).scalar_one())
+        return int(
+            self.conn.execute(insert(programs).values(values).returning(programs.c.id)).scalar_one()
+        )
 
-    def add_version(self, program_id: int, version: int, hash_: str, source: str, now: datetime) -> None:
+    def add_version(
+        self, program_id: int, version: int, hash_: str, source: str, now: datetime
+    ) -> None:
         self.conn.execute(
             insert(program_versions).values(
                 program_id=program_id, version=version, hash=hash_, source=source, created_at=now
@@ -125,9 +140,13 @@ class Repository:
         ).first()
 
     def activate(self, program_id: int, version: int, action: str, now: datetime) -> None:
-        self.conn.execute(update(programs).where(programs.c.id == program_id).values(active_version=version))
         self.conn.execute(
-            insert(program_activations).values(program_id=program_id, version=version, action=action, at=now)
+            update(programs).where(programs.c.id == program_id).values(active_version=version)
+        )
+        self.conn.execute(
+            insert(program_activations).values(
+                program_id=program_id, version=version, action=action, at=now
+            )
         )
 
     def activations(self, program_id: int) -> list[Row[Any]]:
@@ -173,11 +192,17 @@ class Repository:
 
     def member(self, program_id: int, external_id: str) -> Row[Any] | None:
         return self.conn.execute(
-            select(members).where(members.c.program_id == program_id, members.c.external_id == external_id)
+            select(members).where(
+                members.c.program_id == program_id, members.c.external_id == external_id
+            )
         ).first()
 
     def member_external_id(self, member_pk: int) -> str:
-        return str(self.conn.execute(select(members.c.external_id).where(members.c.id == member_pk)).scalar_one())
+        return str(
+            self.conn.execute(
+                select(members.c.external_id).where(members.c.id == member_pk)
+            ).scalar_one()
+        )
 
     def member_state(self, row: Row[Any]) -> MemberState:
         return _state_of(row)
@@ -186,8 +211,15 @@ class Repository:
         when = self._time(now)
         rows = [
             (
-                member_id, s.team, s.company, json.dumps(s.attributes, separators=(",", ":")), s.lifetime,
-                s.balance, s.tier, s.progress_json(), when,
+                member_id,
+                s.team,
+                s.company,
+                json.dumps(s.attributes, separators=(",", ":")),
+                s.lifetime,
+                s.balance,
+                s.tier,
+                s.progress_json(),
+                when,
             )
             for member_id, s in changed
         ]
@@ -217,13 +249,23 @@ class Repository:
 
     def delete_members_without_state(self, ids: Sequence[int]) -> None:
         if ids:
-            self.conn.execute(delete(members).where(members.c.id.in_(ids), members.c.progress.is_(None)))
+            self.conn.execute(
+                delete(members).where(members.c.id.in_(ids), members.c.progress.is_(None))
+            )
 
     def reset_members(self, program_id: int) -> None:
         self.conn.execute(
             update(members)
             .where(members.c.program_id == program_id)
-            .values(team=None, company=None, attributes={}, lifetime=0, balance=0, tier=None, progress=None)
+            .values(
+                team=None,
+                company=None,
+                attributes={},
+                lifetime=0,
+                balance=0,
+                tier=None,
+                progress=None,
+            )
         )
 
     def member_rows(self, program_id: int, limit: int | None = None) -> list[Row[Any]]:
@@ -239,13 +281,17 @@ class Repository:
     def count_members(self, program_id: int) -> int:
         return int(
             self.conn.scalar(
-                select(func.count()).where(members.c.program_id == program_id, members.c.progress.is_not(None))
+                select(func.count()).where(
+                    members.c.program_id == program_id, members.c.progress.is_not(None)
+                )
             )
             or 0
         )
 
     # the event log ----------------------------------------------------------------------
-    def logged_events(self, program_id: int, kind: str, event_ids: Sequence[str]) -> dict[str, LoggedEvent]:
+    def logged_events(
+        self, program_id: int, kind: str, event_ids: Sequence[str]
+    ) -> dict[str, LoggedEvent]:
         """The logged rows among ``event_ids`` (the duplicate check of every chunk)."""
         found: dict[str, LoggedEvent] = {}
         for i in range(0, len(event_ids), 5000):
@@ -263,11 +309,13 @@ class Repository:
             else:
                 rows = self.conn.execute(
                     select(*_LOGGED).where(
-                        events.c.program_id == program_id, events.c.kind == kind, events.c.event_id.in_(part)
+                        events.c.program_id == program_id,
+                        events.c.kind == kind,
+                        events.c.event_id.in_(part),
                     )
                 )
             for r in rows:
-                found[r.event_id] = LoggedEvent(*r)
+                found[r.event_id] = _logged(r)
         return found
 
     def insert_events(self, program_id: int, rows: Sequence[NewEvent], now: datetime) -> list[int]:
@@ -282,8 +330,20 @@ class Repository:
             _EVENT_COLUMNS,
             [
                 (
-                    pk, program_id, r.kind, r.event_id, r.type, r.member_id, t(r.occurred_at), when,
-                    r.program_version, r.schema_version, r.body_hash, r.body, r.status, r.notes,
+                    pk,
+                    program_id,
+                    r.kind,
+                    r.event_id,
+                    r.type,
+                    r.member_id,
+                    t(r.occurred_at),
+                    when,
+                    r.program_version,
+                    r.schema_version,
+                    r.body_hash,
+                    r.body,
+                    r.status,
+                    r.notes,
                 )
                 for pk, r in zip(ids, rows, strict=True)
             ],
@@ -291,16 +351,20 @@ class Repository:
         return ids
 
     def mark_reversed(self, event_pk: int, reversal_pk: int) -> None:
-        self.conn.execute(update(events).where(events.c.id == event_pk).values(reversed_by=reversal_pk))
+        self.conn.execute(
+            update(events).where(events.c.id == event_pk).values(reversed_by=reversal_pk)
+        )
 
     def member_history(self, member_id: int, before_id: int | None = None) -> list[LoggedEvent]:
         """The member's events still in force (not reversed), in arrival order."""
         stmt = select(*_LOGGED).where(
-            events.c.member_id == member_id, events.c.kind == "event", events.c.reversed_by.is_(None)
+            events.c.member_id == member_id,
+            events.c.kind == "event",
+            events.c.reversed_by.is_(None),
         )
         if before_id is not None:
             stmt = stmt.where(events.c.id < before_id)
-        return [LoggedEvent(*r) for r in self.conn.execute(stmt.order_by(events.c.id))]
+        return [_logged(r) for r in self.conn.execute(stmt.order_by(events.c.id))]
 
     def log_after(self, program_id: int, after_id: int, limit: int) -> list[Row[Any]]:
         return list(
@@ -313,17 +377,23 @@ class Repository:
         )
 
     def reset_reversals(self, program_id: int) -> None:
-        self.conn.execute(update(events).where(events.c.program_id == program_id).values(reversed_by=None))
+        self.conn.execute(
+            update(events).where(events.c.program_id == program_id).values(reversed_by=None)
+        )
 
     def event_row(self, program_id: int, kind: str, event_id: str) -> Row[Any] | None:
         return self.conn.execute(
             select(events).where(
-                events.c.program_id == program_id, events.c.kind == kind, events.c.event_id == event_id
+                events.c.program_id == program_id,
+                events.c.kind == kind,
+                events.c.event_id == event_id,
             )
         ).first()
 
     def count_events(self, program_id: int) -> int:
-        return int(self.conn.scalar(select(func.count()).where(events.c.program_id == program_id)) or 0)
+        return int(
+            self.conn.scalar(select(func.count()).where(events.c.program_id == program_id)) or 0
+        )
 
     # ledger and badges ------------------------------------------------------------------
     def insert_entries(self, program_id: int, rows: Sequence[NewEntry], now: datetime) -> None:
@@ -336,9 +406,19 @@ class Repository:
             _ENTRY_COLUMNS,
             [
                 (
-                    program_id, r.member_id, r.event_id, r.cause_id, r.entry.kind.value, r.entry.rule,
-                    r.entry.period, r.entry.points, r.entry.lifetime_points, r.entry.version, r.entry.reason,
-                    t(r.occurred_at), when,
+                    program_id,
+                    r.member_id,
+                    r.event_id,
+                    r.cause_id,
+                    r.entry.kind.value,
+                    r.entry.rule,
+                    r.entry.period,
+                    r.entry.points,
+                    r.entry.lifetime_points,
+                    r.entry.version,
+                    r.entry.reason,
+                    t(r.occurred_at),
+                    when,
                 )
                 for r in rows
             ],
@@ -362,8 +442,12 @@ class Repository:
                 ("program_id", "member_id", "badge", "period", "event_id", "awarded_at"),
                 [
                     (
-                        program_id, r.member_id, r.entry.rule.removeprefix("badge:"), r.entry.period,
-                        r.event_id, self._time(r.occurred_at),
+                        program_id,
+                        r.member_id,
+                        r.entry.rule.removeprefix("badge:"),
+                        r.entry.period,
+                        r.event_id,
+                        self._time(r.occurred_at),
                     )
                     for r in awarded
                 ],
@@ -376,8 +460,12 @@ class Repository:
             return found
         rows = self.conn.execute(
             select(
-                ledger_entries.c.cause_id, ledger_entries.c.kind, ledger_entries.c.rule,
-                ledger_entries.c.points, ledger_entries.c.period, ledger_entries.c.reason,
+                ledger_entries.c.cause_id,
+                ledger_entries.c.kind,
+                ledger_entries.c.rule,
+                ledger_entries.c.points,
+                ledger_entries.c.period,
+                ledger_entries.c.reason,
             )
             .where(ledger_entries.c.cause_id.in_(list(log_ids)))
             .order_by(ledger_entries.c.id)
@@ -405,7 +493,9 @@ class Repository:
         )
         return {(r[0], r[1], r[2]): (int(r[3]), int(r[4])) for r in rows}
 
-    def ledger(self, member_id: int, limit: int | None = None, newest_first: bool = False) -> list[Row[Any]]:
+    def ledger(
+        self, member_id: int, limit: int | None = None, newest_first: bool = False
+    ) -> list[Row[Any]]:
         order = ledger_entries.c.id.desc() if newest_first else ledger_entries.c.id
         stmt = (
             select(
@@ -433,7 +523,9 @@ class Repository:
     def badges_of(self, member_id: int) -> list[Row[Any]]:
         return list(
             self.conn.execute(
-                select(member_badges).where(member_badges.c.member_id == member_id).order_by(member_badges.c.id)
+                select(member_badges)
+                .where(member_badges.c.member_id == member_id)
+                .order_by(member_badges.c.id)
             )
         )
 
@@ -490,19 +582,54 @@ class Repository:
         if self.dialect == "postgresql":
             return value
         # UTCDateTime's SQLite form: naive UTC text (microseconds optional when reading back).
-        return (value.astimezone(UTC) if value.utcoffset() else value).replace(tzinfo=None).isoformat(" ")
+        return (
+            (value.astimezone(UTC) if value.utcoffset() else value)
+            .replace(tzinfo=None)
+            .isoformat(" ")
+        )
 
 
 _MEMBER_COLUMNS = (
-    "id", "team", "company", "attributes", "lifetime", "balance", "tier", "progress", "updated_at",
+    "id",
+    "team",
+    "company",
+    "attributes",
+    "lifetime",
+    "balance",
+    "tier",
+    "progress",
+    "updated_at",
 )
 _EVENT_COLUMNS = (
-    "id", "program_id", "kind", "event_id", "type", "member_id", "occurred_at", "received_at",
-    "program_version", "schema_version", "body_hash", "body", "status", "notes",
+    "id",
+    "program_id",
+    "kind",
+    "event_id",
+    "type",
+    "member_id",
+    "occurred_at",
+    "received_at",
+    "program_version",
+    "schema_version",
+    "body_hash",
+    "body",
+    "status",
+    "notes",
 )
 _ENTRY_COLUMNS = (
-    "program_id", "member_id", "event_id", "cause_id", "kind", "rule", "period", "points",
-    "lifetime_points", "program_version", "reason", "occurred_at", "recorded_at",
+    "program_id",
+    "member_id",
+    "event_id",
+    "cause_id",
+    "kind",
+    "rule",
+    "period",
+    "points",
+    "lifetime_points",
+    "program_version",
+    "reason",
+    "occurred_at",
+    "recorded_at",
 )
 
 _LOGGED = (
@@ -519,8 +646,14 @@ _LOGGED = (
 )
 
 
+def _logged(row: Any) -> LoggedEvent:
+    return LoggedEvent(*row)
+
+
 def _state_of(r: Row[Any]) -> MemberState:
-    attributes = r.attributes if isinstance(r.attributes, dict) else json.loads(r.attributes or "{}")
+    attributes = (
+        r.attributes if isinstance(r.attributes, dict) else json.loads(r.attributes or "{}")
+    )
     return MemberState.restore(
         r.external_id,
         team=r.team,
@@ -531,4 +664,3 @@ def _state_of(r: Row[Any]) -> MemberState:
         tier=r.tier,
         progress=r.progress,
     )
-

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+
 from psycopg.errors import DeadlockDetected, UniqueViolation
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -51,8 +52,9 @@ class Store:
         self.engine.dispose()
 
 
-
 def _is_retryable(exc: Exception) -> bool:
     """A unique key taken by a concurrent writer, or a deadlock PostgreSQL broke."""
     original = exc if isinstance(exc, UniqueViolation) else getattr(exc, "orig", None)
-    return isinstance(original, UniqueViolation | DeadlockDetected) or "UNIQUE constraint failed" in str(original)
+    return isinstance(
+        original, UniqueViolation | DeadlockDetected
+    ) or "UNIQUE constraint failed" in str(original)

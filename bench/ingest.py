@@ -1,0 +1,177 @@
+"""Benchmark: `accolade ingest` events/s on SQLite and PostgreSQL, beside the raw storage rate.
+
+    python bench/ingest.py [--events 200000] [--members 10000] [--backends sqlite,postgresql]
+
+For each backend it runs the real command (`accolade ingest FILE`, a subprocess, start-up
+included) on a fresh database, then measures in the same run the raw rate of that database
+writing the same rows: one ledger row per entry plus one balance update per event, batched in
+one transaction through the bare driver (sqlite3 / psycopg executemany). It prints both rates
+and their ratio, and the ingest's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+from accolade.sample_events import generate_events
+
+ROOT = Path(__file__).resolve().parents[1]
+PROGRAM = ROOT / "examples" / "partner-program.yaml"
+PG_URL = os.environ.get("ACCOLADE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def accolade(*args: str, url: str) -> tuple[float, int]:
+    """Run the CLI; wall seconds and the child's peak RSS in MiB."""
+    env = {**os.environ, "ACCOLADE_DATABASE_URL": url}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "accolade.cli", *args], env=env, capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(
+            f"accolade {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        )
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, max(peak, before) // 1024
+
+
+def write_stream(path: Path, events: int, members: int) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for event in generate_events(events, members, seed=2026):
+            out.write(json.dumps(event, separators=(",", ":")) + "\n")
+
+
+def raw_sqlite(path: Path, events: int, entries: int, members: int) -> float:
+    """Bare sqlite3: `entries` ledger rows + `events` balance updates in one transaction."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE raw_members (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)")
+    db.execute(
+        "CREATE TABLE raw_ledger (id INTEGER PRIMARY KEY, member_id INTEGER, event_id INTEGER, kind TEXT, "
+        "rule TEXT, points INTEGER, reason TEXT, occurred_at TEXT)"
+    )
+    db.executemany("INSERT INTO raw_members VALUES (?, 0)", [(i,) for i in range(members)])
+    rows, updates = _rows(events, entries, members)
+    start = time.perf_counter()
+    db.execute("BEGIN")
+    db.executemany(
+        "INSERT INTO raw_ledger (member_id, event_id, kind, rule, points, reason, occurred_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    db.executemany("UPDATE raw_members SET balance = balance + ? WHERE id = ?", updates)
+    db.execute("COMMIT")
+    seconds = time.perf_counter() - start
+    db.close()
+    return events / seconds
+
+
+def raw_postgres(schema: str, events: int, entries: int, members: int) -> float:
+    """Bare psycopg: ledger rows by COPY + balance updates by pipelined executemany, one transaction."""
+    with psycopg.connect(PG_URL, options=f"-csearch_path={schema}") as db:
+        db.execute("CREATE TABLE raw_members (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)")
+        db.execute(
+            "CREATE TABLE raw_ledger (id BIGSERIAL PRIMARY KEY, member_id BIGINT, event_id BIGINT, kind TEXT, "
+            "rule TEXT, points BIGINT, reason TEXT, occurred_at TIMESTAMPTZ)"
+        )
+        with db.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO raw_members VALUES (%s, 0)", [(i,) for i in range(members)]
+            )
+        db.commit()
+        rows, updates = _rows(events, entries, members, as_time=True)
+        start = time.perf_counter()
+        with db.cursor() as cur:
+            with cur.copy(
+                "COPY raw_ledger (member_id, event_id, kind, rule, points, reason, occurred_at) "
+                "FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.executemany("UPDATE raw_members SET balance = balance + %s WHERE id = %s", updates)
+        db.commit()
+        return events / (time.perf_counter() - start)
+
+
+def _rows(
+    events: int, entries: int, members: int, as_time: bool = False
+) -> tuple[list[tuple], list[tuple]]:
+    now = datetime.now(UTC)
+    when: object = now if as_time else now.isoformat(sep=" ")
+    rows = [
+        (i % members, i % events, "earn", "action:video_watched", 10, "10 points", when)
+        for i in range(entries)
+    ]
+    updates = [(10, i % members) for i in range(events)]
+    return rows, updates
+
+
+def count_entries(url_kind: str, target: str) -> int:
+    if url_kind == "sqlite":
+        with sqlite3.connect(target) as db:
+            return int(db.execute("SELECT count(*) FROM ledger_entries").fetchone()[0])
+    with psycopg.connect(PG_URL, options=f"-csearch_path={target}") as db:
+        return int(db.execute("SELECT count(*) FROM ledger_entries").fetchone()[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="accolade-bench-"))
+    stream = work / "events.jsonl"
+    write_stream(stream, args.events, args.members)
+    print(
+        f"stream: {args.events:,} events over {args.members:,} members ({stream.stat().st_size / 2**20:.0f} MiB)"
+    )
+    print(f"{'backend':<11} {'ingest ev/s':>12} {'raw ev/s':>10} {'ratio':>6} {'peak RSS':>9}")
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            target = str(work / "bench.db")
+            url = f"sqlite:///{target}"
+        else:
+            target = f"bench_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(PG_URL, autocommit=True) as admin:
+                admin.execute(f"CREATE SCHEMA {target}")
+            url = (
+                PG_URL.replace("postgresql://", "postgresql+psycopg://")
+                + f"?options=-csearch_path%3D{target}"
+            )
+        try:
+            accolade("init", "--program-file", str(PROGRAM), url=url)
+            seconds, peak = accolade("ingest", str(stream), url=url)
+            rate = args.events / seconds
+            entries = count_entries(backend, target)
+            if backend == "sqlite":
+                raw = raw_sqlite(work / "raw.db", args.events, entries, args.members)
+            else:
+                raw = raw_postgres(target, args.events, entries, args.members)
+            print(f"{backend:<11} {rate:>12,.0f} {raw:>10,.0f} {rate / raw:>6.2f} {peak:>6} MiB")
+        finally:
+            if backend != "sqlite":
+                with psycopg.connect(PG_URL, autocommit=True) as admin:
+                    admin.execute(f"DROP SCHEMA {target} CASCADE")
+
+
+if __name__ == "__main__":
+    main()
