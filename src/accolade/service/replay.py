@@ -19,7 +19,7 @@ from accolade.program.compile import CompiledProgram
 from accolade.service import Clock, system_clock
 from accolade.service.programs import active, compiled_version
 from accolade.service.reverse import apply_reconciliation, reconcile_member
-from accolade.store.repository import NewEntry, Repository
+from accolade.store.repository import LockedMember, NewEntry, Repository
 from accolade.store.unit_of_work import Store
 
 
@@ -53,6 +53,9 @@ def replay(
                 compiled[v] = compiled_version(repo, program.id, v)
             return compiled[v]
 
+        # The rebuild is one transaction: member states stay in memory from their first event
+        # to the end, and are written once.
+        states: dict[str, LockedMember] = {}
         after, done, n_events, n_reversals = 0, 0, 0, 0
         while rows := repo.log_after(program.id, after, chunk_size):
             pending: list[Any] = []
@@ -60,15 +63,16 @@ def replay(
                 if row.kind == "event":
                     pending.append(row)
                     continue
-                n_events += _replay_events(repo, program.id, pending, version, now)
+                n_events += _replay_events(repo, program.id, pending, version, now, states)
                 pending = []
-                _replay_reversal(repo, program.id, row, version, now)
+                _replay_reversal(repo, program.id, row, version, now, states)
                 n_reversals += 1
-            n_events += _replay_events(repo, program.id, pending, version, now)
+            n_events += _replay_events(repo, program.id, pending, version, now, states)
             after = rows[-1].id
             done += len(rows)
             if on_progress is not None:
                 on_progress(done, total)
+        repo.save_members(((m.id, m.state) for m in states.values()), now)
         return ReplayReport(n_events, n_reversals, repo.count_members(program.id))
 
 
@@ -78,14 +82,16 @@ def _replay_events(
     rows: list[Any],
     version: Callable[[int], CompiledProgram],
     now: datetime,
+    states: dict[str, LockedMember],
 ) -> int:
     if not rows:
         return 0
     parsed = [(row, Event.model_validate_json(row.body)) for row in rows]
-    locked = repo.lock_members(program_id, list(dict.fromkeys(e.member for _, e in parsed)))
+    new = [m for m in dict.fromkeys(e.member for _, e in parsed) if m not in states]
+    states.update(repo.lock_members(program_id, new))
     entries: list[NewEntry] = []
     for row, event in parsed:
-        member = locked[event.member]
+        member = states[event.member]
         evaluation = evaluate(version(row.program_version), member.state, event)
         member.state = evaluation.state
         entries.extend(
@@ -93,7 +99,6 @@ def _replay_events(
         )
     repo.insert_entries(program_id, entries, now)
     repo.apply_badges(program_id, entries)
-    repo.save_members(((m.id, m.state) for m in locked.values()), now)
     return len(rows)
 
 
@@ -103,12 +108,15 @@ def _replay_reversal(
     row: Any,
     version: Callable[[int], CompiledProgram],
     now: datetime,
+    states: dict[str, LockedMember],
 ) -> None:
     reason = json.loads(row.body)["reason"]
     target = repo.event_row(program_id, "event", row.event_id)
     assert target is not None
     external_id = repo.member_external_id(row.member_id)
-    locked = repo.lock_members(program_id, [external_id])[external_id]
+    if external_id not in states:
+        states.update(repo.lock_members(program_id, [external_id]))
+    locked = states[external_id]
     evaluation = reconcile_member(
         repo,
         program_id,
@@ -122,3 +130,4 @@ def _replay_reversal(
     )
     repo.mark_reversed(target.id, row.id)
     apply_reconciliation(repo, program_id, locked.id, row.id, evaluation, now)
+    locked.state = evaluation.state
