@@ -122,8 +122,12 @@ def ledger_of(store: Store, member: str) -> list[Line]:
     subject = aliased(events)
     with store.engine.connect() as conn:
         rows = conn.execute(
-            select(ledger_entries, subject.c.event_id.label("ref"), cause.c.kind.label("ckind"),
-                   cause.c.event_id.label("cref"))
+            select(
+                ledger_entries,
+                subject.c.event_id.label("ref"),
+                cause.c.kind.label("ckind"),
+                cause.c.event_id.label("cref"),
+            )
             .join(subject, subject.c.id == ledger_entries.c.event_id)
             .join(cause, cause.c.id == ledger_entries.c.cause_id)
             .join(members, members.c.id == ledger_entries.c.member_id)
@@ -131,8 +135,17 @@ def ledger_of(store: Store, member: str) -> list[Line]:
             .order_by(ledger_entries.c.id)
         )
         return [
-            Line(r.ref, f"{r.ckind}:{r.cref}", r.kind, r.rule, r.period, int(r.points),
-                 int(r.lifetime_points), int(r.program_version), r.reason)
+            Line(
+                r.ref,
+                f"{r.ckind}:{r.cref}",
+                r.kind,
+                r.rule,
+                r.period,
+                int(r.points),
+                int(r.lifetime_points),
+                int(r.program_version),
+                r.reason,
+            )
             for r in rows
         ]
 
@@ -176,22 +189,38 @@ def _progress(raw: str | None) -> Any:
     return data
 
 
+# Columns that differ between two equal histories: row ids, and when a row was written.
+_NOT_PROJECTED = {"id", "program_id", "member_id", "reversed_by", "received_at", "updated_at"}
+
+
+def _plain(column: str, value: Any) -> Any:
+    if column == "progress":
+        return _progress(value)
+    if column == "attributes" and isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
 def projection(store: Store) -> dict[str, Any]:
-    """Everything derived from the log, keyed by what a user sees (no row ids, no recorded_at)."""
+    """Everything derived from the log, keyed by what a user sees: every stored column but
+    row ids and write times (so a column added later is compared too)."""
     reverser = aliased(events)
     with store.engine.connect() as conn:
         people = {
-            r.external_id: (r.team, r.company, dict(r.attributes or {}) if not isinstance(
-                r.attributes, str) else json.loads(r.attributes), int(r.lifetime),
-                int(r.balance), r.tier, _progress(r.progress))
+            r.external_id: {
+                c: _plain(c, v) for c, v in r._mapping.items() if c not in _NOT_PROJECTED
+            }
             for r in conn.execute(select(members).order_by(members.c.external_id))
         }
         log = [
-            (r.kind, r.event_id, r.type, r.external_id, r.status, json.loads(r.result),
-             r.program_version, r.rkind, r.rref)
+            {c: v for c, v in r._mapping.items() if c not in _NOT_PROJECTED}
             for r in conn.execute(
-                select(events, members.c.external_id, reverser.c.kind.label("rkind"),
-                       reverser.c.event_id.label("rref"))
+                select(
+                    events,
+                    members.c.external_id.label("member"),
+                    reverser.c.kind.label("reversed_by_kind"),
+                    reverser.c.event_id.label("reversed_by_event"),
+                )
                 .join(members, members.c.id == events.c.member_id)
                 .outerjoin(reverser, reverser.c.id == events.c.reversed_by)
                 .order_by(events.c.id)

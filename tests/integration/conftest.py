@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy import Engine, create_engine, text
 
-from accolade.store.database import migrate
+from accolade.store.database import make_engine, migrate
 from accolade.store.unit_of_work import Store
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -88,7 +88,9 @@ def postgres_engine(url: str, schema: str) -> Engine:
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     migrated = request.node.get_closest_marker("empty_database") is None
     if request.param == "sqlite":
-        opened = Store.open("sqlite:///" + str(tmp_path / "accolade.db"), migrate_schema=migrated)
+        url = "sqlite:///" + str(tmp_path / "accolade.db")
+        # Store.open migrates (or insists on a migrated schema); an empty one is built by hand.
+        opened = Store.open(url) if migrated else Store(make_engine(url))
         try:
             yield opened
         finally:

@@ -32,7 +32,11 @@ def test_a_new_event_is_accepted_with_its_points(store: Store) -> None:
 
     [outcome] = send(store, video("v-1"))
 
-    assert (outcome.status.value, outcome.event_id, outcome.result["points"]) == ("accepted", "v-1", 10)
+    assert (outcome.status.value, outcome.event_id, outcome.result["points"]) == (
+        "accepted",
+        "v-1",
+        10,
+    )
     row = member_row(store, "alice")
     assert (row.lifetime, row.balance, row.tier) == (10, 10, "bronze")
 

@@ -1,5 +1,6 @@
-"""Property: whatever the batching, duplicates and reversals, incremental ingestion, replay
-and one-event-at-a-time ingestion end in the same state, and balances equal the ledger."""
+"""Property: whatever the batching, duplicates, reversals and program versions, incremental
+ingestion, replay and one-event-at-a-time ingestion end in the same state, and balances equal
+the ledger."""
 
 from __future__ import annotations
 
@@ -18,22 +19,24 @@ from accolade.store.tables import metadata
 from accolade.store.unit_of_work import Store
 
 from .builders import (
+    DEMO_SOURCE,
     MONDAY,
     PROGRAM,
     assert_balances_match_ledger,
     clock_at,
+    demo_with,
     projection,
     publish_demo,
 )
 
 Op = tuple[str, Any]
+# Another version of the demo, published and re-published (re-activated) mid-stream.
+RICHER = demo_with("points: 100", "points: 700").replace("points: 10\n", "points: 15\n", 1)
 
 
 @st.composite
 def bodies(draw: st.DrawFn, n: int) -> dict[str, Any]:
-    kind = draw(
-        st.sampled_from(["video", "video", "quiz", "answer", "profile", "lead", "deal"])
-    )
+    kind = draw(st.sampled_from(["video", "video", "quiz", "answer", "profile", "lead", "deal"]))
     at = MONDAY + timedelta(minutes=draw(st.integers(0, 3 * 24 * 60)))
     body: dict[str, Any] = {
         "id": f"e-{n}",
@@ -68,7 +71,7 @@ def streams(draw: st.DrawFn) -> tuple[list[Op], list[int]]:
         body = draw(bodies(n))
         sent.append(body)
         ops.append(("send", body))
-        extra = draw(st.sampled_from(["none", "none", "resend", "conflict", "reverse"]))
+        extra = draw(st.sampled_from(["none", "none", "resend", "conflict", "reverse", "publish"]))
         earlier = draw(st.sampled_from(sent))
         if extra == "resend":
             ops.append(("send", earlier))
@@ -76,6 +79,8 @@ def streams(draw: st.DrawFn) -> tuple[list[Op], list[int]]:
             ops.append(("send", {**earlier, "occurred_at": MONDAY.isoformat()}))
         elif extra == "reverse":
             ops.append(("reverse", (earlier["id"], draw(st.sampled_from(["fraud", "churned"])))))
+        elif extra == "publish":
+            ops.append(("publish", draw(st.sampled_from([DEMO_SOURCE, RICHER]))))
     batch_sizes = draw(st.lists(st.integers(1, 8), min_size=1, max_size=5))
     return ops, batch_sizes
 
@@ -102,6 +107,9 @@ def run(store: Store, ops: list[Op], batch_sizes: list[int]) -> list[Any]:
                 flush()
             continue
         flush()
+        if kind == "publish":
+            results.append((position, publish_demo(store, value).version))
+            continue
         event_id, reason = value
         try:
             results.append((position, reverse(store, PROGRAM, event_id, reason, clock=clock_at())))

@@ -36,7 +36,9 @@ def test_reversal_revokes_a_badge_that_depended_on_the_event(store: Store) -> No
 
     assert [b for b, _, _ in badges_of(store, "alice")] == []
     revoked = [line for line in ledger_of(store, "alice") if line.kind == "badge_revoked"]
-    assert [(line.rule, line.cause) for line in revoked] == [("badge:deal_maker", "reversal:deal-1")]
+    assert [(line.rule, line.cause) for line in revoked] == [
+        ("badge:deal_maker", "reversal:deal-1")
+    ]
     assert "deal cancelled" in revoked[0].reason
     row = member_row(store, "alice")
     assert (row.lifetime, row.balance) == (500, 500)
@@ -76,8 +78,11 @@ def test_reversing_a_counted_video_lets_the_capped_one_earn(store: Store) -> Non
     assert result["points"] == 0
     row = member_row(store, "alice")
     assert (row.lifetime, row.balance) == (50, 50)
-    moved = [(line.event_id, line.kind, line.points) for line in ledger_of(store, "alice")
-             if line.cause == "reversal:v-0"]
+    moved = [
+        (line.event_id, line.kind, line.points)
+        for line in ledger_of(store, "alice")
+        if line.cause == "reversal:v-0"
+    ]
     assert moved == [("v-0", "reversal", -10), ("v-5", "adjustment", 10)]
 
 

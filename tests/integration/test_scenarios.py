@@ -15,6 +15,7 @@ from .builders import (
     MONDAY,
     PROGRAM,
     clock_at,
+    lead,
     ledger_of,
     ledger_sums,
     member_row,
@@ -24,7 +25,6 @@ from .builders import (
     send,
     statuses,
     video,
-    lead,
 )
 
 LATER = MONDAY + timedelta(days=10)
@@ -92,7 +92,9 @@ def test_one_certification_short_stays_bronze(store: Store) -> None:
     assert (row.lifetime, row.tier) == (4900, "bronze")
 
 
-def test_reversing_the_lead_goes_back_to_bronze_with_an_entry_naming_the_reversal(store: Store) -> None:
+def test_reversing_the_lead_goes_back_to_bronze_with_a_tier_entry_naming_it(
+    store: Store,
+) -> None:
     publish_demo(store)
     silver_member(store)
 

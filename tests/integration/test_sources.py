@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from accolade.errors import InvalidEvent
-from accolade.service.ingest import ingest
+from accolade.service.ingest import Outcome, ingest
 from accolade.service.sources import read_events
 from accolade.store.unit_of_work import Store
 
@@ -16,16 +16,20 @@ from .builders import PROGRAM, clock_at, member_row, publish_demo, quiz, row_cou
 def test_jsonl_with_a_bad_line_rejects_that_line_by_number(store: Store, tmp_path: Path) -> None:
     publish_demo(store)
     path = tmp_path / "events.jsonl"
-    path.write_text(
-        json.dumps(quiz("q-1")) + "\n" + "\n" + '{"id": "broken", "type": \n' + json.dumps(video("v-1")) + "\n"
-    )
+    lines = [json.dumps(quiz("q-1")), "", '{"id": "broken", "type": ', json.dumps(video("v-1"))]
+    path.write_text("\n".join(lines) + "\n")
+    outcomes: list[Outcome] = []
 
-    records = list(read_events(path))
-    report = ingest(store, PROGRAM, records, clock=clock_at())
+    report = ingest(store, PROGRAM, read_events(path), clock=clock_at(), on_chunk=outcomes.extend)
 
-    assert [number for number, _ in records] == [1, 3, 4]
-    bad = records[1][1]
-    assert isinstance(bad, InvalidEvent) and bad.field == "line"
+    assert [(o.position, o.status.value) for o in outcomes] == [
+        (1, "accepted"),
+        (3, "rejected"),
+        (4, "accepted"),
+    ]
+    bad = outcomes[1].error
+    assert isinstance(bad, InvalidEvent)
+    assert bad.field == "line"
     assert "not valid JSON" in bad.message
     assert (report.accepted, report.rejected) == (2, 1)
     assert row_counts(store)["events"] == 2

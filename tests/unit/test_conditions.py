@@ -134,9 +134,7 @@ def test_unmet_condition_earns_nothing_and_says_what_was_needed():
     evaluation = run(prog, [event(properties={"duration_seconds": 120})]).last
     assert evaluation.points == 0
     assert [e.kind.value for e in evaluation.entries if e.rule.startswith("action:")] == []
-    assert evaluation.notes == (
-        "action 'act' not matched: needs property duration_seconds >= 300",
-    )
+    assert evaluation.notes == ("action 'act' not matched: needs property duration_seconds >= 300",)
 
 
 def test_attribute_sent_on_an_earlier_event_is_remembered_for_conditions():

@@ -98,7 +98,9 @@ ROLLING = {"points": 10, "limits": {"cap": {"count": 3, "per": "24h"}}}
 def test_rolling_cap_limits_the_fourth_event_within_24_hours():
     result = run(one_action(**ROLLING), videos(*every(T0, 6 * HOUR, 4)))
     assert [ev.points for ev in result.evaluations] == [10, 10, 10, 0]
-    assert result.last.entries[0].reason == "cap: 3 per 24h reached (a 24h window around this event)"
+    assert (
+        result.last.entries[0].reason == "cap: 3 per 24h reached (a 24h window around this event)"
+    )
 
 
 def test_rolling_cap_frees_a_slot_24_hours_after_the_first_event():

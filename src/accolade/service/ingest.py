@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +42,6 @@ class IngestReport:
     rejected: int = 0
     points: int = 0
     events: int = 0
-    rejects: list[Outcome] = field(default_factory=list)
 
     def add(self, outcome: Outcome) -> None:
         self.events += 1
