@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from accolade.engine.state import MemberState
 
@@ -27,9 +28,8 @@ class Status(StrEnum):
     REVERSED = "reversed"
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One ledger line. ``rule`` is qualified: ``action:quiz_passed``, ``badge:x``, ``tier:gold``."""
+class Entry(NamedTuple):
+    """One ledger line (a NamedTuple: immutable, and built per event on the hot path). ``rule`` is qualified: ``action:quiz_passed``, ``badge:x``, ``tier:gold``."""
 
     event_id: str  # the event this entry is about (the sender's id)
     kind: EntryKind

@@ -25,13 +25,38 @@ from accolade.store.unit_of_work import Store, WriteConflict
 Record = tuple[int, object]  # (line or position, a decoded event or the error decoding it)
 
 
-@dataclass(frozen=True, slots=True)
 class Outcome:
-    position: int
-    event_id: str | None
-    status: Status
-    result: dict[str, Any]
-    error: AccoladeError | None = None
+    """What became of one record; ``result`` is what the sender is told (built on first use:
+    a bulk ingest mostly counts)."""
+
+    __slots__ = ("_evaluation", "_result", "error", "event_id", "points", "position", "status")
+
+    def __init__(
+        self,
+        position: int,
+        event_id: str | None,
+        status: Status,
+        result: dict[str, Any] | None = None,
+        error: AccoladeError | None = None,
+        evaluation: Evaluation | None = None,
+    ) -> None:
+        self.position = position
+        self.event_id = event_id
+        self.status = status
+        self.error = error
+        self.points = evaluation.points if evaluation is not None else 0
+        self._result = result
+        self._evaluation = evaluation
+
+    @property
+    def result(self) -> dict[str, Any]:
+        if self._result is None:
+            assert self._evaluation is not None
+            self._result = self._evaluation.result()
+        return self._result
+
+    def __repr__(self) -> str:
+        return f"Outcome({self.position}, {self.event_id!r}, {self.status.value}, {self.result!r})"
 
 
 @dataclass
@@ -47,7 +72,7 @@ class IngestReport:
         self.events += 1
         if outcome.status is Status.ACCEPTED:
             self.accepted += 1
-            self.points += int(outcome.result.get("points", 0))
+            self.points += outcome.points
         elif outcome.status is Status.DUPLICATE:
             self.duplicate += 1
         elif outcome.status is Status.LIMITED:
@@ -138,21 +163,27 @@ def apply_events(
         valid.append((i, event, canonical, body_hash(canonical)))
 
     member_ids = list(dict.fromkeys(e.member for _, e, _, _ in valid))
-    # New members are inserted in one global order, so concurrent batches never deadlock.
-    repo.ensure_members(program.id, sorted(member_ids))
     locked = repo.lock_members(program.id, member_ids)
+    missing = [m for m in member_ids if m not in locked]
+    if missing:
+        # New members are inserted in one global order, so concurrent batches never deadlock.
+        repo.ensure_members(program.id, sorted(missing))
+        locked.update(repo.lock_members(program.id, missing))
     logged = repo.logged_events(program.id, "event", list({e.id for _, e, _, _ in valid}))
 
     compiled = program.compiled
-    seen: dict[str, tuple[str, dict[str, Any]]] = {}  # event id -> (digest, result) of this chunk
+    seen: dict[str, tuple[str, Outcome]] = {}  # event id -> (digest, first outcome) in this chunk
     firsts = _first_results(repo, logged)
     accepted: list[_Accepted] = []
     for i, event, canonical, digest in valid:
         position = records[i][0]
         first = logged.get(event.id)
-        prior = (first.body_hash, firsts[first.id]) if first is not None else seen.get(event.id)
-        if prior is not None:
-            outcomes[i] = _repeat(position, event.id, digest, prior)
+        if first is not None:
+            outcomes[i] = _repeat(position, event.id, digest, first.body_hash, firsts[first.id])
+            continue
+        if event.id in seen:
+            first_digest, first_outcome = seen[event.id]
+            outcomes[i] = _repeat(position, event.id, digest, first_digest, first_outcome.result)
             continue
         member = locked[event.member]
         try:
@@ -161,9 +192,9 @@ def apply_events(
             outcomes[i] = _rejected(position, {"id": event.id}, exc)
             continue
         member.state = evaluation.state
-        result = evaluation.result()
-        seen[event.id] = (digest, result)
-        outcomes[i] = Outcome(position, event.id, evaluation.status, result)
+        outcome = Outcome(position, event.id, evaluation.status, evaluation=evaluation)
+        seen[event.id] = (digest, outcome)
+        outcomes[i] = outcome
         accepted.append(_Accepted(position, event, canonical, digest, member, evaluation))
 
     _write(repo, program, accepted, now)
@@ -219,9 +250,8 @@ def logged_result(row: LoggedEvent, entries: list[dict[str, object]]) -> dict[st
 
 
 def _repeat(
-    position: int, event_id: str, digest: str, prior: tuple[str, dict[str, Any]]
+    position: int, event_id: str, digest: str, first_digest: str, first_result: dict[str, Any]
 ) -> Outcome:
-    first_digest, first_result = prior
     if first_digest != digest:
         error = Conflict(
             f"event '{event_id}' was already received with a different body", field="id"

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
@@ -60,8 +60,7 @@ class LoggedEvent:
     occurred_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class NewEvent:
+class NewEvent(NamedTuple):
     kind: str
     event_id: str
     type: str
@@ -75,8 +74,7 @@ class NewEvent:
     notes: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class NewEntry:
+class NewEntry(NamedTuple):
     member_id: int
     event_id: int
     cause_id: int
