@@ -19,7 +19,9 @@ from ingest import PROGRAM, accolade, raw_sqlite, write_stream
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--members", type=int, default=10_000)
     args = parser.parse_args()
@@ -36,7 +38,9 @@ def main() -> None:
         entries = int(conn.execute("SELECT count(*) FROM ledger_entries").fetchone()[0])
     raw = raw_sqlite(work / "raw.db", args.events, entries, args.members)
     rate = args.events / seconds
-    print(f"replay: {seconds:.1f} s = {rate:,.0f} events/s (target: 1,000,000 in < 60 s); peak RSS {peak} MiB")
+    print(
+        f"replay: {seconds:.1f} s = {rate:,.0f} events/s (target: 1,000,000 in < 60 s); peak RSS {peak} MiB"
+    )
     print(f"raw sqlite, same rows: {raw:,.0f} events/s; ratio {rate / raw:.2f}")
 
 
