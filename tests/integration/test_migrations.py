@@ -59,3 +59,23 @@ def test_downgrade_to_base_and_upgrade_again_reaches_head(store: Store) -> None:
     migrate(store.engine)
     assert at_head(store.engine)
     assert set(inspect(store.engine).get_table_names()) == TABLES | {"alembic_version"}
+
+
+def test_the_schema_head_commands_check_is_alembics_newest_revision(store: Store) -> None:
+    from alembic.script import ScriptDirectory
+
+    from accolade.store.database import SCHEMA_HEAD
+
+    newest = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
+    assert newest == SCHEMA_HEAD, "update SCHEMA_HEAD in store/database.py with the new revision"
+
+
+@pytest.mark.empty_database
+def test_opening_a_database_without_schema_says_to_run_init(store: Store) -> None:
+    from accolade.errors import NotFound
+    from accolade.store.database import require_head
+
+    with pytest.raises(NotFound) as caught:
+        require_head(store.engine)
+    assert caught.value.field == "ACCOLADE_DATABASE_URL"
+    assert "accolade init" in caught.value.message
