@@ -92,6 +92,13 @@ def _store(settings: Settings, *, migrate: bool = False) -> Store:
     return Store.open(settings.database_url, echo=settings.echo_sql, migrate_schema=migrate)
 
 
+def _open_program(program: str | None) -> tuple[Store, str]:
+    """The database and the program a command works on (named, from settings, or the only one)."""
+    settings = _settings()
+    store = _store(settings)
+    return store, program_service.resolve_key(store, program or settings.program)
+
+
 def _examples() -> Path:
     if EXAMPLES.is_dir():
         return EXAMPLES
@@ -192,9 +199,7 @@ def program_rollback(
     ] = None,
 ) -> None:
     """Make an earlier version active again; events from now on are evaluated under it."""
-    settings = _settings()
-    store = _store(settings)
-    key = program_service.resolve_key(store, program or settings.program)
+    store, key = _open_program(program)
     version = program_service.rollback(store, key, to)
     out.print(f"{key}: version {version} is active again")
 
@@ -203,9 +208,7 @@ def program_rollback(
 @fails_cleanly
 def program_versions(program: ProgramOption = None) -> None:
     """List a program's versions; the active one is marked."""
-    settings = _settings()
-    store = _store(settings)
-    key = program_service.resolve_key(store, program or settings.program)
+    store, key = _open_program(program)
     table = Table("version", "hash", "published", "active", title=f"program {key}")
     for v in program_service.versions(store, key):
         table.add_row(
@@ -229,10 +232,8 @@ def ingest(
 ) -> None:
     """Ingest events from a JSON Lines or CSV file, with a summary and a file of rejects."""
     _tune_gc_for_batch()
-    settings = _settings()
-    store = _store(settings)
-    key = program_service.resolve_key(store, program or settings.program)
-    report = _ingest(store, key, file, format, rejects, chunk_size or settings.ingest_chunk_size)
+    store, key = _open_program(program)
+    report = _ingest(store, key, file, format, rejects, chunk_size or _settings().ingest_chunk_size)
     if report.rejected:
         raise typer.Exit(1)
 
@@ -305,9 +306,7 @@ def _ingest(
 @fails_cleanly
 def member_show(member: str, program: ProgramOption = None) -> None:
     """Balance, lifetime points, tier and benefits, badges and recent entries of a member."""
-    settings = _settings()
-    store = _store(settings)
-    key = program_service.resolve_key(store, program or settings.program)
+    store, key = _open_program(program)
     view = member_service.show(store, key, member)
     out.print(f"[bold]{view.member}[/bold]" + (f"  {view.company}" if view.company else ""))
     out.print(
@@ -336,9 +335,7 @@ def member_show(member: str, program: ProgramOption = None) -> None:
 @fails_cleanly
 def explain(member: str, program: ProgramOption = None) -> None:
     """Every point of a member: event -> rule -> entry -> program version."""
-    settings = _settings()
-    store = _store(settings)
-    key = program_service.resolve_key(store, program or settings.program)
+    store, key = _open_program(program)
     lines = member_service.explain(store, key, member)
     table = Table(
         "entry",
@@ -376,9 +373,7 @@ def reverse(
     program: ProgramOption = None,
 ) -> None:
     """Reverse an event: its points, badges and tier changes are compensated, with the reason."""
-    settings = _settings()
-    store = _store(settings)
-    key = program_service.resolve_key(store, program or settings.program)
+    store, key = _open_program(program)
     result = reverse_service.reverse(store, key, event_id, reason)
     if result["status"] == "duplicate":
         out.print(f"event {event_id} was already reversed for the same reason; nothing changed")
@@ -395,9 +390,7 @@ def reverse(
 def replay(program: ProgramOption = None) -> None:
     """Rebuild every ledger entry, badge and member state from the event log."""
     _tune_gc_for_batch()
-    settings = _settings()
-    store = _store(settings)
-    key = program_service.resolve_key(store, program or settings.program)
+    store, key = _open_program(program)
     with Progress(
         TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
     ) as bar:

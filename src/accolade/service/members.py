@@ -9,6 +9,7 @@ from typing import Any
 from accolade.errors import NotFound
 from accolade.program.models import Scalar
 from accolade.service.programs import active
+from accolade.store.repository import Repository
 from accolade.store.unit_of_work import Store
 
 
@@ -69,9 +70,7 @@ class MemberRow:
 def show(store: Store, program_key: str, member: str, recent: int = 10) -> MemberView:
     with store.transaction() as repo:
         program = active(repo, program_key)
-        row = repo.member(program.id, member)
-        if row is None or row.progress is None:
-            raise NotFound(f"no member '{member}' in program '{program_key}'", field="member")
+        row = _member_row(repo, program.id, program_key, member)
         compiled = program.compiled
         tiers = compiled.tiers
         current = next((t for t in tiers if t.key == row.tier), None)
@@ -108,9 +107,7 @@ def explain(store: Store, program_key: str, member: str) -> list[EntryLine]:
     """Every ledger entry of ``member``, oldest first, with the event and version behind it."""
     with store.transaction() as repo:
         program = active(repo, program_key)
-        row = repo.member(program.id, member)
-        if row is None or row.progress is None:
-            raise NotFound(f"no member '{member}' in program '{program_key}'", field="member")
+        row = _member_row(repo, program.id, program_key, member)
         return [_line(r) for r in repo.ledger(row.id)]
 
 
@@ -136,6 +133,13 @@ def table(store: Store, program_key: str, limit: int | None = 20) -> list[Member
 def count(store: Store, program_key: str) -> int:
     with store.transaction() as repo:
         return repo.count_members(active(repo, program_key).id)
+
+
+def _member_row(repo: Repository, program_id: int, program_key: str, member: str) -> Any:
+    row = repo.member(program_id, member)
+    if row is None or row.progress is None:  # no row, or only a row a rejected event left
+        raise NotFound(f"no member '{member}' in program '{program_key}'", field="member")
+    return row
 
 
 def _line(r: Any) -> EntryLine:
