@@ -100,9 +100,14 @@ def _open_program(program: str | None) -> tuple[Store, str]:
 
 
 def _examples() -> Path:
-    if EXAMPLES.is_dir():
-        return EXAMPLES
-    return Path(__file__).resolve().parents[2] / "examples"
+    """The demo's folder: ./examples, or the one of the source checkout Accolade runs from."""
+    for folder in (EXAMPLES, Path(__file__).resolve().parents[2] / "examples"):
+        if (folder / "partner-program.yaml").is_file():
+            return folder
+    raise InvalidInput(
+        "no examples/partner-program.yaml here: run from the Accolade checkout, or pass a file",
+        field="examples",
+    )
 
 
 @app.command()
