@@ -190,7 +190,16 @@ def _progress(raw: str | None) -> Any:
 
 
 # Columns that differ between two equal histories: row ids, and when a row was written.
-_NOT_PROJECTED = {"id", "program_id", "member_id", "reversed_by", "received_at", "updated_at"}
+# Bookkeeping of writes, not state: ids, write times and the save counter.
+_NOT_PROJECTED = {
+    "id",
+    "program_id",
+    "member_id",
+    "reversed_by",
+    "received_at",
+    "updated_at",
+    "revision",
+}
 
 
 def _plain(column: str, value: Any) -> Any:

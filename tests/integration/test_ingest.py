@@ -207,3 +207,43 @@ def test_the_chunk_size_does_not_change_the_result(store: Store) -> None:
         whole.rejected,
     )
     assert report.duplicate > 0 and report.rejected == 0
+
+
+def test_a_state_kept_between_batches_is_read_again_after_another_writer_changed_it(
+    store: Store,
+) -> None:
+    from accolade.service.ingest import ingest_batch
+    from accolade.service.reverse import reverse
+    from accolade.store.repository import MemberCache
+
+    publish_demo(store)
+    cache: MemberCache = {}
+    ingest_batch(
+        store, PROGRAM, [(1, quiz("q-1")), (2, video("v-1"))], clock=clock_at(), cache=cache
+    )
+    reverse(store, PROGRAM, "q-1", "retaken under supervision", clock=clock_at())
+
+    ingest_batch(store, PROGRAM, [(1, video("v-2"))], clock=clock_at(), cache=cache)
+
+    row = member_row(store, "alice")
+    # 10 + 10 for the videos: the quiz's 100 stays reversed although the cache held it.
+    assert (row.lifetime, row.balance) == (20, 20)
+    assert [line.rule for line in ledger_of(store, "alice") if line.kind == "reversal"] == [
+        "action:quiz_passed"
+    ]
+
+
+def test_a_state_kept_between_batches_is_reused_while_nobody_else_wrote(store: Store) -> None:
+    from accolade.service.ingest import ingest_batch
+    from accolade.store.repository import MemberCache
+
+    publish_demo(store)
+    cache: MemberCache = {}
+    ingest_batch(store, PROGRAM, [(1, video("v-1"))], clock=clock_at(), cache=cache)
+    [(member_id, (revision, kept))] = cache.items()
+
+    ingest_batch(store, PROGRAM, [(1, video("v-2"))], clock=clock_at(), cache=cache)
+
+    assert cache[member_id][0] == revision + 1
+    assert cache[member_id][1] is not kept
+    assert member_row(store, "alice").lifetime == 20

@@ -19,7 +19,14 @@ from accolade.engine.events import EVENT_SCHEMA_VERSION, Event, body_hash, parse
 from accolade.errors import AccoladeError, Conflict
 from accolade.service import Clock, system_clock
 from accolade.service.programs import ActiveProgram, active
-from accolade.store.repository import LockedMember, LoggedEvent, NewEntry, NewEvent, Repository
+from accolade.store.repository import (
+    LockedMember,
+    LoggedEvent,
+    MemberCache,
+    NewEntry,
+    NewEvent,
+    Repository,
+)
 from accolade.store.unit_of_work import Store, WriteConflict
 
 Record = tuple[int, object]  # (line or position, a decoded event or the error decoding it)
@@ -93,9 +100,12 @@ def ingest(
     """Ingest a stream chunk by chunk (one transaction each); memory stays flat in its length."""
     report = IngestReport()
     chunk: list[Record] = []
+    # Member states this run wrote, reused by later chunks while their revision is unchanged:
+    # bounded by the number of members, not by the length of the stream.
+    cache: MemberCache = {}
 
     def flush() -> None:
-        outcomes = ingest_batch(store, program_key, chunk, clock=clock)
+        outcomes = ingest_batch(store, program_key, chunk, clock=clock, cache=cache)
         for outcome in outcomes:
             report.add(outcome)
         if on_chunk is not None:
@@ -112,15 +122,20 @@ def ingest(
 
 
 def ingest_batch(
-    store: Store, program_key: str, records: Sequence[Record], *, clock: Clock = system_clock
+    store: Store,
+    program_key: str,
+    records: Sequence[Record],
+    *,
+    clock: Clock = system_clock,
+    cache: MemberCache | None = None,
 ) -> list[Outcome]:
     """One batch, one transaction; an outcome per record, in order."""
     for _ in range(_ATTEMPTS - 1):
         try:
-            return _ingest_once(store, program_key, records, clock)
+            return _ingest_once(store, program_key, records, clock, cache)
         except WriteConflict:
             continue  # a concurrent writer stored one of these ids first; now it is a duplicate
-    return _ingest_once(store, program_key, records, clock)
+    return _ingest_once(store, program_key, records, clock, cache)
 
 
 # Member row locks serialise writers of one member; the same event id sent at once for two
@@ -129,11 +144,19 @@ _ATTEMPTS = 5
 
 
 def _ingest_once(
-    store: Store, program_key: str, records: Sequence[Record], clock: Clock
+    store: Store,
+    program_key: str,
+    records: Sequence[Record],
+    clock: Clock,
+    cache: MemberCache | None,
 ) -> list[Outcome]:
+    saved: list[LockedMember] = []
     with store.transaction() as repo:
         program = active(repo, program_key)
-        return apply_events(repo, program, records, clock())
+        outcomes = apply_events(repo, program, records, clock(), cache, saved)
+    if cache is not None:  # only what committed: a rolled-back state must never be reused
+        cache.update((m.id, (m.revision + 1, m.state)) for m in saved)
+    return outcomes
 
 
 @dataclass(slots=True)
@@ -147,8 +170,15 @@ class _Accepted:
 
 
 def apply_events(
-    repo: Repository, program: ActiveProgram, records: Sequence[Record], now: datetime
+    repo: Repository,
+    program: ActiveProgram,
+    records: Sequence[Record],
+    now: datetime,
+    cache: MemberCache | None = None,
+    saved: list[LockedMember] | None = None,
 ) -> list[Outcome]:
+    """Evaluate and store ``records`` in the caller's transaction; members whose state was
+    written are appended to ``saved`` (their stored revision is now ``revision + 1``)."""
     outcomes: list[Outcome | None] = [None] * len(records)
     valid: list[tuple[int, Event, str, str]] = []
     for i, (position, raw) in enumerate(records):
@@ -163,7 +193,7 @@ def apply_events(
         valid.append((i, event, canonical, body_hash(canonical)))
 
     member_ids = list(dict.fromkeys(e.member for _, e, _, _ in valid))
-    locked = repo.lock_members(program.id, member_ids)
+    locked = repo.lock_members(program.id, member_ids, cache)
     missing = [m for m in member_ids if m not in locked]
     if missing:
         # New members are inserted in one global order, so concurrent batches never deadlock.
@@ -199,7 +229,10 @@ def apply_events(
 
     _write(repo, program, accepted, now)
     stored = {a.member.id for a in accepted}
-    repo.save_members(((m.id, m.state) for m in locked.values() if m.id in stored), now)
+    changed = [m for m in locked.values() if m.id in stored]
+    repo.save_members(((m.id, m.state) for m in changed), now)
+    if saved is not None:
+        saved.extend(changed)
     repo.delete_members_without_state(
         [m.id for m in locked.values() if m.fresh and m.id not in stored]
     )

@@ -44,6 +44,11 @@ class LockedMember:
     id: int
     state: MemberState
     fresh: bool  # created by this transaction's ensure_members: no state was ever stored
+    revision: int
+
+
+# member id -> (revision, state) kept by one writer across its transactions
+MemberCache = dict[int, tuple[int, MemberState]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,20 +178,61 @@ class Repository:
                 [(program_id, m) for m in external_ids],
             )
 
-    def lock_members(self, program_id: int, external_ids: Sequence[str]) -> dict[str, LockedMember]:
-        """Member states for update; rows are locked in id order so writers never deadlock."""
+    def lock_members(
+        self, program_id: int, external_ids: Sequence[str], cache: MemberCache | None = None
+    ) -> dict[str, LockedMember]:
+        """Member states for update, rows locked in id order so writers never deadlock.
+
+        States in ``cache`` whose revision is still the stored one are reused as they are;
+        the others are read and decoded.
+        """
+        heads: list[tuple[int, str, int]] = []
+        if self.dialect == "postgresql":
+            heads = [
+                (int(i), e, int(r))
+                for i, e, r in self.conn.exec_driver_sql(
+                    "SELECT id, external_id, revision FROM members WHERE program_id = %s "
+                    "AND external_id = ANY(%s) ORDER BY id FOR UPDATE",
+                    (program_id, list(external_ids)),
+                )
+            ]
+        else:  # the transaction holds SQLite's write lock already
+            for part in _parts(external_ids):
+                marks = ", ".join("?" for _ in part)
+                heads += self.conn.exec_driver_sql(
+                    "SELECT id, external_id, revision FROM members WHERE program_id = ? "
+                    f"AND external_id IN ({marks})",
+                    (program_id, *part),
+                ).fetchall()
+        cache = cache if cache is not None else {}
+        stale = [i for i, _, revision in heads if cache.get(i, (-1,))[0] != revision]
+        loaded = self._member_states(stale)
         found: dict[str, LockedMember] = {}
-        for i in range(0, len(external_ids), 5000):
-            part = external_ids[i : i + 5000]
-            rows = self.conn.execute(
-                select(members)
-                .where(members.c.program_id == program_id, self._among(members.c.external_id, part))
-                .order_by(members.c.id)
-                .with_for_update()
-            )
-            for r in rows:
-                found[r.external_id] = LockedMember(r.id, _state_of(r), r.progress is None)
+        for i, external_id, revision in heads:
+            if i in loaded:
+                state, fresh = loaded[i]
+                found[external_id] = LockedMember(i, state, fresh, revision)
+            else:
+                found[external_id] = LockedMember(i, cache[i][1], False, revision)
         return found
+
+    def _member_states(self, ids: Sequence[int]) -> dict[int, tuple[MemberState, bool]]:
+        columns = "id, external_id, team, company, attributes, lifetime, balance, tier, progress"
+        rows: list[Any] = []
+        if self.dialect == "postgresql":
+            if ids:
+                rows = list(
+                    self.conn.exec_driver_sql(
+                        f"SELECT {columns} FROM members WHERE id = ANY(%s)", (list(ids),)
+                    )
+                )
+        else:
+            for part in _parts(ids):
+                marks = ", ".join("?" for _ in part)
+                rows += self.conn.exec_driver_sql(
+                    f"SELECT {columns} FROM members WHERE id IN ({marks})", tuple(part)
+                ).fetchall()
+        return {int(r[0]): (_state_of(r), r[8] is None) for r in rows}
 
     def member(self, program_id: int, external_id: str) -> Row[Any] | None:
         return self.conn.execute(
@@ -235,13 +281,14 @@ class Repository:
             self.conn.exec_driver_sql(
                 "UPDATE members AS m SET team = c.team, company = c.company, attributes = c.attributes, "
                 "lifetime = c.lifetime, balance = c.balance, tier = c.tier, progress = c.progress, "
-                "updated_at = c.updated_at FROM member_changes AS c WHERE m.id = c.id"
+                "updated_at = c.updated_at, revision = m.revision + 1 "
+                "FROM member_changes AS c WHERE m.id = c.id"
             )
             self.conn.exec_driver_sql("TRUNCATE member_changes")
             return
         self.conn.exec_driver_sql(
             "UPDATE members SET team = ?2, company = ?3, attributes = ?4, lifetime = ?5, balance = ?6, "
-            "tier = ?7, progress = ?8, updated_at = ?9 WHERE id = ?1",
+            "tier = ?7, progress = ?8, updated_at = ?9, revision = revision + 1 WHERE id = ?1",
             rows,
         )
 
@@ -263,6 +310,7 @@ class Repository:
                 balance=0,
                 tier=None,
                 progress=None,
+                revision=members.c.revision + 1,
             )
         )
 
@@ -644,11 +692,16 @@ _LOGGED = (
 )
 
 
+def _parts(values: Sequence[Any], size: int = 5000) -> list[Sequence[Any]]:
+    """Slices small enough for SQLite's limit on parameters per statement."""
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
 def _logged(row: Any) -> LoggedEvent:
     return LoggedEvent(*row)
 
 
-def _state_of(r: Row[Any]) -> MemberState:
+def _state_of(r: Any) -> MemberState:
     attributes = (
         r.attributes if isinstance(r.attributes, dict) else json.loads(r.attributes or "{}")
     )

@@ -106,6 +106,9 @@ members = Table(
     Column("balance", BigInteger, nullable=False, server_default="0"),
     Column("tier", String(64), nullable=True),
     Column("progress", Text, nullable=True),  # engine state without columns of its own (JSON)
+    # +1 on every save: a writer that kept a member's state from an earlier transaction
+    # reuses it only while the revision is unchanged.
+    Column("revision", BigInteger, nullable=False, server_default="0"),
     Column("updated_at", UTCDateTime, nullable=True),
     UniqueConstraint("program_id", "external_id"),
     CheckConstraint("balance >= 0", name="balance_not_negative"),

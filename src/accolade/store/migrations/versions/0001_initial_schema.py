@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 13:49:00.916079
+Create Date: 2026-11-23 14:09:20.409818
 """
 
 from collections.abc import Sequence
@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("balance", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("tier", sa.String(length=64), nullable=True),
         sa.Column("progress", sa.Text(), nullable=True),
+        sa.Column("revision", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("updated_at", accolade.store.tables.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint("balance >= 0", name=op.f("ck_members_balance_not_negative")),
         sa.CheckConstraint("lifetime >= 0", name=op.f("ck_members_lifetime_not_negative")),
