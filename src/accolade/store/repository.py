@@ -612,6 +612,8 @@ class Repository:
 
     def _append(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         """Bulk insert: COPY on PostgreSQL, one executemany on SQLite."""
+        if not rows:
+            return
         names = ", ".join(columns)
         if self.dialect == "postgresql":
             raw = self.conn.connection.driver_connection
