@@ -59,17 +59,23 @@ def write_stream(path: Path, events: int, members: int) -> None:
             out.write(json.dumps(event, separators=(",", ":")) + "\n")
 
 
-def raw_sqlite(path: Path, events: int, entries: int, members: int) -> float:
-    """Bare sqlite3: `entries` ledger rows + `events` balance updates in one transaction."""
+def _raw_sqlite_db(path: Path, members: int) -> sqlite3.Connection:
+    """A fresh SQLite file set up as Accolade sets it up, with a bare ledger and balances."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("CREATE TABLE raw_members (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)")
     db.execute(
-        "CREATE TABLE raw_ledger (id INTEGER PRIMARY KEY, member_id INTEGER, event_id INTEGER, kind TEXT, "
-        "rule TEXT, points INTEGER, reason TEXT, occurred_at TEXT)"
+        "CREATE TABLE raw_ledger (id INTEGER PRIMARY KEY, member_id INTEGER, event_id INTEGER, "
+        "kind TEXT, rule TEXT, points INTEGER, reason TEXT, occurred_at TEXT)"
     )
     db.executemany("INSERT INTO raw_members VALUES (?, 0)", [(i,) for i in range(members)])
+    return db
+
+
+def raw_sqlite(path: Path, events: int, entries: int, members: int) -> float:
+    """Bare sqlite3: `entries` ledger rows + `events` balance updates in one transaction."""
+    db = _raw_sqlite_db(path, members)
     rows, updates = _rows(events, entries, members)
     start = time.perf_counter()
     db.execute("BEGIN")
@@ -87,15 +93,7 @@ def raw_sqlite(path: Path, events: int, entries: int, members: int) -> float:
 
 def raw_sqlite_rmw(path: Path, events: int, entries: int, members: int) -> float:
     """Bare sqlite3, an event at a time: select the balance, update it, insert its ledger rows."""
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("CREATE TABLE rmw_members (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)")
-    db.execute(
-        "CREATE TABLE rmw_ledger (id INTEGER PRIMARY KEY, member_id INTEGER, event_id INTEGER, "
-        "kind TEXT, rule TEXT, points INTEGER, reason TEXT, occurred_at TEXT)"
-    )
-    db.executemany("INSERT INTO rmw_members VALUES (?, 0)", [(i,) for i in range(members)])
+    db = _raw_sqlite_db(path, members)
     rows, _ = _rows(events, entries, members)
     per_event = max(1, round(entries / events))
     start = time.perf_counter()
@@ -103,12 +101,12 @@ def raw_sqlite_rmw(path: Path, events: int, entries: int, members: int) -> float
     for n in range(events):
         member = n % members
         (balance,) = db.execute(
-            "SELECT balance FROM rmw_members WHERE id = ?", (member,)
+            "SELECT balance FROM raw_members WHERE id = ?", (member,)
         ).fetchone()
-        db.execute("UPDATE rmw_members SET balance = ? WHERE id = ?", (balance + 10, member))
+        db.execute("UPDATE raw_members SET balance = ? WHERE id = ?", (balance + 10, member))
         for row in rows[n * per_event : (n + 1) * per_event]:
             db.execute(
-                "INSERT INTO rmw_ledger (member_id, event_id, kind, rule, points, reason, occurred_at) "
+                "INSERT INTO raw_ledger (member_id, event_id, kind, rule, points, reason, occurred_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
