@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -48,8 +47,9 @@ class Entry(NamedTuple):
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class Evaluation:
+class Evaluation(NamedTuple):
+    """One per event on the hot path: a NamedTuple, immutable and cheap to build."""
+
     status: Status
     entries: tuple[Entry, ...]
     state: MemberState

@@ -37,11 +37,12 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
         raise InvalidEvent(
             f"unknown event type '{event.type}' in program '{program.key}'{hint}", field="type"
         )
-    new = state.copy()
+    # Copy on write: `new` shares the containers of `state` until it changes one of them.
+    new = state.successor()
     new.team = event.team or new.team
     new.company = event.company or new.company
     if event.attributes:
-        new.attributes.update(event.attributes)
+        new.attributes = {**state.attributes, **event.attributes}
     ts = event.ts
     props = event.properties
     attrs = new.attributes
@@ -64,16 +65,20 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
         if limit is not None:
             entries.append(Entry(event.id, EntryKind.LIMITED, rule, 0, 0, limit, version))
             continue
+        if new.occurrences is state.occurrences:
+            new.occurrences = dict(state.occurrences)
         record_occurrence(new.occurrences, action.key, ts)
         rewarded.append(action.key)
         earned += points
         reason = f"{how} = {points}" if how else f"{points} points"
         entries.append(Entry(event.id, EntryKind.EARN, rule, points, points, reason, version))
 
+    if new.monthly_points is state.monthly_points and (earned or rewarded):
+        new.monthly_points = dict(state.monthly_points)  # points, or badge points, land here
     if earned:
         _add_points(program, new, earned, ts)
     if rewarded:
-        _award_badges(program, new, event.id, ts, rewarded, entries)
+        _award_badges(program, new, state, event.id, ts, rewarded, entries)
     _move_tier(program, new, event.id, ts, entries)
 
     limited = any(e.kind is EntryKind.LIMITED for e in entries)
@@ -91,6 +96,7 @@ def _add_points(program: CompiledProgram, state: MemberState, points: int, ts: i
 def _award_badges(
     program: CompiledProgram,
     state: MemberState,
+    before: MemberState,
     event_id: str,
     ts: int,
     rewarded: list[str],
@@ -104,6 +110,8 @@ def _award_badges(
             period = earned_period(program, badge, state, ts)
             if period is None:
                 continue
+            if state.badges is before.badges:
+                state.badges = dict(before.badges)
             state.badges[(badge.key, period)] = event_id
             reason = f"{badge.name}" + (f" {period}" if period else "")
             entries.append(

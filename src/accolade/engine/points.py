@@ -49,6 +49,8 @@ def multiplied(
     attrs: dict[str, Any],
 ) -> tuple[int, str]:
     """Points after every multiplier that applies (half rounds up), and how they were reached."""
+    if not action.multipliers:
+        return points, ""
     factor = Decimal(1)
     applied = []
     for m in action.multipliers:

@@ -25,6 +25,23 @@ class MemberState:
     # "YYYY-MM" in the program's zone -> lifetime points earned that month (periods, qualification)
     monthly_points: dict[str, int] = field(default_factory=dict)
 
+    def successor(self) -> MemberState:
+        """The next state, sharing this one's containers: whoever changes one of them in the
+        successor replaces it with a copy first (see engine.evaluate), so this state never
+        changes."""
+        return MemberState(
+            self.member,
+            self.team,
+            self.company,
+            self.attributes,
+            self.lifetime,
+            self.balance,
+            self.tier,
+            self.badges,
+            self.occurrences,
+            self.monthly_points,
+        )
+
     def copy(self) -> MemberState:
         """A copy whose containers can change without touching this one (lists copied on write)."""
         return MemberState(

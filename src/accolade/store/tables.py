@@ -163,7 +163,7 @@ ledger_entries = Table(
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
     Index(None, "member_id", "id"),
-    Index(None, "event_id"),
+    Index(None, "cause_id"),  # what an event (or a reversal) wrote: duplicates' results
 )
 
 member_badges = Table(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 14:09:20.409818
+Create Date: 2026-11-23 14:21:49.686793
 """
 
 from collections.abc import Sequence
@@ -189,7 +189,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_entries")),
     )
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_ledger_entries_event_id"), ["event_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ledger_entries_cause_id"), ["cause_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_ledger_entries_member_id_id"), ["member_id", "id"], unique=False
         )
@@ -239,7 +239,7 @@ def downgrade() -> None:
     op.drop_table("member_badges")
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ledger_entries_member_id_id"))
-        batch_op.drop_index(batch_op.f("ix_ledger_entries_event_id"))
+        batch_op.drop_index(batch_op.f("ix_ledger_entries_cause_id"))
 
     op.drop_table("ledger_entries")
     with op.batch_alter_table("events", schema=None) as batch_op:
