@@ -102,11 +102,16 @@ def _award_badges(
     rewarded: list[str],
     entries: list[Entry],
 ) -> None:
-    candidates = [b for key in rewarded for b in program.badges_by_action.get(key, ())]
-    candidates += program.points_badges
+    if len(rewarded) == 1:
+        candidates = program.badges_on_reward.get(rewarded[0], program.points_badges)
+    else:
+        candidates = tuple(b for key in rewarded for b in program.badges_by_action.get(key, ()))
+        candidates += program.points_badges
     for _ in range(_MAX_BADGE_PASSES):
         awarded_points = 0
         for badge in candidates:
+            if badge.repeat == "once" and (badge.key, "") in state.badges:
+                continue  # held for good: the common case, decided without a window lookup
             period = earned_period(program, badge, state, ts)
             if period is None:
                 continue
@@ -131,7 +136,7 @@ def _award_badges(
                 awarded_points += badge.points
         if not awarded_points or not program.points_badges:
             return
-        candidates = list(program.points_badges)
+        candidates = program.points_badges
 
 
 def _move_tier(

@@ -63,6 +63,8 @@ class CompiledProgram:
     badges: Mapping[str, Badge]
     badges_by_action: Mapping[str, tuple[Badge, ...]]
     points_badges: tuple[Badge, ...]
+    # what to check when one action is rewarded: its badges, then the points badges
+    badges_on_reward: Mapping[str, tuple[Badge, ...]]
     tiers: tuple[Tier, ...]
     qualification_months: int | None
     event_types: tuple[str, ...] = field(default=())
@@ -78,6 +80,7 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         rule = badge.when
         for name in [rule.action] if rule.action else rule.all_of or []:
             badges_by_action.setdefault(name, []).append(badge)
+    points_badges = tuple(b for b in program.badges if b.when.lifetime_points is not None)
     return CompiledProgram(
         key=program.key,
         version=version,
@@ -88,7 +91,10 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         actions_by_event={k: tuple(v) for k, v in by_event.items()},
         badges={b.key: b for b in program.badges},
         badges_by_action={k: tuple(v) for k, v in badges_by_action.items()},
-        points_badges=tuple(b for b in program.badges if b.when.lifetime_points is not None),
+        points_badges=points_badges,
+        badges_on_reward={
+            key: tuple(badges_by_action.get(key, ())) + points_badges for key in actions
+        },
         tiers=tuple(sorted(program.tiers, key=lambda t: t.min_points)),
         qualification_months=program.tier_qualification.months
         if program.tier_qualification

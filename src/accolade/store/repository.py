@@ -446,7 +446,14 @@ class Repository:
         if not rows:
             return
         when = self._time(now)
-        t = self._time
+        times: dict[datetime, Any] = {}  # an event's entries share its time: format it once
+
+        def t(value: datetime) -> Any:
+            found = times.get(value)
+            if found is None:
+                found = times[value] = self._time(value)
+            return found
+
         self._append(
             "ledger_entries",
             _ENTRY_COLUMNS,
