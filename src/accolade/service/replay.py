@@ -95,7 +95,7 @@ def _replay_events(
         evaluation = evaluate(version(row.program_version), member.state, event)
         member.state = evaluation.state
         entries.extend(
-            NewEntry(member.id, row.id, row.id, row.occurred_at, e) for e in evaluation.entries
+            NewEntry(member.id, row.id, row.id, event.occurred_at, e) for e in evaluation.entries
         )
     repo.insert_entries(program_id, entries, now)
     repo.apply_badges(program_id, entries)

@@ -412,13 +412,16 @@ class Repository:
             stmt = stmt.where(events.c.id < before_id)
         return [_logged(r) for r in self.conn.execute(stmt.order_by(events.c.id))]
 
-    def log_after(self, program_id: int, after_id: int, limit: int) -> list[Row[Any]]:
+    def log_after(self, program_id: int, after_id: int, limit: int) -> list[Any]:
+        """The next ``limit`` log rows after ``after_id``: (id, kind, event_id, member_id,
+        program_version, body). Plain SQL: replay reads the whole log through here, and the
+        body carries everything else (its time included)."""
+        mark = "%s" if self.dialect == "postgresql" else "?"
         return list(
-            self.conn.execute(
-                select(events)
-                .where(events.c.program_id == program_id, events.c.id > after_id)
-                .order_by(events.c.id)
-                .limit(limit)
+            self.conn.exec_driver_sql(
+                "SELECT id, kind, event_id, member_id, program_version, body FROM events "
+                f"WHERE program_id = {mark} AND id > {mark} ORDER BY id LIMIT {mark}",
+                (program_id, after_id, limit),
             )
         )
 
