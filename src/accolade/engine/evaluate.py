@@ -70,7 +70,14 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
         record_occurrence(new.occurrences, action.key, ts)
         rewarded.append(action.key)
         earned += points
-        reason = f"{how} = {points}" if how else f"{points} points"
+        reason = f"{how} = {points:,}" if how else f"{points:,} points"
+        if action.points_property is not None:
+            reason += (
+                f" ({action.points_each} per {action.points_per} of {action.points_property}"
+                f" {props[action.points_property]:,}"
+                + (f", at most {action.points_max:,}" if action.points_max is not None else "")
+                + ")"
+            )
         entries.append(Entry(event.id, EntryKind.EARN, rule, points, points, reason, version))
 
     if new.monthly_points is state.monthly_points and (earned or rewarded):
