@@ -427,7 +427,9 @@ class Repository:
 
     def reset_reversals(self, program_id: int) -> None:
         self.conn.execute(
-            update(events).where(events.c.program_id == program_id).values(reversed_by=None)
+            update(events)
+            .where(events.c.program_id == program_id, events.c.reversed_by.is_not(None))
+            .values(reversed_by=None)
         )
 
     def event_row(self, program_id: int, kind: str, event_id: str) -> Row[Any] | None:
