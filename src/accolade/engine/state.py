@@ -42,21 +42,6 @@ class MemberState:
             self.monthly_points,
         )
 
-    def copy(self) -> MemberState:
-        """A copy whose containers can change without touching this one (lists copied on write)."""
-        return MemberState(
-            self.member,
-            self.team,
-            self.company,
-            dict(self.attributes),
-            self.lifetime,
-            self.balance,
-            self.tier,
-            dict(self.badges),
-            dict(self.occurrences),
-            dict(self.monthly_points),
-        )
-
     def progress_json(self) -> str:
         """The part of the state that has no column of its own, as stored JSON."""
         return json.dumps(
