@@ -40,7 +40,7 @@ def replay(
 ) -> ReplayReport:
     """Rebuild ``program_key``'s derived state; ``on_progress(done, total)`` after each chunk."""
     now = clock()
-    with store.transaction() as repo:
+    with store.transaction() as repo, repo.large_page_cache():
         program = active(repo, program_key)
         total = repo.count_events(program.id)
         repo.clear_derived(program.id)
