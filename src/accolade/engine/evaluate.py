@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from functools import lru_cache
 
 from accolade.engine.badges import earned_period
 from accolade.engine.effects import Entry, EntryKind, Evaluation, Status
@@ -53,24 +54,32 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
     notes: list[str] = []
     rewarded: list[str] = []
     earned = 0
+    limited = False
+    event_id = event.id
     for action in actions:
-        unmet = unmet_condition(action, props, attrs)
-        if unmet is not None:
-            notes.append(f"action '{action.key}' not matched: needs {unmet}")
-            continue
+        if action.conditions:
+            unmet = unmet_condition(action, props, attrs)
+            if unmet is not None:
+                notes.append(f"action '{action.key}' not matched: needs {unmet}")
+                continue
         points = base_points(action, props)
-        points, how = multiplied(action, points, tier_now, props, attrs)
-        limit = limit_reached(program, action, new.occurrences.get(action.key, []), ts)
-        rule = f"action:{action.key}"
-        if limit is not None:
-            entries.append(Entry(event.id, EntryKind.LIMITED, rule, 0, 0, limit, version))
-            continue
+        how = ""
+        if action.multipliers:
+            points, how = multiplied(action, points, tier_now, props, attrs)
+        if action.limited:
+            limit = limit_reached(program, action, new.occurrences.get(action.key, []), ts)
+            if limit is not None:
+                entries.append(
+                    Entry(event_id, EntryKind.LIMITED, action.rule, 0, 0, limit, version)
+                )
+                limited = True
+                continue
         if new.occurrences is state.occurrences:
             new.occurrences = dict(state.occurrences)
         record_occurrence(new.occurrences, action.key, ts)
         rewarded.append(action.key)
         earned += points
-        reason = f"{how} = {points:,}" if how else f"{points:,} points"
+        reason = f"{how} = {points:,}" if how else _points_reason(points)
         if action.points_property is not None:
             reason += (
                 f" ({action.points_each} per {action.points_per} of {action.points_property}"
@@ -78,19 +87,25 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
                 + (f", at most {action.points_max:,}" if action.points_max is not None else "")
                 + ")"
             )
-        entries.append(Entry(event.id, EntryKind.EARN, rule, points, points, reason, version))
+        entries.append(
+            Entry(event_id, EntryKind.EARN, action.rule, points, points, reason, version)
+        )
 
     if new.monthly_points is state.monthly_points and (earned or rewarded):
         new.monthly_points = dict(state.monthly_points)  # points, or badge points, land here
     if earned:
         _add_points(program, new, earned, ts)
     if rewarded:
-        _award_badges(program, new, state, event.id, ts, rewarded, entries)
-    _move_tier(program, new, event.id, ts, entries)
+        _award_badges(program, new, state, event_id, ts, rewarded, entries)
+    _move_tier(program, new, event_id, ts, entries)
 
-    limited = any(e.kind is EntryKind.LIMITED for e in entries)
     status = Status.LIMITED if limited and not rewarded else Status.ACCEPTED
     return Evaluation(status, tuple(entries), new, tuple(notes))
+
+
+@lru_cache(maxsize=4096)
+def _points_reason(points: int) -> str:
+    return f"{points:,} points"
 
 
 def _add_points(program: CompiledProgram, state: MemberState, points: int, ts: int) -> None:

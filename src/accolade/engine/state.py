@@ -6,6 +6,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic_core import to_json
+
+
+def compact_json(value: object) -> str:
+    """JSON without spaces; pydantic-core's serializer, ~4x json.dumps on member states
+    (every changed member is saved once per ingested chunk)."""
+    return to_json(value).decode()
+
+
 BadgeKey = tuple[str, str]  # (badge key, period label; "" for once-only badges)
 
 
@@ -44,13 +53,12 @@ class MemberState:
 
     def progress_json(self) -> str:
         """The part of the state that has no column of its own, as stored JSON."""
-        return json.dumps(
+        return compact_json(
             {
                 "badges": [[b, p, e] for (b, p), e in self.badges.items()],
                 "occurrences": self.occurrences,
                 "monthly_points": self.monthly_points,
-            },
-            separators=(",", ":"),
+            }
         )
 
     @classmethod

@@ -49,6 +49,8 @@ class CompiledAction:
     cap_rolling: int | None  # seconds
     cap_text: str
     cooldown: int | None  # seconds
+    rule: str = ""  # "action:<key>", as ledger entries name it
+    limited: bool = False  # has any limit (once, caps, cooldown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,10 @@ def _compile_action(action: Any) -> CompiledAction:
         cap_rolling=cap_rolling,
         cap_text=f"{cap.count} per {cap.per}" if cap else "",
         cooldown=limits.cooldown,
+        rule=f"action:{action.key}",
+        limited=bool(
+            limits.once or limits.lifetime_cap is not None or cap or limits.cooldown is not None
+        ),
     )
 
 

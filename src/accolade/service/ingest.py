@@ -13,18 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from accolade.engine.effects import Evaluation, Status, result_of
+from accolade.engine.effects import Entry, Status, result_of
 from accolade.engine.evaluate import evaluate
-from accolade.engine.events import EVENT_SCHEMA_VERSION, Event, body_hash, parse_event
+from accolade.engine.events import Event, body_hash, parse_event
 from accolade.errors import AccoladeError, Conflict
 from accolade.service import Clock, system_clock
 from accolade.service.programs import ActiveProgram, active
 from accolade.store.repository import (
+    Evaluated,
     LockedMember,
     LoggedEvent,
     MemberCache,
-    NewEntry,
-    NewEvent,
     Repository,
 )
 from accolade.store.unit_of_work import Store, WriteConflict
@@ -34,9 +33,19 @@ Record = tuple[int, object]  # (line or position, a decoded event or the error d
 
 class Outcome:
     """What became of one record; ``result`` is what the sender is told (built on first use:
-    a bulk ingest mostly counts)."""
+    a bulk ingest mostly counts). It keeps the entries, not the member's next state, so a
+    chunk of outcomes stays small."""
 
-    __slots__ = ("_evaluation", "_result", "error", "event_id", "points", "position", "status")
+    __slots__ = (
+        "_entries",
+        "_notes",
+        "_result",
+        "error",
+        "event_id",
+        "points",
+        "position",
+        "status",
+    )
 
     def __init__(
         self,
@@ -45,21 +54,24 @@ class Outcome:
         status: Status,
         result: dict[str, Any] | None = None,
         error: AccoladeError | None = None,
-        evaluation: Evaluation | None = None,
+        entries: tuple[Entry, ...] = (),
+        notes: tuple[str, ...] = (),
     ) -> None:
         self.position = position
         self.event_id = event_id
         self.status = status
         self.error = error
-        self.points = evaluation.points if evaluation is not None else 0
+        self.points = sum(e.points for e in entries) if entries else 0
         self._result = result
-        self._evaluation = evaluation
+        self._entries = entries
+        self._notes = notes
 
     @property
     def result(self) -> dict[str, Any]:
         if self._result is None:
-            assert self._evaluation is not None
-            self._result = self._evaluation.result()
+            self._result = result_of(
+                self.status.value, [e.as_dict() for e in self._entries], self._notes
+            )
         return self._result
 
     def __repr__(self) -> str:
@@ -159,16 +171,6 @@ def _ingest_once(
     return outcomes
 
 
-@dataclass(slots=True)
-class _Accepted:
-    position: int
-    event: Event
-    canonical: str
-    digest: str
-    member: LockedMember
-    evaluation: Evaluation
-
-
 def apply_events(
     repo: Repository,
     program: ActiveProgram,
@@ -204,7 +206,8 @@ def apply_events(
     compiled = program.compiled
     seen: dict[str, tuple[str, Outcome]] = {}  # event id -> (digest, first outcome) in this chunk
     firsts = _first_results(repo, logged)
-    accepted: list[_Accepted] = []
+    evaluated: list[Evaluated] = []
+    changed: dict[int, LockedMember] = {}
     for i, event, canonical, digest in valid:
         position = records[i][0]
         first = logged.get(event.id)
@@ -222,54 +225,32 @@ def apply_events(
             outcomes[i] = _rejected(position, {"id": event.id}, exc)
             continue
         member.state = evaluation.state
-        outcome = Outcome(position, event.id, evaluation.status, evaluation=evaluation)
+        changed[member.id] = member
+        status, entries, _, notes = evaluation
+        outcome = Outcome(position, event.id, status, entries=entries, notes=notes)
         seen[event.id] = (digest, outcome)
         outcomes[i] = outcome
-        accepted.append(_Accepted(position, event, canonical, digest, member, evaluation))
+        evaluated.append(
+            Evaluated(
+                event,
+                canonical,
+                digest,
+                member.id,
+                status.value,
+                json.dumps(notes) if notes else None,
+                entries,
+            )
+        )
 
-    _write(repo, program, accepted, now)
-    stored = {a.member.id for a in accepted}
-    changed = [m for m in locked.values() if m.id in stored]
-    repo.save_members(((m.id, m.state) for m in changed), now)
+    repo.write_evaluated(program.id, compiled.version, evaluated, now)
+    written = [m for m in locked.values() if m.id in changed]  # in lock (id) order
+    repo.save_members(((m.id, m.state) for m in written), now)
     if saved is not None:
-        saved.extend(changed)
+        saved.extend(written)
     repo.delete_members_without_state(
-        [m.id for m in locked.values() if m.fresh and m.id not in stored]
+        [m.id for m in locked.values() if m.fresh and m.id not in changed]
     )
     return [o for o in outcomes if o is not None]
-
-
-def _write(
-    repo: Repository,
-    program: ActiveProgram,
-    accepted: list[_Accepted],
-    now: datetime,
-) -> None:
-    version = program.compiled.version
-    rows = [
-        NewEvent(
-            kind="event",
-            event_id=a.event.id,
-            type=a.event.type,
-            member_id=a.member.id,
-            occurred_at=a.event.occurred_at,
-            program_version=version,
-            schema_version=EVENT_SCHEMA_VERSION,
-            body_hash=a.digest,
-            body=a.canonical,
-            status=a.evaluation.status.value,
-            notes=json.dumps(a.evaluation.notes) if a.evaluation.notes else None,
-        )
-        for a in accepted
-    ]
-    ids = repo.insert_events(program.id, rows, now)
-    entries = [
-        NewEntry(a.member.id, pk, pk, a.event.occurred_at, entry)
-        for a, pk in zip(accepted, ids, strict=True)
-        for entry in a.evaluation.entries
-    ]
-    repo.insert_entries(program.id, entries, now)
-    repo.apply_badges(program.id, entries)
 
 
 def _first_results(repo: Repository, logged: dict[str, LoggedEvent]) -> dict[int, dict[str, Any]]:

@@ -28,7 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 
 from accolade.engine.effects import Entry, EntryKind
-from accolade.engine.state import MemberState
+from accolade.engine.events import EVENT_SCHEMA_VERSION, Event
+from accolade.engine.state import MemberState, compact_json
 from accolade.store.database import SQLITE_PAGE_CACHE
 from accolade.store.tables import (
     events,
@@ -79,6 +80,18 @@ class NewEvent(NamedTuple):
     body: str
     status: str
     notes: str | None
+
+
+class Evaluated(NamedTuple):
+    """An ingested event with what the engine made of it, ready for the log and the ledger."""
+
+    event: Event
+    body: str  # canonical
+    body_hash: str
+    member_id: int
+    status: str
+    notes: str | None  # JSON
+    entries: tuple[Entry, ...]
 
 
 class NewEntry(NamedTuple):
@@ -260,7 +273,7 @@ class Repository:
                 member_id,
                 s.team,
                 s.company,
-                json.dumps(s.attributes, separators=(",", ":")),
+                compact_json(s.attributes),
                 s.lifetime,
                 s.balance,
                 s.tier,
@@ -398,6 +411,72 @@ class Repository:
         )
         return ids
 
+    def write_evaluated(
+        self, program_id: int, version: int, items: Sequence[Evaluated], now: datetime
+    ) -> None:
+        """The ingest hot path: log rows, their ledger entries and badge awards, each in one
+        bulk statement, with every row built in a single pass."""
+        if not items:
+            return
+        ids = self._allocate_ids("events", len(items))
+        when = self._time(now)
+        t = self._time
+        badge = EntryKind.BADGE
+        log: list[tuple[Any, ...]] = []
+        ledger: list[tuple[Any, ...]] = []
+        badges: list[tuple[Any, ...]] = []
+        revoked: list[NewEntry] = []
+        for pk, (event, body, digest, member_id, status, notes, entries) in zip(
+            ids, items, strict=True
+        ):
+            at = t(event.occurred_at)
+            log.append(
+                (
+                    pk,
+                    program_id,
+                    "event",
+                    event.id,
+                    event.type,
+                    member_id,
+                    at,
+                    when,
+                    version,
+                    EVENT_SCHEMA_VERSION,
+                    digest,
+                    body,
+                    status,
+                    notes,
+                )
+            )
+            for e in entries:
+                ledger.append(
+                    (
+                        program_id,
+                        member_id,
+                        pk,
+                        pk,
+                        e.kind.value,
+                        e.rule,
+                        e.period,
+                        e.points,
+                        e.lifetime_points,
+                        e.version,
+                        e.reason,
+                        at,
+                        when,
+                    )
+                )
+                if e.kind is badge:
+                    badges.append(
+                        (program_id, member_id, e.rule.removeprefix("badge:"), e.period, pk, at)
+                    )
+                elif e.kind is EntryKind.BADGE_REVOKED:
+                    revoked.append(NewEntry(member_id, pk, pk, event.occurred_at, e))
+        self._append("events", _EVENT_COLUMNS, log)
+        self._append("ledger_entries", _ENTRY_COLUMNS, ledger)
+        self._revoke_badges(revoked)
+        self._append("member_badges", _BADGE_COLUMNS, badges)
+
     def mark_reversed(self, event_pk: int, reversal_pk: int) -> None:
         self.conn.execute(
             update(events).where(events.c.id == event_pk).values(reversed_by=reversal_pk)
@@ -487,19 +566,11 @@ class Repository:
     def apply_badges(self, program_id: int, rows: Sequence[NewEntry]) -> None:
         """Keep member_badges (who holds what now) in step with badge entries."""
         awarded = [r for r in rows if r.entry.kind is EntryKind.BADGE]
-        revoked = [r for r in rows if r.entry.kind is EntryKind.BADGE_REVOKED]
-        for r in revoked:
-            self.conn.execute(
-                delete(member_badges).where(
-                    member_badges.c.member_id == r.member_id,
-                    member_badges.c.badge == r.entry.rule.removeprefix("badge:"),
-                    member_badges.c.period == r.entry.period,
-                )
-            )
+        self._revoke_badges([r for r in rows if r.entry.kind is EntryKind.BADGE_REVOKED])
         if awarded:
             self._append(
                 "member_badges",
-                ("program_id", "member_id", "badge", "period", "event_id", "awarded_at"),
+                _BADGE_COLUMNS,
                 [
                     (
                         program_id,
@@ -511,6 +582,16 @@ class Repository:
                     )
                     for r in awarded
                 ],
+            )
+
+    def _revoke_badges(self, revoked: Sequence[NewEntry]) -> None:
+        for r in revoked:
+            self.conn.execute(
+                delete(member_badges).where(
+                    member_badges.c.member_id == r.member_id,
+                    member_badges.c.badge == r.entry.rule.removeprefix("badge:"),
+                    member_badges.c.period == r.entry.period,
+                )
             )
 
     def entries_caused(self, log_ids: Sequence[int]) -> dict[int, list[dict[str, object]]]:
@@ -706,6 +787,7 @@ _ENTRY_COLUMNS = (
     "occurred_at",
     "recorded_at",
 )
+_BADGE_COLUMNS = ("program_id", "member_id", "badge", "period", "event_id", "awarded_at")
 
 _LOGGED = (
     events.c.id,
