@@ -18,6 +18,6 @@ class Settings(BaseSettings):
         description="Program key the CLI works on when several programs share a database.",
     )
     ingest_chunk_size: int = Field(
-        default=10_000, ge=1, le=100_000, description="Events applied per transaction by ingest."
+        default=25_000, ge=1, le=100_000, description="Events applied per transaction by ingest."
     )
     echo_sql: bool = Field(default=False, description="Log every SQL statement (debugging).")

