@@ -269,19 +269,27 @@ def main() -> None:
         f"{'backend':<11} {'ingest ev/s':>12} {'same rows':>10} {'ratio':>6} {'bare bulk':>10} "
         f"{'ratio':>6} {'bare rmw':>9} {'ratio':>6} {'peak RSS':>9}"
     )
-    for backend in args.backends.split(","):
-        if backend == "sqlite":
-            target = str(work / "bench.db")
-            url = f"sqlite:///{target}"
-        else:
-            target = f"bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(PG_URL, autocommit=True) as admin:
-                admin.execute(f"CREATE SCHEMA {target}")
-            url = _pg_url(target)
-        try:
+    backends = args.backends.split(",")
+    targets: dict[str, str] = {}
+    ingested: dict[str, tuple[float, int]] = {}
+    try:
+        # Every ingest runs before any raw measurement: a child's peak RSS counts the pages of
+        # the parent it was spawned from, and the raw runs hold whole tables in memory.
+        for backend in backends:
+            if backend == "sqlite":
+                targets[backend] = str(work / "bench.db")
+                url = f"sqlite:///{targets[backend]}"
+            else:
+                targets[backend] = f"bench_{uuid.uuid4().hex[:8]}"
+                with psycopg.connect(PG_URL, autocommit=True) as admin:
+                    admin.execute(f"CREATE SCHEMA {targets[backend]}")
+                url = _pg_url(targets[backend])
             accolade("init", "--program-file", str(PROGRAM), url=url)
             seconds, peak = accolade("ingest", str(stream), url=url)
-            rate = args.events / seconds
+            ingested[backend] = (args.events / seconds, peak)
+        for backend in backends:
+            target = targets[backend]
+            rate, peak = ingested[backend]
             entries = count_entries(backend, target)
             if backend == "sqlite":
                 same = same_rows_sqlite(
@@ -300,7 +308,8 @@ def main() -> None:
                 f"{backend:<11} {rate:>12,.0f} {same:>10,.0f} {rate / same:>6.2f} "
                 f"{raw:>10,.0f} {rate / raw:>6.2f} {rmw_text} {peak:>6} MiB"
             )
-        finally:
+    finally:
+        for backend, target in targets.items():
             if backend != "sqlite":
                 with psycopg.connect(PG_URL, autocommit=True) as admin:
                     admin.execute(f"DROP SCHEMA {target} CASCADE")
