@@ -8,6 +8,7 @@ of batched statements. A rejected event stores nothing and does not block the ot
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import Any, NamedTuple
 from accolade.engine.effects import Entry, Status, result_of
 from accolade.engine.evaluate import evaluate
 from accolade.engine.events import Event, body_hash, parse_event
+from accolade.engine.state import compact_json
 from accolade.errors import AccoladeError, Conflict
 from accolade.service import Clock, system_clock
 from accolade.service.programs import ActiveProgram, active
@@ -43,7 +45,6 @@ class Outcome:
         "_result",
         "error",
         "event_id",
-        "points",
         "position",
         "status",
     )
@@ -62,10 +63,13 @@ class Outcome:
         self.event_id = event_id
         self.status = status
         self.error = error
-        self.points = sum(e.points for e in entries) if entries else 0
         self._result = result
         self._entries = entries
         self._notes = notes
+
+    @property
+    def points(self) -> int:
+        return sum([e.points for e in self._entries])
 
     @property
     def result(self) -> dict[str, Any]:
@@ -88,17 +92,14 @@ class IngestReport:
     points: int = 0
     events: int = 0
 
-    def add(self, outcome: Outcome) -> None:
-        self.events += 1
-        if outcome.status is Status.ACCEPTED:
-            self.accepted += 1
-            self.points += outcome.points
-        elif outcome.status is Status.DUPLICATE:
-            self.duplicate += 1
-        elif outcome.status is Status.LIMITED:
-            self.limited += 1
-        else:
-            self.rejected += 1
+    def add_all(self, outcomes: Sequence[Outcome]) -> None:
+        counts = Counter([o.status for o in outcomes])
+        self.events += len(outcomes)
+        self.accepted += counts[Status.ACCEPTED]
+        self.duplicate += counts[Status.DUPLICATE]
+        self.limited += counts[Status.LIMITED]
+        self.rejected += counts[Status.REJECTED]
+        self.points += sum([o.points for o in outcomes if o.status is Status.ACCEPTED])
 
 
 def ingest(
@@ -121,8 +122,7 @@ def ingest(
     # nothing on PostgreSQL at 25k-event chunks.
     while chunk := list(islice(stream, chunk_size)):
         outcomes = _apply_with_retries(store, program_key, parse_records(chunk), clock, cache)
-        for outcome in outcomes:
-            report.add(outcome)
+        report.add_all(outcomes)
         if on_chunk is not None:
             on_chunk(outcomes)
     return report
@@ -258,8 +258,8 @@ def apply_events(
                 canonical,
                 digest,
                 member.id,
-                status.value,
-                json.dumps(notes) if notes else None,
+                _STATUS_TEXT[status],
+                compact_json(notes) if notes else None,
                 entries,
             )
         )
@@ -273,6 +273,10 @@ def apply_events(
         [m.id for m in locked.values() if m.fresh and m.id not in changed]
     )
     return [o for o in outcomes if o is not None]
+
+
+# Enum .value is a Python-level descriptor; a dict lookup is cheaper once per event.
+_STATUS_TEXT = {status: status.value for status in Status}
 
 
 def _first_results(repo: Repository, logged: dict[str, LoggedEvent]) -> dict[int, dict[str, Any]]:
