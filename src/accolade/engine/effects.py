@@ -61,7 +61,14 @@ class Evaluation(NamedTuple):
 
     def result(self) -> dict[str, object]:
         """What the sender is told, now and on every duplicate of this event."""
-        return result_of(self.status.value, [e.as_dict() for e in self.entries], self.notes)
+        return entries_result(self.status, self.entries, self.notes)
+
+
+def entries_result(
+    status: Status, entries: Sequence[Entry], notes: Sequence[str]
+) -> dict[str, object]:
+    """An evaluated event's result, from its entries."""
+    return result_of(status.value, [e.as_dict() for e in entries], notes)
 
 
 def result_of(

@@ -15,7 +15,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, NamedTuple
 
-from accolade.engine.effects import Entry, Status, result_of
+from accolade.engine.effects import Entry, Status, entries_result, result_of
 from accolade.engine.evaluate import evaluate
 from accolade.engine.events import Event, body_hash, parse_event
 from accolade.engine.state import compact_json
@@ -74,9 +74,7 @@ class Outcome:
     @property
     def result(self) -> dict[str, Any]:
         if self._result is None:
-            self._result = result_of(
-                self.status.value, [e.as_dict() for e in self._entries], self._notes
-            )
+            self._result = entries_result(self.status, self._entries, self._notes)
         return self._result
 
     def __repr__(self) -> str:

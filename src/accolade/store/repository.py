@@ -449,27 +449,9 @@ class Repository:
                 )
             )
             for e in entries:
-                ledger.append(
-                    (
-                        program_id,
-                        member_id,
-                        pk,
-                        pk,
-                        _KIND_TEXT[e.kind],
-                        e.rule,
-                        e.period,
-                        e.points,
-                        e.lifetime_points,
-                        e.version,
-                        e.reason,
-                        at,
-                        when,
-                    )
-                )
+                ledger.append(_entry_row(program_id, member_id, pk, pk, e, at, when))
                 if e.kind is badge:
-                    badges.append(
-                        (program_id, member_id, e.rule.removeprefix("badge:"), e.period, pk, at)
-                    )
+                    badges.append(_badge_row(program_id, member_id, e, pk, at))
                 elif e.kind is EntryKind.BADGE_REVOKED:
                     revoked.append(NewEntry(member_id, pk, pk, event.occurred_at, e))
         self._append("events", _EVENT_COLUMNS, log)
@@ -544,20 +526,8 @@ class Repository:
             "ledger_entries",
             _ENTRY_COLUMNS,
             [
-                (
-                    program_id,
-                    r.member_id,
-                    r.event_id,
-                    r.cause_id,
-                    r.entry.kind.value,
-                    r.entry.rule,
-                    r.entry.period,
-                    r.entry.points,
-                    r.entry.lifetime_points,
-                    r.entry.version,
-                    r.entry.reason,
-                    t(r.occurred_at),
-                    when,
+                _entry_row(
+                    program_id, r.member_id, r.event_id, r.cause_id, r.entry, t(r.occurred_at), when
                 )
                 for r in rows
             ],
@@ -572,13 +542,8 @@ class Repository:
                 "member_badges",
                 _BADGE_COLUMNS,
                 [
-                    (
-                        program_id,
-                        r.member_id,
-                        r.entry.rule.removeprefix("badge:"),
-                        r.entry.period,
-                        r.event_id,
-                        self._time(r.occurred_at),
+                    _badge_row(
+                        program_id, r.member_id, r.entry, r.event_id, self._time(r.occurred_at)
                     )
                     for r in awarded
                 ],
@@ -810,6 +775,40 @@ _LOGGED = (
     events.c.reversed_by,
     events.c.occurred_at,
 )
+
+
+def _entry_row(
+    program_id: int,
+    member_id: int,
+    event_pk: int,
+    cause_pk: int,
+    e: Entry,
+    at: Any,
+    when: Any,
+) -> tuple[Any, ...]:
+    """A ledger row in _ENTRY_COLUMNS order; ``at`` and ``when`` as Repository._time gives them."""
+    return (
+        program_id,
+        member_id,
+        event_pk,
+        cause_pk,
+        _KIND_TEXT[e.kind],
+        e.rule,
+        e.period,
+        e.points,
+        e.lifetime_points,
+        e.version,
+        e.reason,
+        at,
+        when,
+    )
+
+
+def _badge_row(
+    program_id: int, member_id: int, e: Entry, event_pk: int, at: Any
+) -> tuple[Any, ...]:
+    """A member_badges row (in _BADGE_COLUMNS order) for a badge entry."""
+    return (program_id, member_id, e.rule.removeprefix("badge:"), e.period, event_pk, at)
 
 
 def _parts(values: Sequence[Any], size: int = 5000) -> list[Sequence[Any]]:
