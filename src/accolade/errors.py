@@ -68,3 +68,9 @@ class InsufficientBalance(AccoladeError):
 
 class Forbidden(AccoladeError):
     code = "forbidden"
+
+
+class Unauthenticated(AccoladeError):
+    """No credentials, or credentials that are not (or no longer) valid."""
+
+    code = "unauthenticated"

@@ -21,3 +21,33 @@ class Settings(BaseSettings):
         default=25_000, ge=1, le=100_000, description="Events applied per transaction by ingest."
     )
     echo_sql: bool = Field(default=False, description="Log every SQL statement (debugging).")
+    host: str = Field(default="127.0.0.1", description="Address `accolade serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `accolade serve` listens on.")
+    workers: int = Field(
+        default=1, ge=1, le=64, description="Worker processes of `accolade serve` (PostgreSQL)."
+    )
+    rate_limit_per_minute: int = Field(
+        default=6000,
+        ge=0,
+        description="Requests per minute one API key (or member token) may make, per worker "
+        "process; 0 turns the limit off.",
+    )
+    member_token_ttl_seconds: int = Field(
+        default=900, ge=1, le=86400, description="Default lifetime of a member token."
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, le=100, description="Delivery attempts before a webhook is dead."
+    )
+    webhook_backoff_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Wait before the second attempt; doubled after each failure (at most 6 h).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="Time a receiver has to answer one delivery."
+    )
+    deliver_webhooks: bool = Field(
+        default=True,
+        description="`accolade serve` also delivers webhooks in-process (the embedded default); "
+        "turn off when `accolade worker` runs beside it.",
+    )

@@ -72,9 +72,15 @@ class CompiledProgram:
     event_types: tuple[str, ...] = field(default=())
 
 
+# Every program knows this event type: it changes a member's attributes, team or company
+# (the API's PATCH of a member sends it), earning nothing unless an action says otherwise. It
+# goes through the log like any event, so replay rebuilds the attributes too.
+MEMBER_UPDATED = "member.updated"
+
+
 def compile_program(program: Program, version: int = 0, program_hash: str = "") -> CompiledProgram:
     actions = {a.key: _compile_action(a) for a in program.actions}
-    by_event: dict[str, list[CompiledAction]] = {}
+    by_event: dict[str, list[CompiledAction]] = {MEMBER_UPDATED: []}
     for action in actions.values():
         by_event.setdefault(action.event_type, []).append(action)
     badges_by_action: dict[str, list[Badge]] = {}

@@ -21,7 +21,9 @@ from accolade.engine.events import Event, body_hash, parse_event
 from accolade.engine.state import compact_json
 from accolade.errors import AccoladeError, Conflict
 from accolade.service import Clock, system_clock
+from accolade.service.notify import Message, notices
 from accolade.service.programs import ActiveProgram, active
+from accolade.store.outbox import OutboxRepository
 from accolade.store.repository import (
     Evaluated,
     LockedMember,
@@ -224,6 +226,9 @@ def apply_events(
     logged = repo.logged_events(program.id, "event", list({e.id for _, e, _, _ in valid}))
 
     compiled = program.compiled
+    outbox = OutboxRepository(repo.conn)
+    wanted = outbox.wanted_types(program.id)  # webhooks: only what some subscription wants
+    messages: list[Message] = []
     seen: dict[str, tuple[str, Outcome]] = {}  # event id -> (digest, first outcome) in this chunk
     firsts = _first_results(repo, logged)
     evaluated: list[Evaluated] = []
@@ -244,6 +249,10 @@ def apply_events(
         except AccoladeError as exc:
             outcomes[i] = _rejected(position, {"id": event.id}, exc)
             continue
+        if wanted:
+            messages += notices(
+                wanted, event.id, member.state, evaluation.state, evaluation.entries, now
+            )
         member.state = evaluation.state
         changed[member.id] = member
         status, entries, _, notes = evaluation
@@ -263,6 +272,7 @@ def apply_events(
         )
 
     repo.write_evaluated(program.id, compiled.version, evaluated, now)
+    outbox.append(program.id, messages, now)
     written = [m for m in locked.values() if m.id in changed]  # in lock (id) order
     repo.save_members(((m.id, m.state) for m in written), now)
     if saved is not None:

@@ -68,7 +68,7 @@ class MemberRow:
 
 
 def show(store: Store, program_key: str, member: str, recent: int = 10) -> MemberView:
-    with store.transaction() as repo:
+    with store.read() as repo:
         program = active(repo, program_key)
         row = _member_row(repo, program.id, program_key, member)
         compiled = program.compiled
@@ -105,15 +105,67 @@ def show(store: Store, program_key: str, member: str, recent: int = 10) -> Membe
 
 def explain(store: Store, program_key: str, member: str) -> list[EntryLine]:
     """Every ledger entry of ``member``, oldest first, with the event and version behind it."""
-    with store.transaction() as repo:
+    with store.read() as repo:
         program = active(repo, program_key)
         row = _member_row(repo, program.id, program_key, member)
         return [_line(r) for r in repo.ledger(row.id)]
 
 
+def ledger_page(
+    store: Store, program_key: str, member: str, before: int | None, limit: int
+) -> list[EntryLine]:
+    """A page of ``member``'s ledger, newest first; ``before`` is the id of the last entry
+    of the previous page."""
+    with store.read() as repo:
+        program = active(repo, program_key)
+        row = _member_row(repo, program.id, program_key, member)
+        return [_line(r) for r in repo.ledger_page(row.id, before, limit)]
+
+
+@dataclass(frozen=True)
+class BadgeInfo:
+    key: str
+    name: str
+    description: str | None
+    points: int
+    repeat: str
+    holders: int
+
+
+@dataclass(frozen=True)
+class TierInfo:
+    key: str
+    name: str
+    min_points: int
+    benefits: dict[str, Scalar]
+    members: int
+
+
+def badges(store: Store, program_key: str) -> list[BadgeInfo]:
+    """The active version's badges, with how many members hold each."""
+    with store.read() as repo:
+        program = active(repo, program_key)
+        held = repo.badge_counts(program.id)
+    return [
+        BadgeInfo(b.key, b.name, b.description, b.points, b.repeat, held.get(b.key, 0))
+        for b in program.compiled.badges.values()
+    ]
+
+
+def tiers(store: Store, program_key: str) -> list[TierInfo]:
+    """The active version's tiers, lowest first, with how many members are in each."""
+    with store.read() as repo:
+        program = active(repo, program_key)
+        counts = repo.tier_counts(program.id)
+    return [
+        TierInfo(t.key, t.name, t.min_points, dict(t.benefits), counts.get(t.key, 0))
+        for t in program.compiled.tiers
+    ]
+
+
 def table(store: Store, program_key: str, limit: int | None = 20) -> list[MemberRow]:
     """Members by lifetime points, with their badges: the summary an owner looks at first."""
-    with store.transaction() as repo:
+    with store.read() as repo:
         program = active(repo, program_key)
         held = repo.badge_holders(program.id)
         return [
@@ -131,7 +183,7 @@ def table(store: Store, program_key: str, limit: int | None = 20) -> list[Member
 
 
 def count(store: Store, program_key: str) -> int:
-    with store.transaction() as repo:
+    with store.read() as repo:
         return repo.count_members(active(repo, program_key).id)
 
 

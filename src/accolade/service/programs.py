@@ -70,6 +70,53 @@ def publish(store: Store, source: str, clock: Clock = system_clock) -> Published
         return Published(program.key, version, digest, new=True)
 
 
+def add_draft(store: Store, key: str, source: str, clock: Clock = system_clock) -> tuple[int, bool]:
+    """Store ``source`` as a version of program ``key`` without making it active (an upload
+    through the API); identical content returns the existing version. (version, new)."""
+    program = load_program(source)
+    if program.key != key:
+        raise InvalidInput(f"this file is program '{program.key}', not '{key}'", field="key")
+    digest = program_hash(program)
+    with store.transaction() as repo:
+        row = repo.lock_program(key)
+        if row is None:
+            raise NotFound(f"no program '{key}'", field="program")
+        existing = repo.version_by_hash(row.id, digest)
+        if existing is not None:
+            return int(existing.version), False
+        version = max((v.version for v in repo.versions(row.id)), default=0) + 1
+        repo.add_version(row.id, version, digest, source, clock())
+        return version, True
+
+
+def publish_version(store: Store, key: str, version: int, clock: Clock = system_clock) -> None:
+    """Make stored version ``version`` the active one."""
+    with store.transaction() as repo:
+        row = repo.lock_program(key)
+        if row is None:
+            raise NotFound(f"no program '{key}'", field="program")
+        if repo.version(row.id, version) is None:
+            raise NotFound(f"program '{key}' has no version {version}", field="version")
+        if row.active_version == version:
+            raise Conflict(f"version {version} of '{key}' is already active", field="version")
+        repo.activate(row.id, version, "publish", clock())
+
+
+def version_source(store: Store, key: str, version: int | None = None) -> tuple[VersionInfo, str]:
+    """A version (the active one by default) and its YAML source."""
+    with store.read() as repo:
+        row = _program_row(repo, key)
+        number = version if version is not None else row.active_version
+        found = repo.version(row.id, number) if number is not None else None
+        if found is None:
+            what = f"no version {number}" if number is not None else "no active version"
+            raise NotFound(f"program '{key}' has {what}", field="version")
+        info = VersionInfo(
+            found.version, found.hash, found.created_at, found.version == row.active_version
+        )
+        return info, str(found.source)
+
+
 def rollback(store: Store, key: str, to: int | None = None, clock: Clock = system_clock) -> int:
     """Make an earlier version active again (by default the one active before this one)."""
     with store.transaction() as repo:
@@ -93,7 +140,7 @@ def rollback(store: Store, key: str, to: int | None = None, clock: Clock = syste
 
 
 def versions(store: Store, key: str) -> list[VersionInfo]:
-    with store.transaction() as repo:
+    with store.read() as repo:
         row = _program_row(repo, key)
         return [
             VersionInfo(v.version, v.hash, v.created_at, v.version == row.active_version)
@@ -105,7 +152,7 @@ def resolve_key(store: Store, key: str | None) -> str:
     """The program to work on: the one named, or the only one in the database."""
     if key:
         return key
-    with store.transaction() as repo:
+    with store.read() as repo:
         keys = repo.program_keys()
     if not keys:
         raise NotFound(

@@ -13,7 +13,9 @@ from accolade.engine.state import MemberState
 from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.program.compile import CompiledProgram
 from accolade.service import Clock, system_clock
+from accolade.service.notify import notices
 from accolade.service.programs import ActiveProgram, active, compiled_version
+from accolade.store.outbox import OutboxRepository
 from accolade.store.repository import NewEntry, NewEvent, Repository
 from accolade.store.unit_of_work import Store
 
@@ -86,6 +88,13 @@ def reverse_in(
     )
     repo.mark_reversed(target.id, reversal_pk)
     apply_reconciliation(repo, program.id, locked.id, reversal_pk, evaluation, now)
+    outbox = OutboxRepository(repo.conn)
+    wanted = outbox.wanted_types(program.id)
+    outbox.append(
+        program.id,
+        notices(wanted, event_id, locked.state, evaluation.state, evaluation.entries, now, reason),
+        now,
+    )
     return result
 
 

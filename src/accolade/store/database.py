@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions (a test keeps the two in step). Commands check it
 # with one query instead of loading Alembic, which costs a quarter second at every start.
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
+READ_ONLY = "accolade_read_only"  # execution option of Store.read connections
 # Negative: KiB. 64 MiB per connection instead of SQLite's 2.
 SQLITE_PAGE_CACHE = -65536
 
@@ -49,7 +50,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Readers (Store.read) begin deferred: in WAL mode they never wait for a writer.
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     if parsed.get_backend_name() != "postgresql":

@@ -617,6 +617,40 @@ class Repository:
             stmt = stmt.limit(limit)
         return list(self.conn.execute(stmt))
 
+    def ledger_page(self, member_id: int, before: int | None, limit: int) -> list[Row[Any]]:
+        """Newest first, ``limit`` entries with ids below ``before`` (a cursor)."""
+        stmt = (
+            select(
+                ledger_entries,
+                events.c.event_id.label("event_ref"),
+                events.c.type.label("event_type"),
+            )
+            .join(events, events.c.id == ledger_entries.c.event_id)
+            .where(ledger_entries.c.member_id == member_id)
+            .order_by(ledger_entries.c.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            stmt = stmt.where(ledger_entries.c.id < before)
+        return list(self.conn.execute(stmt))
+
+    def badge_counts(self, program_id: int) -> dict[str, int]:
+        """Badge key -> members holding it (in any period)."""
+        rows = self.conn.execute(
+            select(member_badges.c.badge, func.count(func.distinct(member_badges.c.member_id)))
+            .where(member_badges.c.program_id == program_id)
+            .group_by(member_badges.c.badge)
+        )
+        return {badge: int(n) for badge, n in rows}
+
+    def tier_counts(self, program_id: int) -> dict[str, int]:
+        rows = self.conn.execute(
+            select(members.c.tier, func.count())
+            .where(members.c.program_id == program_id, members.c.tier.is_not(None))
+            .group_by(members.c.tier)
+        )
+        return {tier: int(n) for tier, n in rows}
+
     def ledger_sums(self, member_id: int) -> tuple[int, int]:
         row = self.conn.execute(
             select(

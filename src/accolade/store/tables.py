@@ -182,3 +182,68 @@ member_badges = Table(
     UniqueConstraint("member_id", "badge", "period"),
     Index(None, "program_id", "badge"),
 )
+
+# Access: API keys are shown once and stored as a SHA-256 of the secret (the secret is 256
+# random bits, so a slow hash adds nothing). `key_id` is the public half that finds the row.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("key_id", String(32), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    # Signs the member tokens this key mints: revoking the key ends its tokens too.
+    Column("token_secret", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("scopes", Text, nullable=False),  # space-separated
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+# Webhooks. The outbox is written in the transaction of the effect it tells about (only for
+# types some subscription wants); the deliverer fans each message out to the subscriptions
+# that want it, one delivery row each, retried with backoff until delivered or dead.
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("types", Text, nullable=False),  # space-separated effect types, or "*"
+    Column("secret", String(100), nullable=False),  # whsec_...: needed in clear to sign
+    Column("description", String(200), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime, nullable=True),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, nullable=False),
+    Column("message_id", String(40), nullable=False, unique=True),  # webhook-id
+    Column("type", String(40), nullable=False),
+    Column("payload", Text, nullable=False),  # the JSON body sent, byte for byte
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("fanned_out", SmallInteger, nullable=False, server_default="0"),
+    Index(None, "fanned_out", "id"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, nullable=False),
+    Column("outbox_id", Id, ForeignKey("outbox.id"), nullable=False),
+    Column("subscription_id", Id, ForeignKey("webhook_subscriptions.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | delivered | dead
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("last_status", Integer, nullable=True),  # HTTP status of the last attempt
+    Column("last_error", Text, nullable=True),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("outbox_id", "subscription_id"),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "subscription_id", "id"),
+)

@@ -9,7 +9,7 @@ from psycopg.errors import DeadlockDetected, UniqueViolation
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from accolade.store.database import make_engine, migrate, require_head
+from accolade.store.database import READ_ONLY, make_engine, migrate, require_head
 from accolade.store.repository import Repository
 
 
@@ -47,6 +47,13 @@ class Store:
             if not _is_retryable(exc):
                 raise
             raise WriteConflict(str(exc)) from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Repository]:
+        """A read-only transaction: one consistent snapshot; on SQLite it never takes the
+        write lock, so reads go on while an ingest writes."""
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn, conn.begin():
+            yield Repository(conn)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -1,0 +1,1 @@
+"""The HTTP API: FastAPI routers under /v1, one per resource; programs are tenants."""

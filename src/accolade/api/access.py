@@ -1,0 +1,109 @@
+"""Who is calling (API key or member token), what they may do, and how often."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from accolade.api.errors import RateLimited
+from accolade.errors import Unauthenticated
+from accolade.service import Clock
+from accolade.service.keys import Principal, authenticate
+from accolade.settings import Settings
+from accolade.store.unit_of_work import Store
+
+# A credential checked within this many seconds is not looked up again: revoking a key
+# takes effect within this time on every worker.
+_TRUST_SECONDS = 5.0
+
+
+class RateLimiter:
+    """A token bucket per credential, in this process: ``per_minute`` requests a minute,
+    with bursts up to that many."""
+
+    def __init__(self, per_minute: int, now: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._now = now
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> None:
+        if self.per_minute <= 0:
+            return
+        rate = self.per_minute / 60.0
+        with self._lock:
+            now = self._now()
+            tokens, at = self._buckets.get(key, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - at) * rate)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                raise RateLimited(max(1, math.ceil((1.0 - tokens) / rate)))
+            self._buckets[key] = (tokens - 1.0, now)
+
+
+@dataclass
+class ApiContext:
+    """What every request needs, built once by the app factory."""
+
+    store: Store
+    settings: Settings
+    clock: Clock
+    limiter: RateLimiter
+    _trusted: dict[str, tuple[float, Principal]] = field(default_factory=dict)
+
+    def principal(self, credential: str) -> Principal:
+        now = time.monotonic()
+        known = self._trusted.get(credential)
+        if known is not None and now - known[0] < _TRUST_SECONDS:
+            return known[1]
+        found = authenticate(self.store, credential, self.clock)
+        if len(self._trusted) > 10_000:
+            self._trusted.clear()
+        self._trusted[credential] = (now, found)
+        return found
+
+
+def context(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.context
+    return ctx
+
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key (acc_...) created with `accolade keys create`, or a member token "
+    "(mt_...) minted with POST /v1/members/{member_id}/token.",
+)
+
+
+def caller(
+    ctx: Annotated[ApiContext, Depends(context)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or not credentials.credentials:
+        raise Unauthenticated(
+            "send an API key: Authorization: Bearer acc_...", field="authorization"
+        )
+    principal = ctx.principal(credentials.credentials)
+    ctx.limiter.take(principal.key_id + (f"/{principal.member}" if principal.member else ""))
+    return principal
+
+
+def scoped(scope: str) -> Callable[[Principal], Principal]:
+    """A dependency: the caller, who must hold ``scope``."""
+
+    def check(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+        principal.require(scope)
+        return principal
+
+    return check
+
+
+Ctx = Annotated[ApiContext, Depends(context)]
+Caller = Annotated[Principal, Depends(caller)]

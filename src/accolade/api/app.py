@@ -1,0 +1,112 @@
+"""The app factory: settings and the store are built once here and handed to every request."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+
+from accolade import __version__
+from accolade.api import catalog, errors, events, members, program
+from accolade.api.access import ApiContext, RateLimiter
+from accolade.engine.events import Event
+from accolade.service import Clock, system_clock
+from accolade.settings import Settings
+from accolade.store.database import at_head
+from accolade.store.unit_of_work import Store
+
+
+def create_app(
+    settings: Settings | None = None,
+    store: Store | None = None,
+    *,
+    clock: Clock = system_clock,
+    deliver_webhooks: bool | None = None,
+) -> FastAPI:
+    """The API. Without ``store``, it opens ``settings.database_url`` (which must already be
+    migrated: `accolade serve` migrates before it starts workers)."""
+    settings = settings or Settings()
+    owns_store = store is None
+    the_store = store or Store.open(settings.database_url, migrate_schema=False)
+    deliver = settings.deliver_webhooks if deliver_webhooks is None else deliver_webhooks
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if deliver:
+            from accolade.integrations.webhooks import start_in_process_worker
+
+            worker = start_in_process_worker(the_store, settings)
+        try:
+            yield
+        finally:
+            if worker is not None:
+                thread, stop = worker
+                stop.set()
+                thread.join(timeout=30)
+            if owns_store:
+                the_store.close()
+
+    app = FastAPI(
+        title="Accolade",
+        version=__version__,
+        description="Engagement engine for B2B programs: points weighted by business value, "
+        "badges, tiers, explained to the last point. Every request acts on the program its "
+        "API key belongs to.",
+        lifespan=lifespan,
+    )
+    app.state.context = ApiContext(
+        the_store, settings, clock, RateLimiter(settings.rate_limit_per_minute)
+    )
+    errors.install(app)
+    for module in (events, members, program, catalog):
+        app.include_router(module.router)
+    _health(app, the_store)
+    _event_schema_in_openapi(app)
+    return app
+
+
+def _health(app: FastAPI, store: Store) -> None:
+    @app.get("/healthz", tags=["health"], summary="The process is up")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="The database is reachable and migrated")
+    def readyz() -> Any:
+        try:
+            ready = at_head(store.engine)
+        except Exception as exc:  # any driver error means "not ready": report it, don't raise
+            return JSONResponse(
+                {"status": "unavailable", "reason": type(exc).__name__}, status_code=503
+            )
+        if not ready:
+            return JSONResponse(
+                {"status": "unavailable", "reason": "schema not at head: run `accolade init`"},
+                status_code=503,
+            )
+        return {"status": "ready"}
+
+
+def _event_schema_in_openapi(app: FastAPI) -> None:
+    """POST /v1/events reads its body itself (a bad event in a batch is one rejected result,
+    not a 422 for all); its schema still comes from the Event model."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {})["Event"] = (
+                Event.model_json_schema(ref_template="#/components/schemas/{model}")
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

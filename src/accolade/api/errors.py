@@ -1,0 +1,111 @@
+"""One error shape everywhere: ``{"error": {"code", "message", "field"}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from accolade.errors import (
+    AccoladeError,
+    Conflict,
+    Forbidden,
+    InsufficientBalance,
+    InvalidProgram,
+    NotFound,
+    Unauthenticated,
+)
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    errors: list[dict[str, str]] | None = None  # every problem, for an invalid program
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class RateLimited(AccoladeError):
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many requests: retry after {retry_after} s", field=None)
+        self.retry_after = retry_after
+
+
+class BadRequest(AccoladeError):
+    """A body that is not JSON (or not YAML) at all: 400, before any field can be named."""
+
+    code = "bad_request"
+
+
+_STATUS: list[tuple[type[AccoladeError], int]] = [
+    (BadRequest, 400),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (InsufficientBalance, 409),
+    (RateLimited, 429),
+]
+
+# Documented on every route, so clients (and schemathesis) know the error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 422, 429)
+}
+
+
+def status_of(error: AccoladeError) -> int:
+    return next((s for cls, s in _STATUS if isinstance(error, cls)), 422)
+
+
+def error_json(error: AccoladeError) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": error.code, "message": error.message, "field": error.field}
+    if isinstance(error, InvalidProgram):
+        body["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
+    return {"error": body}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(AccoladeError)
+    async def _accolade(_: Request, exc: AccoladeError) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return JSONResponse(error_json(exc), status_code=status_of(exc), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or None
+        if first.get("type") == "json_invalid":
+            return JSONResponse(
+                {
+                    "error": {
+                        "code": "bad_request",
+                        "message": "the body is not valid JSON",
+                        "field": "body",
+                    }
+                },
+                status_code=400,
+            )
+        message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+        return JSONResponse(
+            {"error": {"code": "invalid_input", "message": message, "field": field}},
+            status_code=422,
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(
+            {"error": {"code": code, "message": str(exc.detail).lower(), "field": None}},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )

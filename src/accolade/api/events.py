@@ -1,0 +1,157 @@
+"""POST /v1/events (one or a batch), reversal, and what became of an event."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from accolade.api.access import Ctx, scoped
+from accolade.api.errors import ERROR_RESPONSES, BadRequest, error_json, status_of
+from accolade.engine.effects import Status
+from accolade.errors import InvalidInput
+from accolade.service.events import event_view
+from accolade.service.ingest import ingest_batch
+from accolade.service.keys import Principal
+from accolade.service.reverse import reverse
+
+router = APIRouter(prefix="/v1/events", tags=["events"], responses=ERROR_RESPONSES)
+Writer = Annotated[Principal, Depends(scoped("events:write"))]
+
+MAX_BATCH = 1000
+
+
+class EventResult(BaseModel):
+    """What became of one event: accepted (with its entries), limited, duplicate (with the
+    first result), or rejected (with the field and the reason)."""
+
+    id: str | None
+    status: str
+    points: int | None = None
+    entries: list[dict[str, Any]] | None = None
+    notes: list[str] | None = None
+    first: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchResult(BaseModel):
+    accepted: int
+    limited: int
+    duplicate: int
+    rejected: int
+    results: list[EventResult]
+
+
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/Event"},
+                        {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Event"},
+                            "minItems": 1,
+                            "maxItems": MAX_BATCH,
+                        },
+                    ]
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    response_model=EventResult | BatchResult,
+    openapi_extra=_BODY,
+    summary="Send one event, or a batch of up to 1,000",
+    responses={200: {"description": "A duplicate (one event) or a batch: a result per event"}},
+    status_code=201,
+)
+async def post_events(
+    request: Request,
+    ctx: Ctx,
+    principal: Writer,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Any:
+    """Idempotent by event id: the same id again returns the first result and writes
+    nothing; the same id with another body is a conflict. A single event may leave out its
+    `id` when an `Idempotency-Key` header gives it."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise BadRequest("the body is not valid JSON", field="body") from None
+    single = isinstance(body, dict)
+    if single:
+        if idempotency_key and "id" not in body:
+            body = {"id": idempotency_key, **body}
+        items: list[Any] = [body]
+    elif isinstance(body, list):
+        if not body:
+            raise InvalidInput("send at least one event", field="body")
+        if len(body) > MAX_BATCH:
+            raise InvalidInput(
+                f"at most {MAX_BATCH:,} events per request, got {len(body):,}", field="body"
+            )
+        items = body
+    else:
+        raise InvalidInput("send an event object or an array of events", field="body")
+
+    outcomes = await run_in_threadpool(
+        ingest_batch,
+        ctx.store,
+        principal.program_key,
+        list(enumerate(items)),
+        clock=ctx.clock,
+    )
+    results = [EventResult(id=o.event_id, **o.result) for o in outcomes]
+    if single:
+        outcome = outcomes[0]
+        if outcome.status is Status.REJECTED:
+            assert outcome.error is not None
+            return JSONResponse(error_json(outcome.error), status_code=status_of(outcome.error))
+        code = 201 if outcome.status in (Status.ACCEPTED, Status.LIMITED) else 200
+        return JSONResponse(results[0].model_dump(exclude_none=True), status_code=code)
+    counts = {s: 0 for s in ("accepted", "limited", "duplicate", "rejected")}
+    for o in outcomes:
+        counts[o.status.value] += 1
+    batch = BatchResult(**counts, results=results)
+    return JSONResponse(batch.model_dump(exclude_none=True), status_code=200)
+
+
+class Reversal(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000, description="Why, in words a member reads.")
+
+
+@router.post("/{event_id}/reversal", summary="Reverse an event and everything it caused")
+def post_reversal(event_id: str, reversal: Reversal, ctx: Ctx, principal: Writer) -> dict[str, Any]:
+    """The member ends as if the event had never arrived (badges and tiers that depended on
+    it are revoked, with entries saying why). The same reversal again returns its first
+    result; another reason for the same event is a conflict."""
+    return reverse(ctx.store, principal.program_key, event_id, reversal.reason, clock=ctx.clock)
+
+
+class EventOut(BaseModel):
+    id: str
+    type: str
+    member: str
+    occurred_at: datetime
+    received_at: datetime
+    program_version: int
+    result: dict[str, Any]
+    body: dict[str, Any]
+    reversal: dict[str, Any] | None
+
+
+@router.get("/{event_id}", response_model=EventOut, summary="An event and its effects")
+def get_event(event_id: str, ctx: Ctx, principal: Writer) -> Any:
+    return event_view(ctx.store, principal.program_key, event_id)

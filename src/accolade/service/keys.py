@@ -1,0 +1,207 @@
+"""API keys and member tokens: who may read or write which program.
+
+A key is ``acc_<key id>_<secret>``: the key id finds the row, the secret is checked against
+its SHA-256. A key belongs to one program and carries scopes. A member token is minted with
+a key for one member (an embedded, read-only view of that member's own progress); it is
+signed with a secret of the key that minted it, so revoking the key ends its tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from accolade.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from accolade.service import Clock, system_clock
+from accolade.store.access import AccessRepository
+from accolade.store.unit_of_work import Store
+
+SCOPES: dict[str, str] = {
+    "events:write": "send events, reverse them and read their results",
+    "members:read": "read members, ledgers, explanations, badges and tiers; mint member tokens",
+    "members:write": "change a member's attributes, team or company",
+    "program:admin": "upload, validate, publish and roll back program versions",
+    "webhooks:admin": "manage webhook subscriptions and their deliveries",
+}
+MEMBER_SCOPE = "member:self"  # what a member token grants: its own member, read-only
+
+_KEY_PREFIX = "acc_"
+_TOKEN_PREFIX = "mt_"
+MAX_TOKEN_TTL = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a key of one program, or a member token for one member of it."""
+
+    program_id: int
+    program_key: str
+    key_id: str
+    scopes: frozenset[str]
+    member: str | None = None  # set for member tokens: the only member they may read
+
+    def require(self, scope: str) -> None:
+        if scope not in self.scopes:
+            raise Forbidden(f"this credential lacks the scope '{scope}'", field="scope")
+
+    def may_read_member(self, member: str) -> None:
+        if self.member is not None:
+            if member != self.member:
+                raise Forbidden("a member token reads its own member only", field="member_id")
+            return
+        self.require("members:read")
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    key: str  # shown once, never stored
+    key_id: str
+    program: str
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    key_id: str
+    name: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def parse_scopes(text: str) -> tuple[str, ...]:
+    """``events:write,members:read`` (commas or spaces) to known scopes, in a stable order."""
+    given = [s for s in text.replace(",", " ").split() if s]
+    if not given:
+        raise InvalidInput(f"give at least one scope ({', '.join(SCOPES)})", field="scope")
+    unknown = [s for s in given if s not in SCOPES]
+    if unknown:
+        raise InvalidInput(
+            f"unknown scope '{unknown[0]}' (known: {', '.join(SCOPES)})", field="scope"
+        )
+    return tuple(s for s in SCOPES if s in given)
+
+
+def create_key(
+    store: Store,
+    program_key: str,
+    scopes: tuple[str, ...],
+    name: str = "",
+    clock: Clock = system_clock,
+) -> CreatedKey:
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    with store.transaction() as repo:
+        program = repo.program_by_key(program_key)
+        if program is None:
+            raise NotFound(f"no program '{program_key}'", field="program")
+        AccessRepository(repo.conn).add_key(
+            program.id,
+            key_id,
+            _digest(secret),
+            secrets.token_hex(32),
+            name.strip() or key_id,
+            " ".join(scopes),
+            clock(),
+        )
+    return CreatedKey(f"{_KEY_PREFIX}{key_id}_{secret}", key_id, program_key, scopes)
+
+
+def list_keys(store: Store, program_key: str) -> list[KeyInfo]:
+    with store.transaction() as repo:
+        program = repo.program_by_key(program_key)
+        if program is None:
+            raise NotFound(f"no program '{program_key}'", field="program")
+        rows = AccessRepository(repo.conn).keys(program.id)
+    return [
+        KeyInfo(r.key_id, r.name, tuple(r.scopes.split()), r.created_at, r.revoked_at) for r in rows
+    ]
+
+
+def revoke_key(store: Store, key_id: str, clock: Clock = system_clock) -> None:
+    key_id = key_id.removeprefix(_KEY_PREFIX).split("_")[0]
+    with store.transaction() as repo:
+        access = AccessRepository(repo.conn)
+        if access.key(key_id) is None:
+            raise NotFound(f"no key '{key_id}'", field="key_id")
+        if not access.revoke_key(key_id, clock()):
+            raise InvalidInput(f"key '{key_id}' is already revoked", field="key_id")
+
+
+def authenticate(store: Store, credential: str, clock: Clock = system_clock) -> Principal:
+    """The principal behind an API key or a member token; Unauthenticated otherwise."""
+    if credential.startswith(_TOKEN_PREFIX):
+        return _verify_member_token(store, credential, clock())
+    key_id, _, secret = credential.removeprefix(_KEY_PREFIX).partition("_")
+    if not credential.startswith(_KEY_PREFIX) or not key_id or not secret:
+        raise Unauthenticated("not an Accolade API key (acc_...) or member token (mt_...)")
+    row = _key_row(store, key_id)
+    if row is None or not hmac.compare_digest(row.secret_hash, _digest(secret)):
+        raise Unauthenticated("unknown API key")
+    if row.revoked_at is not None:
+        raise Unauthenticated("this API key was revoked")
+    return Principal(row.program_id, row.program_key, key_id, frozenset(row.scopes.split()))
+
+
+def mint_member_token(
+    store: Store, principal: Principal, member: str, ttl: timedelta, clock: Clock = system_clock
+) -> tuple[str, datetime]:
+    """A token reading ``member``'s own progress until it expires; (token, expires_at)."""
+    principal.require("members:read")
+    if principal.member is not None:
+        raise Forbidden("a member token cannot mint tokens", field="authorization")
+    if not timedelta(seconds=1) <= ttl <= MAX_TOKEN_TTL:
+        raise InvalidInput("must be between 1 and 86400 seconds", field="ttl_seconds")
+    row = _key_row(store, principal.key_id)
+    if row is None:
+        raise Unauthenticated("unknown API key")
+    expires = clock() + ttl
+    claims = {"k": principal.key_id, "m": member, "exp": int(expires.timestamp())}
+    payload = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
+    signature = _b64(_sign(row.token_secret, payload))
+    return f"{_TOKEN_PREFIX}{payload}.{signature}", expires
+
+
+def _verify_member_token(store: Store, token: str, now: datetime) -> Principal:
+    payload, _, signature = token.removeprefix(_TOKEN_PREFIX).partition(".")
+    try:
+        claims: dict[str, Any] = json.loads(_unb64(payload))
+        key_id, member, expires = str(claims["k"]), str(claims["m"]), int(claims["exp"])
+        given = _unb64(signature)
+    except (ValueError, KeyError, TypeError):
+        raise Unauthenticated("malformed member token") from None
+    row = _key_row(store, key_id)
+    if row is None or not hmac.compare_digest(_sign(row.token_secret, payload), given):
+        raise Unauthenticated("member token signature does not match")
+    if row.revoked_at is not None:
+        raise Unauthenticated("the key that minted this member token was revoked")
+    if now.timestamp() >= expires:
+        raise Unauthenticated("member token expired")
+    return Principal(row.program_id, row.program_key, key_id, frozenset({MEMBER_SCOPE}), member)
+
+
+def _key_row(store: Store, key_id: str) -> Any:
+    with store.read() as repo:
+        return AccessRepository(repo.conn).key(key_id)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _sign(token_secret: str, payload: str) -> bytes:
+    return hmac.new(bytes.fromhex(token_secret), payload.encode(), hashlib.sha256).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -1,0 +1,83 @@
+"""Effects worth telling a host (webhooks), as outbox messages written in the effect's own
+transaction: nothing is announced that did not commit, nothing committed goes untold."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from accolade.engine.effects import Entry, EntryKind
+from accolade.engine.state import MemberState, compact_json
+
+POINTS_AWARDED = "points.awarded"
+BADGE_EARNED = "badge.earned"
+BADGE_REVOKED = "badge.revoked"
+TIER_CHANGED = "tier.changed"
+EVENT_REVERSED = "event.reversed"
+EFFECT_TYPES = (POINTS_AWARDED, BADGE_EARNED, BADGE_REVOKED, TIER_CHANGED, EVENT_REVERSED)
+
+Message = tuple[str, str]  # (type, JSON payload)
+
+
+def notices(
+    wanted: frozenset[str],
+    event_id: str,
+    before: MemberState,
+    after: MemberState,
+    entries: Sequence[Entry],
+    now: datetime,
+    reversal_reason: str | None = None,
+) -> list[Message]:
+    """The messages one event (or its reversal) gives, limited to the ``wanted`` types."""
+    if not wanted:
+        return []
+    every = "*" in wanted
+    member = after.member
+    stamp = now.isoformat().replace("+00:00", "Z")
+    out: list[Message] = []
+
+    def tell(type_: str, data: dict[str, object]) -> None:
+        if every or type_ in wanted:
+            out.append((type_, compact_json({"type": type_, "timestamp": stamp, "data": data})))
+
+    points = sum(e.points for e in entries)
+    if reversal_reason is not None:
+        tell(
+            EVENT_REVERSED,
+            {
+                "member": member,
+                "event_id": event_id,
+                "reason": reversal_reason,
+                "points": points,
+                "balance": after.balance,
+                "lifetime": after.lifetime,
+            },
+        )
+    elif points > 0:
+        tell(
+            POINTS_AWARDED,
+            {
+                "member": member,
+                "event_id": event_id,
+                "points": points,
+                "balance": after.balance,
+                "lifetime": after.lifetime,
+            },
+        )
+    for e in entries:
+        if e.kind is EntryKind.BADGE or e.kind is EntryKind.BADGE_REVOKED:
+            tell(
+                BADGE_EARNED if e.kind is EntryKind.BADGE else BADGE_REVOKED,
+                {
+                    "member": member,
+                    "event_id": e.event_id,
+                    "badge": e.rule.removeprefix("badge:"),
+                    "period": e.period,
+                },
+            )
+    if before.tier != after.tier:
+        tell(
+            TIER_CHANGED,
+            {"member": member, "event_id": event_id, "from": before.tier, "to": after.tier},
+        )
+    return out
