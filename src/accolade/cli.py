@@ -20,6 +20,7 @@ from accolade.errors import AccoladeError, InvalidInput, InvalidProgram
 from accolade.program.loader import load_program_file
 from accolade.sample_events import generate_events
 from accolade.service import ingest as ingest_service
+from accolade.service import keys as keys_service
 from accolade.service import members as member_service
 from accolade.service import programs as program_service
 from accolade.service import replay as replay_service
@@ -33,8 +34,10 @@ program_app = typer.Typer(
     help="Validate, publish, roll back and list program versions.", no_args_is_help=True
 )
 member_app = typer.Typer(help="Look at members.", no_args_is_help=True)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(program_app, name="program")
 app.add_typer(member_app, name="member")
+app.add_typer(keys_app, name="keys")
 
 # Piped output (CI logs, files) gets room for a members table instead of Rich's 80 columns.
 out = Console(highlight=False, width=None if Console().is_terminal else 160)
@@ -137,8 +140,15 @@ def demo(
         typer.Option("--events", help="Events to ingest (default: examples/partner-events.jsonl)."),
     ] = None,
     top: Annotated[int, typer.Option(help="Members to list.")] = 15,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve/--no-serve", help="Then start the API on the demo (with a new API key)."
+        ),
+    ] = True,
 ) -> None:
-    """Set up the demo program, ingest its events and show members, tiers and badges."""
+    """Set up the demo program, ingest its events, show members, tiers and badges, and serve
+    the API on it."""
     _tune_gc_for_batch()
     settings = _settings()
     store = _store(settings, migrate=True)
@@ -160,6 +170,122 @@ def demo(
     out.print(
         "\nnext: [bold]accolade member show partner-00000[/bold] · [bold]accolade explain partner-00000[/bold]"
     )
+    if serve:
+        key = keys_service.create_key(store, published.program, tuple(keys_service.SCOPES), "demo")
+        url = f"http://{settings.host}:{settings.port}"
+        out.print(f"\nAPI key for the demo (shown once): [bold]{key.key}[/bold]")
+        out.print(f"try: curl -H 'Authorization: Bearer {key.key}' {url}/v1/members/partner-00000")
+        _serve(settings, store, settings.host, settings.port, 1)
+
+
+@app.command("serve")
+@fails_cleanly
+def serve_command(
+    host: Annotated[str | None, typer.Option("--host", help="Default: ACCOLADE_HOST.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Default: ACCOLADE_PORT.")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Processes (default: ACCOLADE_WORKERS).")
+    ] = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs); migrates the database first."""
+    settings = _settings()
+    store = _store(settings, migrate=True)
+    _serve(
+        settings,
+        store,
+        host or settings.host,
+        port or settings.port,
+        workers or settings.workers,
+    )
+
+
+def _serve(settings: Settings, store: Store, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    from accolade.api.app import create_app
+
+    out.print(
+        f"Accolade API on [bold]http://{host}:{port}[/bold] · docs at http://{host}:{port}/docs"
+        f" · {settings.database_url} · Ctrl-C stops it"
+    )
+    if workers == 1:
+        uvicorn.run(create_app(settings, store), host=host, port=port, log_level="warning")
+        return
+    store.close()  # each worker process opens its own (settings come from the environment)
+    uvicorn.run(
+        "accolade.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@app.command("worker")
+@fails_cleanly
+def worker() -> None:
+    """Deliver webhooks from the outbox until stopped (beside `serve` with
+    ACCOLADE_DELIVER_WEBHOOKS=false, or several side by side on PostgreSQL)."""
+    import signal
+    import threading
+
+    from accolade.integrations.webhooks import run_worker
+
+    settings = _settings()
+    store = _store(settings)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    out.print(f"delivering webhooks from {settings.database_url} · Ctrl-C stops")
+    run_worker(store, settings, stop=stop)
+
+
+@keys_app.command("create")
+@fails_cleanly
+def keys_create(
+    scope: Annotated[
+        str,
+        typer.Option(
+            "--scope",
+            help="Comma-separated: " + ", ".join(keys_service.SCOPES) + ".",
+        ),
+    ],
+    program: ProgramOption = None,
+    name: Annotated[str, typer.Option("--name", help="What the key is for.")] = "",
+) -> None:
+    """Create an API key for one program; it is shown once and stored hashed."""
+    store, key = _open_program(program)
+    created = keys_service.create_key(store, key, keys_service.parse_scopes(scope), name)
+    out.print(f"key for program [bold]{created.program}[/bold] ({' '.join(created.scopes)}):")
+    out.print(created.key, soft_wrap=True)
+    out.print("store it now: it is not shown again", style="dim")
+
+
+@keys_app.command("list")
+@fails_cleanly
+def keys_list(program: ProgramOption = None) -> None:
+    """The program's keys (never their secrets)."""
+    store, key = _open_program(program)
+    table = Table("key id", "name", "scopes", "created", "revoked", title=f"keys of {key}")
+    for k in keys_service.list_keys(store, key):
+        table.add_row(
+            k.key_id,
+            k.name,
+            " ".join(k.scopes),
+            f"{k.created_at:%Y-%m-%d %H:%M}",
+            f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",
+        )
+    out.print(table)
+
+
+@keys_app.command("revoke")
+@fails_cleanly
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key (by its id, or the key itself); its member tokens stop working too."""
+    store = _store(_settings())
+    keys_service.revoke_key(store, key_id)
+    out.print(f"key {key_id.removeprefix('acc_').split('_')[0]} revoked")
 
 
 @program_app.command("validate")

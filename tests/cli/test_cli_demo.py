@@ -8,7 +8,7 @@ from tests.cli.builders import ROOT, ok, run, summary, table_rows, write_generat
 def test_demo_publishes_ingests_and_lists_members(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)  # the demo reads examples/ from the working directory
 
-    result = ok(tmp_path, "demo", "--top", "5")
+    result = ok(tmp_path, "demo", "--no-serve", "--top", "5")
 
     assert "program partner version 1 on sqlite:///" in result.stdout
     assert "ingested partner-events.jsonl" in result.stdout
@@ -27,7 +27,7 @@ def test_demo_publishes_ingests_and_lists_members(tmp_path, monkeypatch):
 def test_demo_with_its_own_events(tmp_path):
     events = write_generated(tmp_path / "few.jsonl", events=30, members=4)
 
-    result = ok(tmp_path, "demo", "--events", events)
+    result = ok(tmp_path, "demo", "--no-serve", "--events", events)
 
     assert "ingested few.jsonl" in result.stdout
     assert summary(result)["accepted"] + summary(result)["limited"] == 30
@@ -36,9 +36,9 @@ def test_demo_with_its_own_events(tmp_path):
 
 def test_demo_twice_reports_duplicates(tmp_path):
     events = write_generated(tmp_path / "few.jsonl", events=30, members=4)
-    ok(tmp_path, "demo", "--events", events)
+    ok(tmp_path, "demo", "--no-serve", "--events", events)
 
-    result = ok(tmp_path, "demo", "--events", events)
+    result = ok(tmp_path, "demo", "--no-serve", "--events", events)
 
     assert summary(result)["duplicate"] == 30
 

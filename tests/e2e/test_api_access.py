@@ -1,0 +1,138 @@
+"""Keys, scopes, member tokens and tenancy: a key never reaches another program's data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from accolade.service.keys import revoke_key
+from tests.e2e.builders import api_on
+from tests.integration.builders import quiz
+
+# Every endpoint that names a member or an event of the program, with a body where it takes one.
+MEMBER_AND_EVENT_ENDPOINTS = [
+    ("GET", "/v1/members/alice", None),
+    ("GET", "/v1/members/alice/ledger", None),
+    ("GET", "/v1/members/alice/explain", None),
+    ("GET", "/v1/events/q1", None),
+    ("POST", "/v1/events/q1/reversal", {"reason": "from another program"}),
+]
+
+
+@pytest.fixture
+def api(store):
+    with api_on(store) as api:
+        api.client.post("/v1/events", json=quiz("q1"), headers=api.key("events:write"))
+        yield api
+
+
+@pytest.mark.parametrize(("method", "path", "body"), MEMBER_AND_EVENT_ENDPOINTS)
+def test_another_programs_key_finds_nothing(api, method, path, body):
+    other = api.key(program="community")
+    response = api.client.request(method, path, json=body, headers=other)
+    assert response.status_code == 404, response.text
+    mine = api.client.request(method, path, json=body, headers=api.key())
+    assert mine.status_code == 200, mine.text
+
+
+def test_another_programs_key_sees_its_own_program_only(api):
+    other = api.key(program="community")
+    assert api.client.get("/v1/program", headers=other).json()["key"] == "community"
+    tiers = api.client.get("/v1/tiers", headers=other).json()
+    assert sum(t["members"] for t in tiers) == 0
+    # the same event id in another program is a new event there, not a duplicate
+    again = api.client.post("/v1/events", json=quiz("q1"), headers=other)
+    assert again.status_code == 201 and again.json()["status"] == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "scope"),
+    [
+        ("POST", "/v1/events", "events:write"),
+        ("GET", "/v1/members/alice", "members:read"),
+        ("PATCH", "/v1/members/alice", "members:write"),
+        ("GET", "/v1/program/versions", "program:admin"),
+        ("GET", "/v1/badges", "members:read"),
+    ],
+)
+def test_a_key_without_the_scope_is_403(api, method, path, scope):
+    lacking = api.key(
+        *[
+            s
+            for s in ("events:write", "members:read", "members:write", "program:admin")
+            if s != scope
+        ]
+    )
+    response = api.client.request(method, path, json={}, headers=lacking)
+    assert response.status_code == 403, response.text
+    assert scope in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer nonsense", "Bearer acc_000000000000_wrong", "Basic dXNlcjpwYXNz"],
+)
+def test_no_or_an_unknown_credential_is_401(api, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+    response = api.client.get("/v1/members/alice", headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthenticated"
+
+
+def test_a_revoked_key_is_401(store):
+    with api_on(store) as api:
+        headers = api.key("members:read")
+        key_id = headers["Authorization"].split("_")[1]
+        revoke_key(api.store, key_id)
+        api.client.app.state.context._trusted.clear()  # what 5 seconds would do
+        assert api.client.get("/v1/badges", headers=headers).status_code == 401
+
+
+def test_a_member_token_reads_its_own_member_only(api):
+    token = api.client.post(
+        "/v1/members/alice/token", json={"ttl_seconds": 60}, headers=api.key("members:read")
+    ).json()["token"]
+    mine = {"Authorization": f"Bearer {token}"}
+    assert api.client.get("/v1/members/alice", headers=mine).json()["balance"] == 100
+    assert api.client.get("/v1/members/alice/ledger", headers=mine).status_code == 200
+    assert api.client.get("/v1/members/bob", headers=mine).status_code == 403
+    assert api.client.get("/v1/badges", headers=mine).status_code == 403
+    assert api.client.post("/v1/events", json=quiz("q9"), headers=mine).status_code == 403
+
+
+def test_a_member_token_expires(api):
+    token = api.client.post(
+        "/v1/members/alice/token", json={"ttl_seconds": 60}, headers=api.key("members:read")
+    ).json()["token"]
+    api.clock.now += timedelta(seconds=61)
+    response = api.client.get("/v1/members/alice", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert "expired" in response.json()["error"]["message"]
+
+
+def test_a_tampered_member_token_is_401(api):
+    token = api.client.post("/v1/members/alice/token", headers=api.key("members:read")).json()[
+        "token"
+    ]
+    payload, signature = token.split(".")
+    forged = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + signature
+    response = api.client.get("/v1/members/alice", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+
+
+def test_too_many_requests_is_429_with_retry_after(store):
+    with api_on(store, rate_limit=3) as api:
+        headers = api.key("members:read")
+        codes = [api.client.get("/v1/badges", headers=headers).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        limited = api.client.get("/v1/badges", headers=headers)
+        assert int(limited.headers["Retry-After"]) >= 1
+        assert limited.json()["error"]["code"] == "rate_limited"
+        # another key has its own budget
+        assert api.client.get("/v1/badges", headers=api.key("members:read")).status_code == 200
+
+
+def test_health_and_readiness(api):
+    assert api.client.get("/healthz").json() == {"status": "ok"}
+    assert api.client.get("/readyz").json() == {"status": "ready"}
