@@ -222,6 +222,22 @@ def _serve(settings: Settings, store: Store, host: str, port: int, workers: int)
     )
 
 
+@app.command("openapi")
+@fails_cleanly
+def openapi(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
+) -> None:
+    """Print the API's OpenAPI document (JSON); docs/openapi.json is this output."""
+    from accolade.api.app import openapi_document
+
+    text = json.dumps(openapi_document(), indent=2, sort_keys=True) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        out.print(f"wrote {output}")
+
+
 @app.command("worker")
 @fails_cleanly
 def worker() -> None:

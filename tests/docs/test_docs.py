@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import re
 from pathlib import Path
 
@@ -172,3 +173,32 @@ def test_example_partner_program_validates():
     program = load_program_file(ROOT / "examples" / "partner-program.yaml")
     assert program.key == "partner"
     assert (len(program.actions), len(program.badges), len(program.tiers)) == (6, 5, 4)
+
+
+def test_openapi_json_in_docs_is_the_apps():
+    from accolade.api.app import openapi_document
+
+    stored = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
+    assert stored == json.loads(json.dumps(openapi_document())), (
+        "docs/openapi.json is stale: run `accolade openapi -o docs/openapi.json`"
+    )
+
+
+def _api_paths():
+    from accolade.api.app import openapi_document
+
+    return [
+        f"{method.upper()} {path}"
+        for path, operations in openapi_document()["paths"].items()
+        for method in operations
+    ]
+
+
+@pytest.mark.parametrize("endpoint", _api_paths())
+def test_every_endpoint_is_documented(endpoint):
+    docs = "".join(
+        (ROOT / "docs" / name).read_text(encoding="utf-8")
+        for name in ("api.md", "webhooks.md")
+        if (ROOT / "docs" / name).exists()
+    )
+    assert f"`{endpoint}" in docs, f"docs/api.md (or webhooks.md) needs `{endpoint}`"

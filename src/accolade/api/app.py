@@ -16,7 +16,7 @@ from accolade.api.access import ApiContext, RateLimiter
 from accolade.engine.events import Event
 from accolade.service import Clock, system_clock
 from accolade.settings import Settings
-from accolade.store.database import at_head
+from accolade.store.database import at_head, make_engine
 from accolade.store.unit_of_work import Store
 
 
@@ -68,6 +68,15 @@ def create_app(
     _health(app, the_store)
     _event_schema_in_openapi(app)
     return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document, without a database (docs/openapi.json)."""
+    store = Store(make_engine("sqlite://"))  # in memory: building the document reads nothing
+    try:
+        return create_app(Settings(), store, deliver_webhooks=False).openapi()
+    finally:
+        store.close()
 
 
 def _health(app: FastAPI, store: Store) -> None:
