@@ -1,0 +1,1 @@
+"""Edges to other systems: how Accolade tells hosts what happened (webhooks over HTTP)."""
