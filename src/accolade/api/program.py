@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
 from accolade.api.access import Caller, Ctx, scoped
@@ -54,7 +54,9 @@ class ValidOut(BaseModel):
 
 
 class RollbackIn(BaseModel):
-    to: int | None = Field(default=None, ge=1, description="Default: the version active before.")
+    to: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="Default: the version active before."
+    )
 
 
 class ActiveOut(BaseModel):
@@ -109,7 +111,9 @@ async def post_version(request: Request, ctx: Ctx, principal: Admin) -> Any:
     response_model=ActiveOut,
     summary="Make a stored version the active one",
 )
-def post_publish(version: int, ctx: Ctx, principal: Admin) -> Any:
+def post_publish(
+    version: Annotated[int, Path(ge=1, le=2**31 - 1)], ctx: Ctx, principal: Admin
+) -> Any:
     programs_service.publish_version(ctx.store, principal.program_key, version, ctx.clock)
     return ActiveOut(active_version=version)
 
