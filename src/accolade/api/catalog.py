@@ -5,40 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from accolade.api.access import Caller, Ctx
 from accolade.api.errors import ERROR_RESPONSES
-from accolade.program.models import Scalar
 from accolade.service import members as members_service
 
 router = APIRouter(prefix="/v1", tags=["badges and tiers"], responses=ERROR_RESPONSES)
 
 
-class BadgeOut(BaseModel):
-    key: str
-    name: str
-    description: str | None
-    points: int
-    repeat: str
-    holders: int
-
-
-class TierOut(BaseModel):
-    key: str
-    name: str
-    min_points: int
-    benefits: dict[str, Scalar]
-    members: int
-
-
-@router.get("/badges", response_model=list[BadgeOut], summary="Badges, with their holders")
+@router.get(
+    "/badges", response_model=list[members_service.BadgeInfo], summary="Badges, with their holders"
+)
 def get_badges(ctx: Ctx, principal: Caller) -> Any:
     principal.require("members:read")
     return members_service.badges(ctx.store, principal.program_key)
 
 
-@router.get("/tiers", response_model=list[TierOut], summary="Tiers, with their members")
+@router.get(
+    "/tiers", response_model=list[members_service.TierInfo], summary="Tiers, with their members"
+)
 def get_tiers(ctx: Ctx, principal: Caller) -> Any:
     principal.require("members:read")
     return members_service.tiers(ctx.store, principal.program_key)

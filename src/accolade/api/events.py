@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -15,7 +14,7 @@ from accolade.api.access import Ctx, scoped
 from accolade.api.errors import ERROR_RESPONSES, BadRequest, error_json, status_of
 from accolade.engine.effects import Status
 from accolade.errors import InvalidInput
-from accolade.service.events import event_view
+from accolade.service.events import EventView, event_view
 from accolade.service.ingest import ingest_batch
 from accolade.service.keys import Principal
 from accolade.service.reverse import reverse
@@ -140,18 +139,6 @@ def post_reversal(event_id: str, reversal: Reversal, ctx: Ctx, principal: Writer
     return reverse(ctx.store, principal.program_key, event_id, reversal.reason, clock=ctx.clock)
 
 
-class EventOut(BaseModel):
-    id: str
-    type: str
-    member: str
-    occurred_at: datetime
-    received_at: datetime
-    program_version: int
-    result: dict[str, Any]
-    body: dict[str, Any]
-    reversal: dict[str, Any] | None
-
-
-@router.get("/{event_id}", response_model=EventOut, summary="An event and its effects")
+@router.get("/{event_id}", response_model=EventView, summary="An event and its effects")
 def get_event(event_id: str, ctx: Ctx, principal: Writer) -> Any:
     return event_view(ctx.store, principal.program_key, event_id)

@@ -15,60 +15,21 @@ from accolade.api.errors import ERROR_RESPONSES
 from accolade.engine.effects import Status
 from accolade.engine.events import AttributeValue
 from accolade.program.compile import MEMBER_UPDATED
-from accolade.program.models import Scalar
 from accolade.service import members as members_service
 from accolade.service.ingest import ingest_batch
 from accolade.service.keys import Principal, mint_member_token
+from accolade.service.members import EntryLine, MemberView
 
 router = APIRouter(prefix="/v1/members", tags=["members"], responses=ERROR_RESPONSES)
 
 
-class HeldBadgeOut(BaseModel):
-    key: str
-    name: str
-    period: str
-    awarded_at: datetime
-
-
-class EntryOut(BaseModel):
-    """One ledger entry with what produced it: event -> rule -> entry -> program version."""
-
-    id: int
-    event_id: str
-    event_type: str
-    occurred_at: datetime
-    kind: str
-    rule: str
-    period: str
-    points: int
-    lifetime_points: int
-    version: int
-    reason: str
-
-
-class MemberOut(BaseModel):
-    member: str
-    team: str | None
-    company: str | None
-    attributes: dict[str, Any]
-    balance: int = Field(description="Spendable points.")
-    lifetime: int = Field(description="Lifetime earned points: what tiers run on.")
-    tier: str | None
-    tier_name: str | None
-    benefits: dict[str, Scalar]
-    next_tier: str | None
-    points_to_next_tier: int | None
-    badges: list[HeldBadgeOut]
-    recent: list[EntryOut]
-
-
 class LedgerPage(BaseModel):
-    entries: list[EntryOut]
+    entries: list[EntryLine]
     next_cursor: int | None = Field(description="Pass as `cursor` for the next (older) page.")
 
 
 @router.get(
-    "/{member_id}", response_model=MemberOut, summary="A member's balances, tier and badges"
+    "/{member_id}", response_model=MemberView, summary="A member's balances, tier and badges"
 )
 def get_member(member_id: str, ctx: Ctx, principal: Caller) -> Any:
     principal.may_read_member(member_id)
@@ -90,13 +51,15 @@ def get_ledger(
     principal.may_read_member(member_id)
     lines = members_service.ledger_page(ctx.store, principal.program_key, member_id, cursor, limit)
     return LedgerPage(
-        entries=[EntryOut(**vars(line)) for line in lines],
+        entries=lines,
         next_cursor=lines[-1].id if len(lines) == limit else None,
     )
 
 
 @router.get(
-    "/{member_id}/explain", response_model=list[EntryOut], summary="Every point, and what earned it"
+    "/{member_id}/explain",
+    response_model=list[EntryLine],
+    summary="Every point, and what earned it",
 )
 def get_explain(member_id: str, ctx: Ctx, principal: Caller) -> Any:
     principal.may_read_member(member_id)
@@ -114,7 +77,7 @@ class MemberChange(BaseModel):
     company: str | None = Field(default=None, min_length=1, max_length=200)
 
 
-@router.patch("/{member_id}", response_model=MemberOut, summary="Change a member's attributes")
+@router.patch("/{member_id}", response_model=MemberView, summary="Change a member's attributes")
 async def patch_member(
     member_id: Annotated[str, Field(max_length=200)],
     change: MemberChange,

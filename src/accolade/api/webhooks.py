@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -13,6 +12,7 @@ from accolade.api.errors import ERROR_RESPONSES
 from accolade.service import webhooks as webhooks_service
 from accolade.service.keys import Principal
 from accolade.service.notify import EFFECT_TYPES
+from accolade.service.webhooks import Delivery, Subscription
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=ERROR_RESPONSES)
 Admin = Annotated[Principal, Depends(scoped("webhooks:admin"))]
@@ -29,38 +29,14 @@ class SubscriptionIn(BaseModel):
     description: str = Field(default="", max_length=200)
 
 
-class SubscriptionOut(BaseModel):
-    id: int
-    url: str
-    types: list[str]
-    description: str
-    secret: str = Field(description="whsec_...: verify the webhook-signature header with it.")
-    created_at: datetime
-    disabled_at: datetime | None
-
-
-class DeliveryOut(BaseModel):
-    id: int
-    subscription_id: int
-    message_id: str = Field(description="The webhook-id header: receivers de-duplicate by it.")
-    type: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime | None
-    last_status: int | None
-    last_error: str | None
-    delivered_at: datetime | None
-    created_at: datetime
-
-
-@router.post("", response_model=SubscriptionOut, status_code=201, summary="Subscribe a URL")
+@router.post("", response_model=Subscription, status_code=201, summary="Subscribe a URL")
 def post_subscription(body: SubscriptionIn, ctx: Ctx, principal: Admin) -> Any:
     return webhooks_service.subscribe(
         ctx.store, principal.program_key, body.url, body.types, body.description, ctx.clock
     )
 
 
-@router.get("", response_model=list[SubscriptionOut], summary="The program's subscriptions")
+@router.get("", response_model=list[Subscription], summary="The program's subscriptions")
 def get_subscriptions(
     ctx: Ctx,
     principal: Admin,
@@ -69,14 +45,14 @@ def get_subscriptions(
     return webhooks_service.list_subscriptions(ctx.store, principal.program_key, include_disabled)
 
 
-@router.get("/{subscription_id}", response_model=SubscriptionOut, summary="One subscription")
+@router.get("/{subscription_id}", response_model=Subscription, summary="One subscription")
 def get_subscription(subscription_id: RowId, ctx: Ctx, principal: Admin) -> Any:
     return webhooks_service.get_subscription(ctx.store, principal.program_key, subscription_id)
 
 
 @router.delete(
     "/{subscription_id}",
-    response_model=SubscriptionOut,
+    response_model=Subscription,
     summary="Disable a subscription (its delivery history stays)",
 )
 def delete_subscription(subscription_id: RowId, ctx: Ctx, principal: Admin) -> Any:
@@ -87,7 +63,7 @@ def delete_subscription(subscription_id: RowId, ctx: Ctx, principal: Admin) -> A
 
 @router.get(
     "/{subscription_id}/deliveries",
-    response_model=list[DeliveryOut],
+    response_model=list[Delivery],
     summary="A subscription's deliveries, newest first",
 )
 def get_deliveries(
@@ -104,7 +80,7 @@ def get_deliveries(
 
 @router.post(
     "/deliveries/{delivery_id}/redeliver",
-    response_model=DeliveryOut,
+    response_model=Delivery,
     summary="Send a dead (or delivered) delivery again",
 )
 def post_redeliver(delivery_id: RowId, ctx: Ctx, principal: Admin) -> Any:

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import (
     Connection,
     Row,
+    Select,
     String,
     any_,
     bindparam,
@@ -603,33 +604,14 @@ class Repository:
         self, member_id: int, limit: int | None = None, newest_first: bool = False
     ) -> list[Row[Any]]:
         order = ledger_entries.c.id.desc() if newest_first else ledger_entries.c.id
-        stmt = (
-            select(
-                ledger_entries,
-                events.c.event_id.label("event_ref"),
-                events.c.type.label("event_type"),
-            )
-            .join(events, events.c.id == ledger_entries.c.event_id)
-            .where(ledger_entries.c.member_id == member_id)
-            .order_by(order)
-        )
+        stmt = _ledger_of(member_id).order_by(order)
         if limit is not None:
             stmt = stmt.limit(limit)
         return list(self.conn.execute(stmt))
 
     def ledger_page(self, member_id: int, before: int | None, limit: int) -> list[Row[Any]]:
         """Newest first, ``limit`` entries with ids below ``before`` (a cursor)."""
-        stmt = (
-            select(
-                ledger_entries,
-                events.c.event_id.label("event_ref"),
-                events.c.type.label("event_type"),
-            )
-            .join(events, events.c.id == ledger_entries.c.event_id)
-            .where(ledger_entries.c.member_id == member_id)
-            .order_by(ledger_entries.c.id.desc())
-            .limit(limit)
-        )
+        stmt = _ledger_of(member_id).order_by(ledger_entries.c.id.desc()).limit(limit)
         if before is not None:
             stmt = stmt.where(ledger_entries.c.id < before)
         return list(self.conn.execute(stmt))
@@ -843,6 +825,19 @@ def _badge_row(
 ) -> tuple[Any, ...]:
     """A member_badges row (in _BADGE_COLUMNS order) for a badge entry."""
     return (program_id, member_id, e.rule.removeprefix("badge:"), e.period, event_pk, at)
+
+
+def _ledger_of(member_id: int) -> Select[Any]:
+    """A member's entries with the sender's id and type of the event each is about."""
+    return (
+        select(
+            ledger_entries,
+            events.c.event_id.label("event_ref"),
+            events.c.type.label("event_type"),
+        )
+        .join(events, events.c.id == ledger_entries.c.event_id)
+        .where(ledger_entries.c.member_id == member_id)
+    )
 
 
 def _parts(values: Sequence[Any], size: int = 5000) -> list[Sequence[Any]]:
