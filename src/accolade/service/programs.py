@@ -167,10 +167,23 @@ def resolve_key(store: Store, key: str | None) -> str:
 
 
 def active(repo: Repository, key: str) -> ActiveProgram:
-    row = _program_row(repo, key)
-    if row.active_version is None:
+    """The program's active version, compiled; one small query when it was compiled before
+    (versions are immutable: their hash names them)."""
+    found = repo.active_version(key)
+    if found is None:
+        _program_row(repo, key)  # raises NotFound, listing the known programs
+    assert found is not None
+    if found.active_version is None:
         raise NotFound(f"program '{key}' has no active version", field="program")
-    return ActiveProgram(row.id, compiled_version(repo, row.id, row.active_version))
+    compiled = _compiled_by_hash.get((found.hash, found.active_version))
+    if compiled is None:
+        compiled = compiled_version(repo, found.id, found.active_version)
+        _compiled_by_hash[(found.hash, found.active_version)] = compiled
+    return ActiveProgram(found.id, compiled)
+
+
+# (hash, version) -> compiled program: the same content at the same number compiles alike.
+_compiled_by_hash: dict[tuple[str, int], CompiledProgram] = {}
 
 
 def compiled_version(repo: Repository, program_id: int, version: int) -> CompiledProgram:

@@ -151,6 +151,20 @@ class Repository:
             )
         ).first()
 
+    def active_version(self, key: str) -> Any:
+        """(id, active_version, hash) of program ``key`` in one round trip; hash is None while
+        no version is active."""
+        return self.conn.execute(
+            select(programs.c.id, programs.c.active_version, program_versions.c.hash)
+            .select_from(programs)
+            .outerjoin(
+                program_versions,
+                (program_versions.c.program_id == programs.c.id)
+                & (program_versions.c.version == programs.c.active_version),
+            )
+            .where(programs.c.key == key)
+        ).first()
+
     def version_by_hash(self, program_id: int, hash_: str) -> Row[Any] | None:
         return self.conn.execute(
             select(program_versions).where(
@@ -284,6 +298,16 @@ class Repository:
             for member_id, s in changed
         ]
         if not rows:
+            return
+        if self.dialect == "postgresql" and len(rows) <= _FEW_MEMBERS:
+            # A small batch (an API request): creating and truncating the scratch table
+            # costs ~2 ms, more than a pipelined UPDATE per member.
+            self.conn.exec_driver_sql(
+                "UPDATE members SET team = %s, company = %s, attributes = %s, lifetime = %s, "
+                "balance = %s, tier = %s, progress = %s, updated_at = %s, "
+                "revision = revision + 1 WHERE id = %s",
+                [(*r[1:], r[0]) for r in rows],
+            )
             return
         if self.dialect == "postgresql":
             # COPY into a scratch table and one UPDATE ... FROM: a third of the time of
@@ -731,6 +755,8 @@ class Repository:
             .isoformat(" ")
         )
 
+
+_FEW_MEMBERS = 200  # up to this many changed members, PostgreSQL updates them one by one
 
 _MEMBER_COLUMNS = (
     "id",
