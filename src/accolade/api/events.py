@@ -15,7 +15,7 @@ from accolade.api.errors import ERROR_RESPONSES, BadRequest, error_json, status_
 from accolade.engine.effects import Status
 from accolade.errors import InvalidInput
 from accolade.service.events import EventView, event_view
-from accolade.service.ingest import ingest_batch
+from accolade.service.ingest import IngestReport, ingest_batch
 from accolade.service.keys import Principal
 from accolade.service.reverse import reverse
 
@@ -120,10 +120,15 @@ async def post_events(
             return JSONResponse(error_json(outcome.error), status_code=status_of(outcome.error))
         code = 201 if outcome.status in (Status.ACCEPTED, Status.LIMITED) else 200
         return JSONResponse(results[0].model_dump(exclude_none=True), status_code=code)
-    counts = {s: 0 for s in ("accepted", "limited", "duplicate", "rejected")}
-    for o in outcomes:
-        counts[o.status.value] += 1
-    batch = BatchResult(**counts, results=results)
+    report = IngestReport()
+    report.add_all(outcomes)
+    batch = BatchResult(
+        accepted=report.accepted,
+        limited=report.limited,
+        duplicate=report.duplicate,
+        rejected=report.rejected,
+        results=results,
+    )
     return JSONResponse(batch.model_dump(exclude_none=True), status_code=200)
 
 

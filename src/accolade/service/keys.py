@@ -19,6 +19,7 @@ from typing import Any
 
 from accolade.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from accolade.service import Clock, system_clock
+from accolade.service.programs import program_row
 from accolade.store.access import AccessRepository
 from accolade.store.unit_of_work import Store
 
@@ -98,9 +99,7 @@ def create_key(
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     with store.transaction() as repo:
-        program = repo.program_by_key(program_key)
-        if program is None:
-            raise NotFound(f"no program '{program_key}'", field="program")
+        program = program_row(repo, program_key)
         AccessRepository(repo.conn).add_key(
             program.id,
             key_id,
@@ -115,9 +114,7 @@ def create_key(
 
 def list_keys(store: Store, program_key: str) -> list[KeyInfo]:
     with store.transaction() as repo:
-        program = repo.program_by_key(program_key)
-        if program is None:
-            raise NotFound(f"no program '{program_key}'", field="program")
+        program = program_row(repo, program_key)
         rows = AccessRepository(repo.conn).keys(program.id)
     return [
         KeyInfo(r.key_id, r.name, tuple(r.scopes.split()), r.created_at, r.revoked_at) for r in rows

@@ -105,7 +105,7 @@ def publish_version(store: Store, key: str, version: int, clock: Clock = system_
 def version_source(store: Store, key: str, version: int | None = None) -> tuple[VersionInfo, str]:
     """A version (the active one by default) and its YAML source."""
     with store.read() as repo:
-        row = _program_row(repo, key)
+        row = program_row(repo, key)
         number = version if version is not None else row.active_version
         found = repo.version(row.id, number) if number is not None else None
         if found is None:
@@ -141,7 +141,7 @@ def rollback(store: Store, key: str, to: int | None = None, clock: Clock = syste
 
 def versions(store: Store, key: str) -> list[VersionInfo]:
     with store.read() as repo:
-        row = _program_row(repo, key)
+        row = program_row(repo, key)
         return [
             VersionInfo(v.version, v.hash, v.created_at, v.version == row.active_version)
             for v in repo.versions(row.id)
@@ -171,7 +171,7 @@ def active(repo: Repository, key: str) -> ActiveProgram:
     (versions are immutable: their hash names them)."""
     found = repo.active_version(key)
     if found is None:
-        _program_row(repo, key)  # raises NotFound, listing the known programs
+        program_row(repo, key)  # raises NotFound, listing the known programs
     assert found is not None
     if found.active_version is None:
         raise NotFound(f"program '{key}' has no active version", field="program")
@@ -198,7 +198,8 @@ def _compile(source: str, version: int, digest: str) -> CompiledProgram:
     return compile_program(load_program(source), version, digest)
 
 
-def _program_row(repo: Repository, key: str) -> Row[Any]:
+def program_row(repo: Repository, key: str) -> Row[Any]:
+    """Program ``key``; NotFound (field ``program``) naming the known programs otherwise."""
     row = repo.program_by_key(key)
     if row is None:
         known = repo.program_keys()

@@ -17,6 +17,7 @@ from sqlalchemy import Row
 from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.service import Clock, system_clock
 from accolade.service.notify import EFFECT_TYPES
+from accolade.service.programs import program_row
 from accolade.store.outbox import ALL_TYPES, Claim, OutboxRepository
 from accolade.store.repository import Repository
 from accolade.store.unit_of_work import Store
@@ -374,10 +375,7 @@ def _valid_types(types: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def _program_id(repo: Repository, program_key: str) -> int:
-    program = repo.program_by_key(program_key)
-    if program is None:
-        raise NotFound(f"no program '{program_key}'", field="program")
-    return int(program.id)
+    return int(program_row(repo, program_key).id)
 
 
 def _subscription_row(repo: Repository, program_id: int, subscription_id: int) -> Row[Any]:
