@@ -92,7 +92,12 @@ def _settings() -> Settings:
 
 def _store(settings: Settings, *, migrate: bool = False) -> Store:
     """The database; only init and demo create or migrate it, other commands require it ready."""
-    return Store.open(settings.database_url, echo=settings.echo_sql, migrate_schema=migrate)
+    return Store.open(
+        settings.database_url,
+        echo=settings.echo_sql,
+        migrate_schema=migrate,
+        pool_size=settings.db_pool_size,
+    )
 
 
 def _open_program(program: str | None) -> tuple[Store, str]:

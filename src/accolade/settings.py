@@ -21,6 +21,14 @@ class Settings(BaseSettings):
         default=25_000, ge=1, le=100_000, description="Events applied per transaction by ingest."
     )
     echo_sql: bool = Field(default=False, description="Log every SQL statement (debugging).")
+    db_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=200,
+        description="Database connections each process keeps open; a request that finds them "
+        "all busy waits for one (`accolade serve` runs at most this many requests at once per "
+        "worker).",
+    )
     host: str = Field(default="127.0.0.1", description="Address `accolade serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `accolade serve` listens on.")
     workers: int = Field(

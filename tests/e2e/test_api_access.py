@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import create_engine, event, text
 
 from accolade.service.keys import revoke_key
 from tests.e2e.builders import api_on
 from tests.integration.builders import quiz
+from tests.integration.conftest import postgres_url
 
 # Every endpoint that names a member or an event of the program, with a body where it takes one.
 MEMBER_AND_EVENT_ENDPOINTS = [
@@ -136,3 +138,31 @@ def test_too_many_requests_is_429_with_retry_after(store):
 def test_health_and_readiness(api):
     assert api.client.get("/healthz").json() == {"status": "ok"}
     assert api.client.get("/readyz").json() == {"status": "ready"}
+
+
+@pytest.mark.parametrize("store", ["postgresql"], indirect=True)
+def test_a_lost_database_connection_is_503_then_the_pool_is_renewed(store):
+    """Pooled connections are not pinged before use: the first request after the server
+    dropped them answers 503 (retry), and the next one works on a new connection."""
+    with api_on(store) as api:
+        headers = api.key("events:write", "members:read")
+        api.client.post("/v1/events", json=quiz("e1"), headers=headers)
+        store.engine.dispose()  # from here on, every connection is one we record
+        pids: list[int] = []
+
+        @event.listens_for(store.engine, "connect")
+        def _record(dbapi_connection, _record):
+            pids.append(dbapi_connection.execute("SELECT pg_backend_pid()").fetchone()[0])
+
+        assert api.client.get("/v1/members/alice", headers=headers).status_code == 200
+        admin = create_engine(postgres_url())
+        with admin.begin() as conn:
+            for pid in pids:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.dispose()
+
+        lost = api.client.get("/v1/members/alice", headers=headers)
+        assert lost.status_code == 503
+        assert lost.headers["Retry-After"] == "1"
+        assert lost.json()["error"]["code"] == "unavailable"
+        assert api.client.get("/v1/members/alice", headers=headers).json()["balance"] == 100

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -31,11 +32,16 @@ def create_app(
     migrated: `accolade serve` migrates before it starts workers)."""
     settings = settings or Settings()
     owns_store = store is None
-    the_store = store or Store.open(settings.database_url, migrate_schema=False)
+    the_store = store or Store.open(
+        settings.database_url, migrate_schema=False, pool_size=settings.db_pool_size
+    )
     deliver = settings.deliver_webhooks if deliver_webhooks is None else deliver_webhooks
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Request handlers run on worker threads, each holding a database connection: no more
+        # threads than connections, so a burst queues on the event loop instead of in the pool.
+        to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         worker = None
         if deliver:
             from accolade.integrations.webhooks import start_in_process_worker

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from accolade.errors import (
@@ -99,6 +100,25 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             {"error": {"code": "invalid_input", "message": message, "field": field}},
             status_code=422,
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
+        # Pooled connections are not pinged before use (a round trip on every request): the
+        # first request after the database restarts finds its connection dead. SQLAlchemy
+        # then drops the whole pool, so the caller may simply try again.
+        if not exc.connection_invalidated:
+            raise exc
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "unavailable",
+                    "message": "the database connection was lost: retry",
+                    "field": None,
+                }
+            },
+            status_code=503,
+            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(HTTPException)

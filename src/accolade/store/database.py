@@ -23,8 +23,17 @@ READ_ONLY = "accolade_read_only"  # execution option of Store.read connections
 SQLITE_PAGE_CACHE = -65536
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+# Connections a process keeps open when the caller does not say (Settings.db_pool_size).
+POOL_SIZE = 10
+
+
+def make_engine(url: str, *, echo: bool = False, pool_size: int = POOL_SIZE) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
+
+    The pool keeps ``pool_size`` connections and opens no more: a connection opened for a
+    burst and closed after one request (SQLAlchemy's default overflow) costs a PostgreSQL
+    backend start, several milliseconds, so a request that finds them all busy waits instead.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -32,7 +41,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             f"'{url}' is not a database URL", field="ACCOLADE_DATABASE_URL"
         ) from None
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, echo=echo, connect_args={"timeout": 30})
+        in_memory = parsed.database in (None, "", ":memory:")
+        pooling = {} if in_memory else {"pool_size": pool_size, "max_overflow": 0}
+        engine = create_engine(parsed, echo=echo, connect_args={"timeout": 30}, **pooling)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -62,7 +73,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             f"unsupported database '{parsed.get_backend_name()}': use sqlite:/// or postgresql+psycopg://",
             field="ACCOLADE_DATABASE_URL",
         )
-    return create_engine(parsed, echo=echo, pool_pre_ping=True)
+    # No pool_pre_ping: it is a round trip before every transaction. A connection the server
+    # dropped fails its first statement instead; SQLAlchemy then discards the whole pool and
+    # the API answers 503 with Retry-After (api/errors.py).
+    return create_engine(parsed, echo=echo, pool_size=pool_size, max_overflow=0)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -9,7 +9,7 @@ from psycopg.errors import DeadlockDetected, UniqueViolation
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from accolade.store.database import READ_ONLY, make_engine, migrate, require_head
+from accolade.store.database import POOL_SIZE, READ_ONLY, make_engine, migrate, require_head
 from accolade.store.repository import Repository
 
 
@@ -25,9 +25,16 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str, *, echo: bool = False, migrate_schema: bool = True) -> Store:
+    def open(
+        cls,
+        url: str,
+        *,
+        echo: bool = False,
+        migrate_schema: bool = True,
+        pool_size: int = POOL_SIZE,
+    ) -> Store:
         """Open ``url``; migrate it to head, or (``migrate_schema=False``) require it at head."""
-        store = cls(make_engine(url, echo=echo))
+        store = cls(make_engine(url, echo=echo, pool_size=pool_size))
         if migrate_schema:
             migrate(store.engine)
         else:
