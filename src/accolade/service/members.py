@@ -8,7 +8,7 @@ from typing import Any
 
 from accolade.errors import NotFound
 from accolade.program.models import Scalar
-from accolade.service.programs import active
+from accolade.service.programs import ActiveProgram, active, active_with_member
 from accolade.store.repository import Repository
 from accolade.store.unit_of_work import Store
 
@@ -69,8 +69,7 @@ class MemberRow:
 
 def show(store: Store, program_key: str, member: str, recent: int = 10) -> MemberView:
     with store.read() as repo:
-        program = active(repo, program_key)
-        row = _member_row(repo, program.id, program_key, member)
+        program, row = _program_and_member(repo, program_key, member)
         compiled = program.compiled
         tiers = compiled.tiers
         current = next((t for t in tiers if t.key == row.tier), None)
@@ -106,8 +105,7 @@ def show(store: Store, program_key: str, member: str, recent: int = 10) -> Membe
 def explain(store: Store, program_key: str, member: str) -> list[EntryLine]:
     """Every ledger entry of ``member``, oldest first, with the event and version behind it."""
     with store.read() as repo:
-        program = active(repo, program_key)
-        row = _member_row(repo, program.id, program_key, member)
+        _, row = _program_and_member(repo, program_key, member)
         return [_line(r) for r in repo.ledger(row.id)]
 
 
@@ -117,8 +115,7 @@ def ledger_page(
     """A page of ``member``'s ledger, newest first; ``before`` is the id of the last entry
     of the previous page."""
     with store.read() as repo:
-        program = active(repo, program_key)
-        row = _member_row(repo, program.id, program_key, member)
+        _, row = _program_and_member(repo, program_key, member)
         return [_line(r) for r in repo.ledger_page(row.id, before, limit)]
 
 
@@ -187,11 +184,37 @@ def count(store: Store, program_key: str) -> int:
         return repo.count_members(active(repo, program_key).id)
 
 
-def _member_row(repo: Repository, program_id: int, program_key: str, member: str) -> Any:
-    row = repo.member(program_id, member)
-    if row is None or row.progress is None:  # no row, or only a row a rejected event left
+@dataclass(frozen=True, slots=True)
+class _Member:
+    id: int
+    external_id: str
+    team: str | None
+    company: str | None
+    attributes: dict[str, Any] | None
+    lifetime: int
+    balance: int
+    tier: str | None
+
+
+def _program_and_member(
+    repo: Repository, program_key: str, member: str
+) -> tuple[ActiveProgram, _Member]:
+    """The active program and the member's row, in one query; NotFound for a member who
+    never earned a state (no row, or only a row a rejected event left)."""
+    program, found = active_with_member(repo, program_key, member)
+    if found.member_progress is None:
         raise NotFound(f"no member '{member}' in program '{program_key}'", field="member")
-    return row
+    row = _Member(
+        found.member_id,
+        found.member_external_id,
+        found.member_team,
+        found.member_company,
+        found.member_attributes,
+        found.member_lifetime,
+        found.member_balance,
+        found.member_tier,
+    )
+    return program, row
 
 
 def _line(r: Any) -> EntryLine:

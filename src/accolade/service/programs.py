@@ -169,7 +169,17 @@ def resolve_key(store: Store, key: str | None) -> str:
 def active(repo: Repository, key: str) -> ActiveProgram:
     """The program's active version, compiled; one small query when it was compiled before
     (versions are immutable: their hash names them)."""
-    found = repo.active_version(key)
+    return _compiled_active(repo, key, repo.active_version(key))
+
+
+def active_with_member(repo: Repository, key: str, member: str) -> tuple[ActiveProgram, Any]:
+    """The active program and ``member``'s row (columns ``member_<name>``, all None when
+    there is no such member) in the same query."""
+    found = repo.active_version(key, member)
+    return _compiled_active(repo, key, found), found
+
+
+def _compiled_active(repo: Repository, key: str, found: Any) -> ActiveProgram:
     if found is None:
         program_row(repo, key)  # raises NotFound, listing the known programs
     assert found is not None

@@ -151,10 +151,11 @@ class Repository:
             )
         ).first()
 
-    def active_version(self, key: str) -> Any:
+    def active_version(self, key: str, member: str | None = None) -> Any:
         """(id, active_version, hash) of program ``key`` in one round trip; hash is None while
-        no version is active."""
-        return self.conn.execute(
+        no version is active. With ``member``, that member's row comes along in the same
+        query, its columns named ``member_<column>`` (all None when there is no such member)."""
+        stmt = (
             select(programs.c.id, programs.c.active_version, program_versions.c.hash)
             .select_from(programs)
             .outerjoin(
@@ -163,7 +164,13 @@ class Repository:
                 & (program_versions.c.version == programs.c.active_version),
             )
             .where(programs.c.key == key)
-        ).first()
+        )
+        if member is not None:
+            stmt = stmt.outerjoin(
+                members,
+                (members.c.program_id == programs.c.id) & (members.c.external_id == member),
+            ).add_columns(*(c.label(f"member_{c.name}") for c in members.c))
+        return self.conn.execute(stmt).first()
 
     def version_by_hash(self, program_id: int, hash_: str) -> Row[Any] | None:
         return self.conn.execute(
