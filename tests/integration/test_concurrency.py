@@ -6,14 +6,18 @@ serialises writers with BEGIN IMMEDIATE. Both run the same tests.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import pytest
+
+from accolade.service import ingest as ingest_module
 from accolade.service.ingest import Outcome
-from accolade.store.unit_of_work import Store
+from accolade.store.unit_of_work import Store, WriteConflict
 
 from .builders import (
     MONDAY,
@@ -156,3 +160,43 @@ def test_concurrent_batches_creating_the_same_new_members_in_any_order_all_succe
         lifetimes = {m: state[0] for m, state in member_states(store).items() if m in names}
         assert lifetimes == dict.fromkeys(names, 20)
     assert row_counts(store)["members"] == 1000 * 5
+
+
+def test_concurrent_batches_of_known_and_new_members_never_deadlock(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches that share some members already stored and some not yet created take their
+    locks in one order, so none waits in a cycle: no deadlock to break and retry (PostgreSQL
+    breaks one only after a second)."""
+    publish_demo(store)
+    retried: list[str] = []
+    once = ingest_module._ingest_once
+
+    def counting(*args: Any, **kwargs: Any) -> list[Outcome]:
+        try:
+            return once(*args, **kwargs)
+        except WriteConflict as exc:
+            retried.append(str(exc).splitlines()[0])
+            raise
+
+    monkeypatch.setattr(ingest_module, "_ingest_once", counting)
+    pick = random.Random(7)
+
+    def writer(i: int, barrier: threading.Barrier) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for b in range(ROUNDS):
+            # members of earlier rounds (known by now) and of this round (new to everyone)
+            names = pick.sample(range(40 * (b + 1)), 30)
+            sent = [
+                video(f"v-{i}-{b}-{n}", member=f"m-{n:04d}", at=MONDAY + timedelta(minutes=b))
+                for n in names
+            ]
+            barrier.wait()
+            outcomes += send(store, *sent)
+        return outcomes
+
+    outcomes = [o for per_thread in at_once(THREADS, writer) for o in per_thread]
+
+    assert set(statuses(outcomes)) <= {"accepted", "limited"}  # videos have a daily cap
+    assert len(outcomes) == THREADS * ROUNDS * 30
+    assert retried == []

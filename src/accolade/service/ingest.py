@@ -217,12 +217,19 @@ def apply_events(
         outcomes[i] = outcome
 
     member_ids = list(dict.fromkeys(e.member for _, e, _, _ in valid))
-    locked = repo.lock_members(program.id, member_ids, cache)
-    missing = [m for m in member_ids if m not in locked]
-    if missing:
-        # New members are inserted in one global order, so concurrent batches never deadlock.
-        repo.ensure_members(program.id, sorted(missing))
-        locked.update(repo.lock_members(program.id, missing))
+    if repo.dialect == "postgresql":
+        # Concurrent writers take members in one global order (sorted ids): the missing ones
+        # are created first, holding no other lock, then all are locked. Locking the known
+        # ones before inserting new ones deadlocked two batches that shared both kinds.
+        member_ids.sort()
+        repo.ensure_members(program.id, member_ids)
+        locked = repo.lock_members(program.id, member_ids, cache)
+    else:  # SQLite: the transaction holds the database's only write lock from its BEGIN
+        locked = repo.lock_members(program.id, member_ids, cache)
+        missing = [m for m in member_ids if m not in locked]
+        if missing:
+            repo.ensure_members(program.id, missing)
+            locked.update(repo.lock_members(program.id, missing))
     logged = repo.logged_events(program.id, "event", list({e.id for _, e, _, _ in valid}))
 
     compiled = program.compiled
@@ -273,7 +280,7 @@ def apply_events(
 
     repo.write_evaluated(program.id, compiled.version, evaluated, now)
     outbox.append(program.id, messages, now)
-    written = [m for m in locked.values() if m.id in changed]  # in lock (id) order
+    written = [m for m in locked.values() if m.id in changed]  # in lock order
     repo.save_members(((m.id, m.state) for m in written), now)
     if saved is not None:
         saved.extend(written)

@@ -87,7 +87,7 @@ def _replay_events(
     if not rows:
         return 0
     parsed = [(row, Event.model_validate_json(row.body)) for row in rows]
-    new = [m for m in dict.fromkeys(e.member for _, e in parsed) if m not in states]
+    new = sorted({e.member for _, e in parsed if e.member not in states})  # the lock order
     states.update(repo.lock_members(program_id, new))
     entries: list[NewEntry] = []
     for row, event in parsed:

@@ -17,16 +17,12 @@ from sqlalchemy import (
     Connection,
     Row,
     Select,
-    String,
-    any_,
-    bindparam,
     delete,
     func,
     insert,
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql
 
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.events import EVENT_SCHEMA_VERSION, Event
@@ -50,6 +46,9 @@ class LockedMember:
     fresh: bool  # created by this transaction's ensure_members: no state was ever stored
     revision: int
 
+
+# The members columns a state is restored from (_state_of).
+_STATE_COLUMNS = "id, external_id, team, company, attributes, lifetime, balance, tier, progress"
 
 # member id -> (revision, state) kept by one writer across its transactions
 MemberCache = dict[int, tuple[int, MemberState]]
@@ -203,10 +202,19 @@ class Repository:
         if not external_ids:
             return
         if self.dialect == "postgresql":
+            # Only the missing ones reach the INSERT (ON CONFLICT alone would draw an id from
+            # the sequence for every existing member too), in the order given.
+            # The lookup is a LATERAL ... LIMIT 1 so that it is an index probe per id whatever
+            # the statistics say: a new program's members table, not analysed yet, looked
+            # tiny to the planner, which then scanned all of it for every batch (13 ms at 7k).
             self.conn.exec_driver_sql(
                 "INSERT INTO members (program_id, external_id, attributes) "
-                "SELECT %s, unnest(%s::text[]), '{}'::jsonb ON CONFLICT DO NOTHING",
-                (program_id, list(external_ids)),
+                "SELECT %(program)s, w.external_id, '{}'::jsonb "
+                "FROM unnest(%(ids)s::text[]) WITH ORDINALITY AS w(external_id, n) "
+                "LEFT JOIN LATERAL (SELECT 1 AS known FROM members AS m "
+                "WHERE m.program_id = %(program)s AND m.external_id = w.external_id LIMIT 1) "
+                "AS k ON true WHERE k.known IS NULL ORDER BY w.n ON CONFLICT DO NOTHING",
+                {"program": program_id, "ids": list(external_ids)},
             )
         else:
             self.conn.exec_driver_sql(
@@ -218,33 +226,48 @@ class Repository:
     def lock_members(
         self, program_id: int, external_ids: Sequence[str], cache: MemberCache | None = None
     ) -> dict[str, LockedMember]:
-        """Member states for update, rows locked in id order so writers never deadlock.
+        """Member states for update. On PostgreSQL the rows are locked in the order of
+        ``external_ids``: writers that lock several members pass them sorted, so they never
+        deadlock.
 
         States in ``cache`` whose revision is still the stored one are reused as they are;
         the others are read and decoded.
         """
-        heads: list[tuple[int, str, int]] = []
-        if self.dialect == "postgresql":
-            heads = [
-                (int(i), e, int(r))
-                for i, e, r in self.conn.exec_driver_sql(
-                    "SELECT id, external_id, revision FROM members WHERE program_id = %s "
-                    "AND external_id = ANY(%s) ORDER BY id FOR UPDATE",
-                    (program_id, list(external_ids)),
-                )
-            ]
-        else:  # the transaction holds SQLite's write lock already
-            for part in _parts(external_ids):
-                marks = ", ".join("?" for _ in part)
-                heads += self.conn.exec_driver_sql(
-                    "SELECT id, external_id, revision FROM members WHERE program_id = ? "
-                    f"AND external_id IN ({marks})",
-                    (program_id, *part),
-                ).fetchall()
         cache = cache if cache is not None else {}
-        stale = [i for i, _, revision in heads if cache.get(i, (-1,))[0] != revision]
-        loaded = self._member_states(stale)
         found: dict[str, LockedMember] = {}
+        if self.dialect == "postgresql":
+            # One statement: an index probe and a row lock per id, in the order given, with
+            # the state columns (decoded only when the cache does not hold that revision).
+            # Not `external_id = ANY(...)`: see ensure_members.
+            rows = self.conn.exec_driver_sql(
+                f"SELECT m.revision, {_STATE_COLUMNS} "
+                "FROM unnest(%(ids)s::text[]) WITH ORDINALITY AS w(wanted, n) "
+                f"CROSS JOIN LATERAL (SELECT revision, {_STATE_COLUMNS} FROM members "
+                "WHERE program_id = %(program)s AND external_id = w.wanted "
+                "LIMIT 1 FOR UPDATE) AS m ORDER BY w.n",
+                {"program": program_id, "ids": list(external_ids)},
+            )
+            for r in rows:
+                member_id, revision = int(r.id), int(r.revision)
+                cached = cache.get(member_id)
+                if cached is not None and cached[0] == revision:
+                    found[r.external_id] = LockedMember(member_id, cached[1], False, revision)
+                else:
+                    state = _state_of(r)
+                    found[r.external_id] = LockedMember(
+                        member_id, state, r.progress is None, revision
+                    )
+            return found
+        heads: list[tuple[int, str, int]] = []
+        for part in _parts(external_ids):  # the transaction holds SQLite's write lock already
+            marks = ", ".join("?" for _ in part)
+            heads += self.conn.exec_driver_sql(
+                "SELECT id, external_id, revision FROM members WHERE program_id = ? "
+                f"AND external_id IN ({marks})",
+                (program_id, *part),
+            ).fetchall()
+        stale = [i for i, _, revision in heads if cache.get(i, (-1,))[0] != revision]
+        loaded = self._sqlite_member_states(stale)
         for i, external_id, revision in heads:
             if i in loaded:
                 state, fresh = loaded[i]
@@ -253,23 +276,14 @@ class Repository:
                 found[external_id] = LockedMember(i, cache[i][1], False, revision)
         return found
 
-    def _member_states(self, ids: Sequence[int]) -> dict[int, tuple[MemberState, bool]]:
-        columns = "id, external_id, team, company, attributes, lifetime, balance, tier, progress"
+    def _sqlite_member_states(self, ids: Sequence[int]) -> dict[int, tuple[MemberState, bool]]:
         rows: list[Any] = []
-        if self.dialect == "postgresql":
-            if ids:
-                rows = list(
-                    self.conn.exec_driver_sql(
-                        f"SELECT {columns} FROM members WHERE id = ANY(%s)", (list(ids),)
-                    )
-                )
-        else:
-            for part in _parts(ids):
-                marks = ", ".join("?" for _ in part)
-                rows += self.conn.exec_driver_sql(
-                    f"SELECT {columns} FROM members WHERE id IN ({marks})", tuple(part)
-                ).fetchall()
-        return {int(r[0]): (_state_of(r), r[8] is None) for r in rows}
+        for part in _parts(ids):
+            marks = ", ".join("?" for _ in part)
+            rows += self.conn.exec_driver_sql(
+                f"SELECT {_STATE_COLUMNS} FROM members WHERE id IN ({marks})", tuple(part)
+            ).fetchall()
+        return {int(r.id): (_state_of(r), r.progress is None) for r in rows}
 
     def member(self, program_id: int, external_id: str) -> Row[Any] | None:
         return self.conn.execute(
@@ -712,12 +726,6 @@ class Repository:
         self.conn.execute(delete(ledger_entries).where(ledger_entries.c.program_id == program_id))
 
     # bulk plumbing ----------------------------------------------------------------------
-    def _among(self, column: Any, values: Sequence[str]) -> Any:
-        """``column IN values``; one array parameter on PostgreSQL instead of thousands."""
-        if self.dialect == "postgresql":
-            return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(String())))
-        return column.in_(values)
-
     def _allocate_ids(self, table: str, count: int) -> list[int]:
         """Ids for ``count`` new rows, so children can reference them before a bulk write."""
         if self.dialect == "postgresql":
