@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,8 @@ SCHEMA_HEAD = "0003"
 READ_ONLY = "accolade_read_only"  # execution option of Store.read connections
 # Negative: KiB. 64 MiB per connection instead of SQLite's 2.
 SQLITE_PAGE_CACHE = -65536
+# How long a SQLite statement waits for another connection's lock before "database is locked".
+SQLITE_BUSY_SECONDS = 30.0
 
 
 # Connections a process keeps open when the caller does not say (Settings.db_pool_size).
@@ -43,7 +47,9 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = POOL_SIZE) -> 
     if parsed.get_backend_name() == "sqlite":
         in_memory = parsed.database in (None, "", ":memory:")
         pooling = {} if in_memory else {"pool_size": pool_size, "max_overflow": 0}
-        engine = create_engine(parsed, echo=echo, connect_args={"timeout": 30}, **pooling)
+        engine = create_engine(
+            parsed, echo=echo, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **pooling
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -65,7 +71,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = POOL_SIZE) -> 
             if conn.get_execution_options().get(READ_ONLY):
                 conn.exec_driver_sql("BEGIN")
             else:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                _begin_immediate(conn.connection.driver_connection)
 
         return engine
     if parsed.get_backend_name() != "postgresql":
@@ -77,6 +83,33 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = POOL_SIZE) -> 
     # dropped fails its first statement instead; SQLAlchemy then discards the whole pool and
     # the API answers 503 with Retry-After (api/errors.py).
     return create_engine(parsed, echo=echo, pool_size=pool_size, max_overflow=0)
+
+
+def _begin_immediate(dbapi_connection: Any) -> None:
+    """BEGIN IMMEDIATE, waiting for another writer with short polls of our own.
+
+    SQLite's busy handler sleeps 1, 2, 5, 10, 15, 20, 25... ms between tries, so a writer that
+    finds the lock taken for a millisecond waited 8-30 ms (the tail of single-event requests
+    with two API workers). Here a waiter tries again within 2 ms of the lock coming free, for
+    up to the same 30 s; then the error is SQLite's own "database is locked".
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    pause = 0.0002
+    dbapi_connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_SECONDS * 1000)}")
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any
 
 from psycopg.errors import DeadlockDetected, UniqueViolation
 from sqlalchemy import Engine
@@ -23,6 +25,11 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time: threads of this process queue here, and are woken
+        # the moment it is free, instead of polling the database lock.
+        self._writer: AbstractContextManager[Any] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     @classmethod
     def open(
@@ -48,7 +55,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Repository]:
         try:
-            with self.engine.begin() as conn:
+            with self._writer, self.engine.begin() as conn:
                 yield Repository(conn)
         except (IntegrityError, OperationalError, UniqueViolation) as exc:
             if not _is_retryable(exc):
