@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import BaseModel
 
+from accolade.api.events import BatchResult, EventResult
 from tests.e2e.builders import api_on
 from tests.integration.builders import quiz, row_counts, video
 
@@ -72,6 +74,25 @@ def test_a_batch_answers_each_event_in_order(api):
     assert [r["status"] for r in body["results"]] == ["accepted", "rejected", "duplicate"]
     assert body["results"][1]["error"]["field"] == "occurred_at"
     assert (body["accepted"], body["rejected"], body["duplicate"]) == (1, 1, 1)
+
+
+def test_event_results_have_exactly_the_documented_shape(api):
+    """The endpoint writes its results as plain data: they must still be what EventResult
+    and BatchResult document, with no undocumented key and no null."""
+    headers = api.key("events:write")
+    single = api.client.post("/v1/events", json=quiz("q0"), headers=headers).json()
+    batch = [quiz("q1"), {**quiz("q2"), "occurred_at": "soon"}, quiz("q0"), video("v1")]
+    body = api.client.post("/v1/events", json=batch, headers=headers).json()
+
+    def check(model: type[BaseModel], data: dict) -> None:
+        assert set(data) <= set(model.model_fields), data
+        assert None not in data.values(), data
+        model.model_validate(data)
+
+    check(EventResult, single)
+    check(BatchResult, body)
+    for result in body["results"]:
+        check(EventResult, result)
 
 
 def test_a_batch_over_1000_events_is_refused_whole(api):

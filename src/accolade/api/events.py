@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from pydantic_core import to_json
 
 from accolade.api.access import Ctx, scoped
 from accolade.api.errors import ERROR_RESPONSES, BadRequest, error_json, status_of
 from accolade.engine.effects import Status
 from accolade.errors import InvalidInput
 from accolade.service.events import EventView, event_view
-from accolade.service.ingest import IngestReport, ingest_batch
+from accolade.service.ingest import IngestReport, Outcome, ingest_batch
 from accolade.service.keys import Principal
 from accolade.service.reverse import reverse
 
@@ -112,24 +113,41 @@ async def post_events(
         list(enumerate(items)),
         clock=ctx.clock,
     )
-    results = [EventResult(id=o.event_id, **o.result) for o in outcomes]
+    # The results are plain dicts already: building the response models only to dump them
+    # again took a sixth of a batch request's time. They are the shapes of EventResult and
+    # BatchResult, which document them (tests check the two against the schema).
+    results = [_result(o) for o in outcomes]
     if single:
         outcome = outcomes[0]
         if outcome.status is Status.REJECTED:
             assert outcome.error is not None
             return JSONResponse(error_json(outcome.error), status_code=status_of(outcome.error))
         code = 201 if outcome.status in (Status.ACCEPTED, Status.LIMITED) else 200
-        return JSONResponse(results[0].model_dump(exclude_none=True), status_code=code)
+        return FastJSONResponse(results[0], status_code=code)
     report = IngestReport()
     report.add_all(outcomes)
-    batch = BatchResult(
-        accepted=report.accepted,
-        limited=report.limited,
-        duplicate=report.duplicate,
-        rejected=report.rejected,
-        results=results,
-    )
-    return JSONResponse(batch.model_dump(exclude_none=True), status_code=200)
+    batch = {
+        "accepted": report.accepted,
+        "limited": report.limited,
+        "duplicate": report.duplicate,
+        "rejected": report.rejected,
+        "results": results,
+    }
+    return FastJSONResponse(batch, status_code=200)
+
+
+def _result(outcome: Outcome) -> dict[str, Any]:
+    """An EventResult as JSON-ready data, without the fields it does not have."""
+    result = {"id": outcome.event_id, **outcome.result}
+    return {k: v for k, v in result.items() if v is not None}
+
+
+class FastJSONResponse(JSONResponse):
+    """JSONResponse's output (compact, UTF-8) from pydantic-core's encoder, several times
+    faster than json.dumps on a batch's results."""
+
+    def render(self, content: Any) -> bytes:
+        return to_json(content)
 
 
 class Reversal(BaseModel):

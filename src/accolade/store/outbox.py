@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, Select, insert, select, update
+from sqlalchemy import Connection, Row, Select, bindparam, insert, select, update
 
 from accolade.store.tables import outbox, webhook_deliveries, webhook_subscriptions
 
@@ -26,6 +26,13 @@ class Claim(NamedTuple):
     payload: str
 
 
+# Built once: every ingest transaction runs it.
+_WANTED = select(webhook_subscriptions.c.types).where(
+    webhook_subscriptions.c.program_id == bindparam("program_id"),
+    webhook_subscriptions.c.disabled_at.is_(None),
+)
+
+
 class OutboxRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -34,12 +41,7 @@ class OutboxRepository:
         """Effect types some active subscription of the program wants ("*": all of them).
         Ingest writes outbox messages only for these, so a program without webhooks pays
         nothing for them."""
-        rows = self.conn.execute(
-            select(webhook_subscriptions.c.types).where(
-                webhook_subscriptions.c.program_id == program_id,
-                webhook_subscriptions.c.disabled_at.is_(None),
-            )
-        )
+        rows = self.conn.execute(_WANTED, {"program_id": program_id})
         return frozenset(t for (types,) in rows for t in types.split())
 
     def append(self, program_id: int, messages: Sequence[tuple[str, str]], now: datetime) -> None:

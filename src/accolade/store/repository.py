@@ -17,6 +17,7 @@ from sqlalchemy import (
     Connection,
     Row,
     Select,
+    bindparam,
     delete,
     func,
     insert,
@@ -46,6 +47,23 @@ class LockedMember:
     fresh: bool  # created by this transaction's ensure_members: no state was ever stored
     revision: int
 
+
+# Built once: every API request runs one of these, and building a select() each time cost
+# a few hundred microseconds of a request's CPU.
+_ACTIVE_VERSION = (
+    select(programs.c.id, programs.c.active_version, program_versions.c.hash)
+    .select_from(programs)
+    .outerjoin(
+        program_versions,
+        (program_versions.c.program_id == programs.c.id)
+        & (program_versions.c.version == programs.c.active_version),
+    )
+    .where(programs.c.key == bindparam("key"))
+)
+_ACTIVE_VERSION_AND_MEMBER = _ACTIVE_VERSION.outerjoin(
+    members,
+    (members.c.program_id == programs.c.id) & (members.c.external_id == bindparam("member")),
+).add_columns(*(c.label(f"member_{c.name}") for c in members.c))
 
 # The members columns a state is restored from (_state_of).
 _STATE_COLUMNS = "id, external_id, team, company, attributes, lifetime, balance, tier, progress"
@@ -154,22 +172,9 @@ class Repository:
         """(id, active_version, hash) of program ``key`` in one round trip; hash is None while
         no version is active. With ``member``, that member's row comes along in the same
         query, its columns named ``member_<column>`` (all None when there is no such member)."""
-        stmt = (
-            select(programs.c.id, programs.c.active_version, program_versions.c.hash)
-            .select_from(programs)
-            .outerjoin(
-                program_versions,
-                (program_versions.c.program_id == programs.c.id)
-                & (program_versions.c.version == programs.c.active_version),
-            )
-            .where(programs.c.key == key)
-        )
-        if member is not None:
-            stmt = stmt.outerjoin(
-                members,
-                (members.c.program_id == programs.c.id) & (members.c.external_id == member),
-            ).add_columns(*(c.label(f"member_{c.name}") for c in members.c))
-        return self.conn.execute(stmt).first()
+        if member is None:
+            return self.conn.execute(_ACTIVE_VERSION, {"key": key}).first()
+        return self.conn.execute(_ACTIVE_VERSION_AND_MEMBER, {"key": key, "member": member}).first()
 
     def version_by_hash(self, program_id: int, hash_: str) -> Row[Any] | None:
         return self.conn.execute(
