@@ -15,6 +15,7 @@ from accolade.engine.points import (
     record_occurrence,
     unmet_condition,
 )
+from accolade.engine.quests import advance_quests
 from accolade.engine.state import MemberState
 from accolade.engine.tiers import qualifying_points, tier_for, tier_reason
 from accolade.engine.windows import month_key
@@ -56,12 +57,14 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
     earned = 0
     limited = False
     event_id = event.id
+    matched: list[str] = []  # actions whose conditions held, limited or not (quest steps)
     for action in actions:
         if action.conditions:
             unmet = unmet_condition(action, props, attrs)
             if unmet is not None:
                 notes.append(f"action '{action.key}' not matched: needs {unmet}")
                 continue
+        matched.append(action.key)
         points = base_points(action, props)
         how = ""
         if action.multipliers:
@@ -91,15 +94,20 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
             Entry(event_id, EntryKind.EARN, action.rule, points, points, reason, version)
         )
 
-    if new.monthly_points is state.monthly_points and (earned or rewarded):
+    stepped = False
+    if program.quests_by_action and matched:
+        before = len(entries)
+        earned += advance_quests(program, state, new, event_id, ts, props, attrs, matched, entries)
+        stepped = len(entries) > before
+    if new.monthly_points is state.monthly_points and (earned or rewarded or stepped):
         new.monthly_points = dict(state.monthly_points)  # points, or badge points, land here
     if earned:
         _add_points(program, new, earned, ts)
-    if rewarded:
+    if rewarded or stepped:
         _award_badges(program, new, state, event_id, ts, rewarded, entries)
     _move_tier(program, new, event_id, ts, entries)
 
-    status = Status.LIMITED if limited and not rewarded else Status.ACCEPTED
+    status = Status.LIMITED if limited and not (rewarded or stepped) else Status.ACCEPTED
     return Evaluation(status, tuple(entries), new, tuple(notes))
 
 

@@ -33,6 +33,10 @@ class MemberState:
     occurrences: dict[str, list[int]] = field(default_factory=dict)
     # "YYYY-MM" in the program's zone -> lifetime points earned that month (periods, qualification)
     monthly_points: dict[str, int] = field(default_factory=dict)
+    # quest key -> step key -> epoch seconds of the event that completed the step
+    quest_steps: dict[str, dict[str, int]] = field(default_factory=dict)
+    # quest key -> epoch seconds of the event that completed the quest
+    quests_done: dict[str, int] = field(default_factory=dict)
 
     def successor(self) -> MemberState:
         """The next state, sharing this one's containers: whoever changes one of them in the
@@ -49,17 +53,21 @@ class MemberState:
             self.badges,
             self.occurrences,
             self.monthly_points,
+            self.quest_steps,
+            self.quests_done,
         )
 
     def progress_json(self) -> str:
         """The part of the state that has no column of its own, as stored JSON."""
-        return compact_json(
-            {
-                "badges": [[b, p, e] for (b, p), e in self.badges.items()],
-                "occurrences": self.occurrences,
-                "monthly_points": self.monthly_points,
-            }
-        )
+        data: dict[str, object] = {
+            "badges": [[b, p, e] for (b, p), e in self.badges.items()],
+            "occurrences": self.occurrences,
+            "monthly_points": self.monthly_points,
+        }
+        if self.quest_steps:  # only members on a quest carry these keys
+            data["quest_steps"] = self.quest_steps
+            data["quests_done"] = self.quests_done
+        return compact_json(data)
 
     @classmethod
     def restore(
@@ -86,4 +94,6 @@ class MemberState:
             badges={(b, p): e for b, p, e in data.get("badges", [])},
             occurrences=data.get("occurrences", {}),
             monthly_points=data.get("monthly_points", {}),
+            quest_steps=data.get("quest_steps", {}),
+            quests_done=data.get("quests_done", {}),
         )

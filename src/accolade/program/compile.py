@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from accolade.program.durations import CALENDAR_WINDOWS, parse_duration
-from accolade.program.models import Badge, Condition, Program, Tier
+from accolade.program.models import Badge, Condition, Program, Quest, Tier
 
 Predicate = Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
 _MISSING = object()
@@ -54,6 +54,34 @@ class CompiledAction:
 
 
 @dataclass(frozen=True, slots=True)
+class CompiledStep:
+    key: str
+    name: str
+    description: str | None
+    action: str
+    conditions: tuple[CompiledCondition, ...]
+    points: int
+    badge: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledQuest:
+    key: str
+    name: str
+    description: str | None
+    ordered: bool
+    steps: tuple[CompiledStep, ...]
+    reward_points: int
+    reward_badge: str | None
+    entitlements: Mapping[str, Any]
+    time_limit: int | None  # seconds after the first step
+    requires_quests: tuple[str, ...]
+    requires_tier: str | None
+    hidden: bool
+    rule: str = ""  # "quest:<key>", as ledger entries name it
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledProgram:
     key: str
     version: int
@@ -70,6 +98,9 @@ class CompiledProgram:
     tiers: tuple[Tier, ...]
     qualification_months: int | None
     event_types: tuple[str, ...] = field(default=())
+    quests: Mapping[str, CompiledQuest] = field(default_factory=dict)
+    # action key -> the quests with a step on it (empty for a program without quests)
+    quests_by_action: Mapping[str, tuple[CompiledQuest, ...]] = field(default_factory=dict)
 
 
 # Every program knows this event type: it changes a member's attributes, team or company
@@ -86,9 +117,18 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
     badges_by_action: dict[str, list[Badge]] = {}
     for badge in program.badges:
         rule = badge.when
+        if rule is None:
+            continue  # awarded by a quest, not by a rule of its own
         for name in [rule.action] if rule.action else rule.all_of or []:
             badges_by_action.setdefault(name, []).append(badge)
-    points_badges = tuple(b for b in program.badges if b.when.lifetime_points is not None)
+    points_badges = tuple(
+        b for b in program.badges if b.when is not None and b.when.lifetime_points is not None
+    )
+    quests = {q.key: _compile_quest(q) for q in program.quests}
+    quests_by_action: dict[str, list[CompiledQuest]] = {}
+    for quest in quests.values():
+        for action_key in dict.fromkeys(step.action for step in quest.steps):
+            quests_by_action.setdefault(action_key, []).append(quest)
     return CompiledProgram(
         key=program.key,
         version=version,
@@ -108,6 +148,37 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         if program.tier_qualification
         else None,
         event_types=tuple(sorted(by_event)),
+        quests=quests,
+        quests_by_action={k: tuple(v) for k, v in quests_by_action.items()},
+    )
+
+
+def _compile_quest(quest: Quest) -> CompiledQuest:
+    return CompiledQuest(
+        key=quest.key,
+        name=quest.name,
+        description=quest.description,
+        ordered=quest.ordered,
+        steps=tuple(
+            CompiledStep(
+                key=step.key,
+                name=step.name,
+                description=step.description,
+                action=step.action,
+                conditions=tuple(compile_condition(c) for c in step.conditions),
+                points=step.points,
+                badge=step.badge,
+            )
+            for step in quest.steps
+        ),
+        reward_points=quest.reward.points,
+        reward_badge=quest.reward.badge,
+        entitlements=dict(quest.reward.entitlements),
+        time_limit=quest.time_limit,
+        requires_quests=tuple(quest.requires.quests),
+        requires_tier=quest.requires.tier,
+        hidden=quest.hidden,
+        rule=f"quest:{quest.key}",
     )
 
 

@@ -93,6 +93,8 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
                     _unknown(f"badges[{i}].when.all_of[{j}]", "action", name, action_keys)
                 )
 
+    errors.extend(_check_quests(raw, action_keys, badges, tier_keys))
+
     previous: int | None = None
     for i, tier in tiers:
         points = tier.get("min_points")
@@ -109,6 +111,96 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
         previous = points
     if raw.get("tier_qualification") is not None and not tiers:
         errors.append(FieldError("tier_qualification", "needs tiers to qualify for"))
+    return errors
+
+
+def _check_quests(
+    raw: dict[str, Any],
+    action_keys: list[str],
+    badges: list[tuple[int, dict[str, Any]]],
+    tier_keys: list[str],
+) -> list[FieldError]:
+    """Quest steps name actions, rewards name badges, requirements name quests and tiers; a
+    badge without a rule of its own must be some quest's reward, or nothing could award it."""
+    errors: list[FieldError] = []
+    quests = _items(raw.get("quests"))
+    quest_keys = _keys(quests, "quests", errors)
+    badge_keys = [b["key"] for _, b in badges if isinstance(b.get("key"), str)]
+    rewarded_badges: set[str] = set()
+    for i, quest in quests:
+        step_items = _items(quest.get("steps"))
+        _keys(step_items, f"quests[{i}].steps", errors)
+        for j, step in step_items:
+            name = step.get("action")
+            if isinstance(name, str) and name not in action_keys:
+                errors.append(
+                    _unknown(f"quests[{i}].steps[{j}].action", "action", name, action_keys)
+                )
+            badge = step.get("badge")
+            if isinstance(badge, str):
+                rewarded_badges.add(badge)
+                if badge not in badge_keys:
+                    errors.append(
+                        _unknown(f"quests[{i}].steps[{j}].badge", "badge", badge, badge_keys)
+                    )
+        reward = quest.get("reward")
+        badge = reward.get("badge") if isinstance(reward, dict) else None
+        if isinstance(badge, str):
+            rewarded_badges.add(badge)
+            if badge not in badge_keys:
+                errors.append(_unknown(f"quests[{i}].reward.badge", "badge", badge, badge_keys))
+        requires = quest.get("requires")
+        if not isinstance(requires, dict):
+            continue
+        for j, name in enumerate(requires.get("quests") or []):
+            if not isinstance(name, str):
+                continue
+            if name not in quest_keys:
+                errors.append(
+                    _unknown(f"quests[{i}].requires.quests[{j}]", "quest", name, quest_keys)
+                )
+        tier = requires.get("tier")
+        if isinstance(tier, str) and tier not in tier_keys:
+            errors.append(_unknown(f"quests[{i}].requires.tier", "tier", tier, tier_keys))
+    errors.extend(_requirement_cycles(quests))
+    for i, badge in badges:
+        key = badge.get("key")
+        if "when" not in badge and isinstance(key, str) and key not in rewarded_badges:
+            errors.append(
+                FieldError(
+                    f"badges[{i}].when",
+                    "is required unless a quest's reward awards this badge",
+                )
+            )
+    return errors
+
+
+def _requirement_cycles(quests: list[tuple[int, dict[str, Any]]]) -> list[FieldError]:
+    """Quests that require each other, directly or not, could never be unlocked."""
+    needs: dict[str, list[str]] = {}
+    where: dict[str, int] = {}
+    for i, quest in quests:
+        key = quest.get("key")
+        requires = quest.get("requires")
+        if isinstance(key, str) and isinstance(requires, dict):
+            needs[key] = [q for q in requires.get("quests") or [] if isinstance(q, str)]
+            where[key] = i
+    errors: list[FieldError] = []
+    for start in needs:
+        seen: set[str] = set()
+        stack = list(needs[start])
+        while stack:
+            name = stack.pop()
+            if name == start:
+                errors.append(
+                    FieldError(
+                        f"quests[{where[start]}].requires", "quests require each other in a cycle"
+                    )
+                )
+                break
+            if name not in seen:
+                seen.add(name)
+                stack.extend(needs.get(name, []))
     return errors
 
 

@@ -165,7 +165,8 @@ class Badge(_Model):
     image: str | None = None
     points: int = Field(default=0, ge=0)
     repeat: RepeatPeriod = "once"
-    when: BadgeRule
+    # None: no rule of its own; a quest (or another mechanic) awards it
+    when: BadgeRule | None = None
 
 
 class Tier(_Model):
@@ -181,6 +182,47 @@ class TierQualification(_Model):
     months: int = Field(ge=1, le=120)
 
 
+class QuestStep(_Model):
+    """One step of a quest: done when its action matches (and the step's own conditions hold)."""
+
+    key: Key
+    name: str = Field(min_length=1)
+    description: str | None = None
+    action: str
+    conditions: list[Condition] = Field(default_factory=list)
+    points: int = Field(default=0, ge=0)
+    badge: str | None = None
+
+
+class QuestRequirements(_Model):
+    """What unlocks a quest: other quests completed, and/or a tier reached."""
+
+    quests: list[str] = Field(default_factory=list)
+    tier: str | None = None
+
+
+class QuestReward(_Model):
+    """What completing a quest gives: points, a badge, entitlements for the host product."""
+
+    points: int = Field(default=0, ge=0)
+    badge: str | None = None
+    entitlements: dict[str, Scalar] = Field(default_factory=dict)
+
+
+class Quest(_Model):
+    """A guided journey: steps in order (or in any order), a reward at the end."""
+
+    key: Key
+    name: str = Field(min_length=1)
+    description: str | None = None
+    ordered: bool = True
+    steps: list[QuestStep] = Field(min_length=1)
+    reward: QuestReward = Field(default_factory=QuestReward)
+    time_limit: Duration | None = None
+    requires: QuestRequirements = Field(default_factory=QuestRequirements)
+    hidden: bool = False
+
+
 class Program(_Model):
     key: Key
     name: str = Field(min_length=1)
@@ -190,6 +232,7 @@ class Program(_Model):
     badges: list[Badge] = Field(default_factory=list)
     tiers: list[Tier] = Field(default_factory=list)
     tier_qualification: TierQualification | None = None
+    quests: list[Quest] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
@@ -216,6 +259,10 @@ def known_keys() -> set[str]:
         Badge,
         Tier,
         TierQualification,
+        QuestStep,
+        QuestRequirements,
+        QuestReward,
+        Quest,
         Program,
     ]
     keys: set[str] = set()
