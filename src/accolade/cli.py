@@ -23,6 +23,7 @@ from accolade.service import ingest as ingest_service
 from accolade.service import keys as keys_service
 from accolade.service import members as member_service
 from accolade.service import programs as program_service
+from accolade.service import quests as quests_service
 from accolade.service import replay as replay_service
 from accolade.service import reverse as reverse_service
 from accolade.service.sources import read_events
@@ -35,9 +36,11 @@ program_app = typer.Typer(
 )
 member_app = typer.Typer(help="Look at members.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+quests_app = typer.Typer(help="Quests: where members drop off.", no_args_is_help=True)
 app.add_typer(program_app, name="program")
 app.add_typer(member_app, name="member")
 app.add_typer(keys_app, name="keys")
+app.add_typer(quests_app, name="quests")
 
 # Piped output (CI logs, files) gets room for a members table instead of Rich's 80 columns.
 out = Console(highlight=False, width=None if Console().is_terminal else 160)
@@ -470,6 +473,14 @@ def member_show(member: str, program: ProgramOption = None) -> None:
         out.print("benefits: " + ", ".join(f"{k}={v}" for k, v in view.benefits.items()))
     if view.badges:
         out.print("badges: " + ", ".join(f"{b.name} {b.period}".strip() for b in view.badges))
+    if view.entitlements:
+        out.print("entitlements: " + ", ".join(f"{k}={v}" for k, v in view.entitlements.items()))
+    for quest in view.quests:
+        bar = "█" * (quest.percent // 10) + "░" * (10 - quest.percent // 10)
+        text = f"quest {quest.name}: {bar} {quest.done}/{quest.total} ({quest.status})"
+        if quest.next_step is not None:
+            text += f" · next: {quest.next_step.name}"
+        out.print(text)
     table = Table("when", "event", "kind", "rule", "points", "reason", title="recent entries")
     for line in view.recent:
         table.add_row(
@@ -481,6 +492,49 @@ def member_show(member: str, program: ProgramOption = None) -> None:
             line.reason,
         )
     out.print(table)
+
+
+@quests_app.command("funnel")
+@fails_cleanly
+def quests_funnel(
+    quest: Annotated[str | None, typer.Argument(help="A quest key; all quests without it.")] = None,
+    program: ProgramOption = None,
+) -> None:
+    """Members who started each quest, did each step and finished; drop-off per step."""
+    store, key = _open_program(program)
+    if quest is None:
+        table = Table("quest", "started", "completed", "completion", title="quests")
+        for f in quests_service.funnels(store, key):
+            table.add_row(f.key, f"{f.started:,}", f"{f.completed:,}", f"{f.completion_percent}%")
+        out.print(table)
+        return
+    found = quests_service.funnel(store, key, quest)
+    since = "from the step before" if found.ordered else "from the start"
+    table = Table(
+        "step", "done", "drop-off", "drop-off %", f"median time {since}", title=found.name
+    )
+    for step in found.steps:
+        table.add_row(
+            f"{step.key} ({step.name})",
+            f"{step.completed:,}",
+            f"{step.drop_off:,}",
+            f"{step.drop_off_percent}%",
+            _duration(step.median_seconds),
+        )
+    out.print(table)
+    out.print(
+        f"started {found.started:,} · completed {found.completed:,} ({found.completion_percent}%)"
+    )
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
 
 
 @app.command()

@@ -56,6 +56,7 @@ def test_another_programs_key_sees_its_own_program_only(api):
         ("PATCH", "/v1/members/alice", "members:write"),
         ("GET", "/v1/program/versions", "program:admin"),
         ("GET", "/v1/badges", "members:read"),
+        ("GET", "/v1/quests", "program:admin"),
     ],
 )
 def test_a_key_without_the_scope_is_403(api, method, path, scope):

@@ -33,7 +33,7 @@ class LedgerPage(BaseModel):
 )
 def get_member(member_id: str, ctx: Ctx, principal: Caller) -> Any:
     principal.may_read_member(member_id)
-    return members_service.show(ctx.store, principal.program_key, member_id)
+    return members_service.show(ctx.store, principal.program_key, member_id, clock=ctx.clock)
 
 
 @router.get(

@@ -258,7 +258,13 @@ def apply_events(
             continue
         if wanted:
             messages += notices(
-                wanted, event.id, member.state, evaluation.state, evaluation.entries, now
+                wanted,
+                event.id,
+                member.state,
+                evaluation.state,
+                evaluation.entries,
+                now,
+                quests=compiled.quests,
             )
         member.state = evaluation.state
         changed[member.id] = member

@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from accolade.engine.quests import QuestProgress, entitlements, quest_progress
+from accolade.engine.state import MemberState
 from accolade.errors import NotFound
 from accolade.program.models import Scalar
+from accolade.service import Clock, system_clock
 from accolade.service.programs import ActiveProgram, active, active_with_member
 from accolade.store.repository import Repository
 from accolade.store.unit_of_work import Store
@@ -54,6 +57,9 @@ class MemberView:
     points_to_next_tier: int | None
     badges: list[HeldBadge]
     recent: list[EntryLine]
+    # what completed quests entitle the member to, for the host product to apply
+    entitlements: dict[str, Scalar]
+    quests: list[QuestProgress]
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,10 @@ class MemberRow:
     badges: list[str]
 
 
-def show(store: Store, program_key: str, member: str, recent: int = 10) -> MemberView:
+def show(
+    store: Store, program_key: str, member: str, recent: int = 10, clock: Clock = system_clock
+) -> MemberView:
+    """The member as they see themselves; quests as of ``clock()`` (a time limit may run out)."""
     with store.read() as repo:
         program, row = _program_and_member(repo, program_key, member)
         compiled = program.compiled
@@ -99,6 +108,8 @@ def show(store: Store, program_key: str, member: str, recent: int = 10) -> Membe
             points_to_next_tier=upcoming.min_points - int(row.lifetime) if upcoming else None,
             badges=badges,
             recent=lines,
+            entitlements=entitlements(compiled, row.state),
+            quests=quest_progress(compiled, row.state, int(clock().timestamp())),
         )
 
 
@@ -194,6 +205,20 @@ class _Member:
     lifetime: int
     balance: int
     tier: str | None
+    progress: str
+
+    @property
+    def state(self) -> MemberState:
+        return MemberState.restore(
+            self.external_id,
+            team=self.team,
+            company=self.company,
+            attributes=dict(self.attributes or {}),
+            lifetime=self.lifetime,
+            balance=self.balance,
+            tier=self.tier,
+            progress=self.progress,
+        )
 
 
 def _program_and_member(
@@ -213,6 +238,7 @@ def _program_and_member(
         found.member_lifetime,
         found.member_balance,
         found.member_tier,
+        found.member_progress,
     )
     return program, row
 

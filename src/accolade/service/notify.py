@@ -3,18 +3,29 @@ transaction: nothing is announced that did not commit, nothing committed goes un
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.state import MemberState, compact_json
+from accolade.program.compile import CompiledQuest
 
 POINTS_AWARDED = "points.awarded"
 BADGE_EARNED = "badge.earned"
 BADGE_REVOKED = "badge.revoked"
 TIER_CHANGED = "tier.changed"
 EVENT_REVERSED = "event.reversed"
-EFFECT_TYPES = (POINTS_AWARDED, BADGE_EARNED, BADGE_REVOKED, TIER_CHANGED, EVENT_REVERSED)
+QUEST_COMPLETED = "quest.completed"
+QUEST_UNDONE = "quest.undone"
+EFFECT_TYPES = (
+    POINTS_AWARDED,
+    BADGE_EARNED,
+    BADGE_REVOKED,
+    TIER_CHANGED,
+    EVENT_REVERSED,
+    QUEST_COMPLETED,
+    QUEST_UNDONE,
+)
 
 Message = tuple[str, str]  # (type, JSON payload)
 
@@ -27,8 +38,10 @@ def notices(
     entries: Sequence[Entry],
     now: datetime,
     reversal_reason: str | None = None,
+    quests: Mapping[str, CompiledQuest] | None = None,
 ) -> list[Message]:
-    """The messages one event (or its reversal) gives, limited to the ``wanted`` types."""
+    """The messages one event (or its reversal) gives, limited to the ``wanted`` types;
+    ``quests`` (the program's) give completed quests their entitlements."""
     if not wanted:
         return []
     every = "*" in wanted
@@ -73,6 +86,30 @@ def notices(
                     "event_id": e.event_id,
                     "badge": e.rule.removeprefix("badge:"),
                     "period": e.period,
+                },
+            )
+    if after.quests_done is not before.quests_done:
+        known = quests or {}
+        for key in after.quests_done.keys() - before.quests_done.keys():
+            quest = known.get(key)
+            tell(
+                QUEST_COMPLETED,
+                {
+                    "member": member,
+                    "event_id": event_id,
+                    "quest": key,
+                    "entitlements": dict(quest.entitlements) if quest else {},
+                },
+            )
+        for key in before.quests_done.keys() - after.quests_done.keys():
+            quest = known.get(key)
+            tell(
+                QUEST_UNDONE,
+                {
+                    "member": member,
+                    "event_id": event_id,
+                    "quest": key,
+                    "entitlements": dict(quest.entitlements) if quest else {},
                 },
             )
     if before.tier != after.tier:

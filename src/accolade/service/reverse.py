@@ -92,7 +92,16 @@ def reverse_in(
     wanted = outbox.wanted_types(program.id)
     outbox.append(
         program.id,
-        notices(wanted, event_id, locked.state, evaluation.state, evaluation.entries, now, reason),
+        notices(
+            wanted,
+            event_id,
+            locked.state,
+            evaluation.state,
+            evaluation.entries,
+            now,
+            reason,
+            quests=program.compiled.quests,
+        ),
         now,
     )
     return result

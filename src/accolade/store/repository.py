@@ -390,6 +390,18 @@ class Repository:
             stmt = stmt.limit(limit)
         return list(self.conn.execute(stmt))
 
+    def quest_progress(self, program_id: int) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """(quest steps, quests done) of every member who has done a quest step, streamed."""
+        rows = self.conn.execution_options(yield_per=2000).execute(
+            select(members.c.progress).where(
+                members.c.program_id == program_id,
+                members.c.progress.like('%"quest_steps"%'),
+            )
+        )
+        for (progress,) in rows:
+            data = json.loads(progress)
+            yield data.get("quest_steps", {}), data.get("quests_done", {})
+
     def count_members(self, program_id: int) -> int:
         return int(
             self.conn.scalar(
