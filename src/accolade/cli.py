@@ -19,6 +19,7 @@ from rich.table import Table
 from accolade.errors import AccoladeError, InvalidInput, InvalidProgram
 from accolade.program.loader import load_program_file
 from accolade.sample_events import generate_events
+from accolade.service import challenges as challenges_service
 from accolade.service import ingest as ingest_service
 from accolade.service import keys as keys_service
 from accolade.service import members as member_service
@@ -37,10 +38,14 @@ program_app = typer.Typer(
 member_app = typer.Typer(help="Look at members.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 quests_app = typer.Typer(help="Quests: where members drop off.", no_args_is_help=True)
+challenges_app = typer.Typer(
+    help="Challenges: close windows, see completion.", no_args_is_help=True
+)
 app.add_typer(program_app, name="program")
 app.add_typer(member_app, name="member")
 app.add_typer(keys_app, name="keys")
 app.add_typer(quests_app, name="quests")
+app.add_typer(challenges_app, name="challenges")
 
 # Piped output (CI logs, files) gets room for a members table instead of Rich's 80 columns.
 out = Console(highlight=False, width=None if Console().is_terminal else 160)
@@ -481,6 +486,12 @@ def member_show(member: str, program: ProgramOption = None) -> None:
         if quest.next_step is not None:
             text += f" · next: {quest.next_step.name}"
         out.print(text)
+    for c in view.challenges:
+        done = " · won" if c.won else " · goal reached" if c.reached_at else ""
+        out.print(
+            f"challenge {c.name} ({c.status}, until {c.ends_at:%Y-%m-%d}): "
+            f"{c.percent}% of {c.goal}{done}"
+        )
     table = Table("when", "event", "kind", "rule", "points", "reason", title="recent entries")
     for line in view.recent:
         table.add_row(
@@ -525,6 +536,72 @@ def quests_funnel(
     out.print(
         f"started {found.started:,} · completed {found.completed:,} ({found.completion_percent}%)"
     )
+
+
+@challenges_app.command("close")
+@fails_cleanly
+def challenges_close(program: ProgramOption = None) -> None:
+    """Close every challenge whose window has ended: record the winners, pay the first N or
+    top N. Running it again pays nobody twice."""
+    store, key = _open_program(program)
+    closed = challenges_service.close(store, key)
+    if not closed:
+        out.print("no challenge to close")
+    for c in closed:
+        names = ", ".join(f"{w.rank}. {w.member}" for w in c.winners) or "nobody"
+        out.print(f"closed {c.key} ({c.award}): {len(c.winners)} reached the goal; paid {c.paid}")
+        out.print(f"  winners: {names}")
+
+
+@challenges_app.command("stats")
+@fails_cleanly
+def challenges_stats(
+    challenge: Annotated[
+        str | None, typer.Argument(help="A challenge key; all without it.")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Split by this member attribute (e.g. region).")
+    ] = None,
+    program: ProgramOption = None,
+) -> None:
+    """Members eligible (in the segment now), taking part and reaching each goal."""
+    store, key = _open_program(program)
+    found = challenges_service.stats(store, key, challenge, by=by)
+    table = Table(
+        "challenge",
+        "status",
+        "award",
+        "eligible",
+        "taking part",
+        "reached",
+        "completion",
+        title="challenges",
+    )
+    for c in found:
+        table.add_row(
+            c.key,
+            c.status,
+            c.award,
+            f"{c.eligible:,}",
+            f"{c.participants:,}",
+            f"{c.reached:,}",
+            f"{c.completion_percent}%",
+        )
+    out.print(table)
+    for c in found:
+        if c.winners:
+            out.print(f"{c.key} winners: {', '.join(c.winners)}")
+        if by is not None:
+            split = Table(by, "eligible", "taking part", "reached", "completion", title=c.key)
+            for s in c.segments:
+                split.add_row(
+                    "(not set)" if s.value is None else s.value,
+                    f"{s.eligible:,}",
+                    f"{s.participants:,}",
+                    f"{s.reached:,}",
+                    f"{s.completion_percent}%",
+                )
+            out.print(split)
 
 
 def _duration(seconds: int | None) -> str:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from accolade.engine.quests import entitlements, quest_progress
+from accolade.engine.entitlements import entitlements
+from accolade.engine.quests import quest_progress
 from accolade.errors import InvalidProgram
 from tests.unit.builders import DAY, HOUR, T0, event, of_kind, program, reverse, run
 
@@ -238,3 +239,15 @@ def test_a_program_without_quests_is_evaluated_as_before():
     assert prog.quests_by_action == {}
     state = run(prog, [event("a", T0)]).state
     assert state.lifetime == 3 and state.quest_steps == {} and '"quest' not in state.progress_json()
+
+
+def test_new_program_keys_leave_the_hash_of_programs_without_them_unchanged():
+    """Quests and challenges are left out of the hashed dump when absent: the demo program's
+    content hash is the one it had before they existed, so republishing it is "unchanged"."""
+    from accolade.program.loader import load_program, program_hash
+    from tests.unit.builders import DEMO_PROGRAM
+
+    demo_program = load_program(DEMO_PROGRAM.read_text(encoding="utf-8"))
+    assert program_hash(demo_program) == (
+        "506845b4a080685d07f62616822c2c135f731f70a4d48bad612b4ab00ed1973f"
+    )

@@ -12,7 +12,16 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from accolade import __version__
-from accolade.api import catalog, errors, events, members, program, quests, webhooks
+from accolade.api import (
+    catalog,
+    challenges,
+    errors,
+    events,
+    members,
+    program,
+    quests,
+    webhooks,
+)
 from accolade.api.access import ApiContext, RateLimiter
 from accolade.engine.events import Event
 from accolade.service import Clock, system_clock
@@ -69,7 +78,7 @@ def create_app(
         the_store, settings, clock, RateLimiter(settings.rate_limit_per_minute)
     )
     errors.install(app)
-    for module in (events, members, program, catalog, quests, webhooks):
+    for module in (events, members, program, catalog, quests, challenges, webhooks):
         app.include_router(module.router)
     _health(app, the_store)
     _event_schema_in_openapi(app)

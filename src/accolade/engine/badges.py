@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
+from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.state import MemberState
 from accolade.engine.windows import PERIOD_WINDOW, calendar_window, months_back, period_of
 from accolade.program.compile import CompiledProgram
@@ -42,3 +43,34 @@ def earned_period(
         months = [m for m in months_back(label, span) if m >= first]
         total = sum(state.monthly_points.get(m, 0) for m in months)
     return period if total >= rule.lifetime_points else None
+
+
+def grant_badge(
+    program: CompiledProgram,
+    before: MemberState,
+    state: MemberState,
+    badge_key: str,
+    event_id: str,
+    why: str,
+    entries: list[Entry],
+) -> int:
+    """A badge another mechanic gives (a quest, a challenge): once for good, period "".
+    Returns its own points, for the caller to book."""
+    if (badge_key, "") in state.badges:
+        return 0
+    badge = program.badges[badge_key]
+    if state.badges is before.badges:
+        state.badges = dict(before.badges)
+    state.badges[(badge_key, "")] = event_id
+    entries.append(
+        Entry(
+            event_id,
+            EntryKind.BADGE,
+            f"badge:{badge_key}",
+            badge.points,
+            badge.points,
+            f"{badge.name} ({why})",
+            program.version,
+        )
+    )
+    return badge.points

@@ -18,6 +18,7 @@ class EntryKind(StrEnum):
     REVERSAL = "reversal"  # compensates the points of a reversed event
     ADJUSTMENT = "adjustment"  # re-evaluation of a later event after a reversal
     QUEST = "quest"  # a quest step done (period: the step), or the quest completed (period "")
+    CHALLENGE = "challenge"  # a challenge's reward (goal reached, or won at the close)
 
 
 class Status(StrEnum):

@@ -6,6 +6,7 @@ import difflib
 from functools import lru_cache
 
 from accolade.engine.badges import earned_period
+from accolade.engine.challenges import CHALLENGE_WON, advance_challenges, win_challenge
 from accolade.engine.effects import Entry, EntryKind, Evaluation, Status
 from accolade.engine.events import Event
 from accolade.engine.points import (
@@ -94,11 +95,16 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
             Entry(event_id, EntryKind.EARN, action.rule, points, points, reason, version)
         )
 
-    stepped = False
+    before = len(entries)
     if program.quests_by_action and matched:
-        before = len(entries)
         earned += advance_quests(program, state, new, event_id, ts, props, attrs, matched, entries)
-        stepped = len(entries) > before
+    if event.type == CHALLENGE_WON:
+        earned += win_challenge(program, state, new, event_id, ts, props, entries)
+    elif program.challenges and (rewarded or earned):
+        earned += advance_challenges(
+            program, state, new, event_id, ts, props, rewarded, earned, entries
+        )
+    stepped = len(entries) > before  # a quest step or a challenge's reward
     if new.monthly_points is state.monthly_points and (earned or rewarded or stepped):
         new.monthly_points = dict(state.monthly_points)  # points, or badge points, land here
     if earned:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from accolade.engine.badges import grant_badge
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.state import MemberState
 from accolade.program.compile import CompiledProgram, CompiledQuest, CompiledStep
@@ -64,7 +65,8 @@ def advance_quests(
         )
         added += step.points
         if step.badge is not None:
-            added += _award_badge(program, before, state, step.badge, quest, event_id, entries)
+            why = f"quest: {quest.name}"
+            added += grant_badge(program, before, state, step.badge, event_id, why, entries)
         if len(state.quest_steps[quest.key]) == len(quest.steps):
             added += _complete(program, quest, before, state, event_id, ts, entries)
     return added
@@ -79,16 +81,6 @@ def is_unlocked(program: CompiledProgram, quest: CompiledQuest, state: MemberSta
     order = [t.key for t in program.tiers]
     tier = state.tier or (order[0] if order else None)
     return tier is not None and order.index(tier) >= order.index(quest.requires_tier)
-
-
-def entitlements(program: CompiledProgram, state: MemberState) -> dict[str, Any]:
-    """What the member's completed quests entitle them to; a later quest's value wins."""
-    out: dict[str, Any] = {}
-    for key, _ in sorted(state.quests_done.items(), key=lambda kv: (kv[1], kv[0])):
-        quest = program.quests.get(key)
-        if quest is not None:
-            out.update(quest.entitlements)
-    return out
 
 
 def _step_done_by(
@@ -137,38 +129,9 @@ def _complete(
     )
     added = quest.reward_points
     if quest.reward_badge is not None:
-        added += _award_badge(program, before, state, quest.reward_badge, quest, event_id, entries)
+        why = f"quest: {quest.name}"
+        added += grant_badge(program, before, state, quest.reward_badge, event_id, why, entries)
     return added
-
-
-def _award_badge(
-    program: CompiledProgram,
-    before: MemberState,
-    state: MemberState,
-    badge_key: str,
-    quest: CompiledQuest,
-    event_id: str,
-    entries: list[Entry],
-) -> int:
-    """A quest's badge, once for good (period ""); its own points, if any."""
-    if (badge_key, "") in state.badges:
-        return 0
-    badge = program.badges[badge_key]
-    if state.badges is before.badges:
-        state.badges = dict(before.badges)
-    state.badges[(badge_key, "")] = event_id
-    entries.append(
-        Entry(
-            event_id,
-            EntryKind.BADGE,
-            f"badge:{badge_key}",
-            badge.points,
-            badge.points,
-            f"{badge.name} (quest: {quest.name})",
-            program.version,
-        )
-    )
-    return badge.points
 
 
 @dataclass(frozen=True, slots=True)

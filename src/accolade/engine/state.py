@@ -37,6 +37,9 @@ class MemberState:
     quest_steps: dict[str, dict[str, int]] = field(default_factory=dict)
     # quest key -> epoch seconds of the event that completed the quest
     quests_done: dict[str, int] = field(default_factory=dict)
+    # challenge key -> [progress, time of its last increase, time the goal was reached or
+    # None, time the reward was won or None] (epoch seconds)
+    challenges: dict[str, list[Any]] = field(default_factory=dict)
 
     def successor(self) -> MemberState:
         """The next state, sharing this one's containers: whoever changes one of them in the
@@ -55,6 +58,7 @@ class MemberState:
             self.monthly_points,
             self.quest_steps,
             self.quests_done,
+            self.challenges,
         )
 
     def progress_json(self) -> str:
@@ -67,6 +71,8 @@ class MemberState:
         if self.quest_steps:  # only members on a quest carry these keys
             data["quest_steps"] = self.quest_steps
             data["quests_done"] = self.quests_done
+        if self.challenges:
+            data["challenges"] = self.challenges
         return compact_json(data)
 
     @classmethod
@@ -96,4 +102,5 @@ class MemberState:
             monthly_points=data.get("monthly_points", {}),
             quest_steps=data.get("quest_steps", {}),
             quests_done=data.get("quests_done", {}),
+            challenges=data.get("challenges", {}),
         )

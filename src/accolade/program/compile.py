@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from accolade.program.durations import CALENDAR_WINDOWS, parse_duration
-from accolade.program.models import Badge, Condition, Program, Quest, Tier
+from accolade.program.models import Badge, Challenge, Condition, Program, Quest, Tier
 
 Predicate = Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
 _MISSING = object()
@@ -82,6 +83,34 @@ class CompiledQuest:
 
 
 @dataclass(frozen=True, slots=True)
+class CompiledChallenge:
+    key: str
+    name: str
+    description: str | None
+    starts: int  # epoch seconds, inclusive
+    ends: int  # epoch seconds, exclusive
+    goal_action: str | None  # None: a points goal
+    goal_sum: str | None  # the property summed, for a sum goal
+    target: float  # occurrences, points or the property's sum
+    segment: tuple[CompiledCondition, ...]
+    tiers: frozenset[str]
+    first: int | None  # award the first N to reach the goal, at the close
+    top: int | None  # award the top N by progress, at the close
+    reward_points: int
+    reward_badge: str | None
+    entitlements: Mapping[str, Any]
+    rule: str = ""  # "challenge:<key>"
+
+    @property
+    def award(self) -> str:
+        if self.first is not None:
+            return f"first {self.first}"
+        if self.top is not None:
+            return f"top {self.top}"
+        return "everyone"
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledProgram:
     key: str
     version: int
@@ -101,17 +130,25 @@ class CompiledProgram:
     quests: Mapping[str, CompiledQuest] = field(default_factory=dict)
     # action key -> the quests with a step on it (empty for a program without quests)
     quests_by_action: Mapping[str, tuple[CompiledQuest, ...]] = field(default_factory=dict)
+    challenges: Mapping[str, CompiledChallenge] = field(default_factory=dict)
+    # action key -> challenges counting it; points_challenges count every event's points
+    challenges_by_action: Mapping[str, tuple[CompiledChallenge, ...]] = field(default_factory=dict)
+    points_challenges: tuple[CompiledChallenge, ...] = ()
 
 
 # Every program knows this event type: it changes a member's attributes, team or company
 # (the API's PATCH of a member sends it), earning nothing unless an action says otherwise. It
 # goes through the log like any event, so replay rebuilds the attributes too.
 MEMBER_UPDATED = "member.updated"
+# The event Accolade sends each winner when a challenge closes (engine.challenges); the API and
+# file ingest refuse it from outside.
+CHALLENGE_WON = "challenge.won"
+RESERVED_EVENT_TYPES = (CHALLENGE_WON,)
 
 
 def compile_program(program: Program, version: int = 0, program_hash: str = "") -> CompiledProgram:
     actions = {a.key: _compile_action(a) for a in program.actions}
-    by_event: dict[str, list[CompiledAction]] = {MEMBER_UPDATED: []}
+    by_event: dict[str, list[CompiledAction]] = {MEMBER_UPDATED: [], CHALLENGE_WON: []}
     for action in actions.values():
         by_event.setdefault(action.event_type, []).append(action)
     badges_by_action: dict[str, list[Badge]] = {}
@@ -129,12 +166,18 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
     for quest in quests.values():
         for action_key in dict.fromkeys(step.action for step in quest.steps):
             quests_by_action.setdefault(action_key, []).append(quest)
+    zone = ZoneInfo(program.timezone)
+    challenges = {c.key: _compile_challenge(c, zone) for c in program.challenges}
+    challenges_by_action: dict[str, list[CompiledChallenge]] = {}
+    for challenge in challenges.values():
+        if challenge.goal_action is not None:
+            challenges_by_action.setdefault(challenge.goal_action, []).append(challenge)
     return CompiledProgram(
         key=program.key,
         version=version,
         hash=program_hash,
         definition=program,
-        zone=ZoneInfo(program.timezone),
+        zone=zone,
         actions=actions,
         actions_by_event={k: tuple(v) for k, v in by_event.items()},
         badges={b.key: b for b in program.badges},
@@ -150,7 +193,51 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         event_types=tuple(sorted(by_event)),
         quests=quests,
         quests_by_action={k: tuple(v) for k, v in quests_by_action.items()},
+        challenges=challenges,
+        challenges_by_action={k: tuple(v) for k, v in challenges_by_action.items()},
+        points_challenges=tuple(c for c in challenges.values() if c.goal_action is None),
     )
+
+
+def _compile_challenge(challenge: Challenge, zone: ZoneInfo) -> CompiledChallenge:
+    goal = challenge.goal
+    if goal.points is not None:
+        target = float(goal.points)
+    elif goal.sum is not None:
+        assert goal.target is not None  # checked by the model
+        target = goal.target
+    else:
+        target = float(goal.count or 1)
+    return CompiledChallenge(
+        key=challenge.key,
+        name=challenge.name,
+        description=challenge.description,
+        starts=window_bound(challenge.starts, zone, end=False),
+        ends=window_bound(challenge.ends, zone, end=True),
+        goal_action=goal.action if goal.points is None else None,
+        goal_sum=goal.sum,
+        target=target,
+        segment=tuple(compile_condition(c) for c in challenge.segment),
+        tiers=frozenset(challenge.tiers),
+        first=challenge.award.first,
+        top=challenge.award.top,
+        reward_points=challenge.reward.points,
+        reward_badge=challenge.reward.badge,
+        entitlements=dict(challenge.reward.entitlements),
+        rule=f"challenge:{challenge.key}",
+    )
+
+
+def window_bound(value: date | datetime, zone: ZoneInfo, *, end: bool) -> int:
+    """Epoch seconds of a window's start or end: a date is a whole day in the program's zone
+    (an end date included), a time without an offset is in that zone too."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=zone)
+        return int(moment.timestamp())
+    day = datetime(value.year, value.month, value.day, tzinfo=zone)
+    if end:
+        day = datetime.combine(value + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    return int(day.timestamp())
 
 
 def _compile_quest(quest: Quest) -> CompiledQuest:

@@ -94,6 +94,7 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
                 )
 
     errors.extend(_check_quests(raw, action_keys, badges, tier_keys))
+    errors.extend(_check_challenges(raw, action_keys, badges, tier_keys))
 
     previous: int | None = None
     for i, tier in tiers:
@@ -126,7 +127,11 @@ def _check_quests(
     quests = _items(raw.get("quests"))
     quest_keys = _keys(quests, "quests", errors)
     badge_keys = [b["key"] for _, b in badges if isinstance(b.get("key"), str)]
-    rewarded_badges: set[str] = set()
+    rewarded_badges: set[str] = {
+        c["reward"]["badge"]
+        for _, c in _items(raw.get("challenges"))
+        if isinstance(c.get("reward"), dict) and isinstance(c["reward"].get("badge"), str)
+    }
     for i, quest in quests:
         step_items = _items(quest.get("steps"))
         _keys(step_items, f"quests[{i}].steps", errors)
@@ -169,9 +174,34 @@ def _check_quests(
             errors.append(
                 FieldError(
                     f"badges[{i}].when",
-                    "is required unless a quest's reward awards this badge",
+                    "is required unless a quest or a challenge awards this badge",
                 )
             )
+    return errors
+
+
+def _check_challenges(
+    raw: dict[str, Any],
+    action_keys: list[str],
+    badges: list[tuple[int, dict[str, Any]]],
+    tier_keys: list[str],
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    challenges = _items(raw.get("challenges"))
+    _keys(challenges, "challenges", errors)
+    badge_keys = [b["key"] for _, b in badges if isinstance(b.get("key"), str)]
+    for i, challenge in challenges:
+        goal = challenge.get("goal")
+        name = goal.get("action") if isinstance(goal, dict) else None
+        if isinstance(name, str) and name not in action_keys:
+            errors.append(_unknown(f"challenges[{i}].goal.action", "action", name, action_keys))
+        for j, tier in enumerate(challenge.get("tiers") or []):
+            if isinstance(tier, str) and tier not in tier_keys:
+                errors.append(_unknown(f"challenges[{i}].tiers[{j}]", "tier", tier, tier_keys))
+        reward = challenge.get("reward")
+        badge = reward.get("badge") if isinstance(reward, dict) else None
+        if isinstance(badge, str) and badge not in badge_keys:
+            errors.append(_unknown(f"challenges[{i}].reward.badge", "badge", badge, badge_keys))
     return errors
 
 

@@ -5,6 +5,7 @@ Structure only; cross-references (a badge naming an action) are checked in ``loa
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -166,7 +167,7 @@ class Badge(_Model):
     points: int = Field(default=0, ge=0)
     repeat: RepeatPeriod = "once"
     # None: no rule of its own; a quest (or another mechanic) awards it
-    when: BadgeRule | None = None
+    when: BadgeRule | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class Tier(_Model):
@@ -223,6 +224,90 @@ class Quest(_Model):
     hidden: bool = False
 
 
+class ChallengeGoal(_Model):
+    """What a member must reach inside the window: ``count`` rewarded occurrences of an
+    action, a ``points`` total, or the ``sum`` of an action's property up to ``target``."""
+
+    action: str | None = None
+    count: int | None = Field(default=None, ge=1)
+    points: int | None = Field(default=None, ge=1)
+    sum: str | None = Field(default=None, min_length=1)
+    target: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ChallengeGoal:
+        if self.points is not None:
+            if any(v is not None for v in (self.action, self.count, self.sum, self.target)):
+                raise ValueError("a 'points' goal takes no 'action', 'count', 'sum' or 'target'")
+        elif self.action is None:
+            raise ValueError("give 'points', or an 'action' (with 'count', or 'sum' and 'target')")
+        elif self.sum is not None:
+            if self.target is None or self.count is not None:
+                raise ValueError("a 'sum' goal needs a 'target' and no 'count'")
+        elif self.target is not None:
+            raise ValueError("'target' goes with 'sum'")
+        return self
+
+
+class ChallengeAward(_Model):
+    """Who is rewarded: everyone who reaches the goal (when they do), or at the window's
+    close the ``first`` N to reach it or the ``top`` N by progress."""
+
+    first: int | None = Field(default=None, ge=1)
+    top: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> ChallengeAward:
+        if self.first is not None and self.top is not None:
+            raise ValueError("give 'first' or 'top', not both")
+        return self
+
+
+class Challenge(_Model):
+    """A goal inside a time window, for a segment of members, with a reward."""
+
+    key: Key
+    name: str = Field(min_length=1)
+    description: str | None = None
+    starts: date | datetime
+    ends: date | datetime
+    goal: ChallengeGoal
+    segment: list[Condition] = Field(default_factory=list)
+    tiers: list[str] = Field(default_factory=list)
+    award: ChallengeAward = Field(default_factory=ChallengeAward)
+    reward: QuestReward = Field(default_factory=QuestReward)
+
+    @field_validator("starts", "ends", mode="before")
+    @classmethod
+    def _date_or_time(cls, value: object) -> object:
+        # A text with a time is a time, even at midnight; a bare date is a whole day.
+        if isinstance(value, str) and len(value.strip()) > 10:
+            try:
+                return datetime.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError(
+                    f"'{value}' is neither a date (2026-09-30) nor a time (2026-09-30T18:00:00)"
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _window(self) -> Challenge:
+        if _day_start(self.ends, end=True) <= _day_start(self.starts, end=False):
+            raise ValueError("'ends' must be after 'starts'")
+        for condition in self.segment:
+            if condition.attribute is None:
+                raise ValueError("a segment tests member attributes: use 'attribute'")
+        return self
+
+
+def _day_start(value: date | datetime, *, end: bool) -> datetime:
+    """Comparable form of a window bound (dates as naive midnights; ``end`` dates inclusive)."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    moment = datetime(value.year, value.month, value.day)
+    return moment + timedelta(days=1) if end else moment
+
+
 class Program(_Model):
     key: Key
     name: str = Field(min_length=1)
@@ -232,7 +317,10 @@ class Program(_Model):
     badges: list[Badge] = Field(default_factory=list)
     tiers: list[Tier] = Field(default_factory=list)
     tier_qualification: TierQualification | None = None
-    quests: list[Quest] = Field(default_factory=list)
+    # Left out of the dump when empty, so the content hash of a program without them is the
+    # one it had before they existed (republishing it is still "unchanged").
+    quests: list[Quest] = Field(default_factory=list, exclude_if=lambda v: not v)
+    challenges: list[Challenge] = Field(default_factory=list, exclude_if=lambda v: not v)
 
     @field_validator("timezone")
     @classmethod
@@ -263,6 +351,9 @@ def known_keys() -> set[str]:
         QuestRequirements,
         QuestReward,
         Quest,
+        ChallengeGoal,
+        ChallengeAward,
+        Challenge,
         Program,
     ]
     keys: set[str] = set()

@@ -19,7 +19,8 @@ from accolade.engine.effects import Entry, Status, entries_result, result_of
 from accolade.engine.evaluate import evaluate
 from accolade.engine.events import Event, body_hash, parse_event
 from accolade.engine.state import compact_json
-from accolade.errors import AccoladeError, Conflict
+from accolade.errors import AccoladeError, Conflict, InvalidEvent
+from accolade.program.compile import RESERVED_EVENT_TYPES
 from accolade.service import Clock, system_clock
 from accolade.service.notify import Message, notices
 from accolade.service.programs import ActiveProgram, active
@@ -135,9 +136,12 @@ def ingest_batch(
     *,
     clock: Clock = system_clock,
     cache: MemberCache | None = None,
+    reserved: bool = False,
 ) -> list[Outcome]:
-    """One batch, one transaction; an outcome per record, in order."""
-    return _apply_with_retries(store, program_key, parse_records(records), clock, cache)
+    """One batch, one transaction; an outcome per record, in order. ``reserved``: the batch
+    comes from Accolade itself and may hold its own event types (challenge.won)."""
+    parsed = parse_records(records, reserved=reserved)
+    return _apply_with_retries(store, program_key, parsed, clock, cache)
 
 
 class Parsed(NamedTuple):
@@ -148,8 +152,9 @@ class Parsed(NamedTuple):
     rejected: list[tuple[int, Outcome]]  # (index in records, its outcome)
 
 
-def parse_records(records: Sequence[Record]) -> Parsed:
-    """Decode and validate a chunk; pure, so it can run ahead of the writer."""
+def parse_records(records: Sequence[Record], *, reserved: bool = False) -> Parsed:
+    """Decode and validate a chunk; pure, so it can run ahead of the writer. Event types
+    Accolade sends itself are refused unless ``reserved``."""
     valid: list[tuple[int, Event, str, str]] = []
     rejected: list[tuple[int, Outcome]] = []
     for i, (position, raw) in enumerate(records):
@@ -157,6 +162,12 @@ def parse_records(records: Sequence[Record]) -> Parsed:
             if isinstance(raw, AccoladeError):
                 raise raw
             event = parse_event(raw)
+            if not reserved and event.type in RESERVED_EVENT_TYPES:
+                raise InvalidEvent(
+                    f"'{event.type}' events are sent by Accolade itself (when a challenge "
+                    "closes), not by the host",
+                    field="type",
+                )
         except AccoladeError as exc:
             rejected.append((i, _rejected(position, raw, exc)))
             continue

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from accolade.engine.quests import QuestProgress, entitlements, quest_progress
+from accolade.engine.challenges import ChallengeProgress, challenge_progress
+from accolade.engine.entitlements import entitlements
+from accolade.engine.quests import QuestProgress, quest_progress
 from accolade.engine.state import MemberState
 from accolade.errors import NotFound
 from accolade.program.models import Scalar
@@ -60,6 +62,7 @@ class MemberView:
     # what completed quests entitle the member to, for the host product to apply
     entitlements: dict[str, Scalar]
     quests: list[QuestProgress]
+    challenges: list[ChallengeProgress]
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ def show(
     with store.read() as repo:
         program, row = _program_and_member(repo, program_key, member)
         compiled = program.compiled
+        state, now = row.state, int(clock().timestamp())
         tiers = compiled.tiers
         current = next((t for t in tiers if t.key == row.tier), None)
         upcoming = next((t for t in tiers if t.min_points > row.lifetime), None)
@@ -108,8 +112,9 @@ def show(
             points_to_next_tier=upcoming.min_points - int(row.lifetime) if upcoming else None,
             badges=badges,
             recent=lines,
-            entitlements=entitlements(compiled, row.state),
-            quests=quest_progress(compiled, row.state, int(clock().timestamp())),
+            entitlements=entitlements(compiled, state),
+            quests=quest_progress(compiled, state, now),
+            challenges=challenge_progress(compiled, state, now),
         )
 
 

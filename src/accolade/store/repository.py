@@ -30,6 +30,7 @@ from accolade.engine.events import EVENT_SCHEMA_VERSION, Event
 from accolade.engine.state import MemberState, compact_json
 from accolade.store.database import SQLITE_PAGE_CACHE
 from accolade.store.tables import (
+    challenge_closes,
     events,
     ledger_entries,
     member_badges,
@@ -392,15 +393,52 @@ class Repository:
 
     def quest_progress(self, program_id: int) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
         """(quest steps, quests done) of every member who has done a quest step, streamed."""
-        rows = self.conn.execution_options(yield_per=2000).execute(
-            select(members.c.progress).where(
+        # yield_per on the statement: on the connection it would stay for every later statement
+        rows = self.conn.execute(
+            select(members.c.progress)
+            .where(
                 members.c.program_id == program_id,
                 members.c.progress.like('%"quest_steps"%'),
             )
+            .execution_options(yield_per=2000)
         )
         for (progress,) in rows:
             data = json.loads(progress)
             yield data.get("quest_steps", {}), data.get("quests_done", {})
+
+    def member_progress(
+        self, program_id: int, containing: str | None = None
+    ) -> Iterator[tuple[str, dict[str, Any], str | None, dict[str, Any]]]:
+        """(member, attributes, tier, decoded progress) of members with a state, streamed;
+        ``containing``: only those whose stored progress has that key."""
+        stmt = select(
+            members.c.external_id, members.c.attributes, members.c.tier, members.c.progress
+        ).where(members.c.program_id == program_id, members.c.progress.is_not(None))
+        if containing is not None:
+            stmt = stmt.where(members.c.progress.like(f'%"{containing}"%'))
+        stmt = stmt.order_by(members.c.external_id).execution_options(yield_per=2000)
+        for external_id, attributes, tier, progress in self.conn.execute(stmt):
+            attrs = attributes if isinstance(attributes, dict) else json.loads(attributes or "{}")
+            yield external_id, attrs, tier, json.loads(progress)
+
+    def challenge_closes(self, program_id: int) -> dict[str, Row[Any]]:
+        rows = self.conn.execute(
+            select(challenge_closes).where(challenge_closes.c.program_id == program_id)
+        )
+        return {r.challenge: r for r in rows}
+
+    def record_close(
+        self, program_id: int, challenge: str, version: int, winners: str, now: datetime
+    ) -> None:
+        self.conn.execute(
+            insert(challenge_closes).values(
+                program_id=program_id,
+                challenge=challenge,
+                program_version=version,
+                closed_at=now,
+                winners=winners,
+            )
+        )
 
     def count_members(self, program_id: int) -> int:
         return int(

@@ -247,3 +247,18 @@ webhook_deliveries = Table(
     Index(None, "status", "next_attempt_at"),
     Index(None, "subscription_id", "id"),
 )
+
+# A challenge whose window closed, once per challenge: who won (in rank order). The winners' rewards
+# are challenge.won events in the log, written in the same transaction; this row makes a second
+# close pay nobody, even if late events have changed the standings since.
+challenge_closes = Table(
+    "challenge_closes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("challenge", String(64), nullable=False),
+    Column("program_version", Integer, nullable=False),
+    Column("closed_at", UTCDateTime, nullable=False),
+    Column("winners", Text, nullable=False),  # JSON: [{member, rank, progress, reached_at}]
+    UniqueConstraint("program_id", "challenge"),
+)

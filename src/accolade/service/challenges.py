@@ -1,0 +1,252 @@
+"""Challenges as the program owner runs them: closing windows (winners paid once) and
+completion rates per challenge and per segment."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from accolade.engine.challenges import CHALLENGE_WON, describe_goal, in_segment
+from accolade.errors import NotFound
+from accolade.program.compile import CompiledChallenge
+from accolade.service import Clock, system_clock
+from accolade.service.ingest import apply_events, parse_records
+from accolade.service.programs import active
+from accolade.store.unit_of_work import Store, WriteConflict
+
+_PROGRESS, _LAST, _REACHED, _WON = range(4)
+
+
+@dataclass(frozen=True)
+class Winner:
+    member: str
+    rank: int
+    progress: float
+    reached_at: datetime
+
+
+@dataclass(frozen=True)
+class ClosedChallenge:
+    key: str
+    name: str
+    award: str
+    ends_at: datetime
+    closed_at: datetime
+    winners: list[Winner]
+    # winners this close paid (first N / top N); 0 for "everyone", paid as they reached it
+    paid: int
+
+
+def close(store: Store, program_key: str, clock: Clock = system_clock) -> list[ClosedChallenge]:
+    """Close every challenge whose window has ended and that is not closed yet: rank who
+    reached the goal, record the winners and pay the first N / top N (challenge.won events in
+    the log), all in one transaction. Closing again pays nobody."""
+    for attempt in (1, 2):
+        try:
+            return _close_once(store, program_key, clock())
+        except WriteConflict:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _close_once(store: Store, program_key: str, now: datetime) -> list[ClosedChallenge]:
+    with store.transaction() as repo:
+        program = active(repo, program_key)
+        compiled = program.compiled
+        closed = repo.challenge_closes(program.id)
+        due = [
+            c
+            for c in compiled.challenges.values()
+            if c.ends <= now.timestamp() and c.key not in closed
+        ]
+        if not due:
+            return []
+        records: dict[str, list[tuple[str, list[Any]]]] = defaultdict(list)
+        for member, _, _, progress in repo.member_progress(program.id, "challenges"):
+            for key, record in progress.get("challenges", {}).items():
+                records[key].append((member, record))
+        out: list[ClosedChallenge] = []
+        for challenge in due:
+            winners = _rank(challenge, records.get(challenge.key, []))
+            repo.record_close(
+                program.id,
+                challenge.key,
+                compiled.version,
+                json.dumps(
+                    [
+                        {
+                            "member": w.member,
+                            "rank": w.rank,
+                            "progress": w.progress,
+                            "reached_at": w.reached_at.isoformat(),
+                        }
+                        for w in winners
+                    ]
+                ),
+                now,
+            )
+            paid = 0
+            if challenge.first is not None or challenge.top is not None:
+                ends = datetime.fromtimestamp(challenge.ends, UTC).isoformat()
+                won = [
+                    {
+                        "id": f"{CHALLENGE_WON}:{challenge.key}:{w.member}",
+                        "type": CHALLENGE_WON,
+                        "member": w.member,
+                        "occurred_at": ends,
+                        "properties": {"challenge": challenge.key, "rank": w.rank},
+                    }
+                    for w in winners
+                ]
+                parsed = parse_records(list(enumerate(won, 1)), reserved=True)
+                outcomes = apply_events(repo, program, parsed, now)
+                paid = sum(1 for o in outcomes if o.status.value == "accepted")
+            out.append(
+                ClosedChallenge(
+                    key=challenge.key,
+                    name=challenge.name,
+                    award=challenge.award,
+                    ends_at=datetime.fromtimestamp(challenge.ends, UTC),
+                    closed_at=now,
+                    winners=winners,
+                    paid=paid,
+                )
+            )
+        return out
+
+
+def _rank(challenge: CompiledChallenge, records: list[tuple[str, list[Any]]]) -> list[Winner]:
+    """Who reached the goal inside the window, in award order: for `top`, by progress (ties:
+    who got to that progress first, then member id); otherwise by when they reached the goal
+    (ties: member id). `first` and `top` keep N."""
+    reached = [
+        (member, r)
+        for member, r in records
+        if r[_REACHED] is not None and r[_REACHED] < challenge.ends
+    ]
+    if challenge.top is not None:
+        reached.sort(key=lambda mr: (-mr[1][_PROGRESS], mr[1][_LAST], mr[0]))
+        reached = reached[: challenge.top]
+    else:
+        reached.sort(key=lambda mr: (mr[1][_REACHED], mr[0]))
+        if challenge.first is not None:
+            reached = reached[: challenge.first]
+    return [
+        Winner(member, rank, r[_PROGRESS], datetime.fromtimestamp(r[_REACHED], UTC))
+        for rank, (member, r) in enumerate(reached, 1)
+    ]
+
+
+@dataclass(frozen=True)
+class SegmentStats:
+    value: str | None  # the attribute's value (None: the attribute is not set)
+    eligible: int  # members in the challenge's segment now
+    participants: int  # members with progress
+    reached: int  # members who reached the goal
+    completion_percent: float  # reached of eligible
+
+
+@dataclass(frozen=True)
+class ChallengeStats:
+    key: str
+    name: str
+    status: str  # upcoming | open | ended (window over, not closed yet) | closed
+    goal: str
+    award: str
+    starts_at: datetime
+    ends_at: datetime
+    eligible: int
+    participants: int
+    reached: int
+    completion_percent: float
+    winners: list[str]  # recorded at the close, in rank order
+    by: str | None
+    segments: list[SegmentStats]
+
+
+def stats(
+    store: Store,
+    program_key: str,
+    challenge: str | None = None,
+    by: str | None = None,
+    clock: Clock = system_clock,
+) -> list[ChallengeStats]:
+    """Completion of each challenge (or one), optionally split by a member attribute."""
+    now = clock().timestamp()
+    with store.read() as repo:
+        program = active(repo, program_key)
+        compiled = program.compiled
+        chosen = list(compiled.challenges.values())
+        if challenge is not None:
+            chosen = [c for c in chosen if c.key == challenge]
+            if not chosen:
+                raise NotFound(
+                    f"no challenge '{challenge}' in program '{program_key}'", field="challenge"
+                )
+        closes = repo.challenge_closes(program.id)
+        first_tier = compiled.tiers[0].key if compiled.tiers else None
+        # challenge -> segment value -> [eligible, participants, reached]
+        counts: dict[str, dict[str | None, list[int]]] = {
+            c.key: defaultdict(lambda: [0, 0, 0]) for c in chosen
+        }
+        for _, attrs, tier, progress in repo.member_progress(program.id):
+            mine = progress.get("challenges", {})
+            value = attrs.get(by) if by is not None else None
+            group = None if value is None else str(value)
+            for c in chosen:
+                record = mine.get(c.key)
+                eligible = in_segment(c, attrs, tier or first_tier)
+                if not eligible and record is None:
+                    continue
+                row = counts[c.key][group]
+                row[0] += int(eligible)
+                row[1] += int(record is not None)
+                row[2] += int(record is not None and record[_REACHED] is not None)
+    out: list[ChallengeStats] = []
+    for c in chosen:
+        groups = counts[c.key]
+        total = [sum(g[i] for g in groups.values()) for i in range(3)]
+        recorded = closes.get(c.key)
+        status = (
+            "upcoming"
+            if now < c.starts
+            else "open"
+            if now < c.ends
+            else "closed"
+            if recorded is not None
+            else "ended"
+        )
+        out.append(
+            ChallengeStats(
+                key=c.key,
+                name=c.name,
+                status=status,
+                goal=describe_goal(c),
+                award=c.award,
+                starts_at=datetime.fromtimestamp(c.starts, UTC),
+                ends_at=datetime.fromtimestamp(c.ends, UTC),
+                eligible=total[0],
+                participants=total[1],
+                reached=total[2],
+                completion_percent=_percent(total[2], total[0]),
+                winners=[w["member"] for w in json.loads(recorded.winners)] if recorded else [],
+                by=by,
+                segments=[
+                    SegmentStats(value, g[0], g[1], g[2], _percent(g[2], g[0]))
+                    for value, g in sorted(
+                        groups.items(), key=lambda kv: (kv[0] is None, kv[0] or "")
+                    )
+                ]
+                if by is not None
+                else [],
+            )
+        )
+    return out
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100 * part / whole, 1) if whole else 0.0
