@@ -17,6 +17,7 @@ class EntryKind(StrEnum):
     TIER = "tier"  # the member's tier changed
     REVERSAL = "reversal"  # compensates the points of a reversed event
     ADJUSTMENT = "adjustment"  # re-evaluation of a later event after a reversal
+    BONUS = "bonus"  # an action's variable reward: a non-zero draw from its bonus table
 
 
 class Status(StrEnum):
@@ -28,7 +29,7 @@ class Status(StrEnum):
 
 
 class Entry(NamedTuple):
-    """One ledger line (a NamedTuple: immutable, and built per event on the hot path). ``rule`` is qualified: ``action:quiz_passed``, ``badge:x``, ``tier:gold``."""
+    """One ledger line (a NamedTuple: immutable, and built per event on the hot path). ``rule`` is qualified: ``action:quiz_passed``, ``bonus:quiz_passed``, ``badge:x``, ``tier:gold``."""
 
     event_id: str  # the event this entry is about (the sender's id)
     kind: EntryKind
