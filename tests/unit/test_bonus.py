@@ -99,6 +99,20 @@ def test_the_roll_is_recomputable_from_the_documented_seed():
     assert len(set(rolls)) > 20  # the seed really varies with the event id
 
 
+def test_an_event_id_beyond_ascii_is_hashed_as_utf_8_text_not_json_escapes():
+    prog = compile_program(load_program(QUIZ), version=1, program_hash="cd" * 32)
+    for i in range(20):
+        event_id = f"café-{i}"
+        seed = json.dumps(
+            ["bonus", "cd" * 32, 1, event_id, "quiz_passed"],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        want = int.from_bytes(hashlib.sha256(seed.encode("utf-8")).digest(), "big") % 100
+        entries = evaluate(prog, member(), event("quiz.passed", id=event_id)).entries
+        assert bonus_points(entries) == (0 if want < 90 else 10 if want < 99 else 100)
+
+
 def test_the_same_event_draws_the_same_bonus_every_time_and_after_a_fresh_compile():
     ids = [f"e-{i}" for i in range(200)]
     first = draws(program(QUIZ), ids, "quiz.passed")
