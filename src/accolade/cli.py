@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from accolade.errors import AccoladeError, InvalidInput, InvalidProgram
+from accolade.program.compile import compile_program
 from accolade.program.loader import load_program_file
 from accolade.sample_events import generate_events
 from accolade.service import challenges as challenges_service
@@ -320,12 +321,17 @@ def keys_revoke(key_id: str) -> None:
 @program_app.command("validate")
 @fails_cleanly
 def program_validate(file: Path) -> None:
-    """Check a program file; every error is listed with its path. Nothing is stored."""
+    """Check a program file; every error is listed with its path. Nothing is stored.
+
+    Each action with a bonus gets a line with its expected bonus per rewarded event."""
     program = load_program_file(file)
     out.print(
         f"[green]valid:[/green] {program.key} ({len(program.actions)} actions, "
         f"{len(program.badges)} badges, {len(program.tiers)} tiers)"
     )
+    for action in compile_program(program).actions.values():
+        if action.bonus is not None:
+            out.print(f"{action.key}: {action.bonus.summary()}", soft_wrap=True)
 
 
 @program_app.command("publish")

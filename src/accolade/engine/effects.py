@@ -19,6 +19,7 @@ class EntryKind(StrEnum):
     ADJUSTMENT = "adjustment"  # re-evaluation of a later event after a reversal
     QUEST = "quest"  # a quest step done (period: the step), or the quest completed (period "")
     CHALLENGE = "challenge"  # a challenge's reward (goal reached, or won at the close)
+    BONUS = "bonus"  # an action's variable reward: a non-zero draw from its bonus table
 
 
 class Status(StrEnum):
@@ -30,7 +31,7 @@ class Status(StrEnum):
 
 
 class Entry(NamedTuple):
-    """One ledger line (a NamedTuple: immutable, and built per event on the hot path). ``rule`` is qualified: ``action:quiz_passed``, ``badge:x``, ``tier:gold``."""
+    """One ledger line (a NamedTuple: immutable, and built per event on the hot path). ``rule`` is qualified: ``action:quiz_passed``, ``bonus:quiz_passed``, ``badge:x``, ``tier:gold``."""
 
     event_id: str  # the event this entry is about (the sender's id)
     kind: EntryKind

@@ -6,6 +6,7 @@ import difflib
 from functools import lru_cache
 
 from accolade.engine.badges import earned_period
+from accolade.engine.bonus import draw_bonus
 from accolade.engine.challenges import CHALLENGE_WON, advance_challenges, win_challenge
 from accolade.engine.effects import Entry, EntryKind, Evaluation, Status
 from accolade.engine.events import Event
@@ -94,6 +95,11 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
         entries.append(
             Entry(event_id, EntryKind.EARN, action.rule, points, points, reason, version)
         )
+        if action.bonus is not None:
+            bonus = draw_bonus(action.bonus, program.hash, version, event_id)
+            if bonus is not None:
+                entries.append(bonus)
+                earned += bonus.points
 
     before = len(entries)
     if program.quests_by_action and matched:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from accolade.engine.bonus import BonusTable
 from accolade.program.durations import CALENDAR_WINDOWS, parse_duration
 from accolade.program.models import Badge, Challenge, Condition, Program, Quest, Tier
 
@@ -52,6 +53,7 @@ class CompiledAction:
     cooldown: int | None  # seconds
     rule: str = ""  # "action:<key>", as ledger entries name it
     limited: bool = False  # has any limit (once, caps, cooldown)
+    bonus: BonusTable | None = None  # the variable reward drawn when the action is rewarded
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +301,9 @@ def _compile_action(action: Any) -> CompiledAction:
         limited=bool(
             limits.once or limits.lifetime_cap is not None or cap or limits.cooldown is not None
         ),
+        bonus=BonusTable.of(action.key, [(o.weight, o.points) for o in action.bonus])
+        if action.bonus
+        else None,
     )
 
 

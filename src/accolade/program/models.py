@@ -122,6 +122,17 @@ class Limits(_Model):
     cooldown: Duration | None = None
 
 
+# Bonus weights are relative odds; a million to one is finer than any program needs.
+MAX_BONUS_WEIGHT = 1_000_000
+
+
+class BonusOutcome(_Model):
+    """One outcome of an action's bonus draw: ``points`` with odds ``weight`` in the total weight."""
+
+    weight: int = Field(ge=1, le=MAX_BONUS_WEIGHT)
+    points: int = Field(ge=0)
+
+
 class Action(_Model):
     """An event type (plus conditions) that earns points."""
 
@@ -134,10 +145,24 @@ class Action(_Model):
     conditions: list[Condition] = Field(default_factory=list)
     multipliers: list[Multiplier] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)
+    # Left out of dumps when absent, so the content hash of a program without a bonus is the
+    # one it had before this key existed (republishing it is still "unchanged").
+    bonus: list[BonusOutcome] | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @property
     def event_type(self) -> str:
         return self.event or self.key
+
+    @field_validator("bonus")
+    @classmethod
+    def _a_real_draw(cls, value: list[BonusOutcome] | None) -> list[BonusOutcome] | None:
+        if value is None:
+            return None
+        if len(value) < 2:
+            raise ValueError("give at least 2 outcomes (a fixed amount belongs in 'points')")
+        if not any(outcome.points for outcome in value):
+            raise ValueError("every outcome gives 0 points: the bonus would never pay")
+        return value
 
 
 class BadgeRule(_Model):
@@ -355,6 +380,7 @@ def known_keys() -> set[str]:
         ChallengeAward,
         Challenge,
         Program,
+        BonusOutcome,
     ]
     keys: set[str] = set()
     for model in models:
