@@ -23,6 +23,7 @@ def earned_period(
     if (badge.key, period) in state.badges:
         return None
     rule = badge.when
+    assert rule is not None  # badges without a rule are never candidates (see compile)
     if rule.action is not None:
         times = state.occurrences.get(rule.action, [])
         lo = max(start, ts - rule.within + 1) if rule.within is not None else start

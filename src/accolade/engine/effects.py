@@ -17,6 +17,7 @@ class EntryKind(StrEnum):
     TIER = "tier"  # the member's tier changed
     REVERSAL = "reversal"  # compensates the points of a reversed event
     ADJUSTMENT = "adjustment"  # re-evaluation of a later event after a reversal
+    STREAK = "streak"  # a streak milestone reached (with its points, if any)
 
 
 class Status(StrEnum):

@@ -16,6 +16,7 @@ from accolade.engine.points import (
     unmet_condition,
 )
 from accolade.engine.state import MemberState
+from accolade.engine.streaks import record_streaks
 from accolade.engine.tiers import qualifying_points, tier_for, tier_reason
 from accolade.engine.windows import month_key
 from accolade.errors import InvalidEvent
@@ -93,6 +94,8 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
 
     if new.monthly_points is state.monthly_points and (earned or rewarded):
         new.monthly_points = dict(state.monthly_points)  # points, or badge points, land here
+    if rewarded and program.streaks_by_action:
+        earned += record_streaks(program, new, state, event_id, ts, rewarded, entries)
     if earned:
         _add_points(program, new, earned, ts)
     if rewarded:

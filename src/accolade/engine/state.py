@@ -33,6 +33,9 @@ class MemberState:
     occurrences: dict[str, list[int]] = field(default_factory=dict)
     # "YYYY-MM" in the program's zone -> lifetime points earned that month (periods, qualification)
     monthly_points: dict[str, int] = field(default_factory=dict)
+    # streak key -> sorted period numbers (see engine.streaks) with a rewarded occurrence of
+    # its action: the whole streak (runs, freezes, milestones) is derived from these
+    streaks: dict[str, list[int]] = field(default_factory=dict)
 
     def successor(self) -> MemberState:
         """The next state, sharing this one's containers: whoever changes one of them in the
@@ -49,17 +52,19 @@ class MemberState:
             self.badges,
             self.occurrences,
             self.monthly_points,
+            self.streaks,
         )
 
     def progress_json(self) -> str:
         """The part of the state that has no column of its own, as stored JSON."""
-        return compact_json(
-            {
-                "badges": [[b, p, e] for (b, p), e in self.badges.items()],
-                "occurrences": self.occurrences,
-                "monthly_points": self.monthly_points,
-            }
-        )
+        progress: dict[str, object] = {
+            "badges": [[b, p, e] for (b, p), e in self.badges.items()],
+            "occurrences": self.occurrences,
+            "monthly_points": self.monthly_points,
+        }
+        if self.streaks:  # programs without streaks store what they stored before
+            progress["streaks"] = self.streaks
+        return compact_json(progress)
 
     @classmethod
     def restore(
@@ -86,4 +91,5 @@ class MemberState:
             badges={(b, p): e for b, p, e in data.get("badges", [])},
             occurrences=data.get("occurrences", {}),
             monthly_points=data.get("monthly_points", {}),
+            streaks=data.get("streaks", {}),
         )

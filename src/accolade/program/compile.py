@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from accolade.program.durations import CALENDAR_WINDOWS, parse_duration
-from accolade.program.models import Badge, Condition, Program, Tier
+from accolade.program.models import Badge, Condition, Program, Streak, Tier
 
 Predicate = Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
 _MISSING = object()
@@ -70,6 +70,8 @@ class CompiledProgram:
     tiers: tuple[Tier, ...]
     qualification_months: int | None
     event_types: tuple[str, ...] = field(default=())
+    # action key -> the streaks it counts for (only actions that have one are keys)
+    streaks_by_action: Mapping[str, tuple[Streak, ...]] = field(default_factory=dict)
 
 
 # Every program knows this event type: it changes a member's attributes, team or company
@@ -86,9 +88,16 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
     badges_by_action: dict[str, list[Badge]] = {}
     for badge in program.badges:
         rule = badge.when
+        if rule is None:
+            continue  # awarded by a streak milestone only
         for name in [rule.action] if rule.action else rule.all_of or []:
             badges_by_action.setdefault(name, []).append(badge)
-    points_badges = tuple(b for b in program.badges if b.when.lifetime_points is not None)
+    points_badges = tuple(
+        b for b in program.badges if b.when is not None and b.when.lifetime_points is not None
+    )
+    streaks_by_action: dict[str, list[Streak]] = {}
+    for streak in program.streaks:
+        streaks_by_action.setdefault(streak.action, []).append(streak)
     return CompiledProgram(
         key=program.key,
         version=version,
@@ -108,6 +117,7 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         if program.tier_qualification
         else None,
         event_types=tuple(sorted(by_event)),
+        streaks_by_action={k: tuple(v) for k, v in streaks_by_action.items()},
     )
 
 

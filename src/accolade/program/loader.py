@@ -68,7 +68,7 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
     badges = _items(raw.get("badges"))
     tiers = _items(raw.get("tiers"))
     action_keys = _keys(actions, "actions", errors)
-    _keys(badges, "badges", errors)
+    badge_keys = _keys(badges, "badges", errors)
     tier_keys = _keys(tiers, "tiers", errors)
 
     for i, action in actions:
@@ -80,8 +80,13 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
                 errors.append(
                     _unknown(f"actions[{i}].multipliers[{j}].tier", "tier", tier, tier_keys)
                 )
+    awarded_by_streaks = _check_streaks(raw, action_keys, badge_keys, errors)
     for i, badge in badges:
         when = badge.get("when")
+        if when is None and badge.get("key") not in awarded_by_streaks:
+            errors.append(
+                FieldError(f"badges[{i}].when", "is required (unless a streak milestone awards it)")
+            )
         if not isinstance(when, dict):
             continue
         name = when.get("action")
@@ -110,6 +115,29 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
     if raw.get("tier_qualification") is not None and not tiers:
         errors.append(FieldError("tier_qualification", "needs tiers to qualify for"))
     return errors
+
+
+def _check_streaks(
+    raw: dict[str, Any], action_keys: list[str], badge_keys: list[str], errors: list[FieldError]
+) -> set[str]:
+    """Streaks name an action and their milestones' badges; the badges milestones award."""
+    streaks = _items(raw.get("streaks"))
+    _keys(streaks, "streaks", errors)
+    awarded: set[str] = set()
+    for i, streak in streaks:
+        name = streak.get("action")
+        if isinstance(name, str) and name not in action_keys:
+            errors.append(_unknown(f"streaks[{i}].action", "action", name, action_keys))
+        for j, milestone in _items(streak.get("milestones")):
+            badge = milestone.get("badge")
+            if not isinstance(badge, str):
+                continue
+            awarded.add(badge)
+            if badge not in badge_keys:
+                errors.append(
+                    _unknown(f"streaks[{i}].milestones[{j}].badge", "badge", badge, badge_keys)
+                )
+    return awarded
 
 
 def _items(value: object) -> list[tuple[int, dict[str, Any]]]:
