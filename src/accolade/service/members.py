@@ -1,13 +1,17 @@
-"""What a member (or an admin looking at one) sees: balances, tier, badges, every point explained."""
+"""What a member (or an admin looking at one) sees: balances, tier, badges, streaks, every point
+explained."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from accolade.engine.state import MemberState
+from accolade.engine.streaks import StreakStatus, streak_status
 from accolade.errors import NotFound
 from accolade.program.models import Scalar
+from accolade.service import Clock, system_clock
 from accolade.service.programs import ActiveProgram, active, active_with_member
 from accolade.store.repository import Repository
 from accolade.store.unit_of_work import Store
@@ -54,6 +58,7 @@ class MemberView:
     points_to_next_tier: int | None
     badges: list[HeldBadge]
     recent: list[EntryLine]
+    streaks: list[StreakStatus] = field(default_factory=list)  # as of the service's clock
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,9 @@ class MemberRow:
     badges: list[str]
 
 
-def show(store: Store, program_key: str, member: str, recent: int = 10) -> MemberView:
+def show(
+    store: Store, program_key: str, member: str, recent: int = 10, clock: Clock = system_clock
+) -> MemberView:
     with store.read() as repo:
         program, row = _program_and_member(repo, program_key, member)
         compiled = program.compiled
@@ -99,6 +106,7 @@ def show(store: Store, program_key: str, member: str, recent: int = 10) -> Membe
             points_to_next_tier=upcoming.min_points - int(row.lifetime) if upcoming else None,
             badges=badges,
             recent=lines,
+            streaks=_streaks(program, row, clock),
         )
 
 
@@ -194,6 +202,27 @@ class _Member:
     lifetime: int
     balance: int
     tier: str | None
+    progress: str | None
+
+
+def _streaks(program: ActiveProgram, row: _Member, clock: Clock) -> list[StreakStatus]:
+    """The active version's streaks, as of now: a run missed since shows broken."""
+    streaks = program.compiled.definition.streaks
+    if not streaks:
+        return []
+    done = MemberState.restore(
+        row.external_id,
+        team=row.team,
+        company=row.company,
+        attributes={},
+        lifetime=row.lifetime,
+        balance=row.balance,
+        tier=row.tier,
+        progress=row.progress,
+    ).streaks
+    now = int(clock().timestamp())
+    zone = program.compiled.zone
+    return [streak_status(s, done.get(s.key, []), now, zone) for s in streaks]
 
 
 def _program_and_member(
@@ -213,6 +242,7 @@ def _program_and_member(
         found.member_lifetime,
         found.member_balance,
         found.member_tier,
+        found.member_progress,
     )
     return program, row
 
