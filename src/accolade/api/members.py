@@ -1,4 +1,4 @@
-"""A member's balances, tier, badges, streaks and ledger; their attributes; member tokens."""
+"""A member's balances, tier, badges and ledger; their attributes; member tokens."""
 
 from __future__ import annotations
 

@@ -57,14 +57,15 @@ class MemberState:
 
     def progress_json(self) -> str:
         """The part of the state that has no column of its own, as stored JSON."""
-        progress: dict[str, object] = {
-            "badges": [[b, p, e] for (b, p), e in self.badges.items()],
-            "occurrences": self.occurrences,
-            "monthly_points": self.monthly_points,
-        }
-        if self.streaks:  # programs without streaks store what they stored before
-            progress["streaks"] = self.streaks
-        return compact_json(progress)
+        return compact_json(
+            {
+                "badges": [[b, p, e] for (b, p), e in self.badges.items()],
+                "occurrences": self.occurrences,
+                "monthly_points": self.monthly_points,
+                # only when there are some: programs without streaks store what they stored before
+                **({"streaks": self.streaks} if self.streaks else {}),
+            }
+        )
 
     @classmethod
     def restore(

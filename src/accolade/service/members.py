@@ -1,5 +1,4 @@
-"""What a member (or an admin looking at one) sees: balances, tier, badges, streaks, every point
-explained."""
+"""What a member (or an admin looking at one) sees: balances, tier, badges, every point explained."""
 
 from __future__ import annotations
 
