@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from accolade.engine.streaks import StreakStatus
 from accolade.errors import AccoladeError, InvalidInput, InvalidProgram
 from accolade.program.compile import compile_program
 from accolade.program.loader import load_program_file
@@ -498,6 +499,8 @@ def member_show(member: str, program: ProgramOption = None) -> None:
             f"challenge {c.name} ({c.status}, until {c.ends_at:%Y-%m-%d}): "
             f"{c.percent}% of {c.goal}{done}"
         )
+    for streak in view.streaks:
+        out.print(_streak_line(streak))
     table = Table("when", "event", "kind", "rule", "points", "reason", title="recent entries")
     for line in view.recent:
         table.add_row(
@@ -618,6 +621,31 @@ def _duration(seconds: int | None) -> str:
     if seconds < 2 * 86400:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} d"
+
+
+def _streak_line(s: StreakStatus) -> str:
+    """``streak Daily learner: 5 days (longest 12) · done today · 1 freeze · ...``; freezes and
+    grace only when the member has some."""
+
+    def count(n: int, unit: str) -> str:
+        return f"{n:,} {unit}" + ("" if n == 1 else "s")
+
+    this = "today" if s.period == "day" else "this week"
+    parts = [
+        f"{count(s.current, s.period)} (longest {s.longest:,})",
+        f"done {this}" if s.done else f"not done {this}",
+    ]
+    if s.freezes:
+        parts.append(count(s.freezes, "freeze"))
+    if s.grace_left:
+        window = "week" if s.period == "day" else "month"
+        parts.append(f"{count(s.grace_left, 'grace ' + s.period)} left this {window}")
+    if s.next_milestone is not None and s.periods_to_next_milestone is not None:
+        parts.append(
+            f"{count(s.periods_to_next_milestone, s.period)} to the "
+            f"{s.next_milestone}-{s.period} milestone"
+        )
+    return f"streak [bold]{s.name}[/bold]: " + " · ".join(parts)
 
 
 @app.command()

@@ -29,7 +29,9 @@ class LedgerPage(BaseModel):
 
 
 @router.get(
-    "/{member_id}", response_model=MemberView, summary="A member's balances, tier and badges"
+    "/{member_id}",
+    response_model=MemberView,
+    summary="A member's balances, tier, badges and streaks",
 )
 def get_member(member_id: str, ctx: Ctx, principal: Caller) -> Any:
     principal.may_read_member(member_id)
@@ -99,7 +101,7 @@ async def patch_member(
         assert outcome.error is not None
         raise outcome.error
     return await run_in_threadpool(
-        members_service.show, ctx.store, principal.program_key, member_id
+        members_service.show, ctx.store, principal.program_key, member_id, clock=ctx.clock
     )
 
 

@@ -19,6 +19,7 @@ from accolade.engine.points import (
 )
 from accolade.engine.quests import advance_quests
 from accolade.engine.state import MemberState
+from accolade.engine.streaks import record_streaks
 from accolade.engine.tiers import qualifying_points, tier_for, tier_reason
 from accolade.engine.windows import month_key
 from accolade.errors import InvalidEvent
@@ -113,6 +114,8 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
     stepped = len(entries) > before  # a quest step or a challenge's reward
     if new.monthly_points is state.monthly_points and (earned or rewarded or stepped):
         new.monthly_points = dict(state.monthly_points)  # points, or badge points, land here
+    if rewarded and program.streaks_by_action:
+        earned += record_streaks(program, new, state, event_id, ts, rewarded, entries)
     if earned:
         _add_points(program, new, earned, ts)
     if rewarded or stepped:

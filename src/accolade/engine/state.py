@@ -40,6 +40,9 @@ class MemberState:
     # challenge key -> [progress, time of its last increase, time the goal was reached or
     # None, time the reward was won or None] (epoch seconds)
     challenges: dict[str, list[Any]] = field(default_factory=dict)
+    # streak key -> sorted period numbers (see engine.streaks) with a rewarded occurrence of
+    # its action: the whole streak (runs, freezes, milestones) is derived from these
+    streaks: dict[str, list[int]] = field(default_factory=dict)
 
     def successor(self) -> MemberState:
         """The next state, sharing this one's containers: whoever changes one of them in the
@@ -59,6 +62,7 @@ class MemberState:
             self.quest_steps,
             self.quests_done,
             self.challenges,
+            self.streaks,
         )
 
     def progress_json(self) -> str:
@@ -73,6 +77,8 @@ class MemberState:
             data["quests_done"] = self.quests_done
         if self.challenges:
             data["challenges"] = self.challenges
+        if self.streaks:  # programs without streaks store what they stored before
+            data["streaks"] = self.streaks
         return compact_json(data)
 
     @classmethod
@@ -103,4 +109,5 @@ class MemberState:
             quest_steps=data.get("quest_steps", {}),
             quests_done=data.get("quests_done", {}),
             challenges=data.get("challenges", {}),
+            streaks=data.get("streaks", {}),
         )

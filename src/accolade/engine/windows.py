@@ -83,3 +83,8 @@ def months_back(label: str, count: int) -> list[str]:
         if month == 0:
             year, month = year - 1, 12
     return out
+
+
+def local_ordinal(ts: int, zone: ZoneInfo) -> int:
+    """The local calendar date at ``ts`` as a proleptic ordinal (1 is Monday, 0001-01-01)."""
+    return _local_ordinal(ts // _QUARTER_HOUR, zone)

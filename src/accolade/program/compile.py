@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from accolade.engine.bonus import BonusTable
 from accolade.program.durations import CALENDAR_WINDOWS, parse_duration
-from accolade.program.models import Badge, Challenge, Condition, Program, Quest, Tier
+from accolade.program.models import Badge, Challenge, Condition, Program, Quest, Streak, Tier
 
 Predicate = Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
 _MISSING = object()
@@ -136,6 +136,8 @@ class CompiledProgram:
     # action key -> challenges counting it; points_challenges count every event's points
     challenges_by_action: Mapping[str, tuple[CompiledChallenge, ...]] = field(default_factory=dict)
     points_challenges: tuple[CompiledChallenge, ...] = ()
+    # action key -> the streaks it counts for (only actions that have one are keys)
+    streaks_by_action: Mapping[str, tuple[Streak, ...]] = field(default_factory=dict)
 
 
 # Every program knows this event type: it changes a member's attributes, team or company
@@ -157,7 +159,7 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
     for badge in program.badges:
         rule = badge.when
         if rule is None:
-            continue  # awarded by a quest, not by a rule of its own
+            continue  # awarded by a quest, a challenge or a streak milestone only
         for name in [rule.action] if rule.action else rule.all_of or []:
             badges_by_action.setdefault(name, []).append(badge)
     points_badges = tuple(
@@ -174,6 +176,9 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
     for challenge in challenges.values():
         if challenge.goal_action is not None:
             challenges_by_action.setdefault(challenge.goal_action, []).append(challenge)
+    streaks_by_action: dict[str, list[Streak]] = {}
+    for streak in program.streaks:
+        streaks_by_action.setdefault(streak.action, []).append(streak)
     return CompiledProgram(
         key=program.key,
         version=version,
@@ -198,6 +203,7 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         challenges=challenges,
         challenges_by_action={k: tuple(v) for k, v in challenges_by_action.items()},
         points_challenges=tuple(c for c in challenges.values() if c.goal_action is None),
+        streaks_by_action={k: tuple(v) for k, v in streaks_by_action.items()},
     )
 
 

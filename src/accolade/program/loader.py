@@ -68,7 +68,7 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
     badges = _items(raw.get("badges"))
     tiers = _items(raw.get("tiers"))
     action_keys = _keys(actions, "actions", errors)
-    _keys(badges, "badges", errors)
+    badge_keys = _keys(badges, "badges", errors)
     tier_keys = _keys(tiers, "tiers", errors)
 
     for i, action in actions:
@@ -80,8 +80,18 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
                 errors.append(
                     _unknown(f"actions[{i}].multipliers[{j}].tier", "tier", tier, tier_keys)
                 )
+    awarded = _check_streaks(raw, action_keys, badge_keys, errors)
+    awarded |= _check_quests(raw, action_keys, badge_keys, tier_keys, errors)
+    awarded |= _check_challenges(raw, action_keys, badge_keys, tier_keys, errors)
     for i, badge in badges:
         when = badge.get("when")
+        if when is None and badge.get("key") not in awarded:
+            errors.append(
+                FieldError(
+                    f"badges[{i}].when",
+                    "is required unless a quest, a challenge or a streak milestone awards it",
+                )
+            )
         if not isinstance(when, dict):
             continue
         name = when.get("action")
@@ -92,9 +102,6 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
                 errors.append(
                     _unknown(f"badges[{i}].when.all_of[{j}]", "action", name, action_keys)
                 )
-
-    errors.extend(_check_quests(raw, action_keys, badges, tier_keys))
-    errors.extend(_check_challenges(raw, action_keys, badges, tier_keys))
 
     previous: int | None = None
     for i, tier in tiers:
@@ -118,20 +125,15 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
 def _check_quests(
     raw: dict[str, Any],
     action_keys: list[str],
-    badges: list[tuple[int, dict[str, Any]]],
+    badge_keys: list[str],
     tier_keys: list[str],
-) -> list[FieldError]:
-    """Quest steps name actions, rewards name badges, requirements name quests and tiers; a
-    badge without a rule of its own must be some quest's reward, or nothing could award it."""
-    errors: list[FieldError] = []
+    errors: list[FieldError],
+) -> set[str]:
+    """Quest steps name actions, rewards name badges, requirements name quests and tiers;
+    returns the badges quests award."""
     quests = _items(raw.get("quests"))
     quest_keys = _keys(quests, "quests", errors)
-    badge_keys = [b["key"] for _, b in badges if isinstance(b.get("key"), str)]
-    rewarded_badges: set[str] = {
-        c["reward"]["badge"]
-        for _, c in _items(raw.get("challenges"))
-        if isinstance(c.get("reward"), dict) and isinstance(c["reward"].get("badge"), str)
-    }
+    rewarded_badges: set[str] = set()
     for i, quest in quests:
         step_items = _items(quest.get("steps"))
         _keys(step_items, f"quests[{i}].steps", errors)
@@ -168,28 +170,20 @@ def _check_quests(
         if isinstance(tier, str) and tier not in tier_keys:
             errors.append(_unknown(f"quests[{i}].requires.tier", "tier", tier, tier_keys))
     errors.extend(_requirement_cycles(quests))
-    for i, badge in badges:
-        key = badge.get("key")
-        if "when" not in badge and isinstance(key, str) and key not in rewarded_badges:
-            errors.append(
-                FieldError(
-                    f"badges[{i}].when",
-                    "is required unless a quest or a challenge awards this badge",
-                )
-            )
-    return errors
+    return rewarded_badges
 
 
 def _check_challenges(
     raw: dict[str, Any],
     action_keys: list[str],
-    badges: list[tuple[int, dict[str, Any]]],
+    badge_keys: list[str],
     tier_keys: list[str],
-) -> list[FieldError]:
-    errors: list[FieldError] = []
+    errors: list[FieldError],
+) -> set[str]:
+    """Goals name actions, segments tiers, rewards badges; returns the badges awarded."""
     challenges = _items(raw.get("challenges"))
     _keys(challenges, "challenges", errors)
-    badge_keys = [b["key"] for _, b in badges if isinstance(b.get("key"), str)]
+    awarded: set[str] = set()
     for i, challenge in challenges:
         goal = challenge.get("goal")
         name = goal.get("action") if isinstance(goal, dict) else None
@@ -200,9 +194,11 @@ def _check_challenges(
                 errors.append(_unknown(f"challenges[{i}].tiers[{j}]", "tier", tier, tier_keys))
         reward = challenge.get("reward")
         badge = reward.get("badge") if isinstance(reward, dict) else None
-        if isinstance(badge, str) and badge not in badge_keys:
-            errors.append(_unknown(f"challenges[{i}].reward.badge", "badge", badge, badge_keys))
-    return errors
+        if isinstance(badge, str):
+            awarded.add(badge)
+            if badge not in badge_keys:
+                errors.append(_unknown(f"challenges[{i}].reward.badge", "badge", badge, badge_keys))
+    return awarded
 
 
 def _requirement_cycles(quests: list[tuple[int, dict[str, Any]]]) -> list[FieldError]:
@@ -232,6 +228,29 @@ def _requirement_cycles(quests: list[tuple[int, dict[str, Any]]]) -> list[FieldE
                 seen.add(name)
                 stack.extend(needs.get(name, []))
     return errors
+
+
+def _check_streaks(
+    raw: dict[str, Any], action_keys: list[str], badge_keys: list[str], errors: list[FieldError]
+) -> set[str]:
+    """Streaks name an action and their milestones' badges; the badges milestones award."""
+    streaks = _items(raw.get("streaks"))
+    _keys(streaks, "streaks", errors)
+    awarded: set[str] = set()
+    for i, streak in streaks:
+        name = streak.get("action")
+        if isinstance(name, str) and name not in action_keys:
+            errors.append(_unknown(f"streaks[{i}].action", "action", name, action_keys))
+        for j, milestone in _items(streak.get("milestones")):
+            badge = milestone.get("badge")
+            if not isinstance(badge, str):
+                continue
+            awarded.add(badge)
+            if badge not in badge_keys:
+                errors.append(
+                    _unknown(f"streaks[{i}].milestones[{j}].badge", "badge", badge, badge_keys)
+                )
+    return awarded
 
 
 def _items(value: object) -> list[tuple[int, dict[str, Any]]]:

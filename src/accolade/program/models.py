@@ -1,4 +1,4 @@
-"""Pydantic models of a program file: actions, conditions, limits, badges, tiers.
+"""Pydantic models of a program file: actions, conditions, limits, badges, tiers, streaks.
 
 Structure only; cross-references (a badge naming an action) are checked in ``loader``.
 """
@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -333,6 +334,60 @@ def _day_start(value: date | datetime, *, end: bool) -> datetime:
     return moment + timedelta(days=1) if end else moment
 
 
+StreakPeriod = Literal["day", "week"]
+# Grace is counted per calendar week (daily streaks) or month (weekly streaks); forgiving a
+# whole week (7) or a whole month (4 of its 4 or 5 weeks) would make the streak meaningless.
+MAX_GRACE = {"day": 6, "week": 3}
+
+
+class StreakFreezes(_Model):
+    """One freeze earned every ``every`` periods done in a run, at most ``max`` held."""
+
+    every: int = Field(ge=1, le=365)
+    max: int = Field(default=1, ge=1, le=10)
+
+
+class StreakMilestone(_Model):
+    """Paid once per member when a run of the streak first reaches ``length`` periods."""
+
+    length: int = Field(ge=1, le=9999)  # the ledger period "<length>d" fits its 16 characters
+    points: int = Field(default=0, ge=0)
+    badge: Key | None = None
+
+
+class Streak(_Model):
+    """Consecutive days (or weeks) in which a member did an action, with grace and freezes."""
+
+    key: Key
+    name: str = Field(min_length=1)
+    action: str
+    period: StreakPeriod = "day"
+    grace: int = Field(default=0, ge=0)
+    freezes: StreakFreezes | None = None
+    milestones: list[StreakMilestone] = Field(default_factory=list)
+
+    @field_validator("grace")
+    @classmethod
+    def _grace_fits_its_window(cls, value: int, info: ValidationInfo) -> int:
+        period = info.data.get("period")
+        if period in MAX_GRACE and value > MAX_GRACE[period]:
+            kind, window = ("daily", "week") if period == "day" else ("weekly", "month")
+            raise ValueError(
+                f"must be <= {MAX_GRACE[period]} for a {kind} streak "
+                f"(missed {period}s forgiven per calendar {window})"
+            )
+        return value
+
+    @field_validator("milestones")
+    @classmethod
+    def _lengths_differ(cls, value: list[StreakMilestone]) -> list[StreakMilestone]:
+        lengths = [m.length for m in value]
+        twice = sorted({n for n in lengths if lengths.count(n) > 1})
+        if twice:
+            raise ValueError(f"length {twice[0]} is listed twice")
+        return value
+
+
 class Program(_Model):
     key: Key
     name: str = Field(min_length=1)
@@ -346,6 +401,8 @@ class Program(_Model):
     # one it had before they existed (republishing it is still "unchanged").
     quests: list[Quest] = Field(default_factory=list, exclude_if=lambda v: not v)
     challenges: list[Challenge] = Field(default_factory=list, exclude_if=lambda v: not v)
+    # Left out of the dump when empty, so programs without streaks keep their content hash.
+    streaks: list[Streak] = Field(default_factory=list, exclude_if=lambda v: not v)
 
     @field_validator("timezone")
     @classmethod
@@ -381,6 +438,9 @@ def known_keys() -> set[str]:
         Challenge,
         Program,
         BonusOutcome,
+        StreakFreezes,
+        StreakMilestone,
+        Streak,
     ]
     keys: set[str] = set()
     for model in models:

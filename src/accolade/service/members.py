@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +10,7 @@ from accolade.engine.challenges import ChallengeProgress, challenge_progress
 from accolade.engine.entitlements import entitlements
 from accolade.engine.quests import QuestProgress, quest_progress
 from accolade.engine.state import MemberState
+from accolade.engine.streaks import StreakStatus, streak_status
 from accolade.errors import NotFound
 from accolade.program.models import Scalar
 from accolade.service import Clock, system_clock
@@ -63,6 +64,7 @@ class MemberView:
     entitlements: dict[str, Scalar]
     quests: list[QuestProgress]
     challenges: list[ChallengeProgress]
+    streaks: list[StreakStatus] = field(default_factory=list)  # as of the service's clock
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ def show(
             entitlements=entitlements(compiled, state),
             quests=quest_progress(compiled, state, now),
             challenges=challenge_progress(compiled, state, now),
+            streaks=_streaks(program, row, clock),
         )
 
 
@@ -224,6 +227,26 @@ class _Member:
             tier=self.tier,
             progress=self.progress,
         )
+
+
+def _streaks(program: ActiveProgram, row: _Member, clock: Clock) -> list[StreakStatus]:
+    """The active version's streaks, as of now: a run missed since shows broken."""
+    streaks = program.compiled.definition.streaks
+    if not streaks:
+        return []
+    done = MemberState.restore(
+        row.external_id,
+        team=row.team,
+        company=row.company,
+        attributes={},
+        lifetime=row.lifetime,
+        balance=row.balance,
+        tier=row.tier,
+        progress=row.progress,
+    ).streaks
+    now = int(clock().timestamp())
+    zone = program.compiled.zone
+    return [streak_status(s, done.get(s.key, []), now, zone) for s in streaks]
 
 
 def _program_and_member(
