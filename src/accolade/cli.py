@@ -485,6 +485,13 @@ def member_show(member: str, program: ProgramOption = None) -> None:
         out.print("benefits: " + ", ".join(f"{k}={v}" for k, v in view.benefits.items()))
     if view.badges:
         out.print("badges: " + ", ".join(f"{b.name} {b.period}".strip() for b in view.badges))
+    if view.stage is not None:
+        stage = f"stage {view.stage.name} since {view.stage.entered_at:%Y-%m-%d}"
+        if view.stage.next_step:
+            stage += f" · next: {view.stage.next_step}"
+        if view.stage.next_stage:
+            stage += f" · {view.stage.next_stage.name} at: {view.stage.next_stage.how}"
+        out.print(stage)
     if view.entitlements:
         out.print("entitlements: " + ", ".join(f"{k}={v}" for k, v in view.entitlements.items()))
     for quest in view.quests:

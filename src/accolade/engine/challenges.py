@@ -25,8 +25,15 @@ __all__ = ["CHALLENGE_WON", "advance_challenges", "challenge_progress", "win_cha
 _PROGRESS, _LAST, _REACHED, _WON = range(4)
 
 
-def in_segment(challenge: CompiledChallenge, attrs: Mapping[str, Any], tier: str | None) -> bool:
+def in_segment(
+    challenge: CompiledChallenge,
+    attrs: Mapping[str, Any],
+    tier: str | None,
+    stage: str | None = None,
+) -> bool:
     if challenge.tiers and tier not in challenge.tiers:
+        return False
+    if challenge.stages and stage not in challenge.stages:
         return False
     return all(c.check({}, attrs) for c in challenge.segment)
 
@@ -52,7 +59,7 @@ def advance_challenges(
     for challenge in candidates:
         if not challenge.starts <= ts < challenge.ends:
             continue
-        if not in_segment(challenge, state.attributes, tier):
+        if not in_segment(challenge, state.attributes, tier, state.stage):
             continue
         step = _increase(challenge, props, earned)
         if not step:
@@ -186,7 +193,7 @@ def challenge_progress(
     out: list[ChallengeProgress] = []
     for challenge in program.challenges.values():
         record = state.challenges.get(challenge.key)
-        if record is None and not in_segment(challenge, state.attributes, tier):
+        if record is None and not in_segment(challenge, state.attributes, tier, state.stage):
             continue
         progress = record[_PROGRESS] if record else 0
         status = (

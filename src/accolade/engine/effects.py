@@ -20,6 +20,7 @@ class EntryKind(StrEnum):
     QUEST = "quest"  # a quest step done (period: the step), or the quest completed (period "")
     CHALLENGE = "challenge"  # a challenge's reward (goal reached, or won at the close)
     BONUS = "bonus"  # an action's variable reward: a non-zero draw from its bonus table
+    STAGE = "stage"  # the member entered a lifecycle stage (0 points; the reason names the rule)
     STREAK = "streak"  # a streak milestone reached (with its points, if any)
 
 

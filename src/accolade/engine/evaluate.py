@@ -18,6 +18,7 @@ from accolade.engine.points import (
     unmet_condition,
 )
 from accolade.engine.quests import advance_quests
+from accolade.engine.stages import in_stages, move_stage
 from accolade.engine.state import MemberState
 from accolade.engine.streaks import record_streaks
 from accolade.engine.tiers import qualifying_points, tier_for, tier_reason
@@ -62,6 +63,9 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
     event_id = event.id
     matched: list[str] = []  # actions whose conditions held, limited or not (quest steps)
     for action in actions:
+        if action.stages and not in_stages(action.stages, new):
+            notes.append(f"action '{action.key}' is for stages {', '.join(sorted(action.stages))}")
+            continue
         if action.conditions:
             unmet = unmet_condition(action, props, attrs)
             if unmet is not None:
@@ -102,6 +106,8 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
                 entries.append(bonus)
                 earned += bonus.points
 
+    if program.stages:  # the event's own actions may move the member on: its quests and
+        move_stage(program, state, new, event_id, ts, entries)  # challenges see the new stage
     before = len(entries)
     if program.quests_by_action and matched:
         earned += advance_quests(program, state, new, event_id, ts, props, attrs, matched, entries)
@@ -121,6 +127,8 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
     if rewarded or stepped:
         _award_badges(program, new, state, event_id, ts, rewarded, entries)
     _move_tier(program, new, event_id, ts, entries)
+    if program.stages:  # again: rules on quests completed or lifetime points
+        move_stage(program, state, new, event_id, ts, entries)
 
     status = Status.LIMITED if limited and not (rewarded or stepped) else Status.ACCEPTED
     return Evaluation(status, tuple(entries), new, tuple(notes))

@@ -41,6 +41,8 @@ def advance_quests(
     for quest in quests.values():
         if quest.key in state.quests_done or not is_unlocked(program, quest, state):
             continue
+        if quest.stages and state.stage not in quest.stages:
+            continue
         done = state.quest_steps.get(quest.key, {})
         if quest.time_limit is not None and done and ts > min(done.values()) + quest.time_limit:
             continue  # expired: the time limit runs from the first step

@@ -121,6 +121,19 @@ def reconcile(
                 version,
             )
         )
+    if state.stage != current.stage:  # a stage entered only thanks to the reversed event
+        stage = next((s for s in active.stages if s.key == state.stage), None)
+        entries.append(
+            Entry(
+                reversed_event,
+                EntryKind.STAGE,
+                f"stage:{state.stage}" if state.stage else "stage:",
+                0,
+                0,
+                f"back to {stage.name if stage else 'no stage'} ({why})",
+                version,
+            )
+        )
     # Spending is not an event effect: carry the balance over, moved only by the compensation.
     state.balance = current.balance + sum(e.points for e in entries)
     return Evaluation(Status.REVERSED, tuple(entries), state)

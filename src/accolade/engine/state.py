@@ -43,6 +43,9 @@ class MemberState:
     # streak key -> sorted period numbers (see engine.streaks) with a rewarded occurrence of
     # its action: the whole streak (runs, freezes, milestones) is derived from these
     streaks: dict[str, list[int]] = field(default_factory=dict)
+    # the lifecycle stage the member is in, and when (epoch seconds) they entered each stage
+    stage: str | None = None
+    stages_entered: dict[str, int] = field(default_factory=dict)
 
     def successor(self) -> MemberState:
         """The next state, sharing this one's containers: whoever changes one of them in the
@@ -63,6 +66,8 @@ class MemberState:
             self.quests_done,
             self.challenges,
             self.streaks,
+            self.stage,
+            self.stages_entered,
         )
 
     def progress_json(self) -> str:
@@ -79,6 +84,9 @@ class MemberState:
             data["challenges"] = self.challenges
         if self.streaks:  # programs without streaks store what they stored before
             data["streaks"] = self.streaks
+        if self.stage is not None:
+            data["stage"] = self.stage
+            data["stages_entered"] = self.stages_entered
         return compact_json(data)
 
     @classmethod
@@ -110,4 +118,6 @@ class MemberState:
             quests_done=data.get("quests_done", {}),
             challenges=data.get("challenges", {}),
             streaks=data.get("streaks", {}),
+            stage=data.get("stage"),
+            stages_entered=data.get("stages_entered", {}),
         )

@@ -14,7 +14,16 @@ from zoneinfo import ZoneInfo
 
 from accolade.engine.bonus import BonusTable
 from accolade.program.durations import CALENDAR_WINDOWS, parse_duration
-from accolade.program.models import Badge, Challenge, Condition, Program, Quest, Streak, Tier
+from accolade.program.models import (
+    Badge,
+    Challenge,
+    Condition,
+    Program,
+    Quest,
+    Stage,
+    Streak,
+    Tier,
+)
 
 Predicate = Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
 _MISSING = object()
@@ -54,6 +63,7 @@ class CompiledAction:
     rule: str = ""  # "action:<key>", as ledger entries name it
     limited: bool = False  # has any limit (once, caps, cooldown)
     bonus: BonusTable | None = None  # the variable reward drawn when the action is rewarded
+    stages: frozenset[str] = frozenset()  # only members in these stages earn it (empty: all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +92,7 @@ class CompiledQuest:
     requires_tier: str | None
     hidden: bool
     rule: str = ""  # "quest:<key>", as ledger entries name it
+    stages: frozenset[str] = frozenset()  # steps count only in these stages (empty: any)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +113,7 @@ class CompiledChallenge:
     reward_badge: str | None
     entitlements: Mapping[str, Any]
     rule: str = ""  # "challenge:<key>"
+    stages: frozenset[str] = frozenset()  # only members in these stages take part (empty: all)
 
     @property
     def award(self) -> str:
@@ -110,6 +122,26 @@ class CompiledChallenge:
         if self.top is not None:
             return f"top {self.top}"
         return "everyone"
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledStage:
+    key: str
+    name: str
+    description: str | None
+    entitlements: Mapping[str, Any]
+    next_step: str | None
+    # the entry rule; None for the stage every member starts in
+    action: str | None = None
+    count: int = 1
+    within: int | None = None  # seconds
+    conditions: tuple[CompiledCondition, ...] = ()
+    quest: str | None = None
+    lifetime_points: int | None = None
+    after_stage: str | None = None
+    after_days: int = 0
+    has_rule: bool = False
+    rule_text: str = ""  # the rule in words, for ledger reasons and the member view
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +170,7 @@ class CompiledProgram:
     points_challenges: tuple[CompiledChallenge, ...] = ()
     # action key -> the streaks it counts for (only actions that have one are keys)
     streaks_by_action: Mapping[str, tuple[Streak, ...]] = field(default_factory=dict)
+    stages: tuple[CompiledStage, ...] = ()  # in lifecycle order
 
 
 # Every program knows this event type: it changes a member's attributes, team or company
@@ -204,7 +237,59 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         challenges_by_action={k: tuple(v) for k, v in challenges_by_action.items()},
         points_challenges=tuple(c for c in challenges.values() if c.goal_action is None),
         streaks_by_action={k: tuple(v) for k, v in streaks_by_action.items()},
+        stages=tuple(_compile_stage(stage) for stage in program.stages),
     )
+
+
+def _compile_stage(stage: Stage) -> CompiledStage:
+    rule = stage.when
+    if rule is None:
+        return CompiledStage(
+            stage.key,
+            stage.name,
+            stage.description,
+            dict(stage.entitlements),
+            stage.next_step,
+            rule_text="every member starts here",
+        )
+    parts: list[str] = []
+    if rule.action is not None:
+        times = "once" if rule.count == 1 else f"{rule.count} times"
+        parts.append(
+            f"{rule.action} {times}" + (f" within {_span(rule.within)}" if rule.within else "")
+        )
+    conditions = tuple(compile_condition(c) for c in rule.conditions)
+    parts += [c.describe for c in conditions]
+    if rule.quest is not None:
+        parts.append(f"quest {rule.quest} completed")
+    if rule.lifetime_points is not None:
+        parts.append(f"{rule.lifetime_points:,} lifetime points")
+    if rule.after is not None:
+        parts.append(f"{rule.after.days} days after entering {rule.after.stage}")
+    return CompiledStage(
+        key=stage.key,
+        name=stage.name,
+        description=stage.description,
+        entitlements=dict(stage.entitlements),
+        next_step=stage.next_step,
+        action=rule.action,
+        count=rule.count,
+        within=rule.within,
+        conditions=conditions,
+        quest=rule.quest,
+        lifetime_points=rule.lifetime_points,
+        after_stage=rule.after.stage if rule.after else None,
+        after_days=rule.after.days if rule.after else 0,
+        has_rule=True,
+        rule_text=" and ".join(parts),
+    )
+
+
+def _span(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def _compile_challenge(challenge: Challenge, zone: ZoneInfo) -> CompiledChallenge:
@@ -233,6 +318,7 @@ def _compile_challenge(challenge: Challenge, zone: ZoneInfo) -> CompiledChalleng
         reward_badge=challenge.reward.badge,
         entitlements=dict(challenge.reward.entitlements),
         rule=f"challenge:{challenge.key}",
+        stages=frozenset(challenge.stages),
     )
 
 
@@ -274,6 +360,7 @@ def _compile_quest(quest: Quest) -> CompiledQuest:
         requires_tier=quest.requires.tier,
         hidden=quest.hidden,
         rule=f"quest:{quest.key}",
+        stages=frozenset(quest.stages),
     )
 
 
@@ -310,6 +397,7 @@ def _compile_action(action: Any) -> CompiledAction:
         bonus=BonusTable.of(action.key, [(o.weight, o.points) for o in action.bonus])
         if action.bonus
         else None,
+        stages=frozenset(action.stages),
     )
 
 

@@ -80,6 +80,7 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
                 errors.append(
                     _unknown(f"actions[{i}].multipliers[{j}].tier", "tier", tier, tier_keys)
                 )
+    _check_stages(raw, action_keys, errors)
     awarded = _check_streaks(raw, action_keys, badge_keys, errors)
     awarded |= _check_quests(raw, action_keys, badge_keys, tier_keys, errors)
     awarded |= _check_challenges(raw, action_keys, badge_keys, tier_keys, errors)
@@ -228,6 +229,48 @@ def _requirement_cycles(quests: list[tuple[int, dict[str, Any]]]) -> list[FieldE
                 seen.add(name)
                 stack.extend(needs.get(name, []))
     return errors
+
+
+def _check_stages(raw: dict[str, Any], action_keys: list[str], errors: list[FieldError]) -> None:
+    """Stage rules name actions, quests and earlier stages; only the first stage may go without
+    a rule; `stages` limits of actions, quests and challenges name stages."""
+    stages = _items(raw.get("stages"))
+    stage_keys = _keys(stages, "stages", errors)
+    quest_keys = [q["key"] for _, q in _items(raw.get("quests")) if isinstance(q.get("key"), str)]
+    for position, (i, stage) in enumerate(stages):
+        when = stage.get("when")
+        if when is None:
+            if position > 0:
+                errors.append(
+                    FieldError(f"stages[{i}].when", "is required (only the first stage has none)")
+                )
+            continue
+        if not isinstance(when, dict):
+            continue
+        name = when.get("action")
+        if isinstance(name, str) and name not in action_keys:
+            errors.append(_unknown(f"stages[{i}].when.action", "action", name, action_keys))
+        quest = when.get("quest")
+        if isinstance(quest, str) and quest not in quest_keys:
+            errors.append(_unknown(f"stages[{i}].when.quest", "quest", quest, quest_keys))
+        after = when.get("after")
+        earlier = stage_keys[:position]
+        named = after.get("stage") if isinstance(after, dict) else None
+        if isinstance(named, str) and named not in earlier:
+            errors.append(
+                FieldError(
+                    f"stages[{i}].when.after.stage",
+                    f"must be an earlier stage, one of {', '.join(earlier) or '(none)'}"
+                    f"{_did_you_mean(named, earlier)}",
+                )
+            )
+    for section in ("actions", "quests", "challenges"):
+        for i, item in _items(raw.get(section)):
+            for j, name in enumerate(item.get("stages") or []):
+                if isinstance(name, str) and name not in stage_keys:
+                    errors.append(
+                        _unknown(f"{section}[{i}].stages[{j}]", "stage", name, stage_keys)
+                    )
 
 
 def _check_streaks(

@@ -146,6 +146,8 @@ class Action(_Model):
     conditions: list[Condition] = Field(default_factory=list)
     multipliers: list[Multiplier] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)
+    # only members in one of these lifecycle stages earn it (empty: everyone)
+    stages: list[str] = Field(default_factory=list, exclude_if=lambda v: not v)
     # Left out of dumps when absent, so the content hash of a program without a bonus is the
     # one it had before this key existed (republishing it is still "unchanged").
     bonus: list[BonusOutcome] | None = Field(default=None, exclude_if=lambda v: v is None)
@@ -248,6 +250,7 @@ class Quest(_Model):
     time_limit: Duration | None = None
     requires: QuestRequirements = Field(default_factory=QuestRequirements)
     hidden: bool = False
+    stages: list[str] = Field(default_factory=list)  # steps count only in these stages
 
 
 class ChallengeGoal(_Model):
@@ -300,6 +303,7 @@ class Challenge(_Model):
     goal: ChallengeGoal
     segment: list[Condition] = Field(default_factory=list)
     tiers: list[str] = Field(default_factory=list)
+    stages: list[str] = Field(default_factory=list)
     award: ChallengeAward = Field(default_factory=ChallengeAward)
     reward: QuestReward = Field(default_factory=QuestReward)
 
@@ -388,6 +392,49 @@ class Streak(_Model):
         return value
 
 
+class StageTime(_Model):
+    """At least ``days`` since the member entered ``stage``."""
+
+    stage: str
+    days: int = Field(ge=0)
+
+
+class StageRule(_Model):
+    """When a member enters a stage: every part given must hold (at an event's time)."""
+
+    action: str | None = None
+    count: int = Field(default=1, ge=1)
+    within: Duration | None = None
+    conditions: list[Condition] = Field(default_factory=list)
+    quest: str | None = None
+    lifetime_points: int | None = Field(default=None, ge=1)
+    after: StageTime | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> StageRule:
+        if not any((self.action, self.conditions, self.quest, self.lifetime_points, self.after)):
+            raise ValueError(
+                "give at least one of 'action', 'conditions', 'quest', 'lifetime_points', 'after'"
+            )
+        if self.action is None and ("count" in self.model_fields_set or self.within is not None):
+            raise ValueError("'count' and 'within' apply only with an 'action'")
+        for condition in self.conditions:
+            if condition.attribute is None:
+                raise ValueError("stage conditions test member attributes: use 'attribute'")
+        return self
+
+
+class Stage(_Model):
+    """A lifecycle stage (trial, onboarding, activated, mature) with the rewards that fit it."""
+
+    key: Key
+    name: str = Field(min_length=1)
+    description: str | None = None
+    when: StageRule | None = None  # None: the stage every member starts in (the first only)
+    entitlements: dict[str, Scalar] = Field(default_factory=dict)
+    next_step: str | None = None
+
+
 class Program(_Model):
     key: Key
     name: str = Field(min_length=1)
@@ -403,6 +450,7 @@ class Program(_Model):
     challenges: list[Challenge] = Field(default_factory=list, exclude_if=lambda v: not v)
     # Left out of the dump when empty, so programs without streaks keep their content hash.
     streaks: list[Streak] = Field(default_factory=list, exclude_if=lambda v: not v)
+    stages: list[Stage] = Field(default_factory=list, exclude_if=lambda v: not v)
 
     @field_validator("timezone")
     @classmethod
@@ -441,6 +489,9 @@ def known_keys() -> set[str]:
         StreakFreezes,
         StreakMilestone,
         Streak,
+        StageTime,
+        StageRule,
+        Stage,
     ]
     keys: set[str] = set()
     for model in models:

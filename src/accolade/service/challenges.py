@@ -199,7 +199,7 @@ def stats(
             group = None if value is None else str(value)
             for c in chosen:
                 record = mine.get(c.key)
-                eligible = in_segment(c, attrs, tier or first_tier)
+                eligible = in_segment(c, attrs, tier or first_tier, progress.get("stage"))
                 if not eligible and record is None:
                     continue
                 row = counts[c.key][group]

@@ -9,6 +9,7 @@ from typing import Any
 from accolade.engine.challenges import ChallengeProgress, challenge_progress
 from accolade.engine.entitlements import entitlements
 from accolade.engine.quests import QuestProgress, quest_progress
+from accolade.engine.stages import StageView, stage_view
 from accolade.engine.state import MemberState
 from accolade.engine.streaks import StreakStatus, streak_status
 from accolade.errors import NotFound
@@ -65,6 +66,8 @@ class MemberView:
     quests: list[QuestProgress]
     challenges: list[ChallengeProgress]
     streaks: list[StreakStatus] = field(default_factory=list)  # as of the service's clock
+    # the lifecycle stage, its entitlements and next step, and the stage after it
+    stage: StageView | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ def show(
             quests=quest_progress(compiled, state, now),
             challenges=challenge_progress(compiled, state, now),
             streaks=_streaks(program, row, clock),
+            stage=stage_view(compiled, state),
         )
 
 

@@ -17,6 +17,7 @@ TIER_CHANGED = "tier.changed"
 EVENT_REVERSED = "event.reversed"
 QUEST_COMPLETED = "quest.completed"
 QUEST_UNDONE = "quest.undone"
+STAGE_CHANGED = "stage.changed"
 EFFECT_TYPES = (
     POINTS_AWARDED,
     BADGE_EARNED,
@@ -25,6 +26,7 @@ EFFECT_TYPES = (
     EVENT_REVERSED,
     QUEST_COMPLETED,
     QUEST_UNDONE,
+    STAGE_CHANGED,
 )
 
 Message = tuple[str, str]  # (type, JSON payload)
@@ -112,6 +114,11 @@ def notices(
                     "entitlements": dict(quest.entitlements) if quest else {},
                 },
             )
+    if before.stage != after.stage:
+        tell(
+            STAGE_CHANGED,
+            {"member": member, "event_id": event_id, "from": before.stage, "to": after.stage},
+        )
     if before.tier != after.tier:
         tell(
             TIER_CHANGED,
