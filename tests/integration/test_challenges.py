@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from accolade.errors import Conflict
 from accolade.service import members as members_service
 from accolade.service.challenges import close, stats
 from accolade.service.ingest import ingest_batch
+from accolade.service.programs import publish
 from accolade.service.replay import replay
 from accolade.store.unit_of_work import Store
 
@@ -126,3 +130,25 @@ def test_stats_split_completion_by_a_member_attribute(store: Store) -> None:
     assert story.completion_percent == 33.3
     split = {s.value: (s.eligible, s.reached, s.completion_percent) for s in story.segments}
     assert split == {"amer": (1, 0, 0.0), "emea": (2, 1, 50.0)}
+
+
+def test_a_winner_with_a_long_member_id_is_paid(store: Store) -> None:
+    publish_demo(store, PROGRAM)
+    long_id = "m" * 200
+    send(store, ev("a1", "deal.won", long_id, AUG, amount=30_000))
+    [closed] = close(store, "advocates", clock=clock_at(AFTER_AUGUST))
+    assert closed.paid == 1
+    assert members_service.show(store, "advocates", long_id).lifetime == 1000
+
+
+def test_a_version_may_not_move_a_challenges_window_or_drop_it_unpaid(store: Store) -> None:
+    publish_demo(store, PROGRAM)
+    send(store, ev("a1", "deal.won", "a", AUG, amount=30_000))
+    moved = PROGRAM.replace("ends: 2026-08-31", "ends: 2026-09-30")
+    with pytest.raises(Conflict, match="would change its window"):
+        publish(store, moved, clock=clock_at(AFTER_AUGUST))
+    dropped = PROGRAM[: PROGRAM.index("  - key: pipeline")]
+    with pytest.raises(Conflict, match="not paid yet"):
+        publish(store, dropped, clock=clock_at(AFTER_AUGUST))
+    close(store, "advocates", clock=clock_at(AFTER_AUGUST))
+    assert publish(store, dropped, clock=clock_at(AFTER_AUGUST)).new

@@ -154,7 +154,14 @@ def test_reversing_the_story_takes_back_the_reward():
             "did you mean 'story_submitted'",
         ),
         ({"goal": {"points": 10, "action": "story_submitted"}}, "challenges[0].goal", "takes no"),
-        ({"ends": "2026-06-30"}, "challenges[0]", "'ends' must be after 'starts'"),
+        ({"ends": "2026-06-30"}, "challenges[0].ends", "must be after 'starts'"),
+        (
+            # 10:00 at +14:00 is 20:00 UTC the day before the start
+            {"starts": "2026-07-01T00:00:00+00:00", "ends": "2026-07-01T10:00:00+14:00"},
+            "challenges[0].ends",
+            "must be after 'starts'",
+        ),
+        ({"tiers": 5}, "challenges[0].tiers", "must be a list"),
         ({"segment": [{"property": "x", "eq": 1}]}, "challenges[0]", "use 'attribute'"),
         ({"award": {"first": 3, "top": 3}}, "challenges[0].award", "not both"),
         ({"tiers": ["golden"]}, "challenges[0].tiers[0]", "unknown tier 'golden'"),
@@ -180,3 +187,44 @@ def test_a_bad_challenge_is_named_by_its_path(change, path, message):
     assert any(e.field == path and message in e.message for e in raised.value.errors), (
         raised.value.errors
     )
+
+
+def test_first_n_ranks_by_when_the_goal_was_reached_in_event_time():
+    """A late deal dated Aug 3 that tips the sum over the goal after one dated Aug 20 does not
+    make the goal reached on Aug 3."""
+    prog = program(STORIES)
+    aug = [
+        event("deal.won", datetime(2026, 8, 20, 15, tzinfo=UTC), properties={"amount": 60_000}),
+        event("deal.won", datetime(2026, 8, 3, 15, tzinfo=UTC), properties={"amount": 50_000}),
+    ]
+    record = run(prog, aug).state.challenges["pipeline"]
+    assert record[2] == aug[0].ts
+
+
+def test_amounts_that_are_not_finite_small_numbers_add_nothing():
+    prog = program(STORIES)
+    aug = datetime(2026, 8, 3, 15, tzinfo=UTC)
+    huge = [
+        event("deal.won", aug, properties={"amount": 10**400}),
+        event("deal.won", aug, properties={"amount": 1e308}),
+    ]
+    state = run(prog, huge).state
+    assert state.challenges.get("pipeline", [0])[0] == 0
+    assert [
+        c.percent
+        for c in challenge_progress(prog, state, int(aug.timestamp()))
+        if c.key == "pipeline"
+    ] == [0]
+
+
+def test_float_sums_reach_their_target_despite_rounding():
+    prog = program(STORIES.replace("target: 100000", "target: 0.8"))
+    aug = datetime(2026, 8, 3, 15, tzinfo=UTC)
+    state = run(prog, [event("deal.won", aug, properties={"amount": a}) for a in (0.7, 0.1)]).state
+    assert state.challenges["pipeline"][2] is not None
+
+
+def test_an_action_cannot_listen_to_challenge_won():
+    with pytest.raises(InvalidProgram) as raised:
+        program({"actions": [{"key": "won", "event": "challenge.won", "points": 77}]})
+    assert [e.field for e in raised.value.errors] == ["actions[0].event"]

@@ -251,3 +251,30 @@ def test_new_program_keys_leave_the_hash_of_programs_without_them_unchanged():
     assert program_hash(demo_program) == (
         "506845b4a080685d07f62616822c2c135f731f70a4d48bad612b4ab00ed1973f"
     )
+
+
+def test_a_member_whose_tier_a_later_version_renamed_still_evaluates():
+    prog = program(QUESTS)
+    state = run(prog, [event("a", T0), event("b", T0 + HOUR)]).state
+    assert state.tier == "silver"
+    renamed = program(QUESTS.replace("silver", "argent"), version=2)
+    later = run(renamed, [event("b", T0 + 2 * HOUR)], state).state
+    assert later.tier == "argent"
+    assert {q.key for q in quest_progress(renamed, state, int(T0.timestamp()))} >= {"first"}
+
+
+def test_a_wrongly_typed_list_is_an_error_not_a_crash():
+    source = {
+        "actions": [{"key": "a"}],
+        "quests": [
+            {
+                "key": "q",
+                "name": "Q",
+                "requires": {"quests": 5},
+                "steps": [{"key": "s", "name": "S", "action": "a"}],
+            }
+        ],
+    }
+    with pytest.raises(InvalidProgram) as raised:
+        program(source)
+    assert [e.field for e in raised.value.errors] == ["quests[0].requires.quests"]

@@ -9,6 +9,7 @@ module pays like any other, so replay and reversal keep the winners as the close
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,8 +70,10 @@ def advance_challenges(
         record = list(state.challenges.get(challenge.key, [0, 0, None, None]))
         record[_PROGRESS] += step
         record[_LAST] = max(record[_LAST], ts)
-        if record[_REACHED] is None and record[_PROGRESS] >= challenge.target:
-            record[_REACHED] = ts
+        if record[_REACHED] is None and _reaches(record[_PROGRESS], challenge.target):
+            # when the goal was reached in event time: the latest of the events that count
+            # (a late event that tips it over does not make it earlier)
+            record[_REACHED] = record[_LAST]
             if challenge.first is None and challenge.top is None:
                 record[_WON] = ts
                 added += _pay(program, before, state, challenge, event_id, "goal reached", entries)
@@ -122,7 +125,20 @@ def _increase(challenge: CompiledChallenge, props: Mapping[str, Any], earned: in
     value = props.get(challenge.goal_sum)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         return 0
-    return value
+    try:
+        amount = float(value)
+    except OverflowError:  # an integer past any float: counts as nothing, not as infinity
+        return 0
+    return value if math.isfinite(amount) and amount < _MAX_AMOUNT else 0
+
+
+# Sums stay far from float overflow: one property value above this counts as nothing.
+_MAX_AMOUNT = 1e15
+
+
+def _reaches(progress: float, target: float) -> bool:
+    """progress >= target, forgiving float rounding in sums (0.7 + 0.1 < 0.8)."""
+    return progress >= target - 1e-9 * max(1.0, abs(target))
 
 
 def _pay(
@@ -211,7 +227,9 @@ def challenge_progress(
                 goal=describe_goal(challenge),
                 progress=progress,
                 target=challenge.target,
-                percent=min(100, int(100 * progress / challenge.target)),
+                percent=100
+                if _reaches(progress, challenge.target)
+                else int(100 * progress / challenge.target),
                 reached_at=_utc(record[_REACHED]) if record else None,
                 award=challenge.award,
                 won=bool(record and record[_WON] is not None),

@@ -107,7 +107,7 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
                 earned += bonus.points
 
     if program.stages:  # the event's own actions may move the member on: its quests and
-        move_stage(program, state, new, event_id, ts, entries)  # challenges see the new stage
+        move_stage(program, state, new, event_id, ts, entries, rewarded)  # challenges see it
     before = len(entries)
     if program.quests_by_action and matched:
         earned += advance_quests(program, state, new, event_id, ts, props, attrs, matched, entries)
@@ -127,8 +127,8 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
     if rewarded or stepped:
         _award_badges(program, new, state, event_id, ts, rewarded, entries)
     _move_tier(program, new, event_id, ts, entries)
-    if program.stages:  # again: rules on quests completed or lifetime points
-        move_stage(program, state, new, event_id, ts, entries)
+    if program.stages_after_points:  # again: rules on quests completed or lifetime points
+        move_stage(program, state, new, event_id, ts, entries, rewarded)
 
     status = Status.LIMITED if limited and not (rewarded or stepped) else Status.ACCEPTED
     return Evaluation(status, tuple(entries), new, tuple(notes))

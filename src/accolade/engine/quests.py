@@ -80,9 +80,9 @@ def is_unlocked(program: CompiledProgram, quest: CompiledQuest, state: MemberSta
         return False
     if quest.requires_tier is None:
         return True
-    order = [t.key for t in program.tiers]
-    tier = state.tier or (order[0] if order else None)
-    return tier is not None and order.index(tier) >= order.index(quest.requires_tier)
+    # a tier a later version no longer has ranks lowest (the member's tier is fixed after)
+    rank = {t.key: i for i, t in enumerate(program.tiers)}
+    return rank.get(state.tier or "", 0) >= rank.get(quest.requires_tier, 0)
 
 
 def _step_done_by(

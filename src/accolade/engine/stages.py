@@ -27,15 +27,24 @@ def move_stage(
     event_id: str,
     ts: int,
     entries: list[Entry],
+    rewarded: list[str],
 ) -> None:
-    """Enter the latest stage whose rule now holds (the first stage if the member has none)."""
+    """Enter the latest stage whose rule now holds (the first stage if the member has none).
+
+    A rule on an action alone can only start to hold when the event rewards that action (its
+    window only shrinks as time passes), so only those and the rules that can change at any
+    event are checked."""
     stages = program.stages
-    current = _index(program, state.stage)
+    current = program.stage_index.get(state.stage, -1) if state.stage is not None else -1
+    if current == len(stages) - 1:
+        return
     if current < 0 and not stages[0].has_rule:
         _enter(program, before, state, stages[0], event_id, ts, entries)
         current = 0
     for position in range(len(stages) - 1, current, -1):
         stage = stages[position]
+        if not stage.any_event and stage.action not in rewarded:
+            continue
         if holds(stage, state, ts):
             _enter(program, before, state, stage, event_id, ts, entries)
             return
@@ -66,10 +75,6 @@ def holds(stage: CompiledStage, state: MemberState, ts: int) -> bool:
 def in_stages(stages: frozenset[str], state: MemberState) -> bool:
     """Whether a mechanic limited to ``stages`` (empty: no limit) applies to the member now."""
     return not stages or state.stage in stages
-
-
-def _index(program: CompiledProgram, key: str | None) -> int:
-    return next((i for i, s in enumerate(program.stages) if s.key == key), -1)
 
 
 def _enter(
@@ -119,7 +124,7 @@ class StageView:
 
 
 def stage_view(program: CompiledProgram, state: MemberState) -> StageView | None:
-    position = _index(program, state.stage)
+    position = program.stage_index.get(state.stage, -1) if state.stage is not None else -1
     if position < 0:
         return None
     stage = program.stages[position]

@@ -142,6 +142,9 @@ class CompiledStage:
     after_days: int = 0
     has_rule: bool = False
     rule_text: str = ""  # the rule in words, for ledger reasons and the member view
+    # the rule can start to hold at an event that does not reward its action (time since a
+    # stage, attributes, quests, points): checked at every event, not only at its action's
+    any_event: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +174,9 @@ class CompiledProgram:
     # action key -> the streaks it counts for (only actions that have one are keys)
     streaks_by_action: Mapping[str, tuple[Streak, ...]] = field(default_factory=dict)
     stages: tuple[CompiledStage, ...] = ()  # in lifecycle order
+    stage_index: Mapping[str, int] = field(default_factory=dict)
+    # some stage rule looks at quests completed or lifetime points (checked again at the end)
+    stages_after_points: bool = False
 
 
 # Every program knows this event type: it changes a member's attributes, team or company
@@ -238,6 +244,11 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         points_challenges=tuple(c for c in challenges.values() if c.goal_action is None),
         streaks_by_action={k: tuple(v) for k, v in streaks_by_action.items()},
         stages=tuple(_compile_stage(stage) for stage in program.stages),
+        stage_index={stage.key: i for i, stage in enumerate(program.stages)},
+        stages_after_points=any(
+            s.when is not None and (s.when.quest is not None or s.when.lifetime_points is not None)
+            for s in program.stages
+        ),
     )
 
 
@@ -282,6 +293,7 @@ def _compile_stage(stage: Stage) -> CompiledStage:
         after_days=rule.after.days if rule.after else 0,
         has_rule=True,
         rule_text=" and ".join(parts),
+        any_event=rule.action is None or rule.after is not None or bool(rule.conditions),
     )
 
 

@@ -7,11 +7,13 @@ import hashlib
 import json
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import ValidationError
 
 from accolade.errors import FieldError, InvalidProgram
+from accolade.program.compile import RESERVED_EVENT_TYPES, window_bound
 from accolade.program.models import Program, known_keys
 
 
@@ -47,10 +49,23 @@ def load_program(text: str) -> Program:
     except ValidationError as exc:
         errors.extend(_field_error(e) for e in exc.errors())
     errors.extend(check_references(raw))
+    if program is not None:
+        errors.extend(_check_windows(program))
     if errors:
         raise InvalidProgram(_unique(errors))
     assert program is not None
     return program
+
+
+def _check_windows(program: Program) -> list[FieldError]:
+    """A challenge's window, both ends in the program's zone (or their own offsets), must
+    have its end after its start."""
+    zone = ZoneInfo(program.timezone)
+    return [
+        FieldError(f"challenges[{i}].ends", "must be after 'starts'")
+        for i, c in enumerate(program.challenges)
+        if window_bound(c.ends, zone, end=True) <= window_bound(c.starts, zone, end=False)
+    ]
 
 
 def program_hash(program: Program) -> str:
@@ -72,6 +87,14 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
     tier_keys = _keys(tiers, "tiers", errors)
 
     for i, action in actions:
+        event_type = action.get("event") or action.get("key")
+        if event_type in RESERVED_EVENT_TYPES:
+            errors.append(
+                FieldError(
+                    f"actions[{i}].event",
+                    f"'{event_type}' events are sent by Accolade itself; an action cannot use it",
+                )
+            )
         if action.get("points_from") is not None and action.get("points") not in (None, 0):
             errors.append(FieldError(f"actions[{i}]", "give 'points' or 'points_from', not both"))
         for j, mult in _items(action.get("multipliers")):
@@ -98,7 +121,7 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
         name = when.get("action")
         if isinstance(name, str) and name not in action_keys:
             errors.append(_unknown(f"badges[{i}].when.action", "action", name, action_keys))
-        for j, name in enumerate(when.get("all_of") or []):
+        for j, name in enumerate(_list(when.get("all_of"))):
             if isinstance(name, str) and name not in action_keys:
                 errors.append(
                     _unknown(f"badges[{i}].when.all_of[{j}]", "action", name, action_keys)
@@ -160,7 +183,7 @@ def _check_quests(
         requires = quest.get("requires")
         if not isinstance(requires, dict):
             continue
-        for j, name in enumerate(requires.get("quests") or []):
+        for j, name in enumerate(_list(requires.get("quests"))):
             if not isinstance(name, str):
                 continue
             if name not in quest_keys:
@@ -190,7 +213,7 @@ def _check_challenges(
         name = goal.get("action") if isinstance(goal, dict) else None
         if isinstance(name, str) and name not in action_keys:
             errors.append(_unknown(f"challenges[{i}].goal.action", "action", name, action_keys))
-        for j, tier in enumerate(challenge.get("tiers") or []):
+        for j, tier in enumerate(_list(challenge.get("tiers"))):
             if isinstance(tier, str) and tier not in tier_keys:
                 errors.append(_unknown(f"challenges[{i}].tiers[{j}]", "tier", tier, tier_keys))
         reward = challenge.get("reward")
@@ -210,7 +233,7 @@ def _requirement_cycles(quests: list[tuple[int, dict[str, Any]]]) -> list[FieldE
         key = quest.get("key")
         requires = quest.get("requires")
         if isinstance(key, str) and isinstance(requires, dict):
-            needs[key] = [q for q in requires.get("quests") or [] if isinstance(q, str)]
+            needs[key] = [q for q in _list(requires.get("quests")) if isinstance(q, str)]
             where[key] = i
     errors: list[FieldError] = []
     for start in needs:
@@ -266,7 +289,7 @@ def _check_stages(raw: dict[str, Any], action_keys: list[str], errors: list[Fiel
             )
     for section in ("actions", "quests", "challenges"):
         for i, item in _items(raw.get(section)):
-            for j, name in enumerate(item.get("stages") or []):
+            for j, name in enumerate(_list(item.get("stages"))):
                 if isinstance(name, str) and name not in stage_keys:
                     errors.append(
                         _unknown(f"{section}[{i}].stages[{j}]", "stage", name, stage_keys)
@@ -294,6 +317,11 @@ def _check_streaks(
                     _unknown(f"streaks[{i}].milestones[{j}].badge", "badge", badge, badge_keys)
                 )
     return awarded
+
+
+def _list(value: object) -> list[Any]:
+    """A list from the file, or nothing: a wrong type is reported by the model, not here."""
+    return value if isinstance(value, list) else []
 
 
 def _items(value: object) -> list[tuple[int, dict[str, Any]]]:

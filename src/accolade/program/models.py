@@ -5,7 +5,7 @@ Structure only; cross-references (a badge naming an action) are checked in ``loa
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -322,20 +322,11 @@ class Challenge(_Model):
 
     @model_validator(mode="after")
     def _window(self) -> Challenge:
-        if _day_start(self.ends, end=True) <= _day_start(self.starts, end=False):
-            raise ValueError("'ends' must be after 'starts'")
+        # the window's order needs the program's zone: checked by the loader
         for condition in self.segment:
             if condition.attribute is None:
                 raise ValueError("a segment tests member attributes: use 'attribute'")
         return self
-
-
-def _day_start(value: date | datetime, *, end: bool) -> datetime:
-    """Comparable form of a window bound (dates as naive midnights; ``end`` dates inclusive)."""
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
-    moment = datetime(value.year, value.month, value.day)
-    return moment + timedelta(days=1) if end else moment
 
 
 StreakPeriod = Literal["day", "week"]

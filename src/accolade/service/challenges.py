@@ -3,6 +3,7 @@ completion rates per challenge and per segment."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from accolade.engine.challenges import CHALLENGE_WON, describe_goal, in_segment
-from accolade.errors import NotFound
+from accolade.errors import AccoladeError, NotFound
 from accolade.program.compile import CompiledChallenge
 from accolade.service import Clock, system_clock
 from accolade.service.ingest import apply_events, parse_records
@@ -94,7 +95,7 @@ def _close_once(store: Store, program_key: str, now: datetime) -> list[ClosedCha
                 ends = datetime.fromtimestamp(challenge.ends, UTC).isoformat()
                 won = [
                     {
-                        "id": f"{CHALLENGE_WON}:{challenge.key}:{w.member}",
+                        "id": won_event_id(challenge.key, w.member),
                         "type": CHALLENGE_WON,
                         "member": w.member,
                         "occurred_at": ends,
@@ -104,6 +105,11 @@ def _close_once(store: Store, program_key: str, now: datetime) -> list[ClosedCha
                 ]
                 parsed = parse_records(list(enumerate(won, 1)), reserved=True)
                 outcomes = apply_events(repo, program, parsed, now)
+                refused = [o for o in outcomes if o.status.value == "rejected"]
+                if refused:  # never record a close that did not pay its winners
+                    raise AccoladeError(
+                        f"closing '{challenge.key}' could not pay a winner: {refused[0].result}"
+                    )
                 paid = sum(1 for o in outcomes if o.status.value == "accepted")
             out.append(
                 ClosedChallenge(
@@ -117,6 +123,13 @@ def _close_once(store: Store, program_key: str, now: datetime) -> list[ClosedCha
                 )
             )
         return out
+
+
+def won_event_id(challenge: str, member: str) -> str:
+    """The id of the challenge.won event a winner is sent: stable (closing twice finds it a
+    duplicate) and short whatever the member id's length (a hash of it)."""
+    digest = hashlib.sha256(member.encode()).hexdigest()[:32]
+    return f"{CHALLENGE_WON}:{challenge}:{digest}"
 
 
 def _rank(challenge: CompiledChallenge, records: list[tuple[str, list[Any]]]) -> list[Winner]:

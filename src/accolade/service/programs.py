@@ -60,11 +60,13 @@ def publish(store: Store, source: str, clock: Clock = system_clock) -> Published
         if existing is not None:
             reactivated = row.active_version != existing.version
             if reactivated:
+                _guard_challenges(repo, row, compiled_version(repo, row.id, existing.version), now)
                 repo.activate(row.id, existing.version, "publish", now)
             return Published(
                 program.key, existing.version, digest, new=False, reactivated=reactivated
             )
         version = max((v.version for v in repo.versions(row.id)), default=0) + 1
+        _guard_challenges(repo, row, _compile(source, version, digest), now)
         repo.add_version(row.id, version, digest, source, now)
         repo.activate(row.id, version, "publish", now)
         return Published(program.key, version, digest, new=True)
@@ -99,7 +101,9 @@ def publish_version(store: Store, key: str, version: int, clock: Clock = system_
             raise NotFound(f"program '{key}' has no version {version}", field="version")
         if row.active_version == version:
             raise Conflict(f"version {version} of '{key}' is already active", field="version")
-        repo.activate(row.id, version, "publish", clock())
+        now = clock()
+        _guard_challenges(repo, row, compiled_version(repo, row.id, version), now)
+        repo.activate(row.id, version, "publish", now)
 
 
 def version_source(store: Store, key: str, version: int | None = None) -> tuple[VersionInfo, str]:
@@ -135,8 +139,39 @@ def rollback(store: Store, key: str, to: int | None = None, clock: Clock = syste
             raise NotFound(f"program '{key}' has no version {to}", field="version")
         if to == row.active_version:
             raise Conflict(f"version {to} of '{key}' is already active", field="version")
-        repo.activate(row.id, to, "rollback", clock())
+        now = clock()
+        _guard_challenges(repo, row, compiled_version(repo, row.id, to), now)
+        repo.activate(row.id, to, "rollback", now)
         return to
+
+
+def _guard_challenges(repo: Repository, row: Any, new: CompiledProgram, now: datetime) -> None:
+    """Refuse a version that would lose challenge state: a challenge key names one window
+    (members' progress and the close are kept by key), and a first/top challenge that has ended
+    is paid by its close, which needs it in the active version."""
+    if row.active_version is None:
+        return
+    current = compiled_version(repo, row.id, row.active_version).challenges
+    closed = repo.challenge_closes(row.id)
+    for key, challenge in current.items():
+        replacement = new.challenges.get(key)
+        if replacement is not None and (replacement.starts, replacement.ends) != (
+            challenge.starts,
+            challenge.ends,
+        ):
+            raise Conflict(
+                f"challenge '{key}' would change its window: a challenge key names one window "
+                "(progress and winners are kept by it); give the new window a new key",
+                field="challenges",
+            )
+        ended = challenge.ends <= now.timestamp()
+        paid_at_close = challenge.first is not None or challenge.top is not None
+        if replacement is None and ended and paid_at_close and key not in closed:
+            raise Conflict(
+                f"challenge '{key}' has ended and its winners are not paid yet: run "
+                "`accolade challenges close` before publishing a version without it",
+                field="challenges",
+            )
 
 
 def versions(store: Store, key: str) -> list[VersionInfo]:
