@@ -13,6 +13,11 @@ writing rows through the bare driver, in one transaction, as events/s:
 - bare bulk: bare ledger rows (7 columns, no secondary index) and one balance update per event;
 - bare rmw (SQLite): an event at a time, select the balance, update it, insert its ledger rows.
 It prints the rates, the ingest's ratio to each, and the ingest's peak memory.
+
+Then, per backend, the same stream through the same command on a fresh database whose program is
+the demo program plus every progression mechanic (bench/progression.py: 5 quests, 3 challenges
+open during the stream, a daily streak, the four lifecycle stages), beside the demo program's
+rate from this run (target: at least 0.7 of it). --no-progression skips it.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from progression import write_progression_program
 from psycopg.types.json import Jsonb
 
 from accolade.sample_events import generate_events
@@ -251,6 +257,19 @@ def count_entries(url_kind: str, target: str) -> int:
         return int(db.execute("SELECT count(*) FROM ledger_entries").fetchone()[0])
 
 
+PROGRESSION_RATIO = 0.7  # of the demo program's ingest rate, on the same stream
+
+
+def _fresh(backend: str, sqlite_path: Path) -> tuple[str, str]:
+    """(URL, target) of a new empty database: a SQLite file or a PostgreSQL schema."""
+    if backend == "sqlite":
+        return f"sqlite:///{sqlite_path}", str(sqlite_path)
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    return _pg_url(schema), schema
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -258,6 +277,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--no-progression", action="store_true", help="skip the progression-program run"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="accolade-bench-"))
     stream = work / "events.jsonl"
@@ -270,6 +292,9 @@ def main() -> None:
         f"{'ratio':>6} {'bare rmw':>9} {'ratio':>6} {'peak RSS':>9}"
     )
     backends = args.backends.split(",")
+    progression = write_progression_program(work / "progression.yaml")
+    with_progression: dict[str, tuple[float, int]] = {}
+    progression_targets: list[tuple[str, str]] = []
     targets: dict[str, str] = {}
     ingested: dict[str, tuple[float, int]] = {}
     try:
@@ -287,6 +312,12 @@ def main() -> None:
             accolade("init", "--program-file", str(PROGRAM), url=url)
             seconds, peak = accolade("ingest", str(stream), url=url)
             ingested[backend] = (args.events / seconds, peak)
+            if not args.no_progression:
+                url, target = _fresh(backend, work / "progression.db")
+                progression_targets.append((backend, target))
+                accolade("init", "--program-file", str(progression), url=url)
+                seconds, peak = accolade("ingest", str(stream), url=url)
+                with_progression[backend] = (args.events / seconds, peak)
         for backend in backends:
             target = targets[backend]
             rate, peak = ingested[backend]
@@ -308,7 +339,23 @@ def main() -> None:
                 f"{backend:<11} {rate:>12,.0f} {same:>10,.0f} {rate / same:>6.2f} "
                 f"{raw:>10,.0f} {rate / raw:>6.2f} {rmw_text} {peak:>6} MiB"
             )
+        if with_progression:
+            print(
+                f"\n{'backend':<11} {'demo ev/s':>10} {'progression':>12} {'ratio':>6}  target ≥ "
+                f"{PROGRESSION_RATIO}   (5 quests, 3 challenges, a streak, 4 stages)"
+            )
+            for backend, (rate, peak) in with_progression.items():
+                demo = ingested[backend][0]
+                ok = "✓" if rate / demo >= PROGRESSION_RATIO else "✗"
+                print(
+                    f"{backend:<11} {demo:>10,.0f} {rate:>12,.0f} {rate / demo:>6.2f}  {ok}"
+                    f"   peak RSS {peak} MiB"
+                )
     finally:
+        for backend, target in progression_targets:
+            if backend != "sqlite":
+                with psycopg.connect(PG_URL, autocommit=True) as admin:
+                    admin.execute(f"DROP SCHEMA {target} CASCADE")
         for backend, target in targets.items():
             if backend != "sqlite":
                 with psycopg.connect(PG_URL, autocommit=True) as admin:
