@@ -17,6 +17,7 @@ from typing import Any
 
 from accolade.engine.badges import grant_badge
 from accolade.engine.effects import Entry, EntryKind
+from accolade.engine.rewards import RewardView, reward_view
 from accolade.engine.state import MemberState
 from accolade.errors import InvalidEvent
 from accolade.program.compile import CHALLENGE_WON, CompiledChallenge, CompiledProgram
@@ -175,13 +176,6 @@ def _pay(
 
 
 @dataclass(frozen=True, slots=True)
-class ChallengeReward:
-    points: int
-    badge: str | None  # the badge's name
-    entitlements: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
 class ChallengeProgress:
     """A challenge as its member sees it."""
 
@@ -198,7 +192,7 @@ class ChallengeProgress:
     reached_at: datetime | None
     award: str  # everyone | first N | top N
     won: bool
-    reward: ChallengeReward
+    reward: RewardView
 
 
 def challenge_progress(
@@ -215,7 +209,6 @@ def challenge_progress(
         status = (
             "upcoming" if now < challenge.starts else "open" if now < challenge.ends else "closed"
         )
-        badge = program.badges.get(challenge.reward_badge) if challenge.reward_badge else None
         out.append(
             ChallengeProgress(
                 key=challenge.key,
@@ -233,10 +226,8 @@ def challenge_progress(
                 reached_at=_utc(record[_REACHED]) if record else None,
                 award=challenge.award,
                 won=bool(record and record[_WON] is not None),
-                reward=ChallengeReward(
-                    challenge.reward_points,
-                    badge.name if badge else None,
-                    dict(challenge.entitlements),
+                reward=reward_view(
+                    program, challenge.reward_points, challenge.reward_badge, challenge.entitlements
                 ),
             )
         )

@@ -15,6 +15,7 @@ from typing import Any
 
 from accolade.engine.badges import grant_badge
 from accolade.engine.effects import Entry, EntryKind
+from accolade.engine.rewards import RewardView, reward_view
 from accolade.engine.state import MemberState
 from accolade.program.compile import CompiledProgram, CompiledQuest, CompiledStep
 
@@ -153,15 +154,6 @@ class StepProgress:
 
 
 @dataclass(frozen=True, slots=True)
-class QuestUnlocks:
-    """What completing the quest gives."""
-
-    points: int
-    badge: str | None  # the badge's name
-    entitlements: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
 class QuestProgress:
     """A quest as its member sees it: a progress bar, the next step, what the end unlocks."""
 
@@ -174,7 +166,7 @@ class QuestProgress:
     percent: int
     next_step: NextStep | None
     steps: list[StepProgress]
-    unlocks: QuestUnlocks
+    unlocks: RewardView  # what completing the quest gives
     started_at: datetime | None
     completed_at: datetime | None
     expires_at: datetime | None
@@ -204,7 +196,6 @@ def quest_progress(program: CompiledProgram, state: MemberState, now: int) -> li
         else:
             status = "in_progress" if done else "available"
         upcoming = next((s for s in quest.steps if s.key not in done), None)
-        badge = program.badges.get(quest.reward_badge) if quest.reward_badge else None
         out.append(
             QuestProgress(
                 key=quest.key,
@@ -221,8 +212,8 @@ def quest_progress(program: CompiledProgram, state: MemberState, now: int) -> li
                     StepProgress(s.key, s.name, s.points, s.key in done, _utc(done.get(s.key)))
                     for s in quest.steps
                 ],
-                unlocks=QuestUnlocks(
-                    quest.reward_points, badge.name if badge else None, dict(quest.entitlements)
+                unlocks=reward_view(
+                    program, quest.reward_points, quest.reward_badge, quest.entitlements
                 ),
                 started_at=_utc(started),
                 completed_at=_utc(completed),
