@@ -9,6 +9,7 @@ import pytest
 
 from tests.e2e.builders import api_on
 from tests.integration.builders import MONDAY, publish_demo, row_counts
+from tests.integration.builders import event as ev
 
 ONBOARDING = (Path(__file__).parents[2] / "examples" / "onboarding-quest.yaml").read_text()
 HOUR = timedelta(hours=1)
@@ -20,16 +21,6 @@ def api(store):
         publish_demo(store, ONBOARDING)
         api.clock.now = MONDAY + 6 * HOUR
         yield api
-
-
-def ev(id, type, member="alice", at=MONDAY, **properties):
-    return {
-        "id": id,
-        "type": type,
-        "member": member,
-        "occurred_at": at.isoformat(),
-        "properties": properties,
-    }
 
 
 SMART_TOOLS = [

@@ -18,19 +18,10 @@ from accolade.store.tables import outbox
 from accolade.store.unit_of_work import Store
 
 from .builders import MONDAY, NOW, clock_at, projection, publish_demo
+from .builders import event as ev
 
 ONBOARDING = (Path(__file__).parents[2] / "examples" / "onboarding-quest.yaml").read_text()
 HOUR = timedelta(hours=1)
-
-
-def ev(id, type, member="alice", at=MONDAY, **properties):
-    return {
-        "id": id,
-        "type": type,
-        "member": member,
-        "occurred_at": at.isoformat(),
-        "properties": properties,
-    }
 
 
 def onboarding_steps(member: str, steps: int, start=MONDAY):

@@ -92,28 +92,15 @@ def notices(
             )
     if after.quests_done is not before.quests_done:
         known = quests or {}
-        for key in after.quests_done.keys() - before.quests_done.keys():
-            quest = known.get(key)
-            tell(
-                QUEST_COMPLETED,
-                {
-                    "member": member,
-                    "event_id": event_id,
-                    "quest": key,
-                    "entitlements": dict(quest.entitlements) if quest else {},
-                },
-            )
-        for key in before.quests_done.keys() - after.quests_done.keys():
-            quest = known.get(key)
-            tell(
-                QUEST_UNDONE,
-                {
-                    "member": member,
-                    "event_id": event_id,
-                    "quest": key,
-                    "entitlements": dict(quest.entitlements) if quest else {},
-                },
-            )
+        done, had = after.quests_done.keys(), before.quests_done.keys()
+        for type_, keys in ((QUEST_COMPLETED, done - had), (QUEST_UNDONE, had - done)):
+            for key in sorted(keys):
+                quest = known.get(key)
+                granted = dict(quest.entitlements) if quest else {}
+                tell(
+                    type_,
+                    {"member": member, "event_id": event_id, "quest": key, "entitlements": granted},
+                )
     if before.stage != after.stage:
         tell(
             STAGE_CHANGED,
