@@ -152,3 +152,16 @@ def test_a_version_may_not_move_a_challenges_window_or_drop_it_unpaid(store: Sto
         publish(store, dropped, clock=clock_at(AFTER_AUGUST))
     close(store, "advocates", clock=clock_at(AFTER_AUGUST))
     assert publish(store, dropped, clock=clock_at(AFTER_AUGUST)).new
+
+
+def test_closing_an_everyone_challenge_records_who_reached_it_and_pays_nothing_more(
+    store: Store,
+) -> None:
+    publish_demo(store, PROGRAM)
+    q3 = datetime(2026, 7, 10, 15, tzinfo=UTC)
+    send(store, ev("s1", "story.submitted", "m1", q3, attributes={"role": "advocate"}))
+    before = members_service.show(store, "advocates", "m1").lifetime
+    closed = close(store, "advocates", clock=clock_at(datetime(2026, 10, 5, tzinfo=UTC)))
+    story = next(c for c in closed if c.key == "story_q3")
+    assert ([w.member for w in story.winners], story.paid) == (["m1"], 0)
+    assert members_service.show(store, "advocates", "m1").lifetime == before == 600

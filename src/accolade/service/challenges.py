@@ -70,30 +70,15 @@ def _close_once(store: Store, program_key: str, now: datetime) -> list[ClosedCha
         for member, _, _, progress in repo.member_progress(program.id, "challenges"):
             for key, record in progress.get("challenges", {}).items():
                 records[key].append((member, record))
-        out: list[ClosedChallenge] = []
-        for challenge in due:
-            winners = _rank(challenge, records.get(challenge.key, []))
+        ranked = [(c, _rank(c, records.get(c.key, []))) for c in due]
+        won: list[dict[str, Any]] = []
+        for challenge, winners in ranked:
             repo.record_close(
-                program.id,
-                challenge.key,
-                compiled.version,
-                json.dumps(
-                    [
-                        {
-                            "member": w.member,
-                            "rank": w.rank,
-                            "progress": w.progress,
-                            "reached_at": w.reached_at.isoformat(),
-                        }
-                        for w in winners
-                    ]
-                ),
-                now,
+                program.id, challenge.key, compiled.version, _winners_json(winners), now
             )
-            paid = 0
             if challenge.first is not None or challenge.top is not None:
                 ends = datetime.fromtimestamp(challenge.ends, UTC).isoformat()
-                won = [
+                won += [
                     {
                         "id": won_event_id(challenge.key, w.member),
                         "type": CHALLENGE_WON,
@@ -103,26 +88,45 @@ def _close_once(store: Store, program_key: str, now: datetime) -> list[ClosedCha
                     }
                     for w in winners
                 ]
-                parsed = parse_records(list(enumerate(won, 1)), reserved=True)
-                outcomes = apply_events(repo, program, parsed, now)
-                refused = [o for o in outcomes if o.status.value == "rejected"]
-                if refused:  # never record a close that did not pay its winners
-                    raise AccoladeError(
-                        f"closing '{challenge.key}' could not pay a winner: {refused[0].result}"
-                    )
-                paid = sum(1 for o in outcomes if o.status.value == "accepted")
-            out.append(
-                ClosedChallenge(
-                    key=challenge.key,
-                    name=challenge.name,
-                    award=challenge.award,
-                    ends_at=datetime.fromtimestamp(challenge.ends, UTC),
-                    closed_at=now,
-                    winners=winners,
-                    paid=paid,
-                )
+        # One batch for every challenge closed: its members are locked in the one order every
+        # writer uses, so a close never deadlocks with an ingest.
+        outcomes = apply_events(
+            repo, program, parse_records(list(enumerate(won, 1)), reserved=True), now
+        )
+        refused = [o for o in outcomes if o.status.value == "rejected"]
+        if refused:  # never record a close that did not pay its winners
+            raise AccoladeError(f"closing could not pay a winner: {refused[0].result}")
+        paid: dict[str, int] = {}
+        for outcome in outcomes:
+            if outcome.status.value == "accepted" and outcome.event_id is not None:
+                key = outcome.event_id.split(":")[1]
+                paid[key] = paid.get(key, 0) + 1
+        return [
+            ClosedChallenge(
+                key=challenge.key,
+                name=challenge.name,
+                award=challenge.award,
+                ends_at=datetime.fromtimestamp(challenge.ends, UTC),
+                closed_at=now,
+                winners=winners,
+                paid=paid.get(challenge.key, 0),
             )
-        return out
+            for challenge, winners in ranked
+        ]
+
+
+def _winners_json(winners: list[Winner]) -> str:
+    return json.dumps(
+        [
+            {
+                "member": w.member,
+                "rank": w.rank,
+                "progress": w.progress,
+                "reached_at": w.reached_at.isoformat(),
+            }
+            for w in winners
+        ]
+    )
 
 
 def won_event_id(challenge: str, member: str) -> str:
