@@ -68,8 +68,8 @@ def _funnel(quest: CompiledQuest, members: list[dict[str, int]], completed: int)
         did = [m for m in members if step.key in m]
         if quest.ordered:
             before = started if previous is None else sum(1 for m in members if previous in m)
-            waits = (
-                [m[step.key] - m[previous] for m in did if previous in m]
+            waits = (  # steps follow arrival: a late-dated step may predate the one before
+                [max(0, m[step.key] - m[previous]) for m in did if previous in m]
                 if previous is not None
                 else []
             )
