@@ -1,0 +1,82 @@
+"""The bulk plumbing every part of the repository shares: ids, COPY/executemany, times."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from accolade.store.database import SQLITE_PAGE_CACHE
+
+
+class RepositoryBase:
+    """The caller's connection, and the bulk writes every part of the repository makes on it."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect.name
+
+    def _allocate_ids(self, table: str, count: int) -> list[int]:
+        """Ids for ``count`` new rows, so children can reference them before a bulk write."""
+        if self.dialect == "postgresql":
+            raw = self.conn.connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cursor:
+                # The sequence is looked up once (a materialized CTE): per row, the lookup took
+                # 90% of the time (60 ms per 25,000 ids instead of 7).
+                cursor.execute(
+                    "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, 'id')::regclass "
+                    "AS seq) SELECT nextval(s.seq) FROM s, generate_series(1, %s)",
+                    (table, count),
+                )
+                return sorted(int(r[0]) for r in cursor.fetchall())
+        # SQLite: every write transaction holds the database lock (BEGIN IMMEDIATE).
+        top = self.conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").scalar_one()
+        return list(range(int(top) + 1, int(top) + 1 + count))
+
+    def _append(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """Bulk insert: COPY on PostgreSQL, one executemany on SQLite."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.dialect == "postgresql":
+            raw = self.conn.connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join("?" for _ in columns)
+        self.conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+    def _time(self, value: datetime) -> Any:
+        """A UTC time as the driver takes it in bulk writes (the form UTCDateTime reads back)."""
+        if self.dialect == "postgresql":
+            return value
+        # UTCDateTime's SQLite form: naive UTC text (microseconds optional when reading back).
+        return (
+            (value.astimezone(UTC) if value.utcoffset() else value)
+            .replace(tzinfo=None)
+            .isoformat(" ")
+        )
+
+    @contextmanager
+    def large_page_cache(self) -> Iterator[None]:
+        """SQLite: 256 MiB of page cache on this connection for the duration (replay rewrites
+        every derived row; 1M events: 72 s -> 65 s, measured). PostgreSQL: nothing to do."""
+        if self.dialect != "sqlite":
+            yield
+            return
+        self.conn.exec_driver_sql("PRAGMA cache_size=-262144")
+        try:
+            yield
+        finally:
+            self.conn.exec_driver_sql(f"PRAGMA cache_size={SQLITE_PAGE_CACHE}")
+
+
+def _parts(values: Sequence[Any], size: int = 5000) -> list[Sequence[Any]]:
+    """Slices small enough for SQLite's limit on parameters per statement."""
+    return [values[i : i + size] for i in range(0, len(values), size)]

@@ -1,0 +1,259 @@
+"""The event log: duplicate checks, appends (the ingest hot path), reversals, reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Row, func, select, update
+
+from accolade.engine.effects import Entry, EntryKind
+from accolade.engine.events import EVENT_SCHEMA_VERSION, Event
+from accolade.store.ledger_repo import (
+    _BADGE_COLUMNS,
+    _ENTRY_COLUMNS,
+    LedgerRepo,
+    NewEntry,
+    _badge_row,
+    _entry_row,
+)
+from accolade.store.tables import events
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    id: int
+    event_id: str
+    member_id: int
+    body_hash: str
+    body: str
+    notes: str | None
+    status: str
+    program_version: int
+    reversed_by: int | None
+    occurred_at: datetime
+
+
+class NewEvent(NamedTuple):
+    kind: str
+    event_id: str
+    type: str
+    member_id: int
+    occurred_at: datetime
+    program_version: int
+    schema_version: int
+    body_hash: str
+    body: str
+    status: str
+    notes: str | None
+
+
+class Evaluated(NamedTuple):
+    """An ingested event with what the engine made of it, ready for the log and the ledger."""
+
+    event: Event
+    body: str  # canonical
+    body_hash: str
+    member_id: int
+    status: str
+    notes: str | None  # JSON
+    entries: tuple[Entry, ...]
+
+
+# A LedgerRepo: write_evaluated writes each event's ledger entries and badges in the same pass.
+class LogRepo(LedgerRepo):
+    def logged_events(
+        self, program_id: int, kind: str, event_ids: Sequence[str]
+    ) -> dict[str, LoggedEvent]:
+        """The logged rows among ``event_ids`` (the duplicate check of every chunk)."""
+        found: dict[str, LoggedEvent] = {}
+        for i in range(0, len(event_ids), 5000):
+            part = event_ids[i : i + 5000]
+            if self.dialect == "postgresql":
+                # One index probe per id whatever the planner's statistics say: right after a
+                # bulk load they are stale, and a plain `= ANY` then filters the whole program.
+                names = ", ".join(f"e.{c.name}" for c in _LOGGED)
+                rows = self.conn.exec_driver_sql(
+                    f"SELECT {names} FROM unnest(%s::text[]) AS wanted(event_id) CROSS JOIN LATERAL "
+                    "(SELECT * FROM events WHERE program_id = %s AND kind = %s "
+                    "AND event_id = wanted.event_id LIMIT 1) AS e",
+                    (list(part), program_id, kind),
+                )
+            else:
+                rows = self.conn.execute(
+                    select(*_LOGGED).where(
+                        events.c.program_id == program_id,
+                        events.c.kind == kind,
+                        events.c.event_id.in_(part),
+                    )
+                )
+            for r in rows:
+                found[r.event_id] = _logged(r)
+        return found
+
+    def insert_events(self, program_id: int, rows: Sequence[NewEvent], now: datetime) -> list[int]:
+        """Appends to the log; returns the new rows' ids, in order."""
+        if not rows:
+            return []
+        ids = self._allocate_ids("events", len(rows))
+        when = self._time(now)
+        t = self._time
+        self._append(
+            "events",
+            _EVENT_COLUMNS,
+            [
+                (
+                    pk,
+                    program_id,
+                    r.kind,
+                    r.event_id,
+                    r.type,
+                    r.member_id,
+                    t(r.occurred_at),
+                    when,
+                    r.program_version,
+                    r.schema_version,
+                    r.body_hash,
+                    r.body,
+                    r.status,
+                    r.notes,
+                )
+                for pk, r in zip(ids, rows, strict=True)
+            ],
+        )
+        return ids
+
+    def write_evaluated(
+        self, program_id: int, version: int, items: Sequence[Evaluated], now: datetime
+    ) -> None:
+        """The ingest hot path: log rows, their ledger entries and badge awards, each in one
+        bulk statement, with every row built in a single pass."""
+        if not items:
+            return
+        ids = self._allocate_ids("events", len(items))
+        when = self._time(now)
+        t = self._time
+        badge = EntryKind.BADGE
+        log: list[tuple[Any, ...]] = []
+        ledger: list[tuple[Any, ...]] = []
+        badges: list[tuple[Any, ...]] = []
+        revoked: list[NewEntry] = []
+        for pk, (event, body, digest, member_id, status, notes, entries) in zip(
+            ids, items, strict=True
+        ):
+            at = t(event.occurred_at)
+            log.append(
+                (
+                    pk,
+                    program_id,
+                    "event",
+                    event.id,
+                    event.type,
+                    member_id,
+                    at,
+                    when,
+                    version,
+                    EVENT_SCHEMA_VERSION,
+                    digest,
+                    body,
+                    status,
+                    notes,
+                )
+            )
+            for e in entries:
+                ledger.append(_entry_row(program_id, member_id, pk, pk, e, at, when))
+                if e.kind is badge:
+                    badges.append(_badge_row(program_id, member_id, e, pk, at))
+                elif e.kind is EntryKind.BADGE_REVOKED:
+                    revoked.append(NewEntry(member_id, pk, pk, event.occurred_at, e))
+        self._append("events", _EVENT_COLUMNS, log)
+        self._append("ledger_entries", _ENTRY_COLUMNS, ledger)
+        self._revoke_badges(revoked)
+        self._append("member_badges", _BADGE_COLUMNS, badges)
+
+    def mark_reversed(self, event_pk: int, reversal_pk: int) -> None:
+        self.conn.execute(
+            update(events).where(events.c.id == event_pk).values(reversed_by=reversal_pk)
+        )
+
+    def member_history(self, member_id: int, before_id: int | None = None) -> list[LoggedEvent]:
+        """The member's events still in force (not reversed), in arrival order."""
+        stmt = select(*_LOGGED).where(
+            events.c.member_id == member_id,
+            events.c.kind == "event",
+            events.c.reversed_by.is_(None),
+        )
+        if before_id is not None:
+            stmt = stmt.where(events.c.id < before_id)
+        return [_logged(r) for r in self.conn.execute(stmt.order_by(events.c.id))]
+
+    def log_after(self, program_id: int, after_id: int, limit: int) -> list[Any]:
+        """The next ``limit`` log rows after ``after_id``: (id, kind, event_id, member_id,
+        program_version, body). Plain SQL: replay reads the whole log through here, and the
+        body carries everything else (its time included)."""
+        mark = "%s" if self.dialect == "postgresql" else "?"
+        return list(
+            self.conn.exec_driver_sql(
+                "SELECT id, kind, event_id, member_id, program_version, body FROM events "
+                f"WHERE program_id = {mark} AND id > {mark} ORDER BY id LIMIT {mark}",
+                (program_id, after_id, limit),
+            )
+        )
+
+    def reset_reversals(self, program_id: int) -> None:
+        self.conn.execute(
+            update(events)
+            .where(events.c.program_id == program_id, events.c.reversed_by.is_not(None))
+            .values(reversed_by=None)
+        )
+
+    def event_row(self, program_id: int, kind: str, event_id: str) -> Row[Any] | None:
+        return self.conn.execute(
+            select(events).where(
+                events.c.program_id == program_id,
+                events.c.kind == kind,
+                events.c.event_id == event_id,
+            )
+        ).first()
+
+    def count_events(self, program_id: int) -> int:
+        return int(
+            self.conn.scalar(select(func.count()).where(events.c.program_id == program_id)) or 0
+        )
+
+
+_EVENT_COLUMNS = (
+    "id",
+    "program_id",
+    "kind",
+    "event_id",
+    "type",
+    "member_id",
+    "occurred_at",
+    "received_at",
+    "program_version",
+    "schema_version",
+    "body_hash",
+    "body",
+    "status",
+    "notes",
+)
+
+_LOGGED = (
+    events.c.id,
+    events.c.event_id,
+    events.c.member_id,
+    events.c.body_hash,
+    events.c.body,
+    events.c.notes,
+    events.c.status,
+    events.c.program_version,
+    events.c.reversed_by,
+    events.c.occurred_at,
+)
+
+
+def _logged(row: Any) -> LoggedEvent:
+    return LoggedEvent(*row)
