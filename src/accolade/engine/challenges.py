@@ -22,9 +22,23 @@ from accolade.engine.state import MemberState
 from accolade.errors import InvalidEvent
 from accolade.program.compile import CHALLENGE_WON, CompiledChallenge, CompiledProgram
 
-__all__ = ["CHALLENGE_WON", "advance_challenges", "challenge_progress", "win_challenge", "won"]
+__all__ = [
+    "CHALLENGE_WON",
+    "LAST",
+    "PROGRESS",
+    "REACHED",
+    "WON",
+    "ChallengeProgress",
+    "advance_challenges",
+    "challenge_progress",
+    "describe_goal",
+    "in_segment",
+    "win_challenge",
+    "won",
+]
 
-_PROGRESS, _LAST, _REACHED, _WON = range(4)
+# positions in a member's challenge record (MemberState.challenges)
+PROGRESS, LAST, REACHED, WON = range(4)
 
 
 def in_segment(
@@ -69,14 +83,14 @@ def advance_challenges(
         if state.challenges is before.challenges:
             state.challenges = dict(before.challenges)
         record = list(state.challenges.get(challenge.key, [0, 0, None, None]))
-        record[_PROGRESS] += step
-        record[_LAST] = max(record[_LAST], ts)
-        if record[_REACHED] is None and _reaches(record[_PROGRESS], challenge.target):
+        record[PROGRESS] += step
+        record[LAST] = max(record[LAST], ts)
+        if record[REACHED] is None and _reaches(record[PROGRESS], challenge.target):
             # when the goal was reached in event time: the latest of the events that count
             # (a late event that tips it over does not make it earlier)
-            record[_REACHED] = record[_LAST]
+            record[REACHED] = record[LAST]
             if challenge.first is None and challenge.top is None:
-                record[_WON] = ts
+                record[WON] = ts
                 added += _pay(program, before, state, challenge, event_id, "goal reached", entries)
         state.challenges[challenge.key] = record
     return added
@@ -97,9 +111,9 @@ def win_challenge(
     if challenge is None:
         raise InvalidEvent(f"no challenge '{key}' in this program", field="properties.challenge")
     record = list(state.challenges.get(challenge.key, [0, 0, None, None]))
-    if record[_WON] is not None:
+    if record[WON] is not None:
         return 0
-    record[_WON] = ts
+    record[WON] = ts
     if state.challenges is before.challenges:
         state.challenges = dict(before.challenges)
     state.challenges[challenge.key] = record
@@ -111,9 +125,9 @@ def win_challenge(
 def won(program: CompiledProgram, state: MemberState) -> list[tuple[int, CompiledChallenge]]:
     """(when won, challenge) of every challenge the member won, oldest first."""
     out = [
-        (int(r[_WON]), program.challenges[key])
+        (int(r[WON]), program.challenges[key])
         for key, r in state.challenges.items()
-        if r[_WON] is not None and key in program.challenges
+        if r[WON] is not None and key in program.challenges
     ]
     return sorted(out, key=lambda pair: (pair[0], pair[1].key))
 
@@ -205,7 +219,7 @@ def challenge_progress(
         record = state.challenges.get(challenge.key)
         if record is None and not in_segment(challenge, state.attributes, tier, state.stage):
             continue
-        progress = record[_PROGRESS] if record else 0
+        progress = record[PROGRESS] if record else 0
         status = (
             "upcoming" if now < challenge.starts else "open" if now < challenge.ends else "closed"
         )
@@ -223,9 +237,9 @@ def challenge_progress(
                 percent=100
                 if _reaches(progress, challenge.target)
                 else int(100 * progress / challenge.target),
-                reached_at=_utc(record[_REACHED]) if record else None,
+                reached_at=_utc(record[REACHED]) if record else None,
                 award=challenge.award,
-                won=bool(record and record[_WON] is not None),
+                won=bool(record and record[WON] is not None),
                 reward=reward_view(
                     program, challenge.reward_points, challenge.reward_badge, challenge.entitlements
                 ),

@@ -10,15 +10,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from accolade.engine.challenges import CHALLENGE_WON, describe_goal, in_segment
+from accolade.engine.challenges import (
+    CHALLENGE_WON,
+    LAST,
+    PROGRESS,
+    REACHED,
+    describe_goal,
+    in_segment,
+)
 from accolade.errors import AccoladeError, NotFound
 from accolade.program.compile import CompiledChallenge
 from accolade.service import Clock, system_clock
 from accolade.service.ingest import apply_events, parse_records
 from accolade.service.programs import active
 from accolade.store.unit_of_work import Store, WriteConflict
-
-_PROGRESS, _LAST, _REACHED, _WON = range(4)
 
 
 @dataclass(frozen=True)
@@ -143,17 +148,17 @@ def _rank(challenge: CompiledChallenge, records: list[tuple[str, list[Any]]]) ->
     reached = [
         (member, r)
         for member, r in records
-        if r[_REACHED] is not None and r[_REACHED] < challenge.ends
+        if r[REACHED] is not None and r[REACHED] < challenge.ends
     ]
     if challenge.top is not None:
-        reached.sort(key=lambda mr: (-mr[1][_PROGRESS], mr[1][_LAST], mr[0]))
+        reached.sort(key=lambda mr: (-mr[1][PROGRESS], mr[1][LAST], mr[0]))
         reached = reached[: challenge.top]
     else:
-        reached.sort(key=lambda mr: (mr[1][_REACHED], mr[0]))
+        reached.sort(key=lambda mr: (mr[1][REACHED], mr[0]))
         if challenge.first is not None:
             reached = reached[: challenge.first]
     return [
-        Winner(member, rank, r[_PROGRESS], datetime.fromtimestamp(r[_REACHED], UTC))
+        Winner(member, rank, r[PROGRESS], datetime.fromtimestamp(r[REACHED], UTC))
         for rank, (member, r) in enumerate(reached, 1)
     ]
 
@@ -222,7 +227,7 @@ def stats(
                 row = counts[c.key][group]
                 row[0] += int(eligible)
                 row[1] += int(record is not None)
-                row[2] += int(record is not None and record[_REACHED] is not None)
+                row[2] += int(record is not None and record[REACHED] is not None)
     out: list[ChallengeStats] = []
     for c in chosen:
         groups = counts[c.key]

@@ -13,6 +13,7 @@ from accolade.engine.stages import StageView, stage_view
 from accolade.engine.state import MemberState
 from accolade.engine.streaks import StreakStatus, streak_status
 from accolade.errors import NotFound
+from accolade.program.compile import CompiledProgram
 from accolade.program.models import Scalar
 from accolade.service import Clock, system_clock
 from accolade.service.programs import ActiveProgram, active, active_with_member
@@ -120,7 +121,7 @@ def show(
             entitlements=entitlements(compiled, state),
             quests=quest_progress(compiled, state, now),
             challenges=challenge_progress(compiled, state, now),
-            streaks=_streaks(program, row, clock),
+            streaks=_streaks(compiled, state, now),
             stage=stage_view(compiled, state),
         )
 
@@ -233,24 +234,12 @@ class _Member:
         )
 
 
-def _streaks(program: ActiveProgram, row: _Member, clock: Clock) -> list[StreakStatus]:
+def _streaks(program: CompiledProgram, state: MemberState, now: int) -> list[StreakStatus]:
     """The active version's streaks, as of now: a run missed since shows broken."""
-    streaks = program.compiled.definition.streaks
-    if not streaks:
-        return []
-    done = MemberState.restore(
-        row.external_id,
-        team=row.team,
-        company=row.company,
-        attributes={},
-        lifetime=row.lifetime,
-        balance=row.balance,
-        tier=row.tier,
-        progress=row.progress,
-    ).streaks
-    now = int(clock().timestamp())
-    zone = program.compiled.zone
-    return [streak_status(s, done.get(s.key, []), now, zone) for s in streaks]
+    return [
+        streak_status(s, state.streaks.get(s.key, []), now, program.zone)
+        for s in program.definition.streaks
+    ]
 
 
 def _program_and_member(

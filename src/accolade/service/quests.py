@@ -43,7 +43,8 @@ def funnels(store: Store, program_key: str) -> list[QuestFunnel]:
         quests = program.compiled.quests
         times: dict[str, list[dict[str, int]]] = {key: [] for key in quests}
         completed = dict.fromkeys(quests, 0)
-        for steps, done in repo.quest_progress(program.id):
+        for _, _, _, progress in repo.member_progress(program.id, "quest_steps"):
+            steps, done = progress.get("quest_steps", {}), progress.get("quests_done", {})
             for key, step_times in steps.items():
                 if key in times and step_times:
                     times[key].append(step_times)

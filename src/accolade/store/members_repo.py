@@ -218,21 +218,6 @@ class MembersRepo(RepositoryBase):
             stmt = stmt.limit(limit)
         return list(self.conn.execute(stmt))
 
-    def quest_progress(self, program_id: int) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-        """(quest steps, quests done) of every member who has done a quest step, streamed."""
-        # yield_per on the statement: on the connection it would stay for every later statement
-        rows = self.conn.execute(
-            select(members.c.progress)
-            .where(
-                members.c.program_id == program_id,
-                members.c.progress.like('%"quest_steps"%'),
-            )
-            .execution_options(yield_per=2000)
-        )
-        for (progress,) in rows:
-            data = json.loads(progress)
-            yield data.get("quest_steps", {}), data.get("quests_done", {})
-
     def member_progress(
         self, program_id: int, containing: str | None = None
     ) -> Iterator[tuple[str, dict[str, Any], str | None, dict[str, Any]]]:
