@@ -22,6 +22,7 @@ class EntryKind(StrEnum):
     BONUS = "bonus"  # an action's variable reward: a non-zero draw from its bonus table
     STAGE = "stage"  # the member entered a lifecycle stage (0 points; the reason names the rule)
     STREAK = "streak"  # a streak milestone reached (with its points, if any)
+    LEADERBOARD = "leaderboard"  # a leaderboard's prize for the top N at a window's close
 
 
 class Status(StrEnum):

@@ -10,6 +10,7 @@ from accolade.engine.bonus import draw_bonus
 from accolade.engine.challenges import CHALLENGE_WON, advance_challenges, win_challenge
 from accolade.engine.effects import Entry, EntryKind, Evaluation, Status
 from accolade.engine.events import Event
+from accolade.engine.leaderboards import win_leaderboard
 from accolade.engine.points import (
     base_points,
     limit_reached,
@@ -24,7 +25,7 @@ from accolade.engine.streaks import record_streaks
 from accolade.engine.tiers import qualifying_points, tier_for, tier_reason
 from accolade.engine.windows import month_key
 from accolade.errors import InvalidEvent
-from accolade.program.compile import CompiledProgram
+from accolade.program.compile import LEADERBOARD_WON, CompiledProgram
 
 # Badge points can cross a points threshold that awards another badge; a program has
 # finitely many badges, so this many passes always reaches a fixed point.
@@ -113,6 +114,8 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
         earned += advance_quests(program, state, new, event_id, ts, props, attrs, matched, entries)
     if event.type == CHALLENGE_WON:
         earned += win_challenge(program, state, new, event_id, ts, props, entries)
+    elif event.type == LEADERBOARD_WON:
+        earned += win_leaderboard(program, state, new, event_id, props, entries)
     elif program.challenges and (rewarded or earned):
         earned += advance_challenges(
             program, state, new, event_id, ts, props, rewarded, earned, entries

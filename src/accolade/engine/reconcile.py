@@ -17,7 +17,15 @@ from accolade.program.compile import CompiledProgram
 
 # (event id, qualified rule, period) -> (points, lifetime points)
 Totals = dict[tuple[str, str, str], tuple[int, int]]
-_EVENT_RULES = ("action:", "badge:", "bonus:", "quest:", "challenge:", "streak:")
+_EVENT_RULES = (
+    "action:",
+    "badge:",
+    "bonus:",
+    "quest:",
+    "challenge:",
+    "streak:",
+    "leaderboard:",
+)
 
 
 def totals_of(entries: Sequence[Entry]) -> Totals:

@@ -18,6 +18,7 @@ from accolade.program.models import (
     Badge,
     Challenge,
     Condition,
+    Leaderboard,
     Program,
     Quest,
     Stage,
@@ -148,6 +149,35 @@ class CompiledStage:
 
 
 @dataclass(frozen=True, slots=True)
+class CompiledLeaderboard:
+    key: str
+    name: str
+    description: str | None
+    subject: str  # member | team | company
+    action: str | None  # None: points; else the action counted (or whose property is summed)
+    sum: str | None  # the property summed, if any
+    window: str  # all | day | week | month | quarter | year | rolling
+    days: int  # a rolling window's length in days (0 otherwise)
+    partition: tuple[str, ...]  # member attributes
+    tier_bracket: bool
+    segment: tuple[CompiledCondition, ...]
+    tiers: frozenset[str]
+    stages: frozenset[str]
+    min_score: int
+    reward_top: int | None
+    reward_points: int
+    reward_badge: str | None
+    rule: str = ""  # "leaderboard:<key>"
+
+    @property
+    def placed(self) -> bool:
+        """Whether a member's place on the board depends on more than opting out."""
+        return bool(
+            self.partition or self.tier_bracket or self.segment or self.tiers or self.stages
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledProgram:
     key: str
     version: int
@@ -177,6 +207,7 @@ class CompiledProgram:
     stage_index: Mapping[str, int] = field(default_factory=dict)
     # some stage rule looks at quests completed or lifetime points (checked again at the end)
     stages_after_points: bool = False
+    leaderboards: Mapping[str, CompiledLeaderboard] = field(default_factory=dict)
 
 
 # Every program knows this event type: it changes a member's attributes, team or company
@@ -186,12 +217,18 @@ MEMBER_UPDATED = "member.updated"
 # The event Accolade sends each winner when a challenge closes (engine.challenges); the API and
 # file ingest refuse it from outside.
 CHALLENGE_WON = "challenge.won"
-RESERVED_EVENT_TYPES = (CHALLENGE_WON,)
+# ... and each of the top N of a leaderboard's partition when its window closes.
+LEADERBOARD_WON = "leaderboard.won"
+RESERVED_EVENT_TYPES = (CHALLENGE_WON, LEADERBOARD_WON)
 
 
 def compile_program(program: Program, version: int = 0, program_hash: str = "") -> CompiledProgram:
     actions = {a.key: _compile_action(a) for a in program.actions}
-    by_event: dict[str, list[CompiledAction]] = {MEMBER_UPDATED: [], CHALLENGE_WON: []}
+    by_event: dict[str, list[CompiledAction]] = {
+        MEMBER_UPDATED: [],
+        CHALLENGE_WON: [],
+        LEADERBOARD_WON: [],
+    }
     for action in actions.values():
         by_event.setdefault(action.event_type, []).append(action)
     badges_by_action: dict[str, list[Badge]] = {}
@@ -249,6 +286,32 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
             s.when is not None and (s.when.quest is not None or s.when.lifetime_points is not None)
             for s in program.stages
         ),
+        leaderboards={b.key: _compile_leaderboard(b) for b in program.leaderboards},
+    )
+
+
+def _compile_leaderboard(board: Leaderboard) -> CompiledLeaderboard:
+    metric = board.metric
+    days = board.rolling_days
+    return CompiledLeaderboard(
+        key=board.key,
+        name=board.name,
+        description=board.description,
+        subject=board.subject,
+        action=None if isinstance(metric, str) else metric.action,
+        sum=None if isinstance(metric, str) else metric.sum,
+        window="rolling" if days is not None else board.window,
+        days=days or 0,
+        partition=tuple(board.partition),
+        tier_bracket=board.tier_bracket,
+        segment=tuple(compile_condition(c) for c in board.segment),
+        tiers=frozenset(board.tiers),
+        stages=frozenset(board.stages),
+        min_score=board.min_score,
+        reward_top=board.reward.top if board.reward else None,
+        reward_points=board.reward.points if board.reward else 0,
+        reward_badge=board.reward.badge if board.reward else None,
+        rule=f"leaderboard:{board.key}",
     )
 
 

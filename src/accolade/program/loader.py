@@ -106,6 +106,7 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
     _check_stages(raw, action_keys, errors)
     awarded = _check_streaks(raw, action_keys, badge_keys, errors)
     awarded |= _check_quests(raw, action_keys, badge_keys, tier_keys, errors)
+    awarded |= _check_leaderboards(raw, action_keys, badge_keys, tier_keys, errors)
     awarded |= _check_challenges(raw, action_keys, badge_keys, tier_keys, errors)
     for i, badge in badges:
         when = badge.get("when")
@@ -225,6 +226,40 @@ def _check_challenges(
     return awarded
 
 
+def _check_leaderboards(
+    raw: dict[str, Any],
+    action_keys: list[str],
+    badge_keys: list[str],
+    tier_keys: list[str],
+    errors: list[FieldError],
+) -> set[str]:
+    """Metrics name actions, eligibility tiers, rewards badges; returns the badges awarded."""
+    boards = _items(raw.get("leaderboards"))
+    _keys(boards, "leaderboards", errors)
+    awarded: set[str] = set()
+    for i, board in boards:
+        metric = board.get("metric")
+        name = metric.get("action") if isinstance(metric, dict) else None
+        if isinstance(name, str) and name not in action_keys:
+            errors.append(_unknown(f"leaderboards[{i}].metric.action", "action", name, action_keys))
+        for j, tier in enumerate(_list(board.get("tiers"))):
+            if isinstance(tier, str) and tier not in tier_keys:
+                errors.append(_unknown(f"leaderboards[{i}].tiers[{j}]", "tier", tier, tier_keys))
+        if board.get("tier_bracket") is True and not tier_keys:
+            errors.append(
+                FieldError(f"leaderboards[{i}].tier_bracket", "needs tiers to bracket by")
+            )
+        reward = board.get("reward")
+        badge = reward.get("badge") if isinstance(reward, dict) else None
+        if isinstance(badge, str):
+            awarded.add(badge)
+            if badge not in badge_keys:
+                errors.append(
+                    _unknown(f"leaderboards[{i}].reward.badge", "badge", badge, badge_keys)
+                )
+    return awarded
+
+
 def _requirement_cycles(quests: list[tuple[int, dict[str, Any]]]) -> list[FieldError]:
     """Quests that require each other, directly or not, could never be unlocked."""
     needs: dict[str, list[str]] = {}
@@ -287,7 +322,7 @@ def _check_stages(raw: dict[str, Any], action_keys: list[str], errors: list[Fiel
                     f"{_did_you_mean(named, earlier)}",
                 )
             )
-    for section in ("actions", "quests", "challenges"):
+    for section in ("actions", "quests", "challenges", "leaderboards"):
         for i, item in _items(raw.get(section)):
             for j, name in enumerate(_list(item.get("stages"))):
                 if isinstance(name, str) and name not in stage_keys:

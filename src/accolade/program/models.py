@@ -5,6 +5,7 @@ Structure only; cross-references (a badge naming an action) are checked in ``loa
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -426,6 +427,84 @@ class Stage(_Model):
     next_step: str | None = None
 
 
+LEADERBOARD_WINDOWS = ("all", *CALENDAR_WINDOWS)
+_ROLLING = re.compile(r"^([1-9][0-9]{0,2})d$")
+# A member attribute every board honours: true hides the member from everyone else's view.
+OPT_OUT_ATTRIBUTE = "leaderboard_opt_out"
+
+
+class LeaderboardMetric(_Model):
+    """What a board counts, other than points: the rewarded occurrences of an ``action``, or
+    the ``sum`` of one of its events' properties (a deal's value)."""
+
+    action: str = Field(min_length=1)
+    sum: str | None = Field(default=None, min_length=1)
+
+
+class LeaderboardReward(_Model):
+    """Paid to the ``top`` N of each partition when a calendar window closes."""
+
+    top: int = Field(ge=1, le=1000)
+    points: int = Field(default=0, ge=0)
+    badge: str | None = None
+
+
+class Leaderboard(_Model):
+    """A ranking of members, teams or companies by a metric, over a window, within partitions."""
+
+    key: Key
+    name: str = Field(min_length=1)
+    description: str | None = None
+    subject: Literal["member", "team", "company"] = "member"
+    metric: Literal["points"] | LeaderboardMetric = "points"
+    window: str = "all"
+    partition: list[str] = Field(default_factory=list)  # member attributes
+    tier_bracket: bool = False  # members compete within their tier
+    segment: list[Condition] = Field(default_factory=list)
+    tiers: list[str] = Field(default_factory=list)
+    stages: list[str] = Field(default_factory=list)
+    min_score: int = Field(default=1, ge=1)
+    reward: LeaderboardReward | None = None
+
+    @field_validator("window")
+    @classmethod
+    def _known_window(cls, value: str) -> str:
+        if value not in LEADERBOARD_WINDOWS and not _ROLLING.match(value):
+            raise ValueError(
+                f"'{value}' is not a window: use all, day, week, month, quarter, year, "
+                "or a rolling number of days such as 7d or 30d (at most 999d)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Leaderboard:
+        if self.subject != "member":
+            for name in ("partition", "tier_bracket", "segment", "tiers", "stages"):
+                if getattr(self, name):
+                    raise ValueError(
+                        f"'{name}' is for member boards: a {self.subject}'s score sums its "
+                        "members' events, whatever their attributes"
+                    )
+        for condition in self.segment:
+            if condition.attribute is None:
+                raise ValueError("a segment tests member attributes: use 'attribute'")
+        if len(set(self.partition)) != len(self.partition):
+            raise ValueError("'partition' names an attribute twice")
+        if self.reward is not None and self.subject != "member":
+            raise ValueError("a reward is paid to members: give it on a member board")
+        if self.reward is not None and self.window not in CALENDAR_WINDOWS:
+            raise ValueError(
+                "a reward is paid when a calendar window (day, week, month, quarter, year) "
+                f"closes; a '{self.window}' window never closes"
+            )
+        return self
+
+    @property
+    def rolling_days(self) -> int | None:
+        found = _ROLLING.match(self.window)
+        return int(found.group(1)) if found else None
+
+
 class Program(_Model):
     key: Key
     name: str = Field(min_length=1)
@@ -442,6 +521,7 @@ class Program(_Model):
     # Left out of the dump when empty, so programs without streaks keep their content hash.
     streaks: list[Streak] = Field(default_factory=list, exclude_if=lambda v: not v)
     stages: list[Stage] = Field(default_factory=list, exclude_if=lambda v: not v)
+    leaderboards: list[Leaderboard] = Field(default_factory=list, exclude_if=lambda v: not v)
 
     @field_validator("timezone")
     @classmethod
@@ -483,6 +563,9 @@ def known_keys() -> set[str]:
         StageTime,
         StageRule,
         Stage,
+        LeaderboardMetric,
+        LeaderboardReward,
+        Leaderboard,
     ]
     keys: set[str] = set()
     for model in models:

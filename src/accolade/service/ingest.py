@@ -22,6 +22,7 @@ from accolade.engine.state import compact_json
 from accolade.errors import AccoladeError, Conflict, InvalidEvent
 from accolade.program.compile import RESERVED_EVENT_TYPES
 from accolade.service import Clock, system_clock
+from accolade.service.board_updates import BoardUpdates
 from accolade.service.notify import Message, notices
 from accolade.service.programs import ActiveProgram, active
 from accolade.store.outbox import OutboxRepository
@@ -251,6 +252,7 @@ def apply_events(
     firsts = _first_results(repo, logged)
     evaluated: list[Evaluated] = []
     changed: dict[int, LockedMember] = {}
+    boards = BoardUpdates() if compiled.leaderboards else None
     for i, event, canonical, digest in valid:
         position = records[i][0]
         first = logged.get(event.id)
@@ -267,6 +269,9 @@ def apply_events(
         except AccoladeError as exc:
             outcomes[i] = _rejected(position, {"id": event.id}, exc)
             continue
+        if boards is not None:
+            boards.add(compiled, event, evaluation.entries, evaluation.state)
+            boards.member(event.member, member.state, evaluation.state)
         if wanted:
             messages += notices(
                 wanted,
@@ -299,6 +304,8 @@ def apply_events(
     outbox.append(program.id, messages, now)
     written = [m for m in locked.values() if m.id in changed]  # in lock order
     repo.save_members(((m.id, m.state) for m in written), now)
+    if boards is not None:
+        boards.flush(repo, program.id, compiled, now)
     if saved is not None:
         saved.extend(written)
     repo.delete_members_without_state(

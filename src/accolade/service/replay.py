@@ -17,7 +17,8 @@ from accolade.engine.evaluate import evaluate
 from accolade.engine.events import Event
 from accolade.program.compile import CompiledProgram
 from accolade.service import Clock, system_clock
-from accolade.service.programs import active, compiled_version
+from accolade.service.board_updates import BoardUpdates
+from accolade.service.programs import ActiveProgram, active, compiled_version
 from accolade.service.reverse import apply_reconciliation, reconcile_member
 from accolade.store.repository import LockedMember, NewEntry, Repository
 from accolade.store.unit_of_work import Store
@@ -44,6 +45,7 @@ def replay(
         program = active(repo, program_key)
         total = repo.count_events(program.id)
         repo.clear_derived(program.id)
+        repo.clear_leaderboards(program.id)
         repo.reset_members(program.id)
         repo.reset_reversals(program.id)
         compiled: dict[int, CompiledProgram] = {}
@@ -63,11 +65,11 @@ def replay(
                 if row.kind == "event":
                     pending.append(row)
                     continue
-                n_events += _replay_events(repo, program.id, pending, version, now, states)
+                n_events += _replay_events(repo, program, pending, version, now, states)
                 pending = []
-                _replay_reversal(repo, program.id, row, version, now, states)
+                _replay_reversal(repo, program, row, version, now, states)
                 n_reversals += 1
-            n_events += _replay_events(repo, program.id, pending, version, now, states)
+            n_events += _replay_events(repo, program, pending, version, now, states)
             after = rows[-1].id
             done += len(rows)
             if on_progress is not None:
@@ -78,7 +80,7 @@ def replay(
 
 def _replay_events(
     repo: Repository,
-    program_id: int,
+    program: ActiveProgram,
     rows: list[Any],
     version: Callable[[int], CompiledProgram],
     now: datetime,
@@ -86,30 +88,38 @@ def _replay_events(
 ) -> int:
     if not rows:
         return 0
+    program_id = program.id
     parsed = [(row, Event.model_validate_json(row.body)) for row in rows]
     new = sorted({e.member for _, e in parsed if e.member not in states})  # the lock order
     states.update(repo.lock_members(program_id, new))
     entries: list[NewEntry] = []
+    boards = BoardUpdates()
     for row, event in parsed:
         member = states[event.member]
-        evaluation = evaluate(version(row.program_version), member.state, event)
+        at = version(row.program_version)
+        evaluation = evaluate(at, member.state, event)
+        if at.leaderboards:
+            boards.add(at, event, evaluation.entries, evaluation.state)
+            boards.member(event.member, member.state, evaluation.state)
         member.state = evaluation.state
         entries.extend(
             NewEntry(member.id, row.id, row.id, event.occurred_at, e) for e in evaluation.entries
         )
     repo.insert_entries(program_id, entries, now)
     repo.apply_badges(program_id, entries)
+    boards.flush(repo, program_id, program.compiled, now)
     return len(rows)
 
 
 def _replay_reversal(
     repo: Repository,
-    program_id: int,
+    program: ActiveProgram,
     row: Any,
     version: Callable[[int], CompiledProgram],
     now: datetime,
     states: dict[str, LockedMember],
 ) -> None:
+    program_id = program.id
     reason = json.loads(row.body)["reason"]
     target = repo.event_row(program_id, "event", row.event_id)
     assert target is not None
@@ -128,6 +138,10 @@ def _replay_reversal(
         int(target.occurred_at.timestamp()),
         row.id,
     )
+    boards = BoardUpdates()
+    boards.reversal(repo, program_id, version, locked.id, row.event_id, row.id)
+    boards.member(external_id, locked.state, evaluation.state)
     repo.mark_reversed(target.id, row.id)
     apply_reconciliation(repo, program_id, locked.id, row.id, evaluation, now)
+    boards.flush(repo, program_id, program.compiled, now)
     locked.state = evaluation.state

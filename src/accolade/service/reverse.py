@@ -13,6 +13,7 @@ from accolade.engine.state import MemberState
 from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.program.compile import CompiledProgram
 from accolade.service import Clock, system_clock
+from accolade.service.board_updates import BoardUpdates
 from accolade.service.notify import notices
 from accolade.service.programs import ActiveProgram, active, compiled_version
 from accolade.store.outbox import OutboxRepository
@@ -86,8 +87,12 @@ def reverse_in(
         ],
         now,
     )
+    boards = BoardUpdates()
+    boards.reversal(repo, program.id, lambda v: _version(repo, program, v), locked.id, event_id)
+    boards.member(locked.state.member, locked.state, evaluation.state)
     repo.mark_reversed(target.id, reversal_pk)
     apply_reconciliation(repo, program.id, locked.id, reversal_pk, evaluation, now)
+    boards.flush(repo, program.id, program.compiled, now)
     outbox = OutboxRepository(repo.conn)
     wanted = outbox.wanted_types(program.id)
     outbox.append(
@@ -105,6 +110,12 @@ def reverse_in(
         now,
     )
     return result
+
+
+def _version(repo: Repository, program: ActiveProgram, version: int) -> CompiledProgram:
+    if version == program.compiled.version:
+        return program.compiled
+    return compiled_version(repo, program.id, version)
 
 
 def reconcile_member(

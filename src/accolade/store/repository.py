@@ -1,4 +1,5 @@
-"""Bulk reads and writes of programs, members, the event log, the ledger and badges.
+"""Bulk reads and writes of programs, members, the event log, the ledger, badges and
+leaderboards.
 
 Every method runs on the caller's connection, inside the caller's transaction; statements
 are batched per chunk of events (executemany / multi-row VALUES), never one per event.
@@ -8,6 +9,7 @@ bulk plumbing they share in _base; Repository is all of them on one connection.
 
 from __future__ import annotations
 
+from accolade.store.leaderboards_repo import LeaderboardRepo
 from accolade.store.ledger_repo import LedgerRepo, NewEntry
 from accolade.store.log_repo import Evaluated, LoggedEvent, LogRepo, NewEvent
 from accolade.store.members_repo import LockedMember, MemberCache, MembersRepo
@@ -24,5 +26,5 @@ __all__ = [
 ]
 
 
-class Repository(ProgramsRepo, MembersRepo, LogRepo, LedgerRepo):
+class Repository(ProgramsRepo, MembersRepo, LogRepo, LedgerRepo, LeaderboardRepo):
     """Bulk reads and writes on the caller's connection, in the caller's transaction."""

@@ -1,0 +1,530 @@
+"""Leaderboards as members and program owners read them (top N, a standing with the ranks
+around it), and the scheduled work on their windows: rolling days out, closing calendar
+windows with their final standings and prizes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from accolade.engine.leaderboards import (
+    ALL_TIME,
+    ROLLING,
+    partition_key,
+    partition_values,
+    placement,
+    visible,
+    window_of,
+)
+from accolade.engine.state import MemberState
+from accolade.engine.windows import calendar_window, local_ordinal
+from accolade.errors import AccoladeError, InvalidInput, NotFound
+from accolade.program.compile import LEADERBOARD_WON, CompiledLeaderboard, CompiledProgram
+from accolade.service import Clock, system_clock
+from accolade.service.ingest import apply_events, parse_records
+from accolade.service.programs import ActiveProgram, active
+from accolade.store.leaderboards_repo import BoardWindow, Standing
+from accolade.store.repository import Repository
+from accolade.store.unit_of_work import Store, WriteConflict
+
+# How many of each partition a close keeps as the final standings (more if the prize goes
+# further down).
+STANDINGS_KEPT = 10
+
+
+@dataclass(frozen=True)
+class Window:
+    label: str  # all | rolling | 2026-W47 | 2026-11 | ...
+    starts_at: datetime | None
+    ends_at: datetime | None  # exclusive
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    rank: int  # standard competition rank: ties share it (1, 2, 2, 4)
+    subject: str  # member id, team or company
+    name: str  # display name: a member's `name` attribute, else the subject
+    score: int
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    key: str
+    name: str
+    subject: str
+    metric: str
+    window: Window
+    partition: dict[str, Any]
+    total: int  # ranked in this partition
+    rows: list[Row]
+    # a closed window: each partition's final standings as the close recorded them
+    final: list[Row] | None = None
+
+
+@dataclass(frozen=True)
+class SubjectStanding:
+    key: str
+    name: str
+    subject: str
+    window: Window
+    partition: dict[str, Any] | None  # None: outside the board's segment
+    score: int
+    ranked: bool  # on the board: in its segment, scoring at least its minimum
+    rank: int | None
+    total: int
+    percentile: float | None  # share of the partition at or below this rank, in percent
+    gap: int | None  # points to the next rank up (None at rank 1)
+    visible: bool  # False: opted out; others do not see this subject
+    above: list[Row] = field(default_factory=list)  # nearest first
+    below: list[Row] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BoardSummary:
+    key: str
+    name: str
+    description: str | None
+    subject: str
+    metric: str
+    window: str
+    partition: list[str]
+    reward: str | None
+    windows: list[Window]
+
+
+def metric_text(board: CompiledLeaderboard) -> str:
+    if board.action is None:
+        return "points"
+    if board.sum is None:
+        return f"count of {board.action}"
+    return f"sum of {board.sum} of {board.action}"
+
+
+def boards(store: Store, program_key: str) -> list[BoardSummary]:
+    """Every board of the active program with the windows it has scores in."""
+    with store.read() as repo:
+        program = active(repo, program_key)
+        windows: dict[str, list[Window]] = {}
+        for w in repo.board_windows(program.id):
+            windows.setdefault(w.board, []).append(_window(w))
+        return [
+            BoardSummary(
+                key=b.key,
+                name=b.name,
+                description=b.description,
+                subject=b.subject,
+                metric=metric_text(b),
+                window=b.window if b.window != ROLLING else f"{b.days}d",
+                partition=[*b.partition, *(["tier"] if b.tier_bracket else [])],
+                reward=(
+                    f"top {b.reward_top}: {b.reward_points:,} points"
+                    + (f" and {b.reward_badge}" if b.reward_badge else "")
+                    if b.reward_top
+                    else None
+                ),
+                windows=windows.get(b.key, []),
+            )
+            for b in program.compiled.leaderboards.values()
+        ]
+
+
+def top(
+    store: Store,
+    program_key: str,
+    board_key: str,
+    *,
+    window: str | None = None,
+    partition: dict[str, str] | None = None,
+    limit: int = 10,
+    offset: int = 0,
+    clock: Clock = system_clock,
+) -> BoardPage:
+    """The board from ``offset``, ``limit`` rows, in the window (default: the current one)
+    and partition (required on a partitioned board) asked for."""
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("must be between 1 and 1000", field="limit")
+    if offset < 0:
+        raise InvalidInput("must be 0 or more", field="offset")
+    with store.read() as repo:
+        program = active(repo, program_key)
+        board = _board(program.compiled, board_key)
+        stored, shown = _window_at(repo, program, board, window, clock())
+        key = _partition_asked(repo, board, stored, partition or {})
+        total, rows, final = 0, [], None
+        if stored is not None:
+            total = repo.ranked_count(stored.id, key, board.min_score)
+            found = repo.top(stored.id, key, limit, offset, board.min_score)
+            rows = _ranked(repo, program, board, stored.id, key, found)
+            if stored.standings is not None:
+                final = [Row(**r) for r in json.loads(stored.standings).get(key, [])]
+        return BoardPage(
+            key=board.key,
+            name=board.name,
+            subject=board.subject,
+            metric=metric_text(board),
+            window=shown,
+            partition=partition_values(board, key),
+            total=total,
+            rows=rows,
+            final=final,
+        )
+
+
+def standing(
+    store: Store,
+    program_key: str,
+    board_key: str,
+    subject: str,
+    *,
+    window: str | None = None,
+    around: int = 5,
+    clock: Clock = system_clock,
+) -> SubjectStanding:
+    """Where a member (or a team, a company) stands: rank, score, percentile, the gap to the
+    next rank up, and ``around`` ranked subjects above and below."""
+    if not 0 <= around <= 50:
+        raise InvalidInput("must be between 0 and 50", field="around")
+    with store.read() as repo:
+        program = active(repo, program_key)
+        board = _board(program.compiled, board_key)
+        stored, shown = _window_at(repo, program, board, window, clock())
+        mine = repo.standing(stored.id, subject) if stored is not None else None
+        if board.subject == "member":
+            state = _member_state(repo, program, subject)
+            where, seen = placement(board, state), visible(state)
+        else:
+            where, seen = "", True
+        if mine is None or stored is None:
+            mine = Standing(subject, 0, 0, where, seen)
+        ranked = mine.partition is not None and mine.score >= board.min_score
+        out: dict[str, Any] = {
+            "key": board.key,
+            "name": board.name,
+            "subject": subject,
+            "window": shown,
+            "partition": None
+            if mine.partition is None
+            else partition_values(board, mine.partition),
+            "score": mine.score,
+            "ranked": ranked,
+            "visible": mine.visible,
+            "rank": None,
+            "total": 0,
+            "percentile": None,
+            "gap": None,
+        }
+        if stored is None or mine.partition is None:
+            return SubjectStanding(**out)
+        key = mine.partition
+        total = repo.ranked_count(stored.id, key, board.min_score)
+        out["total"] = total
+        if not ranked:
+            return SubjectStanding(**out)
+        above_me = repo.count_above(stored.id, key, mine.score)
+        rank = above_me + 1
+        # a member who opted out sees their own rank among the others, without counting twice
+        total += 0 if mine.visible else 1
+        higher = repo.next_higher(stored.id, key, mine.score)
+        above, below = (
+            repo.neighbours(mine, stored.id, around, board.min_score) if around else ([], [])
+        )
+        out.update(
+            rank=rank,
+            total=total,
+            percentile=round(100 * (total - rank + 1) / total, 1),
+            gap=None if higher is None else higher - mine.score,
+            above=_ranked(repo, program, board, stored.id, key, list(reversed(above))),
+            below=_ranked(repo, program, board, stored.id, key, below),
+        )
+        return SubjectStanding(**out)
+
+
+def _ranked(
+    repo: Repository,
+    program: ActiveProgram,
+    board: CompiledLeaderboard,
+    window_id: int,
+    key: str,
+    found: list[tuple[str, int, int]],
+) -> list[Row]:
+    """Rows in board order with their competition ranks: one rank count per distinct score
+    (a tie shares the rank of its first)."""
+    names = _names(repo, program, board, [s for s, _, _ in found])
+    rows: list[Row] = []
+    ranks: dict[int, int] = {}
+    for subject, score, _ in found:
+        if score not in ranks:
+            ranks[score] = repo.count_above(window_id, key, score) + 1
+        rows.append(Row(ranks[score], subject, names.get(subject, subject), score))
+    return rows
+
+
+def _names(
+    repo: Repository, program: ActiveProgram, board: CompiledLeaderboard, subjects: list[str]
+) -> dict[str, str]:
+    if board.subject != "member" or not subjects:
+        return {}
+    return repo.member_names(program.id, subjects)
+
+
+def _member_state(repo: Repository, program: ActiveProgram, member: str) -> MemberState:
+    state = repo.stored_state(program.id, member)
+    if state is None:
+        raise NotFound(f"no member '{member}' in program '{program.compiled.key}'", field="member")
+    return state
+
+
+def _board(program: CompiledProgram, key: str) -> CompiledLeaderboard:
+    board = program.leaderboards.get(key)
+    if board is None:
+        known = ", ".join(program.leaderboards) or "(none)"
+        raise NotFound(
+            f"no leaderboard '{key}' in this program (known: {known})", field="leaderboard"
+        )
+    return board
+
+
+def _window_at(
+    repo: Repository,
+    program: ActiveProgram,
+    board: CompiledLeaderboard,
+    asked: str | None,
+    now: datetime,
+) -> tuple[BoardWindow | None, Window]:
+    """The stored window asked for (None if nothing has scored in it yet) and how to show it:
+    ``current`` (default), ``previous`` (calendar boards), or a label such as 2026-W46."""
+    compiled = program.compiled
+    ts = int(now.timestamp())
+    asked = (asked or "current").strip()
+    if board.window in (ALL_TIME, ROLLING):
+        if asked not in ("current", board.window):
+            raise InvalidInput(
+                f"'{board.key}' has one window ({'all-time' if board.window == ALL_TIME else 'rolling'}): "
+                "leave 'window' out",
+                field="window",
+            )
+        label = board.window
+    elif asked == "current":
+        label = window_of(board, ts, compiled)[0]
+    elif asked == "previous":
+        starts = calendar_window(ts, board.window, compiled.zone)[0]
+        label = calendar_window(starts - 1, board.window, compiled.zone)[2]
+    else:
+        label = asked
+    found = repo.board_windows(program.id, board.key, [label])
+    if found:
+        stored = found[0]
+        shown = _window(stored)
+        if board.window == ROLLING:
+            shown = _rolling(board, stored, compiled, ts)
+        return stored, shown
+    if board.window == ROLLING:
+        today = local_ordinal(ts, compiled.zone)
+        return None, _days(board, today, compiled)
+    if board.window == ALL_TIME:
+        return None, Window(ALL_TIME, None, None)
+    if asked not in ("current", "previous") and not _is_label(board.window, label):
+        raise InvalidInput(
+            f"'{label}' is not a {board.window} window: use current, previous or a label such as "
+            f"{window_of(board, ts, compiled)[0]}",
+            field="window",
+        )
+    if asked in ("current", "previous"):
+        starts, ends, _ = calendar_window(
+            ts if asked == "current" else calendar_window(ts, board.window, compiled.zone)[0] - 1,
+            board.window,
+            compiled.zone,
+        )
+        return None, Window(label, _at(starts), _at(ends))
+    return None, Window(label, None, None)
+
+
+def _is_label(window: str, label: str) -> bool:
+    import re
+
+    patterns = {
+        "day": r"\d{4}-\d{2}-\d{2}",
+        "week": r"\d{4}-W\d{2}",
+        "month": r"\d{4}-\d{2}",
+        "quarter": r"\d{4}-Q[1-4]",
+        "year": r"\d{4}",
+    }
+    return re.fullmatch(patterns[window], label) is not None
+
+
+def _rolling(
+    board: CompiledLeaderboard, w: BoardWindow, program: CompiledProgram, ts: int
+) -> Window:
+    last = w.last_day if w.last_day is not None else local_ordinal(ts, program.zone)
+    return _days(board, last, program)
+
+
+def _days(board: CompiledLeaderboard, last_day: int, program: CompiledProgram) -> Window:
+    first = date.fromordinal(last_day - board.days + 1)
+    end = date.fromordinal(last_day + 1)
+    starts = datetime(first.year, first.month, first.day, tzinfo=program.zone)
+    ends = datetime(end.year, end.month, end.day, tzinfo=program.zone)
+    return Window(ROLLING, starts.astimezone(UTC), ends.astimezone(UTC))
+
+
+def _window(w: BoardWindow) -> Window:
+    return Window(w.label, w.starts_at, w.ends_at, w.closed_at)
+
+
+def _partition_asked(
+    repo: Repository, board: CompiledLeaderboard, window: BoardWindow | None, asked: dict[str, str]
+) -> str:
+    """The stored partition key for ``{attribute: value}`` as text (a query string's values
+    are text; a stored value may be a number)."""
+    names = [*board.partition, *(["tier"] if board.tier_bracket else [])]
+    unknown = [n for n in asked if n not in names]
+    if unknown:
+        raise InvalidInput(
+            f"'{board.key}' is not partitioned by '{unknown[0]}'"
+            + (f" (it is by {', '.join(names)})" if names else ""),
+            field=unknown[0],
+        )
+    if not names:
+        return ""
+    missing = [n for n in names if n not in asked]
+    known = repo.partitions(window.id) if window is not None else []
+    if missing:
+        values = sorted({str(partition_values(board, k)[missing[0]]) for k in known})
+        raise InvalidInput(
+            f"'{board.key}' is partitioned by {', '.join(names)}: give {missing[0]}"
+            + (f" (one of {', '.join(values[:20])})" if values else ""),
+            field=missing[0],
+        )
+    for key in known:
+        stored = partition_values(board, key)
+        if all(_text(stored[n]) == asked[n] for n in names):
+            return key
+    return partition_key([asked[n] for n in names])
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _at(ts: int | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
+# -- scheduled work ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rolled:
+    board: str
+    window: Window
+    moved: int  # subjects whose score changed
+
+
+@dataclass(frozen=True)
+class Closed:
+    board: str
+    window: Window
+    partitions: int
+    paid: int  # members paid the board's prize
+
+
+@dataclass(frozen=True)
+class CloseReport:
+    rolled: list[Rolled]
+    closed: list[Closed]
+
+
+def close_windows(store: Store, program_key: str, clock: Clock = system_clock) -> CloseReport:
+    """Roll every rolling window forward to today (days that left it are subtracted) and close
+    every calendar window that has ended: its final standings are kept, and its prize paid to
+    each partition's top N (leaderboard.won events in the log, once: closing again pays
+    nobody). One transaction."""
+    for attempt in (1, 2):
+        try:
+            return _close_once(store, program_key, clock())
+        except WriteConflict:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _close_once(store: Store, program_key: str, now: datetime) -> CloseReport:
+    ts = int(now.timestamp())
+    with store.transaction() as repo:
+        program = active(repo, program_key)
+        compiled = program.compiled
+        rolled: list[Rolled] = []
+        today = local_ordinal(ts, compiled.zone)
+        rolling = [b for b in compiled.leaderboards.values() if b.window == ROLLING]
+        ids = repo.window_ids(program.id, {(b.key, ROLLING): (None, None) for b in rolling})
+        for board in rolling:
+            window_id = ids[(board.key, ROLLING)]
+            stored = repo.board_windows(program.id, board.key, [ROLLING])[0]
+            if stored.last_day is not None and stored.last_day >= today:
+                continue
+            moved = 0
+            if stored.last_day is not None:
+                moved = repo.roll_days(window_id, today - board.days + 1)
+            repo.set_last_day(window_id, today)
+            rolled.append(Rolled(board.key, _days(board, today, compiled), moved))
+
+        closed: list[Closed] = []
+        won: list[dict[str, Any]] = []
+        for board in compiled.leaderboards.values():
+            if board.window in (ALL_TIME, ROLLING):
+                continue
+            for w in repo.board_windows(program.id, board.key):
+                if w.closed_at is not None or w.ends_at is None or w.ends_at > now:
+                    continue
+                kept = max(STANDINGS_KEPT, board.reward_top or 0)
+                standings: dict[str, list[dict[str, Any]]] = {}
+                for key in repo.partitions(w.id):
+                    found = repo.top(w.id, key, kept, 0, board.min_score)
+                    rows = _ranked(repo, program, board, w.id, key, found)
+                    standings[key] = [r.__dict__ for r in rows]
+                    if board.reward_top:  # the first N in board order: ties by who got there first
+                        won += [
+                            _won_event(board, w, r, key) for r in rows[: board.reward_top]
+                        ]
+                if not repo.close_window(w.id, now, json.dumps(standings, ensure_ascii=False)):
+                    continue
+                paid = sum(
+                    1
+                    for e in won
+                    if e["properties"]["window"] == w.label
+                    and e["properties"]["leaderboard"] == board.key
+                )
+                closed.append(
+                    Closed(board.key, replace(_window(w), closed_at=now), len(standings), paid)
+                )
+        if won:
+            outcomes = apply_events(
+                repo, program, parse_records(list(enumerate(won, 1)), reserved=True), now
+            )
+            refused = [o for o in outcomes if o.status.value == "rejected"]
+            if refused:  # never record a close that did not pay its winners
+                raise AccoladeError(f"closing could not pay a winner: {refused[0].result}")
+        return CloseReport(rolled, closed)
+
+
+def _won_event(board: CompiledLeaderboard, w: BoardWindow, row: Row, key: str) -> dict[str, Any]:
+    assert w.ends_at is not None
+    digest = hashlib.sha256(row.subject.encode()).hexdigest()[:32]
+    properties: dict[str, Any] = {"leaderboard": board.key, "window": w.label, "rank": row.rank}
+    if key:
+        properties["partition"] = key
+    return {
+        "id": f"{LEADERBOARD_WON}:{board.key}:{w.label}:{digest}",
+        "type": LEADERBOARD_WON,
+        "member": row.subject,
+        "occurred_at": w.ends_at.isoformat(),
+        "properties": properties,
+    }

@@ -1,0 +1,523 @@
+"""Leaderboard storage: windows, scores moved by deltas, rank buckets, rolling days, and the
+rank reads (top N, a subject's rank, around a subject) whose cost does not grow with a board.
+
+Ranks are standard competition ranks (1, 2, 2, 4) among the *ranked* subjects of a partition:
+visible, with a score of at least 1. A rank is 1 + how many ranked subjects score higher:
+the counts of the buckets above the score's bucket, plus an index range inside its bucket.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import delete, select, update
+
+from accolade.engine.state import MemberState
+from accolade.store._base import RepositoryBase, _parts
+from accolade.store.members_repo import _STATE_COLUMNS, _state_of
+from accolade.store.tables import (
+    leaderboard_buckets,
+    leaderboard_days,
+    leaderboard_scores,
+    leaderboard_windows,
+    members,
+)
+
+# Scores up to _EXACT have a bucket each (low scores are where thousands tie); above, buckets
+# grow by 0.4% per step: ~2,900 buckets reach 10^8, and a bucket rarely holds many subjects.
+_EXACT = 1024
+_RATIO = math.log(1.004)
+
+
+def bucket_of(score: int) -> int:
+    if score <= _EXACT:
+        return score
+    return _EXACT + int(math.log(score / _EXACT) / _RATIO)
+
+
+def bucket_ceiling(bucket: int) -> int:
+    """The highest score in ``bucket`` (bucket_of is monotonic; floats are only a first guess)."""
+    if bucket <= _EXACT:
+        return bucket
+    guess = int(_EXACT * math.exp((bucket + 1 - _EXACT) * _RATIO))
+    while bucket_of(guess) > bucket:
+        guess -= 1
+    while bucket_of(guess + 1) <= bucket:
+        guess += 1
+    return guess
+
+
+class BoardWindow(NamedTuple):
+    id: int
+    board: str
+    label: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    last_day: int | None
+    closed_at: datetime | None
+    standings: str | None
+
+
+class ScoreChange(NamedTuple):
+    window_id: int
+    subject: str
+    partition: str | None  # where a new row competes (an existing row keeps its own)
+    visible: bool
+    delta: int
+    ts: int
+
+
+class Standing(NamedTuple):
+    subject: str
+    score: int
+    reached_at: int
+    partition: str | None
+    visible: bool
+
+
+_WINDOW_COLUMNS = (
+    leaderboard_windows.c.id,
+    leaderboard_windows.c.board,
+    leaderboard_windows.c.label,
+    leaderboard_windows.c.starts_at,
+    leaderboard_windows.c.ends_at,
+    leaderboard_windows.c.last_day,
+    leaderboard_windows.c.closed_at,
+    leaderboard_windows.c.standings,
+)
+BucketKey = tuple[int, str, int]  # (window id, partition, bucket)
+
+
+class LeaderboardRepo(RepositoryBase):
+    # -- windows ----------------------------------------------------------------------------
+    def board_windows(
+        self, program_id: int, board: str | None = None, labels: Iterable[str] | None = None
+    ) -> list[BoardWindow]:
+        stmt = select(*_WINDOW_COLUMNS).where(leaderboard_windows.c.program_id == program_id)
+        if board is not None:
+            stmt = stmt.where(leaderboard_windows.c.board == board)
+        if labels is not None:
+            stmt = stmt.where(leaderboard_windows.c.label.in_(list(labels)))
+        return [BoardWindow(*r) for r in self.conn.execute(stmt.order_by(leaderboard_windows.c.id))]
+
+    def window_ids(
+        self,
+        program_id: int,
+        wanted: dict[tuple[str, str], tuple[int | None, int | None]],
+    ) -> dict[tuple[str, str], int]:
+        """Ids of the (board, label) windows, created (with their bounds) when missing."""
+        if not wanted:
+            return {}
+        found = self._window_ids(program_id, wanted)
+        missing = [key for key in wanted if key not in found]
+        if missing:
+            rows = [
+                {
+                    "program_id": program_id,
+                    "board": board,
+                    "label": label,
+                    "starts_at": _at(wanted[(board, label)][0]),
+                    "ends_at": _at(wanted[(board, label)][1]),
+                }
+                for board, label in sorted(missing)
+            ]
+            if self.dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+                self.conn.execute(pg_insert(leaderboard_windows).on_conflict_do_nothing(), rows)
+            else:
+                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+                self.conn.execute(sqlite_insert(leaderboard_windows).on_conflict_do_nothing(), rows)
+            found.update(self._window_ids(program_id, {k: wanted[k] for k in missing}))
+        return found
+
+    def _window_ids(
+        self, program_id: int, wanted: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], int]:
+        by_board: dict[str, list[str]] = defaultdict(list)
+        for board, label in wanted:
+            by_board[board].append(label)
+        found: dict[tuple[str, str], int] = {}
+        for board, labels in by_board.items():
+            rows = self.conn.execute(
+                select(leaderboard_windows.c.label, leaderboard_windows.c.id).where(
+                    leaderboard_windows.c.program_id == program_id,
+                    leaderboard_windows.c.board == board,
+                    leaderboard_windows.c.label.in_(labels),
+                )
+            )
+            found.update({(board, label): int(pk) for label, pk in rows})
+        return found
+
+    def set_last_day(self, window_id: int, day: int) -> None:
+        self.conn.execute(
+            update(leaderboard_windows)
+            .where(leaderboard_windows.c.id == window_id)
+            .values(last_day=day)
+        )
+
+    def close_window(self, window_id: int, closed_at: datetime, standings: str) -> bool:
+        """Marks the window closed; False if another close got there first."""
+        result = self.conn.execute(
+            update(leaderboard_windows)
+            .where(leaderboard_windows.c.id == window_id, leaderboard_windows.c.closed_at.is_(None))
+            .values(closed_at=closed_at, standings=standings)
+        )
+        return result.rowcount == 1
+
+    # -- writes -----------------------------------------------------------------------------
+    def apply_scores(self, changes: Sequence[ScoreChange]) -> None:
+        """Add each change to its subject's score (creating the row), and keep the partition's
+        bucket counts in step. Rows are taken in key order: concurrent writers of a shared
+        team or company row queue instead of deadlocking."""
+        if not changes:
+            return
+        changes = sorted(changes, key=lambda c: (c.window_id, c.subject))
+        deltas = {(c.window_id, c.subject): c.delta for c in changes}
+        buckets: dict[BucketKey, int] = defaultdict(int)
+        for window_id, subject, partition, visible, score in self._upsert_scores(changes):
+            if partition is None or not visible:
+                continue
+            old = score - deltas[(window_id, subject)]
+            _count(buckets, window_id, partition, old, -1)
+            _count(buckets, window_id, partition, score, +1)
+        self._apply_buckets(buckets)
+
+    def _upsert_scores(self, changes: Sequence[ScoreChange]) -> list[tuple[Any, ...]]:
+        conflict = (
+            "ON CONFLICT (window_id, subject) DO UPDATE SET "
+            "score = leaderboard_scores.score + excluded.score, reached_at = CASE "
+            "WHEN excluded.reached_at > leaderboard_scores.reached_at THEN excluded.reached_at "
+            "ELSE leaderboard_scores.reached_at END "
+            "RETURNING window_id, subject, partition_key, visible, score"
+        )
+        head = (
+            "INSERT INTO leaderboard_scores "
+            "(window_id, subject, partition_key, visible, score, reached_at) "
+        )
+        if self.dialect == "postgresql":
+            rows = self.conn.exec_driver_sql(
+                head + "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], "
+                "%s::smallint[], %s::bigint[], %s::bigint[]) " + conflict,
+                (
+                    [c.window_id for c in changes],
+                    [c.subject for c in changes],
+                    [c.partition for c in changes],
+                    [int(c.visible) for c in changes],
+                    [c.delta for c in changes],
+                    [c.ts for c in changes],
+                ),
+            )
+            return [tuple(r) for r in rows]
+        out: list[tuple[Any, ...]] = []
+        for part in _parts(changes, 4000):
+            marks = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(part))
+            params: list[Any] = []
+            for c in part:
+                params += (c.window_id, c.subject, c.partition, int(c.visible), c.delta, c.ts)
+            # "WHERE true" lets SQLite tell the upsert's ON CONFLICT from a join's ON
+            out += [
+                tuple(r)
+                for r in self.conn.exec_driver_sql(
+                    head + f"SELECT * FROM (VALUES {marks}) WHERE true " + conflict, tuple(params)
+                )
+            ]
+        return out
+
+    def _apply_buckets(self, buckets: dict[BucketKey, int]) -> None:
+        rows = sorted((k, n) for k, n in buckets.items() if n)
+        if not rows:
+            return
+        if self.dialect == "postgresql":
+            self.conn.exec_driver_sql(
+                "INSERT INTO leaderboard_buckets (window_id, partition_key, bucket, count) "
+                "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::int[], %s::bigint[]) "
+                "ON CONFLICT (window_id, partition_key, bucket) DO UPDATE "
+                "SET count = leaderboard_buckets.count + excluded.count",
+                (
+                    [k[0] for k, _ in rows],
+                    [k[1] for k, _ in rows],
+                    [k[2] for k, _ in rows],
+                    [n for _, n in rows],
+                ),
+            )
+            return
+        self.conn.exec_driver_sql(
+            "INSERT INTO leaderboard_buckets (window_id, partition_key, bucket, count) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (window_id, partition_key, bucket) DO UPDATE "
+            "SET count = leaderboard_buckets.count + excluded.count",
+            [(k[0], k[1], k[2], n) for k, n in rows],
+        )
+
+    def add_days(self, rows: Sequence[tuple[int, int, str, int]]) -> None:
+        """Rolling windows: (window id, local day, subject, delta) onto the day scores."""
+        if not rows:
+            return
+        rows = sorted(rows)
+        sql = (
+            "INSERT INTO leaderboard_days (window_id, day, subject, score) {} "
+            "ON CONFLICT (window_id, day, subject) DO UPDATE "
+            "SET score = leaderboard_days.score + excluded.score"
+        )
+        if self.dialect == "postgresql":
+            self.conn.exec_driver_sql(
+                sql.format(
+                    "SELECT * FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::bigint[])"
+                ),
+                tuple(list(column) for column in zip(*rows, strict=True)),
+            )
+        else:
+            self.conn.exec_driver_sql(sql.format("VALUES (?, ?, ?, ?)"), list(rows))
+
+    def move_subject(
+        self,
+        window_ids: Sequence[int],
+        subject: str,
+        old: tuple[str | None, bool],
+        new: tuple[str | None, bool],
+    ) -> None:
+        """A member's partition or visibility changed: move their rows in these windows."""
+        if not window_ids:
+            return
+        buckets: dict[BucketKey, int] = defaultdict(int)
+        for part in _parts(sorted(window_ids)):
+            rows = self.conn.execute(
+                update(leaderboard_scores)
+                .where(
+                    leaderboard_scores.c.window_id.in_(list(part)),
+                    leaderboard_scores.c.subject == subject,
+                )
+                .values(partition_key=new[0], visible=int(new[1]))
+                .returning(leaderboard_scores.c.window_id, leaderboard_scores.c.score)
+            )
+            for window_id, score in rows:
+                if old[0] is not None and old[1]:
+                    _count(buckets, window_id, old[0], score, -1)
+                if new[0] is not None and new[1]:
+                    _count(buckets, window_id, new[0], score, +1)
+        self._apply_buckets(buckets)
+
+    def roll_days(self, window_id: int, first_day: int) -> int:
+        """Subtract the day scores older than ``first_day`` from the rolling window's scores
+        and forget them; returns how many subjects' scores moved."""
+        mark = self._mark
+        rows = list(
+            self.conn.exec_driver_sql(
+                "SELECT d.subject, SUM(d.score), s.score, s.partition_key, s.visible "
+                "FROM leaderboard_days AS d JOIN leaderboard_scores AS s "
+                "ON s.window_id = d.window_id AND s.subject = d.subject "
+                f"WHERE d.window_id = {mark} AND d.day < {mark} "
+                "GROUP BY d.subject, s.score, s.partition_key, s.visible ORDER BY d.subject",
+                (window_id, first_day),
+            )
+        )
+        buckets: dict[BucketKey, int] = defaultdict(int)
+        updates: list[tuple[int, int, str]] = []
+        gone: list[tuple[int, str]] = []
+        for subject, leaving, score, partition, visible in rows:
+            leaving = int(leaving)
+            if not leaving:
+                continue
+            new = int(score) - leaving
+            if partition is not None and visible:
+                _count(buckets, window_id, partition, int(score), -1)
+                _count(buckets, window_id, partition, new, +1)
+            if new == 0:
+                gone.append((window_id, subject))
+            else:
+                updates.append((new, window_id, subject))
+        if updates:
+            self._executemany(
+                "UPDATE leaderboard_scores SET score = {m} WHERE window_id = {m} AND subject = {m}",
+                updates,
+            )
+        if gone:
+            self._executemany(
+                "DELETE FROM leaderboard_scores WHERE window_id = {m} AND subject = {m}", gone
+            )
+        self._apply_buckets(buckets)
+        self.conn.execute(
+            delete(leaderboard_days).where(
+                leaderboard_days.c.window_id == window_id, leaderboard_days.c.day < first_day
+            )
+        )
+        return len(updates) + len(gone)
+
+    def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if self.dialect == "postgresql":
+            raw = self.conn.connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cursor:
+                cursor.executemany(sql.format(m="%s"), rows)
+            return
+        self.conn.exec_driver_sql(sql.format(m="?"), rows)
+
+    def clear_leaderboards(self, program_id: int) -> None:
+        """Scores, buckets and day scores go (replay rebuilds them); windows, their closes and
+        their rolling days stay."""
+        ids = select(leaderboard_windows.c.id).where(leaderboard_windows.c.program_id == program_id)
+        for table in (leaderboard_scores, leaderboard_buckets, leaderboard_days):
+            self.conn.execute(delete(table).where(table.c.window_id.in_(ids)))
+
+    # -- reads ------------------------------------------------------------------------------
+    @property
+    def _mark(self) -> str:
+        return "%s" if self.dialect == "postgresql" else "?"
+
+    def standing(self, window_id: int, subject: str) -> Standing | None:
+        row = self.conn.execute(
+            select(
+                leaderboard_scores.c.subject,
+                leaderboard_scores.c.score,
+                leaderboard_scores.c.reached_at,
+                leaderboard_scores.c.partition_key,
+                leaderboard_scores.c.visible,
+            ).where(
+                leaderboard_scores.c.window_id == window_id,
+                leaderboard_scores.c.subject == subject,
+            )
+        ).first()
+        if row is None:
+            return None
+        return Standing(row[0], int(row[1]), int(row[2]), row[3], bool(row[4]))
+
+    def top(
+        self, window_id: int, partition: str, limit: int, offset: int, min_score: int
+    ) -> list[tuple[str, int, int]]:
+        """(subject, score, reached_at) in board order: score, then who reached it first."""
+        m = self._mark
+        return [
+            (s, int(score), int(at))
+            for s, score, at in self.conn.exec_driver_sql(
+                "SELECT subject, score, reached_at FROM leaderboard_scores "
+                f"WHERE window_id = {m} AND partition_key = {m} AND visible = 1 AND score >= {m} "
+                f"ORDER BY score DESC, reached_at, subject LIMIT {m} OFFSET {m}",
+                (window_id, partition, min_score, limit, offset),
+            )
+        ]
+
+    def count_above(self, window_id: int, partition: str, score: int) -> int:
+        """Ranked subjects of the partition scoring more than ``score``."""
+        m = self._mark
+        bucket = bucket_of(max(score, 0))
+        row = self.conn.exec_driver_sql(
+            "SELECT (SELECT COALESCE(SUM(count), 0) FROM leaderboard_buckets "
+            f"WHERE window_id = {m} AND partition_key = {m} AND bucket > {m}), "
+            "(SELECT COUNT(*) FROM leaderboard_scores "
+            f"WHERE window_id = {m} AND partition_key = {m} AND visible = 1 "
+            f"AND score > {m} AND score <= {m})",
+            (
+                window_id,
+                partition,
+                bucket,
+                window_id,
+                partition,
+                max(score, 0),
+                bucket_ceiling(bucket),
+            ),
+        ).one()
+        return int(row[0]) + int(row[1])
+
+    def ranked_count(self, window_id: int, partition: str, min_score: int) -> int:
+        """Subjects on the board in the partition (visible, scoring at least ``min_score``)."""
+        return self.count_above(window_id, partition, min_score - 1)
+
+    def partitions(self, window_id: int) -> list[str]:
+        """The partitions with ranked subjects in a window."""
+        rows = self.conn.execute(
+            select(leaderboard_buckets.c.partition_key)
+            .where(leaderboard_buckets.c.window_id == window_id, leaderboard_buckets.c.count > 0)
+            .group_by(leaderboard_buckets.c.partition_key)
+            .order_by(leaderboard_buckets.c.partition_key)
+        )
+        return [r[0] for r in rows]
+
+    def member_names(self, program_id: int, external_ids: Sequence[str]) -> dict[str, str]:
+        """Display names: the member's ``name`` attribute where it is text."""
+        rows = self.conn.execute(
+            select(members.c.external_id, members.c.attributes).where(
+                members.c.program_id == program_id, members.c.external_id.in_(list(external_ids))
+            )
+        )
+        names: dict[str, str] = {}
+        for external_id, attributes in rows:
+            attrs = attributes if isinstance(attributes, dict) else json.loads(attributes or "{}")
+            name = attrs.get("name")
+            if isinstance(name, str) and name:
+                names[external_id] = name
+        return names
+
+    def stored_state(self, program_id: int, external_id: str) -> MemberState | None:
+        """A member's state as stored, unlocked (a read), or None if they have none."""
+        m = self._mark
+        row = self.conn.exec_driver_sql(
+            f"SELECT {_STATE_COLUMNS} FROM members WHERE program_id = {m} AND external_id = {m} "
+            "AND progress IS NOT NULL",
+            (program_id, external_id),
+        ).first()
+        return None if row is None else _state_of(row)
+
+    def next_higher(self, window_id: int, partition: str, score: int) -> int | None:
+        """The lowest score above ``score`` in the partition: the next rank up."""
+        m = self._mark
+        row = self.conn.exec_driver_sql(
+            "SELECT score FROM leaderboard_scores "
+            f"WHERE window_id = {m} AND partition_key = {m} AND visible = 1 AND score > {m} "
+            "ORDER BY score, reached_at DESC, subject DESC LIMIT 1",
+            (window_id, partition, score),
+        ).first()
+        return None if row is None else int(row[0])
+
+    def neighbours(
+        self, me: Standing, window_id: int, k: int, min_score: int
+    ) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]:
+        """The ``k`` ranked subjects just above ``me`` (nearest first) and just below. Each side
+        is two index ranges, the same score and the others: the index orders score down and
+        time up, and one range cannot mix the two directions."""
+        m = self._mark
+        base = f"SELECT subject, score, reached_at FROM leaderboard_scores WHERE window_id = {m} AND partition_key = {m} AND visible = 1 AND "
+        key = (window_id, me.partition)
+        tie = (me.score, me.reached_at, me.reached_at, me.subject)
+        same_before = f"score = {m} AND (reached_at < {m} OR (reached_at = {m} AND subject < {m}))"
+        same_after = f"score = {m} AND (reached_at > {m} OR (reached_at = {m} AND subject > {m}))"
+
+        def run(sql: str, params: tuple[Any, ...]) -> list[tuple[str, int, int]]:
+            return [(s, int(v), int(t)) for s, v, t in self.conn.exec_driver_sql(sql, params)]
+
+        above = run(
+            base + same_before + f" ORDER BY score, reached_at DESC, subject DESC LIMIT {m}",
+            (*key, *tie, k),
+        )
+        if len(above) < k:
+            above += run(
+                base + f"score > {m} ORDER BY score, reached_at DESC, subject DESC LIMIT {m}",
+                (*key, me.score, k - len(above)),
+            )
+        below = run(
+            base + same_after + f" ORDER BY score DESC, reached_at, subject LIMIT {m}",
+            (*key, *tie, k),
+        )
+        if len(below) < k:
+            below += run(
+                base + f"score < {m} AND score >= {m} "
+                f"ORDER BY score DESC, reached_at, subject LIMIT {m}",
+                (*key, me.score, min_score, k - len(below)),
+            )
+        return above, below
+
+
+def _count(
+    buckets: dict[BucketKey, int], window_id: int, partition: str, score: int, n: int
+) -> None:
+    if score >= 1:
+        buckets[(window_id, partition, bucket_of(score))] += n
+
+
+def _at(ts: int | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
