@@ -17,6 +17,10 @@ from accolade.service.ingest import Outcome, ingest_batch
 from accolade.service.programs import Published, publish
 from accolade.store.tables import (
     events,
+    leaderboard_buckets,
+    leaderboard_days,
+    leaderboard_scores,
+    leaderboard_windows,
     ledger_entries,
     member_badges,
     members,
@@ -242,7 +246,35 @@ def projection(store: Store) -> dict[str, Any]:
         "badges": {m: badges_of(store, m) for m in people},
         "ledger": {m: ledger_of(store, m) for m in people},
         "log": log,
+        "leaderboards": leaderboard_rows(store),
     }
+
+
+def leaderboard_rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every leaderboard row, keyed by board and window label instead of window ids; buckets
+    and day scores that add up to nothing are left out (a row at 0 counts no subject)."""
+    w = leaderboard_windows
+    with store.engine.connect() as conn:
+        names = {r.id: (r.board, r.label) for r in conn.execute(select(w))}
+        windows = sorted(
+            (r.board, r.label, r.starts_at, r.ends_at, r.last_day, r.closed_at, r.standings)
+            for r in conn.execute(select(w))
+        )
+        scores = sorted(
+            (*names[r.window_id], r.subject, r.partition_key, r.visible, r.score, r.reached_at)
+            for r in conn.execute(select(leaderboard_scores))
+        )
+        buckets = sorted(
+            (*names[r.window_id], r.partition_key, r.bucket, r.count)
+            for r in conn.execute(select(leaderboard_buckets))
+            if r.count
+        )
+        days = sorted(
+            (*names[r.window_id], r.day, r.subject, r.score)
+            for r in conn.execute(select(leaderboard_days))
+            if r.score
+        )
+    return {"windows": windows, "scores": scores, "buckets": buckets, "days": days}
 
 
 def member_states(store: Store) -> dict[str, tuple[int, int, str | None]]:
