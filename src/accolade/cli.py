@@ -24,6 +24,7 @@ from accolade.sample_events import generate_events
 from accolade.service import challenges as challenges_service
 from accolade.service import ingest as ingest_service
 from accolade.service import keys as keys_service
+from accolade.service import leaderboards as leaderboards_service
 from accolade.service import members as member_service
 from accolade.service import programs as program_service
 from accolade.service import quests as quests_service
@@ -48,6 +49,10 @@ app.add_typer(member_app, name="member")
 app.add_typer(keys_app, name="keys")
 app.add_typer(quests_app, name="quests")
 app.add_typer(challenges_app, name="challenges")
+leaderboards_app = typer.Typer(
+    help="Leaderboards: pages, standings, closing windows.", no_args_is_help=True
+)
+app.add_typer(leaderboards_app, name="leaderboards")
 
 # Piped output (CI logs, files) gets room for a members table instead of Rich's 80 columns.
 out = Console(highlight=False, width=None if Console().is_terminal else 160)
@@ -567,6 +572,141 @@ def challenges_close(program: ProgramOption = None) -> None:
         names = ", ".join(f"{w.rank}. {w.member}" for w in c.winners) or "nobody"
         out.print(f"closed {c.key} ({c.award}): {len(c.winners)} reached the goal; paid {c.paid}")
         out.print(f"  winners: {names}")
+
+
+@leaderboards_app.command("list")
+@fails_cleanly
+def leaderboards_list(program: ProgramOption = None) -> None:
+    """Every leaderboard: what it ranks, by what, over which window, and its windows so far."""
+    store, key = _open_program(program)
+    table = Table("board", "name", "ranks", "by", "window", "partition", "prize", "windows")
+    for b in leaderboards_service.boards(store, key):
+        table.add_row(
+            b.key,
+            b.name,
+            b.subject,
+            b.metric,
+            b.window,
+            ", ".join(b.partition) or "-",
+            b.reward or "-",
+            ", ".join(w.label + (" (closed)" if w.closed_at else "") for w in b.windows[-4:])
+            or "-",
+        )
+    out.print(table)
+
+
+WindowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--window", help="current (default), previous, or a label: 2026-W47, 2026-11, 2026-Q4."
+    ),
+]
+
+
+@leaderboards_app.command("show")
+@fails_cleanly
+def leaderboards_show(
+    board: Annotated[str, typer.Argument(help="The leaderboard's key.")],
+    window: WindowOption = None,
+    partition: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--partition", help="name=value for each partition attribute (region=EMEA, tier=gold)."
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Rows to show.")] = 10,
+    offset: Annotated[int, typer.Option("--offset", help="Rows to skip.")] = 0,
+    program: ProgramOption = None,
+) -> None:
+    """A page of a leaderboard: rank (ties share it), name, score."""
+    store, key = _open_program(program)
+    wanted: dict[str, str] = {}
+    for pair in partition or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InvalidInput(
+                f"'{pair}' is not name=value (e.g. region=EMEA)", field="--partition"
+            )
+        wanted[name] = value
+    page = leaderboards_service.top(
+        store, key, board, window=window, partition=wanted, limit=limit, offset=offset
+    )
+    where = ", ".join(f"{k}={v}" for k, v in page.partition.items())
+    title = f"{page.name}: {_window_text(page.window.label)}" + (f" ({where})" if where else "")
+    table = Table("rank", page.subject, "score", title=title)
+    for r in page.rows:
+        table.add_row(
+            str(r.rank),
+            r.name if r.name == r.subject else f"{r.name} ({r.subject})",
+            f"{r.score:,}",
+        )
+    out.print(table)
+    out.print(
+        f"{page.total:,} ranked"
+        + (f"; closed {page.window.closed_at:%Y-%m-%d %H:%M} UTC" if page.window.closed_at else "")
+    )
+
+
+@leaderboards_app.command("standing")
+@fails_cleanly
+def leaderboards_standing(
+    board: Annotated[str, typer.Argument(help="The leaderboard's key.")],
+    subject: Annotated[
+        str, typer.Argument(help="A member id (a team or company on their boards).")
+    ],
+    window: WindowOption = None,
+    around: Annotated[
+        int, typer.Option("--around", help="Ranked subjects shown above and below.")
+    ] = 5,
+    program: ProgramOption = None,
+) -> None:
+    """Where a member (team, company) stands: rank, percentile, gap to the next rank, around."""
+    store, key = _open_program(program)
+    s = leaderboards_service.standing(store, key, board, subject, window=window, around=around)
+    if s.partition is None:
+        out.print(f"{subject} is outside {s.name}'s segment (score {s.score:,})")
+        return
+    if not s.ranked:
+        out.print(
+            f"{subject} is not ranked on {s.name} ({_window_text(s.window.label)}) yet "
+            f"(score {s.score:,})"
+        )
+        return
+    gap = "the top" if s.gap is None else f"{s.gap:,} points behind the next rank"
+    hidden = " (hidden from others: opted out)" if not s.visible else ""
+    out.print(
+        f"{subject}: rank {s.rank:,} of {s.total:,} on {s.name} ({_window_text(s.window.label)}), "
+        f"score {s.score:,}, top {100 * (s.rank or 0) / s.total:.1f}%, {gap}{hidden}"
+    )
+    table = Table("rank", "who", "score")
+    for r in s.above:
+        table.add_row(str(r.rank), r.name, f"{r.score:,}")
+    table.add_row(f"[bold]{s.rank}[/bold]", f"[bold]{subject}[/bold]", f"[bold]{s.score:,}[/bold]")
+    for r in s.below:
+        table.add_row(str(r.rank), r.name, f"{r.score:,}")
+    out.print(table)
+
+
+def _window_text(label: str) -> str:
+    return {"all": "all time", "rolling": "rolling window"}.get(label, label)
+
+
+@leaderboards_app.command("close")
+@fails_cleanly
+def leaderboards_close(program: ProgramOption = None) -> None:
+    """Roll rolling windows to today and close calendar windows that have ended: keep their
+    final standings, pay their prizes once. Run it daily, after midnight (cron)."""
+    store, key = _open_program(program)
+    report = leaderboards_service.close_windows(store, key)
+    for r in report.rolled:
+        out.print(
+            f"rolled {r.board}: the window starts {r.window.starts_at:%Y-%m-%d %H:%M} UTC; "
+            f"{r.moved:,} scores moved"
+        )
+    for c in report.closed:
+        out.print(f"closed {c.board} {c.window.label}: {c.partitions} partition(s); paid {c.paid}")
+    if not report.rolled and not report.closed:
+        out.print("nothing to roll or close")
 
 
 @challenges_app.command("stats")

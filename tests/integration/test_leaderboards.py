@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from accolade.errors import InvalidInput, NotFound
+from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.service import leaderboards as lb
 from accolade.service import members as members_service
 from accolade.service.ingest import ingest_batch
@@ -304,10 +304,10 @@ def test_reads_name_the_field_that_is_wrong(program: Store) -> None:
     assert window.value.field == "window"
     with pytest.raises(InvalidInput) as part:
         top(program, "regional")
-    assert part.value.field == "region" and "EMEA" in part.value.message
+    assert part.value.field == "partition.region" and "EMEA" in part.value.message
     with pytest.raises(InvalidInput) as wrong:
         top(program, "regional", partition={"country": "FR"})
-    assert wrong.value.field == "country"
+    assert wrong.value.field == "partition.country"
     with pytest.raises(InvalidInput) as limit:
         top(program, "all_time", limit=0)
     assert limit.value.field == "limit"
@@ -315,3 +315,15 @@ def test_reads_name_the_field_that_is_wrong(program: Store) -> None:
         standing(program, "all_time", "zed")
     assert nobody.value.field == "member"
     assert leaderboard_rows(program) == before
+
+
+def test_a_version_that_changes_what_a_boards_scores_mean_is_refused(program: Store) -> None:
+    changed = PROGRAM.replace(
+        "{key: regional, name: By region, partition: [region]}",
+        "{key: regional, name: By region, partition: [country]}",
+    )
+    with pytest.raises(Conflict) as refused:
+        publish_demo(program, changed)
+    assert refused.value.field == "leaderboards" and "partition" in refused.value.message
+    renamed = PROGRAM.replace("name: By region,", "name: Your region,", 1)
+    assert publish_demo(program, renamed).version == 2

@@ -17,6 +17,7 @@ from accolade.api import (
     challenges,
     errors,
     events,
+    leaderboards,
     members,
     program,
     quests,
@@ -78,7 +79,16 @@ def create_app(
         the_store, settings, clock, RateLimiter(settings.rate_limit_per_minute)
     )
     errors.install(app)
-    for module in (events, members, program, catalog, quests, challenges, webhooks):
+    for module in (
+        events,
+        members,
+        program,
+        catalog,
+        quests,
+        challenges,
+        leaderboards,
+        webhooks,
+    ):
         app.include_router(module.router)
     _health(app, the_store)
     _event_schema_in_openapi(app)

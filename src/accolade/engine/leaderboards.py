@@ -65,7 +65,8 @@ def metric_value(board: CompiledLeaderboard, event: Event, entries: Sequence[Ent
     if board.sum is None:
         return 1
     value = event.properties.get(board.sum)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # as a challenge's sum: a value that is not a positive number below 10^15 adds nothing
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e15:
         return 0
     return round(value)
 

@@ -132,6 +132,12 @@ def boards(store: Store, program_key: str) -> list[BoardSummary]:
         ]
 
 
+def subject_of(store: Store, program_key: str, board_key: str) -> str:
+    """What a board ranks: member, team or company."""
+    with store.read() as repo:
+        return _board(active(repo, program_key).compiled, board_key).subject
+
+
 def top(
     store: Store,
     program_key: str,
@@ -386,7 +392,7 @@ def _partition_asked(
         raise InvalidInput(
             f"'{board.key}' is not partitioned by '{unknown[0]}'"
             + (f" (it is by {', '.join(names)})" if names else ""),
-            field=unknown[0],
+            field=f"partition.{unknown[0]}",
         )
     if not names:
         return ""
@@ -397,7 +403,7 @@ def _partition_asked(
         raise InvalidInput(
             f"'{board.key}' is partitioned by {', '.join(names)}: give {missing[0]}"
             + (f" (one of {', '.join(values[:20])})" if values else ""),
-            field=missing[0],
+            field=f"partition.{missing[0]}",
         )
     for key in known:
         stored = partition_values(board, key)
@@ -491,9 +497,7 @@ def _close_once(store: Store, program_key: str, now: datetime) -> CloseReport:
                     rows = _ranked(repo, program, board, w.id, key, found)
                     standings[key] = [r.__dict__ for r in rows]
                     if board.reward_top:  # the first N in board order: ties by who got there first
-                        won += [
-                            _won_event(board, w, r, key) for r in rows[: board.reward_top]
-                        ]
+                        won += [_won_event(board, w, r, key) for r in rows[: board.reward_top]]
                 if not repo.close_window(w.id, now, json.dumps(standings, ensure_ascii=False)):
                     continue
                 paid = sum(

@@ -60,13 +60,13 @@ def publish(store: Store, source: str, clock: Clock = system_clock) -> Published
         if existing is not None:
             reactivated = row.active_version != existing.version
             if reactivated:
-                _guard_challenges(repo, row, compiled_version(repo, row.id, existing.version), now)
+                _guard_state(repo, row, compiled_version(repo, row.id, existing.version), now)
                 repo.activate(row.id, existing.version, "publish", now)
             return Published(
                 program.key, existing.version, digest, new=False, reactivated=reactivated
             )
         version = max((v.version for v in repo.versions(row.id)), default=0) + 1
-        _guard_challenges(repo, row, _compile(source, version, digest), now)
+        _guard_state(repo, row, _compile(source, version, digest), now)
         repo.add_version(row.id, version, digest, source, now)
         repo.activate(row.id, version, "publish", now)
         return Published(program.key, version, digest, new=True)
@@ -102,7 +102,7 @@ def publish_version(store: Store, key: str, version: int, clock: Clock = system_
         if row.active_version == version:
             raise Conflict(f"version {version} of '{key}' is already active", field="version")
         now = clock()
-        _guard_challenges(repo, row, compiled_version(repo, row.id, version), now)
+        _guard_state(repo, row, compiled_version(repo, row.id, version), now)
         repo.activate(row.id, version, "publish", now)
 
 
@@ -140,12 +140,20 @@ def rollback(store: Store, key: str, to: int | None = None, clock: Clock = syste
         if to == row.active_version:
             raise Conflict(f"version {to} of '{key}' is already active", field="version")
         now = clock()
-        _guard_challenges(repo, row, compiled_version(repo, row.id, to), now)
+        _guard_state(repo, row, compiled_version(repo, row.id, to), now)
         repo.activate(row.id, to, "rollback", now)
         return to
 
 
-def _guard_challenges(repo: Repository, row: Any, new: CompiledProgram, now: datetime) -> None:
+def _guard_state(repo: Repository, row: Any, new: CompiledProgram, now: datetime) -> None:
+    """Refuse a version that would lose or garble state kept under a key."""
+    _guard_leaderboards(repo, row, new)
+    _guard_challenge_windows(repo, row, new, now)
+
+
+def _guard_challenge_windows(
+    repo: Repository, row: Any, new: CompiledProgram, now: datetime
+) -> None:
     """Refuse a version that would lose challenge state: a challenge key names one window
     (members' progress and the close are kept by key), and a first/top challenge that has ended
     is paid by its close, which needs it in the active version."""
@@ -171,6 +179,32 @@ def _guard_challenges(repo: Repository, row: Any, new: CompiledProgram, now: dat
                 f"challenge '{key}' has ended and its winners are not paid yet: run "
                 "`accolade challenges close` before publishing a version without it",
                 field="challenges",
+            )
+
+
+# What a leaderboard's stored scores depend on; the rest (name, minimum, prize) may change.
+_BOARD_FREE = {"name", "description", "min_score", "reward"}
+
+
+def _guard_leaderboards(repo: Repository, row: Any, new: CompiledProgram) -> None:
+    """Refuse a version that changes what an existing board's scores mean: its key names them."""
+    if row.active_version is None:
+        return
+    current = compiled_version(repo, row.id, row.active_version).definition.leaderboards
+    replacements = {b.key: b for b in new.definition.leaderboards}
+    for board in current:
+        replacement = replacements.get(board.key)
+        if replacement is None:
+            continue
+        old = board.model_dump(exclude=_BOARD_FREE)
+        changed = sorted(
+            k for k, v in replacement.model_dump(exclude=_BOARD_FREE).items() if old[k] != v
+        )
+        if changed:
+            raise Conflict(
+                f"leaderboard '{board.key}' would change its {', '.join(changed)}: its key names "
+                "the scores kept so far; give the new board a new key",
+                field="leaderboards",
             )
 
 
