@@ -251,8 +251,8 @@ def projection(store: Store) -> dict[str, Any]:
 
 
 def leaderboard_rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
-    """Every leaderboard row, keyed by board and window label instead of window ids; buckets
-    and day scores that add up to nothing are left out (a row at 0 counts no subject)."""
+    """Every leaderboard row, keyed by board and window label instead of window ids; scores,
+    buckets and day scores at 0 are left out (they rank, count and hold nothing)."""
     w = leaderboard_windows
     with store.engine.connect() as conn:
         names = {r.id: (r.board, r.label) for r in conn.execute(select(w))}
@@ -263,6 +263,7 @@ def leaderboard_rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
         scores = sorted(
             (*names[r.window_id], r.subject, r.partition_key, r.visible, r.score, r.reached_at)
             for r in conn.execute(select(leaderboard_scores))
+            if r.score
         )
         buckets = sorted(
             (*names[r.window_id], r.partition_key, r.bucket, r.count)

@@ -305,49 +305,91 @@ class LeaderboardRepo(RepositoryBase):
 
     def roll_days(self, window_id: int, first_day: int) -> int:
         """Subtract the day scores older than ``first_day`` from the rolling window's scores
-        and forget them; returns how many subjects' scores moved."""
-        mark = self._mark
+        and forget them; returns how many subjects' scores moved. The day rows go first, then
+        the scores move by relative updates: the order an ingest takes them in, and nothing a
+        concurrent ingest adds is lost (an event for a leaving day that commits during the roll
+        keeps its day row, which the next roll takes out)."""
+        if self.dialect == "postgresql":
+            return self._roll_postgres(window_id, first_day)
+        m = self._mark
         rows = list(
             self.conn.exec_driver_sql(
                 "SELECT d.subject, SUM(d.score), s.score, s.partition_key, s.visible "
                 "FROM leaderboard_days AS d JOIN leaderboard_scores AS s "
                 "ON s.window_id = d.window_id AND s.subject = d.subject "
-                f"WHERE d.window_id = {mark} AND d.day < {mark} "
+                f"WHERE d.window_id = {m} AND d.day < {m} "
                 "GROUP BY d.subject, s.score, s.partition_key, s.visible ORDER BY d.subject",
                 (window_id, first_day),
             )
         )
-        buckets: dict[BucketKey, int] = defaultdict(int)
-        updates: list[tuple[int, int, str]] = []
-        gone: list[tuple[int, str]] = []
-        for subject, leaving, score, partition, visible in rows:
-            leaving = int(leaving)
-            if not leaving:
-                continue
-            new = int(score) - leaving
-            if partition is not None and visible:
-                _count(buckets, window_id, partition, int(score), -1)
-                _count(buckets, window_id, partition, new, +1)
-            if new == 0:
-                gone.append((window_id, subject))
-            else:
-                updates.append((new, window_id, subject))
-        if updates:
-            self._executemany(
-                "UPDATE leaderboard_scores SET score = {m} WHERE window_id = {m} AND subject = {m}",
-                updates,
-            )
-        if gone:
-            self._executemany(
-                "DELETE FROM leaderboard_scores WHERE window_id = {m} AND subject = {m}", gone
-            )
-        self._apply_buckets(buckets)
         self.conn.execute(
             delete(leaderboard_days).where(
                 leaderboard_days.c.window_id == window_id, leaderboard_days.c.day < first_day
             )
         )
-        return len(updates) + len(gone)
+        moved = [
+            (subject, int(score) - int(leaving), partition, visible, int(leaving))
+            for subject, leaving, score, partition, visible in rows
+            if leaving
+        ]
+        if not moved:
+            return 0
+        # SQLite: this transaction is the only writer, so the new scores can be set outright
+        self.conn.exec_driver_sql(
+            "UPDATE leaderboard_scores SET score = ? WHERE window_id = ? AND subject = ?",
+            [(score, window_id, subject) for subject, score, _, _, _ in moved],
+        )
+        return self._after_roll(window_id, moved)
+
+    def _roll_postgres(self, window_id: int, first_day: int) -> int:
+        raw = self.conn.connection.driver_connection
+        assert raw is not None
+        leaving: dict[str, int] = defaultdict(int)
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM leaderboard_days WHERE window_id = %s AND day < %s "
+                "RETURNING subject, score",
+                (window_id, first_day),
+            )
+            for subject, score in cursor:
+                leaving[subject] += int(score)
+            cursor.execute(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS leaving_days "
+                "(subject text PRIMARY KEY, leaving bigint NOT NULL) ON COMMIT DELETE ROWS"
+            )
+            with cursor.copy("COPY leaving_days (subject, leaving) FROM STDIN") as copy:
+                for subject in sorted(leaving):
+                    if leaving[subject]:
+                        copy.write_row((subject, leaving[subject]))
+            cursor.execute("ANALYZE leaving_days")
+            cursor.execute(
+                "UPDATE leaderboard_scores AS s SET score = s.score - l.leaving "
+                "FROM leaving_days AS l WHERE s.window_id = %s AND s.subject = l.subject "
+                "RETURNING s.subject, s.score, s.partition_key, s.visible, l.leaving",
+                (window_id,),
+            )
+            moved = [(r[0], int(r[1]), r[2], r[3], int(r[4])) for r in cursor]
+            cursor.execute("TRUNCATE leaving_days")
+        return self._after_roll(window_id, moved)
+
+    def _after_roll(self, window_id: int, moved: list[tuple[str, int, Any, Any, int]]) -> int:
+        """Bucket counts for the moved scores; rows the roll brought to 0 go."""
+        buckets: dict[BucketKey, int] = defaultdict(int)
+        gone: list[tuple[int, str]] = []
+        for subject, score, partition, visible, leaving in moved:
+            if partition is not None and visible:
+                _count(buckets, window_id, partition, score + leaving, -1)
+                _count(buckets, window_id, partition, score, +1)
+            if score == 0:
+                gone.append((window_id, subject))
+        if gone:
+            self._executemany(
+                "DELETE FROM leaderboard_scores WHERE window_id = {m} AND subject = {m} "
+                "AND score = 0",
+                sorted(gone),
+            )
+        self._apply_buckets(buckets)
+        return len(moved)
 
     def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         if self.dialect == "postgresql":
