@@ -206,24 +206,7 @@ def _check_challenges(
     errors: list[FieldError],
 ) -> set[str]:
     """Goals name actions, segments tiers, rewards badges; returns the badges awarded."""
-    challenges = _items(raw.get("challenges"))
-    _keys(challenges, "challenges", errors)
-    awarded: set[str] = set()
-    for i, challenge in challenges:
-        goal = challenge.get("goal")
-        name = goal.get("action") if isinstance(goal, dict) else None
-        if isinstance(name, str) and name not in action_keys:
-            errors.append(_unknown(f"challenges[{i}].goal.action", "action", name, action_keys))
-        for j, tier in enumerate(_list(challenge.get("tiers"))):
-            if isinstance(tier, str) and tier not in tier_keys:
-                errors.append(_unknown(f"challenges[{i}].tiers[{j}]", "tier", tier, tier_keys))
-        reward = challenge.get("reward")
-        badge = reward.get("badge") if isinstance(reward, dict) else None
-        if isinstance(badge, str):
-            awarded.add(badge)
-            if badge not in badge_keys:
-                errors.append(_unknown(f"challenges[{i}].reward.badge", "badge", badge, badge_keys))
-    return awarded
+    return _check_ranked("challenges", "goal", raw, action_keys, badge_keys, tier_keys, errors)
 
 
 def _check_leaderboards(
@@ -233,30 +216,43 @@ def _check_leaderboards(
     tier_keys: list[str],
     errors: list[FieldError],
 ) -> set[str]:
-    """Metrics name actions, eligibility tiers, rewards badges; returns the badges awarded."""
-    boards = _items(raw.get("leaderboards"))
-    _keys(boards, "leaderboards", errors)
-    awarded: set[str] = set()
-    for i, board in boards:
-        metric = board.get("metric")
-        name = metric.get("action") if isinstance(metric, dict) else None
-        if isinstance(name, str) and name not in action_keys:
-            errors.append(_unknown(f"leaderboards[{i}].metric.action", "action", name, action_keys))
-        for j, tier in enumerate(_list(board.get("tiers"))):
-            if isinstance(tier, str) and tier not in tier_keys:
-                errors.append(_unknown(f"leaderboards[{i}].tiers[{j}]", "tier", tier, tier_keys))
+    """Metrics name actions, eligibility tiers, prizes badges; returns the badges awarded."""
+    for i, board in _items(raw.get("leaderboards")):
         if board.get("tier_bracket") is True and not tier_keys:
             errors.append(
                 FieldError(f"leaderboards[{i}].tier_bracket", "needs tiers to bracket by")
             )
-        reward = board.get("reward")
+    return _check_ranked("leaderboards", "metric", raw, action_keys, badge_keys, tier_keys, errors)
+
+
+def _check_ranked(
+    section: str,
+    measure: str,
+    raw: dict[str, Any],
+    action_keys: list[str],
+    badge_keys: list[str],
+    tier_keys: list[str],
+    errors: list[FieldError],
+) -> set[str]:
+    """Challenges and leaderboards alike: unique keys; what they measure (``measure``) names an
+    action, their ``tiers`` tiers, their reward a badge. Returns the badges awarded."""
+    items = _items(raw.get(section))
+    _keys(items, section, errors)
+    awarded: set[str] = set()
+    for i, item in items:
+        what = item.get(measure)
+        name = what.get("action") if isinstance(what, dict) else None
+        if isinstance(name, str) and name not in action_keys:
+            errors.append(_unknown(f"{section}[{i}].{measure}.action", "action", name, action_keys))
+        for j, tier in enumerate(_list(item.get("tiers"))):
+            if isinstance(tier, str) and tier not in tier_keys:
+                errors.append(_unknown(f"{section}[{i}].tiers[{j}]", "tier", tier, tier_keys))
+        reward = item.get("reward")
         badge = reward.get("badge") if isinstance(reward, dict) else None
         if isinstance(badge, str):
             awarded.add(badge)
             if badge not in badge_keys:
-                errors.append(
-                    _unknown(f"leaderboards[{i}].reward.badge", "badge", badge, badge_keys)
-                )
+                errors.append(_unknown(f"{section}[{i}].reward.badge", "badge", badge, badge_keys))
     return awarded
 
 

@@ -20,10 +20,10 @@ from accolade.engine.challenges import (
 )
 from accolade.errors import AccoladeError, NotFound
 from accolade.program.compile import CompiledChallenge
-from accolade.service import Clock, system_clock
+from accolade.service import Clock, once_more_on_conflict, system_clock
 from accolade.service.ingest import apply_events, parse_records
 from accolade.service.programs import active
-from accolade.store.unit_of_work import Store, WriteConflict
+from accolade.store.unit_of_work import Store
 
 
 @dataclass(frozen=True)
@@ -50,13 +50,7 @@ def close(store: Store, program_key: str, clock: Clock = system_clock) -> list[C
     """Close every challenge whose window has ended and that is not closed yet: rank who
     reached the goal, record the winners and pay the first N / top N (challenge.won events in
     the log), all in one transaction. Closing again pays nobody."""
-    for attempt in (1, 2):
-        try:
-            return _close_once(store, program_key, clock())
-        except WriteConflict:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    return once_more_on_conflict(lambda: _close_once(store, program_key, clock()))
 
 
 def _close_once(store: Store, program_key: str, now: datetime) -> list[ClosedChallenge]:

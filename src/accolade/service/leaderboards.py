@@ -23,12 +23,12 @@ from accolade.engine.state import MemberState
 from accolade.engine.windows import calendar_window, local_ordinal
 from accolade.errors import AccoladeError, InvalidInput, NotFound
 from accolade.program.compile import LEADERBOARD_WON, CompiledLeaderboard, CompiledProgram
-from accolade.service import Clock, system_clock
+from accolade.service import Clock, once_more_on_conflict, system_clock
 from accolade.service.ingest import apply_events, parse_records
 from accolade.service.programs import ActiveProgram, active
 from accolade.store.leaderboards_repo import BoardWindow, Standing
 from accolade.store.repository import Repository
-from accolade.store.unit_of_work import Store, WriteConflict
+from accolade.store.unit_of_work import Store
 
 # How many of each partition a close keeps as the final standings (more if the prize goes
 # further down).
@@ -453,13 +453,7 @@ def close_windows(store: Store, program_key: str, clock: Clock = system_clock) -
     every calendar window that has ended: its final standings are kept, and its prize paid to
     each partition's top N (leaderboard.won events in the log, once: closing again pays
     nobody). One transaction."""
-    for attempt in (1, 2):
-        try:
-            return _close_once(store, program_key, clock())
-        except WriteConflict:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    return once_more_on_conflict(lambda: _close_once(store, program_key, clock()))
 
 
 def _close_once(store: Store, program_key: str, now: datetime) -> CloseReport:
