@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from accolade.engine.badges import grant_badge
@@ -78,8 +79,15 @@ def contributions(
     company board credits the event's own team or company, else the member's at the time)."""
     out: list[Contribution] = []
     ts = event.ts
+    points: int | None = None  # shared by every points board
+    windows: dict[str, tuple[str, Any, Any, int]] = {}  # per window kind, for this event
     for board in program.leaderboards.values():
-        delta = metric_value(board, event, entries)
+        if board.action is None:
+            if points is None:
+                points = metric_value(board, event, entries)
+            delta = points
+        else:
+            delta = metric_value(board, event, entries)
         if not delta:
             continue
         if board.subject == "member":
@@ -90,10 +98,18 @@ def contributions(
             subject = event.company or state.company
         if subject is None:
             continue
-        label, starts, ends = window_of(board, ts, program)
-        day = local_ordinal(ts, program.zone) if board.window == ROLLING else 0
-        out.append(Contribution(board.key, label, starts, ends, subject, delta, ts, day))
+        window = windows.get(board.window)
+        if window is None:
+            label, starts, ends = window_of(board, ts, program)
+            day = local_ordinal(ts, program.zone) if board.window == ROLLING else 0
+            window = windows[board.window] = (label, starts, ends, day)
+        label, starts, ends, day = window
+        # tuple.__new__: a NamedTuple's own constructor costs three times as much, per event
+        out.append(_new(Contribution, (board.key, label, starts, ends, subject, delta, ts, day)))
     return out
+
+
+_new = tuple.__new__
 
 
 class Total(NamedTuple):
@@ -154,14 +170,32 @@ def placement(board: CompiledLeaderboard, state: MemberState) -> str | None:
         return None
     if not (board.partition or board.tier_bracket):
         return ""
-    values: list[Any] = [attrs.get(name) for name in board.partition]
+    values = tuple(attrs.get(name) for name in board.partition)
     if board.tier_bracket:
-        values.append(state.tier)
-    return partition_key(values)
+        values += (state.tier,)
+    return _partition_key(values)
+
+
+def moved(board: CompiledLeaderboard, before: MemberState, after: MemberState) -> bool:
+    """Whether the member's place on ``board`` may differ between the two states (a cheap
+    test of only what the board looks at: most new states only add points)."""
+    if (board.tier_bracket or board.tiers) and before.tier != after.tier:
+        return True
+    if board.stages and before.stage != after.stage:
+        return True
+    if before.attributes is after.attributes:
+        return False
+    names = (*board.partition, *board.segment_attributes, OPT_OUT_ATTRIBUTE)
+    return any(before.attributes.get(n) != after.attributes.get(n) for n in names)
 
 
 def partition_key(values: Sequence[Any]) -> str:
     """A partition's stored form: its values as compact JSON, in the board's order."""
+    return _partition_key(tuple(values))
+
+
+@lru_cache(maxsize=4096)
+def _partition_key(values: tuple[Any, ...]) -> str:
     return json.dumps(list(values), separators=(",", ":"), ensure_ascii=False)
 
 

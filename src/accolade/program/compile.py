@@ -168,6 +168,7 @@ class CompiledLeaderboard:
     reward_points: int
     reward_badge: str | None
     rule: str = ""  # "leaderboard:<key>"
+    segment_attributes: tuple[str, ...] = ()  # the attributes its segment tests
 
     @property
     def placed(self) -> bool:
@@ -312,6 +313,7 @@ def _compile_leaderboard(board: Leaderboard) -> CompiledLeaderboard:
         reward_points=board.reward.points if board.reward else 0,
         reward_badge=board.reward.badge if board.reward else None,
         rule=f"leaderboard:{board.key}",
+        segment_attributes=tuple(c.attribute for c in board.segment if c.attribute),
     )
 
 

@@ -15,9 +15,9 @@ from accolade.engine.leaderboards import (
     ROLLING,
     Total,
     TotalKey,
-    add_up,
     contributions,
     history_totals,
+    moved,
     placement,
     visible,
 )
@@ -37,6 +37,7 @@ class BoardUpdates:
         self.totals: dict[TotalKey, Total] = {}
         self.bounds: dict[tuple[str, str], tuple[int | None, int | None]] = {}
         self.boards: dict[str, CompiledLeaderboard] = {}
+        self._versions: set[int] = set()
         # external id -> (state before the chunk, state after it)
         self.members: dict[str, tuple[MemberState, MemberState]] = {}
 
@@ -46,11 +47,22 @@ class BoardUpdates:
         """One evaluated event; ``state`` is the member's after it."""
         if not program.leaderboards:
             return
-        self.boards.update(program.leaderboards)
-        found = contributions(program, event, entries, state)
-        add_up(self.totals, found)
-        for c in found:
-            self.bounds[(c.board, c.window)] = (c.starts, c.ends)
+        if program.version not in self._versions:  # once per version, not per event
+            self._versions.add(program.version)
+            self.boards.update(program.leaderboards)
+        totals, bounds = self.totals, self.bounds
+        # unpacked, not by attribute: this runs per event and board on the ingest hot path
+        for board, window, starts, ends, subject, delta, ts, day in contributions(
+            program, event, entries, state
+        ):
+            key = (board, window, subject, day)
+            before = totals.get(key)
+            if before is None:
+                totals[key] = Total(delta, ts)
+                if (board, window) not in bounds:
+                    bounds[(board, window)] = (starts, ends)
+            else:
+                totals[key] = Total(before.delta + delta, ts if ts > before.ts else before.ts)
 
     def member(self, external_id: str, before: MemberState, after: MemberState) -> None:
         """A member's state in this chunk: the first ``before`` and the last ``after`` count."""
@@ -96,8 +108,13 @@ class BoardUpdates:
             return
         ids = repo.window_ids(program_id, self.bounds)
         first_days = self._rolling_first_days(repo, program_id, ids, program, now)
+        # Each member's visibility worked out once: this loop runs per subject and board of
+        # every chunk.
         changes: dict[tuple[int, str], ScoreChange] = {}
         days: list[tuple[int, int, str, int]] = []
+        boards = self.boards
+        members = self.members
+        shown: dict[str, bool] = {}
         for (board_key, label, subject, day), (delta, ts) in self.totals.items():
             if not delta:
                 continue
@@ -106,27 +123,30 @@ class BoardUpdates:
                 if day < first_days[window_id]:
                     continue  # a late event for a day that has left the window
                 days.append((window_id, day, subject, delta))
-            board = self.boards[board_key]
-            where = self._place(board, subject)
             key = (window_id, subject)
             earlier = changes.get(key)
             if earlier is not None:  # several days of one rolling window
-                delta += earlier.delta
-                ts = max(ts, earlier.ts)
-            changes[key] = ScoreChange(window_id, subject, where[0], where[1], delta, ts)
+                changes[key] = (*earlier[:4], earlier[4] + delta, max(ts, earlier[5]))
+                continue
+            board = boards[board_key]
+            states = members.get(subject) if board.subject == "member" else None
+            if states is None:  # a team or company; or a member's row that keeps its place
+                changes[key] = (window_id, subject, "", True, delta, ts)
+                continue
+            seen = shown.get(subject)
+            if seen is None:
+                seen = shown[subject] = visible(states[1])
+            where = placement(board, states[1]) if board.placed else ""
+            changes[key] = (window_id, subject, where, seen, delta, ts)
         repo.add_days(days)
-        repo.apply_scores([c for c in changes.values() if c.delta])
-
-    def _place(self, board: CompiledLeaderboard, subject: str) -> Placement:
-        if board.subject != "member":
-            return "", True
-        states = self.members.get(subject)
-        if states is None:  # not in this chunk: its stored row keeps its place
-            return "", True
-        state = states[1]
-        return placement(board, state), visible(state)
+        repo.apply_scores([c for c in changes.values() if c[4]])
 
     def _move_members(self, repo: Repository, program_id: int) -> None:
+        """Members whose partition, eligibility or visibility changed in the chunk take their
+        stored rows with them."""
+        member_boards = [b for b in self.boards.values() if b.subject == "member"]
+        if not member_boards:
+            return
         moves: list[tuple[str, str, Placement, Placement]] = []
         for external_id, (before, after) in self.members.items():
             if (
@@ -135,20 +155,21 @@ class BoardUpdates:
                 and (before.stage == after.stage)
             ):
                 continue
-            for board in self.boards.values():
-                if board.subject != "member":
+            for board in member_boards:
+                if not moved(board, before, after):
                     continue
-                old = (placement(board, before), visible(before))
-                new = (placement(board, after), visible(after))
+                old = (placement(board, before) if board.placed else "", visible(before))
+                new = (placement(board, after) if board.placed else "", visible(after))
                 if old != new:
                     moves.append((board.key, external_id, old, new))
         if not moves:
             return
-        windows: dict[str, list[int]] = {}
-        for board_key, external_id, old, new in sorted(moves):
-            if board_key not in windows:
-                windows[board_key] = [w.id for w in repo.board_windows(program_id, board_key)]
-            repo.move_subject(windows[board_key], external_id, old, new)
+        by_board: dict[str, list[tuple[str, Placement, Placement]]] = {}
+        for board_key, external_id, old, new in moves:
+            by_board.setdefault(board_key, []).append((external_id, old, new))
+        for board_key in sorted(by_board):
+            windows = [w.id for w in repo.board_windows(program_id, board_key)]
+            repo.move_subjects(windows, by_board[board_key])
 
     def _rolling_first_days(
         self,

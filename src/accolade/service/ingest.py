@@ -253,6 +253,8 @@ def apply_events(
     evaluated: list[Evaluated] = []
     changed: dict[int, LockedMember] = {}
     boards = BoardUpdates() if compiled.leaderboards else None
+    # each member's state before the chunk: where they stood on the boards
+    initial = {m.id: m.state for m in locked.values()} if boards is not None else {}
     for i, event, canonical, digest in valid:
         position = records[i][0]
         first = logged.get(event.id)
@@ -271,7 +273,6 @@ def apply_events(
             continue
         if boards is not None:
             boards.add(compiled, event, evaluation.entries, evaluation.state)
-            boards.member(event.member, member.state, evaluation.state)
         if wanted:
             messages += notices(
                 wanted,
@@ -305,6 +306,8 @@ def apply_events(
     written = [m for m in locked.values() if m.id in changed]  # in lock order
     repo.save_members(((m.id, m.state) for m in written), now)
     if boards is not None:
+        for m in written:
+            boards.member(m.state.member, initial[m.id], m.state)
         boards.flush(repo, program.id, compiled, now)
     if saved is not None:
         saved.extend(written)

@@ -13,6 +13,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import delete, select, update
@@ -34,6 +35,7 @@ _EXACT = 1024
 _RATIO = math.log(1.004)
 
 
+@lru_cache(maxsize=65_536)
 def bucket_of(score: int) -> int:
     if score <= _EXACT:
         return score
@@ -63,13 +65,10 @@ class BoardWindow(NamedTuple):
     standings: str | None
 
 
-class ScoreChange(NamedTuple):
-    window_id: int
-    subject: str
-    partition: str | None  # where a new row competes (an existing row keeps its own)
-    visible: bool
-    delta: int
-    ts: int
+# A score change: (window id, subject, partition, visible, delta, ts); partition and visible
+# are where a new row competes (an existing row keeps its own). Plain tuples: one per subject
+# and board of every chunk.
+ScoreChange = tuple[int, str, str | None, bool, int, int]
 
 
 class Standing(NamedTuple):
@@ -178,15 +177,17 @@ class LeaderboardRepo(RepositoryBase):
         team or company row queue instead of deadlocking."""
         if not changes:
             return
-        changes = sorted(changes, key=lambda c: (c.window_id, c.subject))
-        deltas = {(c.window_id, c.subject): c.delta for c in changes}
+        changes = sorted(changes)  # (window id, subject) first, and unique
+        deltas = {(c[0], c[1]): c[4] for c in changes}
         buckets: dict[BucketKey, int] = defaultdict(int)
         for window_id, subject, partition, visible, score in self._upsert_scores(changes):
             if partition is None or not visible:
                 continue
             old = score - deltas[(window_id, subject)]
-            _count(buckets, window_id, partition, old, -1)
-            _count(buckets, window_id, partition, score, +1)
+            if old >= 1:
+                buckets[(window_id, partition, bucket_of(old))] -= 1
+            if score >= 1:
+                buckets[(window_id, partition, bucket_of(score))] += 1
         self._apply_buckets(buckets)
 
     def _upsert_scores(self, changes: Sequence[ScoreChange]) -> list[tuple[Any, ...]]:
@@ -202,16 +203,17 @@ class LeaderboardRepo(RepositoryBase):
             "(window_id, subject, partition_key, visible, score, reached_at) "
         )
         if self.dialect == "postgresql":
+            window_ids, subjects, partitions, shown, deltas, times = zip(*changes, strict=True)
             rows = self.conn.exec_driver_sql(
                 head + "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], "
                 "%s::smallint[], %s::bigint[], %s::bigint[]) " + conflict,
                 (
-                    [c.window_id for c in changes],
-                    [c.subject for c in changes],
-                    [c.partition for c in changes],
-                    [int(c.visible) for c in changes],
-                    [c.delta for c in changes],
-                    [c.ts for c in changes],
+                    list(window_ids),
+                    list(subjects),
+                    list(partitions),
+                    [int(v) for v in shown],
+                    list(deltas),
+                    list(times),
                 ),
             )
             return [tuple(r) for r in rows]
@@ -219,8 +221,8 @@ class LeaderboardRepo(RepositoryBase):
         for part in _parts(changes, 4000):
             marks = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(part))
             params: list[Any] = []
-            for c in part:
-                params += (c.window_id, c.subject, c.partition, int(c.visible), c.delta, c.ts)
+            for window_id, subject, partition, visible, delta, ts in part:
+                params += (window_id, subject, partition, int(visible), delta, ts)
             # "WHERE true" lets SQLite tell the upsert's ON CONFLICT from a join's ON
             out += [
                 tuple(r)
@@ -275,32 +277,51 @@ class LeaderboardRepo(RepositoryBase):
         else:
             self.conn.exec_driver_sql(sql.format("VALUES (?, ?, ?, ?)"), list(rows))
 
-    def move_subject(
+    def move_subjects(
         self,
         window_ids: Sequence[int],
-        subject: str,
-        old: tuple[str | None, bool],
-        new: tuple[str | None, bool],
+        moves: Sequence[tuple[str, tuple[str | None, bool], tuple[str | None, bool]]],
     ) -> None:
-        """A member's partition or visibility changed: move their rows in these windows."""
-        if not window_ids:
+        """Members whose partition or visibility changed, (member, (old partition, visible),
+        (new partition, visible)): their rows in these windows of one board move, in one pass."""
+        if not window_ids or not moves:
             return
-        buckets: dict[BucketKey, int] = defaultdict(int)
-        for part in _parts(sorted(window_ids)):
-            rows = self.conn.execute(
-                update(leaderboard_scores)
-                .where(
-                    leaderboard_scores.c.window_id.in_(list(part)),
-                    leaderboard_scores.c.subject == subject,
+        windows = sorted(window_ids)
+        placed = {subject: (old, new) for subject, old, new in moves}
+        subjects = sorted(placed)
+        rows: list[tuple[Any, ...]] = []
+        for part in _parts(subjects, 2000):
+            found = self.conn.execute(
+                select(
+                    leaderboard_scores.c.window_id,
+                    leaderboard_scores.c.subject,
+                    leaderboard_scores.c.score,
                 )
-                .values(partition_key=new[0], visible=int(new[1]))
-                .returning(leaderboard_scores.c.window_id, leaderboard_scores.c.score)
+                .where(
+                    leaderboard_scores.c.window_id.in_(windows),
+                    leaderboard_scores.c.subject.in_(list(part)),
+                )
+                .order_by(leaderboard_scores.c.window_id, leaderboard_scores.c.subject)
+                .with_for_update()
             )
-            for window_id, score in rows:
-                if old[0] is not None and old[1]:
-                    _count(buckets, window_id, old[0], score, -1)
-                if new[0] is not None and new[1]:
-                    _count(buckets, window_id, new[0], score, +1)
+            rows += [tuple(r) for r in found]
+        if not rows:
+            return  # new members: nothing stored to move yet
+        self._executemany(
+            "UPDATE leaderboard_scores SET partition_key = {m}, visible = {m} "
+            "WHERE window_id = {m} AND subject = {m}",
+            [
+                (placed[subject][1][0], int(placed[subject][1][1]), window_id, subject)
+                for window_id, subject, _ in rows
+            ],
+        )
+        buckets: dict[BucketKey, int] = defaultdict(int)
+        for window_id, subject, score in rows:
+            old, new = placed[subject]
+            if old[0] is not None and old[1]:
+                _count(buckets, window_id, old[0], int(score), -1)
+            if new[0] is not None and new[1]:
+                _count(buckets, window_id, new[0], int(score), +1)
         self._apply_buckets(buckets)
 
     def roll_days(self, window_id: int, first_day: int) -> int:

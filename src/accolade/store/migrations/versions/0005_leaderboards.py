@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("score", sa.BigInteger(), nullable=False),
         sa.Column("reached_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("window_id", "subject", name=op.f("pk_leaderboard_scores")),
+        sqlite_with_rowid=False,
     )
     op.create_index(
         "ix_leaderboard_scores_rank",
@@ -70,6 +71,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "window_id", "partition_key", "bucket", name=op.f("pk_leaderboard_buckets")
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "leaderboard_days",
@@ -78,6 +80,7 @@ def upgrade() -> None:
         sa.Column("subject", sa.String(length=200), nullable=False),
         sa.Column("score", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("window_id", "day", "subject", name=op.f("pk_leaderboard_days")),
+        sqlite_with_rowid=False,
     )
 
 
