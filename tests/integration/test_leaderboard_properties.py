@@ -4,6 +4,7 @@ every rank read from the buckets is the rank a full count gives."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 
@@ -48,13 +49,26 @@ def assert_ranks_are_full_counts(store: Store) -> None:
         if partition is not None:
             boards[(board, label, partition)].append((subject, visible, score))
     minimum = {"pipeline": 5000}
-    for (board, label, _), subjects in boards.items():
+    for (board, label, partition), subjects in boards.items():
         ranked = [s for s in subjects if s[1] and s[2] >= minimum.get(board, 1)]
+
+        def rank_of(score: int) -> int:
+            return 1 + sum(1 for s in ranked if s[2] > score)  # noqa: B023
+
+        window = None if label in ("all", "rolling") else label
         for subject, _, score in ranked:
-            window = None if label in ("all", "rolling") else label
-            mine = lb.standing(store, PROGRAM, board, subject, window=window, around=0)
-            assert mine.rank == 1 + sum(1 for s in ranked if s[2] > score), (board, subject)
+            mine = lb.standing(store, PROGRAM, board, subject, window=window, around=3)
+            assert mine.rank == rank_of(score), (board, subject)
             assert mine.total == len(ranked)
+            for row in mine.above + mine.below:
+                assert row.rank == rank_of(row.score), (board, subject, row)
+        asked = (
+            dict(zip(["region", "tier"], json.loads(partition), strict=False)) if partition else {}
+        )
+        asked = {k: "" if v is None else str(v) for k, v in asked.items()}
+        for offset in (0, 2):
+            page = lb.top(store, PROGRAM, board, window=window, partition=asked, offset=offset)
+            assert [r.rank for r in page.rows] == [rank_of(r.score) for r in page.rows]
 
 
 @settings(

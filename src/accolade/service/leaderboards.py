@@ -164,7 +164,7 @@ def top(
         if stored is not None:
             total = repo.ranked_count(stored.id, key, board.min_score)
             found = repo.top(stored.id, key, limit, offset, board.min_score)
-            rows = _ranked(repo, program, board, stored.id, key, found)
+            rows = _ranked(repo, program, board, stored.id, key, found, at_top=offset == 0)
             if stored.standings is not None:
                 final = [Row(**r) for r in json.loads(stored.standings).get(key, [])]
         return BoardPage(
@@ -226,25 +226,31 @@ def standing(
         if stored is None or mine.partition is None:
             return SubjectStanding(**out)
         key = mine.partition
-        total = repo.ranked_count(stored.id, key, board.min_score)
-        out["total"] = total
         if not ranked:
+            out["total"] = repo.ranked_count(stored.id, key, board.min_score)
             return SubjectStanding(**out)
-        above_me = repo.count_above(stored.id, key, mine.score)
-        rank = above_me + 1
-        # a member who opted out sees their own rank among the others, without counting twice
-        total += 0 if mine.visible else 1
-        higher = repo.next_higher(stored.id, key, mine.score)
         above, below = (
             repo.neighbours(mine, stored.id, around, board.min_score) if around else ([], [])
         )
+        up = list(reversed(above))  # best first, like the board
+        # every count this standing needs, in one statement: the total, the subject's rank,
+        # and where the groups around it start
+        wanted = {board.min_score - 1, mine.score} | _to_count(up) | _to_count(below)
+        counted = repo.counts_above(stored.id, key, wanted)
+        total = counted[board.min_score - 1]
+        rank = counted[mine.score] + 1
+        # a member who opted out sees their own rank among the others, without counting twice
+        total += 0 if mine.visible else 1
+        higher = next((score for _, score, _ in above if score > mine.score), None)
+        if higher is None and rank > 1:
+            higher = repo.next_higher(stored.id, key, mine.score)
         out.update(
             rank=rank,
             total=total,
             percentile=round(100 * (total - rank + 1) / total, 1),
             gap=None if higher is None else higher - mine.score,
-            above=_ranked(repo, program, board, stored.id, key, list(reversed(above))),
-            below=_ranked(repo, program, board, stored.id, key, below),
+            above=_with_ranks(repo, program, board, up, counted),
+            below=_with_ranks(repo, program, board, below, counted),
         )
         return SubjectStanding(**out)
 
@@ -256,17 +262,50 @@ def _ranked(
     window_id: int,
     key: str,
     found: list[tuple[str, int, int]],
+    at_top: bool = False,
 ) -> list[Row]:
-    """Rows in board order with their competition ranks: one rank count per distinct score
-    (a tie shares the rank of its first)."""
+    """Rows consecutive on the board, best first, with their competition ranks (one statement
+    counts what is needed; ``at_top``: the list starts at the board's first row, no count)."""
+    counted = repo.counts_above(window_id, key, _to_count(found, at_top))
+    return _with_ranks(repo, program, board, found, counted, at_top)
+
+
+def _to_count(found: list[tuple[str, int, int]], at_top: bool = False) -> set[int]:
+    """The scores whose count above a list of consecutive rows (best first) needs: its first
+    score (its group may begin before the list) and the first score after it (a group that
+    begins inside the list: every later group is ranked by its position from there)."""
+    if at_top or not found:
+        return set()
+    first = found[0][1]
+    after = next((score for _, score, _ in found if score != first), None)
+    return {first} if after is None else {first, after}
+
+
+def _with_ranks(
+    repo: Repository,
+    program: ActiveProgram,
+    board: CompiledLeaderboard,
+    found: list[tuple[str, int, int]],
+    counted: dict[int, int],
+    at_top: bool = False,
+) -> list[Row]:
+    """``found`` (consecutive, best first) with ranks from ``counted`` (``_to_count``'s)."""
     names = _names(repo, program, board, [s for s, _, _ in found])
-    rows: list[Row] = []
     ranks: dict[int, int] = {}
-    for subject, score, _ in found:
-        if score not in ranks:
-            ranks[score] = repo.count_above(window_id, key, score) + 1
-        rows.append(Row(ranks[score], subject, names.get(subject, subject), score))
-    return rows
+    base = (0, 1) if at_top else None  # (position, rank) of a group that starts in the list
+    for position, (_, score, _) in enumerate(found):
+        if score in ranks:
+            continue
+        if base is not None:
+            ranks[score] = base[1] + position - base[0]
+        else:
+            ranks[score] = counted[score] + 1
+            if position:
+                base = (position, ranks[score])
+    return [
+        Row(ranks[score], subject, names.get(subject, subject), score)
+        for subject, score, _ in found
+    ]
 
 
 def _names(
@@ -488,7 +527,7 @@ def _close_once(store: Store, program_key: str, now: datetime) -> CloseReport:
                 standings: dict[str, list[dict[str, Any]]] = {}
                 for key in repo.partitions(w.id):
                     found = repo.top(w.id, key, kept, 0, board.min_score)
-                    rows = _ranked(repo, program, board, w.id, key, found)
+                    rows = _ranked(repo, program, board, w.id, key, found, at_top=True)
                     standings[key] = [r.__dict__ for r in rows]
                     if board.reward_top:  # the first N in board order: ties by who got there first
                         won += [_won_event(board, w, r, key) for r in rows[: board.reward_top]]

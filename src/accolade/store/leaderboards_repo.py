@@ -467,25 +467,31 @@ class LeaderboardRepo(RepositoryBase):
 
     def count_above(self, window_id: int, partition: str, score: int) -> int:
         """Ranked subjects of the partition scoring more than ``score``."""
+        return self.counts_above(window_id, partition, [score])[score]
+
+    def counts_above(self, window_id: int, partition: str, scores: Iterable[int]) -> dict[int, int]:
+        """``count_above`` of several scores in one statement (one round trip): for each, the
+        bucket counts above its bucket plus an index range inside it."""
+        wanted = sorted(set(scores))
+        if not wanted:
+            return {}
         m = self._mark
-        bucket = bucket_of(max(score, 0))
-        row = self.conn.exec_driver_sql(
-            "SELECT (SELECT COALESCE(SUM(count), 0) FROM leaderboard_buckets "
-            f"WHERE window_id = {m} AND partition_key = {m} AND bucket > {m}), "
-            "(SELECT COUNT(*) FROM leaderboard_scores "
-            f"WHERE window_id = {m} AND partition_key = {m} AND visible = 1 "
-            f"AND score > {m} AND score <= {m})",
-            (
-                window_id,
-                partition,
-                bucket,
-                window_id,
-                partition,
-                max(score, 0),
-                bucket_ceiling(bucket),
-            ),
-        ).one()
-        return int(row[0]) + int(row[1])
+        values = ", ".join([f"({m}, {m}, {m})"] * len(wanted))
+        params: list[Any] = []
+        for score in wanted:
+            bucket = bucket_of(max(score, 0))
+            params += (score, bucket, bucket_ceiling(bucket))
+        cast = "::bigint" if self.dialect == "postgresql" else ""
+        rows = self.conn.exec_driver_sql(
+            f"WITH wanted (score, bucket, ceiling) AS (VALUES {values}) "
+            "SELECT w.score, (SELECT COALESCE(SUM(b.count), 0) FROM leaderboard_buckets AS b "
+            f"WHERE b.window_id = {m} AND b.partition_key = {m} AND b.bucket > w.bucket{cast}) "
+            "+ (SELECT COUNT(*) FROM leaderboard_scores AS s "
+            f"WHERE s.window_id = {m} AND s.partition_key = {m} AND s.visible = 1 "
+            f"AND s.score > w.score{cast} AND s.score <= w.ceiling{cast}) FROM wanted AS w",
+            (*params, window_id, partition, window_id, partition),
+        )
+        return {int(score): int(above) for score, above in rows}
 
     def ranked_count(self, window_id: int, partition: str, min_score: int) -> int:
         """Subjects on the board in the partition (visible, scoring at least ``min_score``)."""
@@ -540,39 +546,39 @@ class LeaderboardRepo(RepositoryBase):
     def neighbours(
         self, me: Standing, window_id: int, k: int, min_score: int
     ) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]:
-        """The ``k`` ranked subjects just above ``me`` (nearest first) and just below. Each side
-        is two index ranges, the same score and the others: the index orders score down and
-        time up, and one range cannot mix the two directions."""
+        """The ``k`` ranked subjects just above ``me`` (nearest first) and just below, in one
+        statement of four index ranges: above and below, each with the same score and the
+        others (the index orders score down and time up, and one range cannot mix the two)."""
         m = self._mark
-        base = f"SELECT subject, score, reached_at FROM leaderboard_scores WHERE window_id = {m} AND partition_key = {m} AND visible = 1 AND "
+        where = f"window_id = {m} AND partition_key = {m} AND visible = 1 AND "
+        up = f"ORDER BY score, reached_at DESC, subject DESC LIMIT {m}"
+        down = f"ORDER BY score DESC, reached_at, subject LIMIT {m}"
+        # row values: an index range from the subject's own entry, not a scan of its tie
+        before = f"score = {m} AND (reached_at, subject) < ({m}, {m})"
+        after = f"score = {m} AND (reached_at, subject) > ({m}, {m})"
+        parts = [
+            (0, before + " " + up),
+            (1, f"score > {m} " + up),
+            (2, after + " " + down),
+            (3, f"score < {m} AND score >= {m} " + down),
+        ]
+        sql = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT {n} AS part, subject, score, reached_at "
+            f"FROM leaderboard_scores WHERE {where}{cond}) AS p{n}"
+            for n, cond in parts
+        )
         key = (window_id, me.partition)
-        tie = (me.score, me.reached_at, me.reached_at, me.subject)
-        same_before = f"score = {m} AND (reached_at < {m} OR (reached_at = {m} AND subject < {m}))"
-        same_after = f"score = {m} AND (reached_at > {m} OR (reached_at = {m} AND subject > {m}))"
-
-        def run(sql: str, params: tuple[Any, ...]) -> list[tuple[str, int, int]]:
-            return [(s, int(v), int(t)) for s, v, t in self.conn.exec_driver_sql(sql, params)]
-
-        above = run(
-            base + same_before + f" ORDER BY score, reached_at DESC, subject DESC LIMIT {m}",
-            (*key, *tie, k),
-        )
-        if len(above) < k:
-            above += run(
-                base + f"score > {m} ORDER BY score, reached_at DESC, subject DESC LIMIT {m}",
-                (*key, me.score, k - len(above)),
-            )
-        below = run(
-            base + same_after + f" ORDER BY score DESC, reached_at, subject LIMIT {m}",
-            (*key, *tie, k),
-        )
-        if len(below) < k:
-            below += run(
-                base + f"score < {m} AND score >= {m} "
-                f"ORDER BY score DESC, reached_at, subject LIMIT {m}",
-                (*key, me.score, min_score, k - len(below)),
-            )
-        return above, below
+        tie = (me.score, me.reached_at, me.subject)
+        params = (
+            *key, *tie, k,
+            *key, me.score, k,
+            *key, *tie, k,
+            *key, me.score, min_score, k,
+        )  # fmt: skip
+        found: list[list[tuple[str, int, int]]] = [[], [], [], []]
+        for part, subject, score, reached_at in self.conn.exec_driver_sql(sql, params):
+            found[int(part)].append((subject, int(score), int(reached_at)))
+        return (found[0] + found[1])[:k], (found[2] + found[3])[:k]
 
 
 def _count(
