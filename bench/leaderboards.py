@@ -43,6 +43,7 @@ from ingest import PG_URL, _pg_url, accolade
 
 from accolade.sample_events import REGIONS, generate_events
 from accolade.service import leaderboards as lb
+from accolade.service.leaderboard_windows import close_windows
 from accolade.store.database import make_engine
 from accolade.store.unit_of_work import Store
 
@@ -236,7 +237,7 @@ def bench_roll(url: str, key: str) -> list[str]:
         ("every day leaves", now + timedelta(days=31)),
     ):
         start = time.perf_counter()
-        report = lb.close_windows(store, key, clock=lambda when=when: when)
+        report = close_windows(store, key, clock=lambda when=when: when)
         seconds = time.perf_counter() - start
         moved = sum(r.moved for r in report.rolled)
         lines.append(

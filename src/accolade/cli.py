@@ -24,6 +24,7 @@ from accolade.sample_events import generate_events
 from accolade.service import challenges as challenges_service
 from accolade.service import ingest as ingest_service
 from accolade.service import keys as keys_service
+from accolade.service import leaderboard_windows
 from accolade.service import leaderboards as leaderboards_service
 from accolade.service import members as member_service
 from accolade.service import programs as program_service
@@ -697,7 +698,7 @@ def leaderboards_close(program: ProgramOption = None) -> None:
     """Roll rolling windows to today and close calendar windows that have ended: keep their
     final standings, pay their prizes once. Run it daily, after midnight (cron)."""
     store, key = _open_program(program)
-    report = leaderboards_service.close_windows(store, key)
+    report = leaderboard_windows.close_windows(store, key)
     for r in report.rolled:
         out.print(
             f"rolled {r.board}: the window starts {r.window.starts_at:%Y-%m-%d %H:%M} UTC; "

@@ -12,6 +12,7 @@ from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.service import leaderboards as lb
 from accolade.service import members as members_service
 from accolade.service.ingest import ingest_batch
+from accolade.service.leaderboard_windows import close_windows
 from accolade.service.replay import replay
 from accolade.service.reverse import reverse
 from accolade.store.unit_of_work import Store
@@ -143,10 +144,10 @@ def test_rolling_window_counts_its_days_and_a_roll_drops_the_day_that_left(
     assert ranks(top(program, "all_time"))[0] == (1, "a", 200)
 
     tomorrow = NOW + DAY
-    report = lb.close_windows(program, KEY, clock=clock_at(tomorrow))
+    report = close_windows(program, KEY, clock=clock_at(tomorrow))
     assert [(r.board, r.moved) for r in report.rolled] == [("last_30_days", 1)]
     assert ranks(top(program, "last_30_days", tomorrow)) == [(1, "b", 100)]
-    again = lb.close_windows(program, KEY, clock=clock_at(tomorrow))
+    again = close_windows(program, KEY, clock=clock_at(tomorrow))
     assert again.rolled == []
 
 
@@ -257,7 +258,7 @@ def test_closing_a_week_keeps_its_final_standings_and_pays_the_top_two_once(
         story("b1", "b", week - timedelta(hours=1)),
         story("c1", "c", week),  # ties b at 100 but reached it later: third
     )
-    closed = lb.close_windows(program, KEY, clock=clock_at(NOW)).closed
+    closed = close_windows(program, KEY, clock=clock_at(NOW)).closed
     assert [(c.board, c.window.label, c.paid) for c in closed] == [("weekly", "2026-W32", 2)]
     page = top(program, "weekly", window="2026-W32")
     assert page.window.closed_at == NOW
@@ -269,7 +270,7 @@ def test_closing_a_week_keeps_its_final_standings_and_pays_the_top_two_once(
     assert badges == {"a": ["champion"], "b": ["champion"], "c": []}
 
     before = row_counts(program)
-    lb.close_windows(program, KEY, clock=clock_at(NOW + DAY))
+    close_windows(program, KEY, clock=clock_at(NOW + DAY))
     assert row_counts(program)["events"] == before["events"]  # nobody is paid twice
 
 
@@ -284,7 +285,7 @@ def test_replay_rebuilds_every_board_exactly(program: Store) -> None:
         story("c1", "c", NOW - 35 * DAY, attributes={"leaderboard_opt_out": True}),
     )
     send(program, ev("move", "member.updated", "b", NOW, attributes={"region": "EMEA"}))
-    lb.close_windows(program, KEY, clock=clock_at(NOW))
+    close_windows(program, KEY, clock=clock_at(NOW))
     reverse(program, KEY, "a2", "not a real story", clock=clock_at(NOW))
     send(program, story("late", "c", week))
     before = projection(program)

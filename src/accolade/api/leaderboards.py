@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from accolade.api.access import Caller, Ctx, scoped
 from accolade.api.errors import ERROR_RESPONSES
 from accolade.errors import InvalidInput
+from accolade.service import leaderboard_windows
 from accolade.service import leaderboards as leaderboards_service
 from accolade.service.keys import Principal
 
@@ -102,12 +103,12 @@ def get_standing(
 
 @router.post(
     "/close",
-    response_model=leaderboards_service.CloseReport,
+    response_model=leaderboard_windows.CloseReport,
     summary="Roll rolling windows to today; close ended windows, keep their standings, pay prizes",
 )
 async def post_close(ctx: Ctx, principal: Admin) -> Any:
     return await run_in_threadpool(
-        leaderboards_service.close_windows, ctx.store, principal.program_key, ctx.clock
+        leaderboard_windows.close_windows, ctx.store, principal.program_key, ctx.clock
     )
 
 

@@ -1,12 +1,10 @@
-"""Leaderboards as members and program owners read them (top N, a standing with the ranks
-around it), and the scheduled work on their windows: rolling days out, closing calendar
-windows with their final standings and prizes."""
+"""Leaderboards as members and program owners read them: the boards, a page of one (top N),
+and a standing with the ranks around it. Closing windows is in leaderboard_windows."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,18 +19,14 @@ from accolade.engine.leaderboards import (
 )
 from accolade.engine.state import MemberState
 from accolade.engine.windows import calendar_window, local_ordinal
-from accolade.errors import AccoladeError, InvalidInput, NotFound
-from accolade.program.compile import LEADERBOARD_WON, CompiledLeaderboard, CompiledProgram
-from accolade.service import Clock, once_more_on_conflict, system_clock
-from accolade.service.ingest import apply_events, parse_records
+from accolade.errors import InvalidInput, NotFound
+from accolade.program.compile import CompiledLeaderboard, CompiledProgram
+from accolade.service import Clock, system_clock
 from accolade.service.programs import ActiveProgram, active
-from accolade.store.leaderboards_repo import BoardWindow, Standing
+from accolade.store.leaderboards_repo import BoardWindow
+from accolade.store.rankings_repo import Standing
 from accolade.store.repository import Repository
 from accolade.store.unit_of_work import Store
-
-# How many of each partition a close keeps as the final standings (more if the prize goes
-# further down).
-STANDINGS_KEPT = 10
 
 
 @dataclass(frozen=True)
@@ -110,7 +104,7 @@ def boards(store: Store, program_key: str) -> list[BoardSummary]:
         program = active(repo, program_key)
         windows: dict[str, list[Window]] = {}
         for w in repo.board_windows(program.id):
-            windows.setdefault(w.board, []).append(_window(w))
+            windows.setdefault(w.board, []).append(window_view(w))
         return [
             BoardSummary(
                 key=b.key,
@@ -164,7 +158,7 @@ def top(
         if stored is not None:
             total = repo.ranked_count(stored.id, key, board.min_score)
             found = repo.top(stored.id, key, limit, offset, board.min_score)
-            rows = _ranked(repo, program, board, stored.id, key, found, at_top=offset == 0)
+            rows = ranked_rows(repo, program, board, stored.id, key, found, at_top=offset == 0)
             if stored.standings is not None:
                 final = [Row(**r) for r in json.loads(stored.standings).get(key, [])]
         return BoardPage(
@@ -255,7 +249,7 @@ def standing(
         return SubjectStanding(**out)
 
 
-def _ranked(
+def ranked_rows(
     repo: Repository,
     program: ActiveProgram,
     board: CompiledLeaderboard,
@@ -363,13 +357,13 @@ def _window_at(
     found = repo.board_windows(program.id, board.key, [label])
     if found:
         stored = found[0]
-        shown = _window(stored)
+        shown = window_view(stored)
         if board.window == ROLLING:
             shown = _rolling(board, stored, compiled, ts)
         return stored, shown
     if board.window == ROLLING:
         today = local_ordinal(ts, compiled.zone)
-        return None, _days(board, today, compiled)
+        return None, rolling_window(board, today, compiled)
     if board.window == ALL_TIME:
         return None, Window(ALL_TIME, None, None)
     if asked not in ("current", "previous") and not _is_label(board.window, label):
@@ -405,10 +399,10 @@ def _rolling(
     board: CompiledLeaderboard, w: BoardWindow, program: CompiledProgram, ts: int
 ) -> Window:
     last = w.last_day if w.last_day is not None else local_ordinal(ts, program.zone)
-    return _days(board, last, program)
+    return rolling_window(board, last, program)
 
 
-def _days(board: CompiledLeaderboard, last_day: int, program: CompiledProgram) -> Window:
+def rolling_window(board: CompiledLeaderboard, last_day: int, program: CompiledProgram) -> Window:
     first = date.fromordinal(last_day - board.days + 1)
     end = date.fromordinal(last_day + 1)
     starts = datetime(first.year, first.month, first.day, tzinfo=program.zone)
@@ -416,7 +410,7 @@ def _days(board: CompiledLeaderboard, last_day: int, program: CompiledProgram) -
     return Window(ROLLING, starts.astimezone(UTC), ends.astimezone(UTC))
 
 
-def _window(w: BoardWindow) -> Window:
+def window_view(w: BoardWindow) -> Window:
     return Window(w.label, w.starts_at, w.ends_at, w.closed_at)
 
 
@@ -461,107 +455,3 @@ def _text(value: object) -> str:
 
 def _at(ts: int | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC)
-
-
-# -- scheduled work ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rolled:
-    board: str
-    window: Window
-    moved: int  # subjects whose score changed
-
-
-@dataclass(frozen=True)
-class Closed:
-    board: str
-    window: Window
-    partitions: int
-    paid: int  # members paid the board's prize
-
-
-@dataclass(frozen=True)
-class CloseReport:
-    rolled: list[Rolled]
-    closed: list[Closed]
-
-
-def close_windows(store: Store, program_key: str, clock: Clock = system_clock) -> CloseReport:
-    """Roll every rolling window forward to today (days that left it are subtracted) and close
-    every calendar window that has ended: its final standings are kept, and its prize paid to
-    each partition's top N (leaderboard.won events in the log, once: closing again pays
-    nobody). One transaction."""
-    return once_more_on_conflict(lambda: _close_once(store, program_key, clock()))
-
-
-def _close_once(store: Store, program_key: str, now: datetime) -> CloseReport:
-    ts = int(now.timestamp())
-    with store.transaction() as repo:
-        program = active(repo, program_key)
-        compiled = program.compiled
-        rolled: list[Rolled] = []
-        today = local_ordinal(ts, compiled.zone)
-        rolling = [b for b in compiled.leaderboards.values() if b.window == ROLLING]
-        ids = repo.window_ids(program.id, {(b.key, ROLLING): (None, None) for b in rolling})
-        for board in rolling:
-            window_id = ids[(board.key, ROLLING)]
-            stored = repo.board_windows(program.id, board.key, [ROLLING])[0]
-            if stored.last_day is not None and stored.last_day >= today:
-                continue
-            moved = 0
-            if stored.last_day is not None:
-                moved = repo.roll_days(window_id, today - board.days + 1)
-            repo.set_last_day(window_id, today)
-            rolled.append(Rolled(board.key, _days(board, today, compiled), moved))
-
-        closed: list[Closed] = []
-        won: list[dict[str, Any]] = []
-        for board in compiled.leaderboards.values():
-            if board.window in (ALL_TIME, ROLLING):
-                continue
-            for w in repo.board_windows(program.id, board.key):
-                if w.closed_at is not None or w.ends_at is None or w.ends_at > now:
-                    continue
-                kept = max(STANDINGS_KEPT, board.reward_top or 0)
-                standings: dict[str, list[dict[str, Any]]] = {}
-                for key in repo.partitions(w.id):
-                    found = repo.top(w.id, key, kept, 0, board.min_score)
-                    rows = _ranked(repo, program, board, w.id, key, found, at_top=True)
-                    standings[key] = [r.__dict__ for r in rows]
-                    if board.reward_top:  # the first N in board order: ties by who got there first
-                        won += [_won_event(board, w, r, key) for r in rows[: board.reward_top]]
-                if not repo.close_window(w.id, now, json.dumps(standings, ensure_ascii=False)):
-                    continue
-                paid = sum(
-                    1
-                    for e in won
-                    if e["properties"]["window"] == w.label
-                    and e["properties"]["leaderboard"] == board.key
-                )
-                closed.append(
-                    Closed(board.key, replace(_window(w), closed_at=now), len(standings), paid)
-                )
-        if won:
-            outcomes = apply_events(
-                repo, program, parse_records(list(enumerate(won, 1)), reserved=True), now
-            )
-            refused = [o for o in outcomes if o.status.value == "rejected"]
-            if refused:  # never record a close that did not pay its winners
-                raise AccoladeError(f"closing could not pay a winner: {refused[0].result}")
-        return CloseReport(rolled, closed)
-
-
-def _won_event(board: CompiledLeaderboard, w: BoardWindow, row: Row, key: str) -> dict[str, Any]:
-    assert w.ends_at is not None
-    digest = hashlib.sha256(row.subject.encode()).hexdigest()[:32]
-    properties: dict[str, Any] = {"leaderboard": board.key, "window": w.label, "rank": row.rank}
-    if key:
-        properties["partition"] = key
-    return {
-        "id": f"{LEADERBOARD_WON}:{board.key}:{w.label}:{digest}",
-        "type": LEADERBOARD_WON,
-        "member": row.subject,
-        "occurred_at": w.ends_at.isoformat(),
-        "properties": properties,
-    }

@@ -19,6 +19,11 @@ class RepositoryBase:
         self.conn = conn
         self.dialect = conn.dialect.name
 
+    @property
+    def _mark(self) -> str:
+        """The driver's parameter marker, for plain SQL."""
+        return "%s" if self.dialect == "postgresql" else "?"
+
     def _allocate_ids(self, table: str, count: int) -> list[int]:
         """Ids for ``count`` new rows, so children can reference them before a bulk write."""
         if self.dialect == "postgresql":

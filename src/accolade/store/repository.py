@@ -14,6 +14,7 @@ from accolade.store.ledger_repo import LedgerRepo, NewEntry
 from accolade.store.log_repo import Evaluated, LoggedEvent, LogRepo, NewEvent
 from accolade.store.members_repo import LockedMember, MemberCache, MembersRepo
 from accolade.store.programs_repo import ProgramsRepo
+from accolade.store.rankings_repo import RankingRepo
 
 __all__ = [
     "Evaluated",
@@ -26,5 +27,5 @@ __all__ = [
 ]
 
 
-class Repository(ProgramsRepo, MembersRepo, LogRepo, LedgerRepo, LeaderboardRepo):
+class Repository(ProgramsRepo, MembersRepo, LogRepo, LedgerRepo, LeaderboardRepo, RankingRepo):
     """Bulk reads and writes on the caller's connection, in the caller's transaction."""
