@@ -23,6 +23,7 @@ SCHEMA_HEAD = "0005"
 READ_ONLY = "accolade_read_only"  # execution option of Store.read connections
 # Negative: KiB. 64 MiB per connection instead of SQLite's 2.
 SQLITE_PAGE_CACHE = -65536
+SQLITE_MMAP_BYTES = 4 << 30
 # How long a SQLite statement waits for another connection's lock before "database is locked".
 SQLITE_BUSY_SECONDS = 30.0
 
@@ -60,6 +61,10 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = POOL_SIZE) -> 
             # 64 MiB of page cache instead of 2: index pages stay in memory as the log grows
             # (replay of 200k events: 16.8k -> 21.4k events/s; ingest ~+9%).
             cursor.execute(f"PRAGMA cache_size={SQLITE_PAGE_CACHE}")
+            # Reads of pages outside that cache come from the OS's through a memory map rather
+            # than a read() each (address space only; 1.5M events over 300k members: ingest
+            # 10.7k -> 11.0k events/s, with three boards 8.0k -> 8.4k, measured).
+            cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cursor.close()
             # The driver's own transaction handling would BEGIN DEFERRED; take the write
             # lock at BEGIN instead, so two writers queue (busy timeout) rather than deadlock.
