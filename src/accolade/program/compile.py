@@ -16,11 +16,14 @@ from accolade.engine.bonus import BonusTable
 from accolade.program.durations import CALENDAR_WINDOWS, parse_duration
 from accolade.program.models import (
     Badge,
+    CatalogItem,
     Challenge,
     Condition,
     Leaderboard,
+    Money,
     Program,
     Quest,
+    RewardLimit,
     Stage,
     Streak,
     Tier,
@@ -179,6 +182,24 @@ class CompiledLeaderboard:
 
 
 @dataclass(frozen=True, slots=True)
+class CompiledReward:
+    """A catalogue item; who may redeem it: ``tiers``, ``stages`` and ``segment`` (each empty: all)."""
+
+    key: str
+    name: str
+    description: str | None
+    price: int
+    value: Money | None
+    stock: int | None
+    limit: RewardLimit | None
+    segment: tuple[CompiledCondition, ...]
+    tiers: frozenset[str]
+    stages: frozenset[str]
+    fulfilment: str
+    approval: bool
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledProgram:
     key: str
     version: int
@@ -209,6 +230,7 @@ class CompiledProgram:
     # some stage rule looks at quests completed or lifetime points (checked again at the end)
     stages_after_points: bool = False
     leaderboards: Mapping[str, CompiledLeaderboard] = field(default_factory=dict)
+    rewards: Mapping[str, CompiledReward] = field(default_factory=dict)  # the catalogue
 
 
 # Every program knows this event type: it changes a member's attributes, team or company
@@ -288,6 +310,24 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
             for s in program.stages
         ),
         leaderboards={b.key: _compile_leaderboard(b) for b in program.leaderboards},
+        rewards={r.key: _compile_reward(r) for r in program.rewards},
+    )
+
+
+def _compile_reward(item: CatalogItem) -> CompiledReward:
+    return CompiledReward(
+        key=item.key,
+        name=item.name,
+        description=item.description,
+        price=item.price,
+        value=item.value,
+        stock=item.stock,
+        limit=item.limit,
+        segment=tuple(compile_condition(c) for c in item.segment),
+        tiers=frozenset(item.tiers),
+        stages=frozenset(item.stages),
+        fulfilment=item.fulfilment,
+        approval=item.approval,
     )
 
 

@@ -108,6 +108,7 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
     awarded |= _check_quests(raw, action_keys, badge_keys, tier_keys, errors)
     awarded |= _check_leaderboards(raw, action_keys, badge_keys, tier_keys, errors)
     awarded |= _check_challenges(raw, action_keys, badge_keys, tier_keys, errors)
+    _check_rewards(raw, tier_keys, errors)
     for i, badge in badges:
         when = badge.get("when")
         if when is None and badge.get("key") not in awarded:
@@ -225,6 +226,16 @@ def _check_leaderboards(
     return _check_ranked("leaderboards", "metric", raw, action_keys, badge_keys, tier_keys, errors)
 
 
+def _check_rewards(raw: dict[str, Any], tier_keys: list[str], errors: list[FieldError]) -> None:
+    """Catalogue items: unique keys, eligibility tiers that exist (stages: ``_check_stages``)."""
+    items = _items(raw.get("rewards"))
+    _keys(items, "rewards", errors)
+    for i, item in items:
+        for j, tier in enumerate(_list(item.get("tiers"))):
+            if isinstance(tier, str) and tier not in tier_keys:
+                errors.append(_unknown(f"rewards[{i}].tiers[{j}]", "tier", tier, tier_keys))
+
+
 def _check_ranked(
     section: str,
     measure: str,
@@ -318,7 +329,7 @@ def _check_stages(raw: dict[str, Any], action_keys: list[str], errors: list[Fiel
                     f"{_did_you_mean(named, earlier)}",
                 )
             )
-    for section in ("actions", "quests", "challenges", "leaderboards"):
+    for section in ("actions", "quests", "challenges", "leaderboards", "rewards"):
         for i, item in _items(raw.get(section)):
             for j, name in enumerate(_list(item.get("stages"))):
                 if isinstance(name, str) and name not in stage_keys:

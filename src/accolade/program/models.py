@@ -505,6 +505,48 @@ class Leaderboard(_Model):
         return int(found.group(1)) if found else None
 
 
+Fulfilment = Literal["code", "manual", "webhook", "donation"]
+LimitPeriod = Literal["ever", "year", "quarter", "month"]
+
+
+class Money(_Model):
+    """An amount of money in integer minor units (cents), with its ISO 4217 currency."""
+
+    amount: int = Field(ge=0)
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class RewardLimit(_Model):
+    """At most ``count`` redemptions of an item per member ``per`` calendar period (or ever)."""
+
+    count: int = Field(ge=1)
+    per: LimitPeriod = "ever"
+
+
+class CatalogItem(_Model):
+    """A reward a member can buy with spendable points."""
+
+    key: Key
+    name: str = Field(min_length=1)
+    description: str | None = None
+    price: int = Field(ge=1)  # points, taken from the spendable balance
+    value: Money | None = None  # what it costs the program, for reports
+    stock: int | None = Field(default=None, ge=0)  # units on offer in all; None: unlimited
+    limit: RewardLimit | None = None  # per member
+    segment: list[Condition] = Field(default_factory=list)
+    tiers: list[str] = Field(default_factory=list)
+    stages: list[str] = Field(default_factory=list)
+    fulfilment: Fulfilment = "manual"
+    approval: bool = False  # an admin approves each redemption before it is fulfilled
+
+    @model_validator(mode="after")
+    def _segment_on_attributes(self) -> CatalogItem:
+        for condition in self.segment:
+            if condition.attribute is None:
+                raise ValueError("a segment tests member attributes: use 'attribute'")
+        return self
+
+
 class Program(_Model):
     key: Key
     name: str = Field(min_length=1)
@@ -522,6 +564,7 @@ class Program(_Model):
     streaks: list[Streak] = Field(default_factory=list, exclude_if=lambda v: not v)
     stages: list[Stage] = Field(default_factory=list, exclude_if=lambda v: not v)
     leaderboards: list[Leaderboard] = Field(default_factory=list, exclude_if=lambda v: not v)
+    rewards: list[CatalogItem] = Field(default_factory=list, exclude_if=lambda v: not v)
 
     @field_validator("timezone")
     @classmethod
@@ -566,6 +609,9 @@ def known_keys() -> set[str]:
         LeaderboardMetric,
         LeaderboardReward,
         Leaderboard,
+        Money,
+        RewardLimit,
+        CatalogItem,
     ]
     keys: set[str] = set()
     for model in models:

@@ -1,0 +1,42 @@
+"""The rewards catalogue as the engine sees it: who may redeem an item, and the calendar
+period a per-member limit counts in. Stock, codes and balances are the store's (they are
+shared between members, so they are counted where the rows are locked)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from accolade.engine.state import MemberState
+from accolade.engine.windows import calendar_window
+from accolade.program.compile import CompiledProgram, CompiledReward
+
+
+def why_not(program: CompiledProgram, item: CompiledReward, state: MemberState) -> str | None:
+    """None when the member may redeem ``item`` (its tiers, stages and segment); otherwise the
+    reason, in words a member can act on."""
+    tier = state.tier or (program.tiers[0].key if program.tiers else None)
+    if item.tiers and tier not in item.tiers:
+        names = [t.name for t in program.tiers if t.key in item.tiers]
+        return f"only for the {_either(names)} tier"
+    if item.stages and state.stage not in item.stages:
+        names = [s.name for s in program.stages if s.key in item.stages]
+        return f"only for members in the {_either(names)} stage"
+    failed = [c.describe for c in item.segment if not c.check({}, state.attributes)]
+    if failed:
+        return "only for members with " + " and ".join(failed)
+    return None
+
+
+def limit_since(item: CompiledReward, now: int, zone: ZoneInfo) -> int | None:
+    """Epoch seconds from which the member's earlier redemptions count against the item's
+    limit: the start of the current calendar period in the program's zone; 0 for a limit
+    over all time; None when the item has no limit."""
+    if item.limit is None:
+        return None
+    if item.limit.per == "ever":
+        return 0
+    return calendar_window(now, item.limit.per, zone)[0]
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
