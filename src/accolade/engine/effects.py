@@ -23,6 +23,8 @@ class EntryKind(StrEnum):
     STAGE = "stage"  # the member entered a lifecycle stage (0 points; the reason names the rule)
     STREAK = "streak"  # a streak milestone reached (with its points, if any)
     LEADERBOARD = "leaderboard"  # a leaderboard's prize for the top N at a window's close
+    REDEMPTION = "redemption"  # points spent on a catalogue reward (balance only)
+    REFUND = "refund"  # a rejected or cancelled redemption's points given back
 
 
 class Status(StrEnum):

@@ -132,7 +132,7 @@ class MembersRepo(RepositoryBase):
             ).scalar_one()
         )
 
-    def member_state(self, row: Row[Any]) -> MemberState:
+    def member_state(self, row: Any) -> MemberState:
         return _state_of(row)
 
     def save_members(self, changed: Iterable[tuple[int, MemberState]], now: datetime) -> None:

@@ -1,5 +1,5 @@
 """The schema. Business rules stay in the engine; the database enforces uniqueness of event
-ids, non-negative balances and foreign keys."""
+ids, non-negative lifetime points and foreign keys."""
 
 from __future__ import annotations
 
@@ -103,6 +103,8 @@ members = Table(
     Column("company", String(200), nullable=True),
     Column("attributes", Json, nullable=False),
     Column("lifetime", BigInteger, nullable=False, server_default="0"),
+    # Below zero only after a reversal took back points already spent (a clawback); redeeming
+    # needs a balance of at least the price (service.rewards).
     Column("balance", BigInteger, nullable=False, server_default="0"),
     Column("tier", String(64), nullable=True),
     Column("progress", Text, nullable=True),  # engine state without columns of its own (JSON)
@@ -111,7 +113,6 @@ members = Table(
     Column("revision", BigInteger, nullable=False, server_default="0"),
     Column("updated_at", UTCDateTime, nullable=True),
     UniqueConstraint("program_id", "external_id"),
-    CheckConstraint("balance >= 0", name="balance_not_negative"),
     CheckConstraint("lifetime >= 0", name="lifetime_not_negative"),
 )
 
@@ -330,4 +331,66 @@ leaderboard_days = Table(
     Column("subject", String(200), primary_key=True),
     Column("score", BigInteger, nullable=False),
     sqlite_with_rowid=False,
+)
+
+# Rewards. A redemption's points move through the log (a row of kind `redemption` debits the
+# balance, one of kind `refund` gives it back, each with its ledger entry), so replay rebuilds
+# balances. These rows are the redemption's own life (approval, fulfilment, the code handed
+# out) and the shared counts it draws on (stock, codes): they are not derived, and replay
+# keeps them.
+redemptions = Table(
+    "redemptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("redemption_id", String(200), nullable=False),  # public: the caller's or generated
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False),
+    Column("reward", String(64), nullable=False),
+    Column("price", BigInteger, nullable=False),
+    Column("value_amount", BigInteger, nullable=True),  # minor units, as the program said then
+    Column("value_currency", String(3), nullable=True),
+    Column("fulfilment", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("code_id", Id, nullable=True),  # reward_codes row reserved for it
+    Column("program_version", Integer, nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("decided_by", String(200), nullable=True),  # who approved, rejected, cancelled
+    Column("note", Text, nullable=True),
+    UniqueConstraint("program_id", "redemption_id"),
+    Index(None, "member_id", "reward", "requested_at"),  # limits and a member's history
+    Index(None, "program_id", "status", "id"),  # the approval queue
+)
+
+# Units of a stocked item taken by redemptions that are not rejected or cancelled: one row per
+# item, updated with `taken < stock` in the statement, so two redemptions cannot both take the
+# last unit.
+reward_stock = Table(
+    "reward_stock",
+    metadata,
+    Column("program_id", Id, ForeignKey("programs.id"), primary_key=True),
+    Column("reward", String(64), primary_key=True),
+    Column("taken", BigInteger, nullable=False),
+)
+
+# Unique codes of `code` items, each handed out once: `redemption` is the redemptions row it
+# went to (NULL: free).
+reward_codes = Table(
+    "reward_codes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("reward", String(64), nullable=False),
+    Column("code", String(200), nullable=False),
+    Column("redemption", Id, nullable=True),
+    Column("added_at", UTCDateTime, nullable=False),
+    UniqueConstraint("program_id", "reward", "code"),
+)
+Index(
+    "ix_reward_codes_free",
+    reward_codes.c.program_id,
+    reward_codes.c.reward,
+    reward_codes.c.id,
+    sqlite_where=reward_codes.c.redemption.is_(None),
+    postgresql_where=reward_codes.c.redemption.is_(None),
 )
