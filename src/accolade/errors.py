@@ -66,6 +66,12 @@ class InsufficientBalance(AccoladeError):
     code = "insufficient_balance"
 
 
+class NotRedeemable(AccoladeError):
+    """A reward the member may not have now: not eligible, out of stock, limit reached."""
+
+    code = "not_redeemable"
+
+
 class Forbidden(AccoladeError):
     code = "forbidden"
 

@@ -18,6 +18,7 @@ from accolade.errors import (
     InsufficientBalance,
     InvalidProgram,
     NotFound,
+    NotRedeemable,
     Unauthenticated,
 )
 
@@ -54,6 +55,7 @@ _STATUS: list[tuple[type[AccoladeError], int]] = [
     (NotFound, 404),
     (Conflict, 409),
     (InsufficientBalance, 409),
+    (NotRedeemable, 409),
     (RateLimited, 429),
 ]
 

@@ -87,7 +87,7 @@ def show(
 ) -> MemberView:
     """The member as they see themselves; quests as of ``clock()`` (a time limit may run out)."""
     with store.read() as repo:
-        program, row = _program_and_member(repo, program_key, member)
+        program, row = program_and_member(repo, program_key, member)
         compiled = program.compiled
         state, now = row.state, int(clock().timestamp())
         tiers = compiled.tiers
@@ -129,7 +129,7 @@ def show(
 def explain(store: Store, program_key: str, member: str) -> list[EntryLine]:
     """Every ledger entry of ``member``, oldest first, with the event and version behind it."""
     with store.read() as repo:
-        _, row = _program_and_member(repo, program_key, member)
+        _, row = program_and_member(repo, program_key, member)
         return [_line(r) for r in repo.ledger(row.id)]
 
 
@@ -139,7 +139,7 @@ def ledger_page(
     """A page of ``member``'s ledger, newest first; ``before`` is the id of the last entry
     of the previous page."""
     with store.read() as repo:
-        _, row = _program_and_member(repo, program_key, member)
+        _, row = program_and_member(repo, program_key, member)
         return [_line(r) for r in repo.ledger_page(row.id, before, limit)]
 
 
@@ -242,7 +242,7 @@ def _streaks(program: CompiledProgram, state: MemberState, now: int) -> list[Str
     ]
 
 
-def _program_and_member(
+def program_and_member(
     repo: Repository, program_key: str, member: str
 ) -> tuple[ActiveProgram, _Member]:
     """The active program and the member's row, in one query; NotFound for a member who

@@ -18,6 +18,8 @@ EVENT_REVERSED = "event.reversed"
 QUEST_COMPLETED = "quest.completed"
 QUEST_UNDONE = "quest.undone"
 STAGE_CHANGED = "stage.changed"
+REWARD_REDEEMED = "reward.redeemed"  # a member redeemed a catalogue item (service.rewards)
+REDEMPTION_UPDATED = "redemption.updated"  # approved, fulfilled, rejected or cancelled
 EFFECT_TYPES = (
     POINTS_AWARDED,
     BADGE_EARNED,
@@ -27,6 +29,8 @@ EFFECT_TYPES = (
     QUEST_COMPLETED,
     QUEST_UNDONE,
     STAGE_CHANGED,
+    REWARD_REDEEMED,
+    REDEMPTION_UPDATED,
 )
 
 Message = tuple[str, str]  # (type, JSON payload)

@@ -20,6 +20,7 @@ from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.programs import ActiveProgram, active, compiled_version
 from accolade.service.reverse import apply_reconciliation, reconcile_member
+from accolade.service.rewards import points_entry
 from accolade.store.repository import LockedMember, NewEntry, Repository
 from accolade.store.unit_of_work import Store
 
@@ -67,8 +68,11 @@ def replay(
                     continue
                 n_events += _replay_events(repo, program, pending, version, now, states)
                 pending = []
-                _replay_reversal(repo, program, row, version, now, states)
-                n_reversals += 1
+                if row.kind == "reversal":
+                    _replay_reversal(repo, program, row, version, now, states)
+                    n_reversals += 1
+                else:  # a redemption's points, or their refund
+                    _replay_points(repo, program.id, row, version, now, states)
             n_events += _replay_events(repo, program, pending, version, now, states)
             after = rows[-1].id
             done += len(rows)
@@ -109,6 +113,35 @@ def _replay_events(
     repo.apply_badges(program_id, entries)
     boards.flush(repo, program_id, program.compiled, now)
     return len(rows)
+
+
+def _replay_points(
+    repo: Repository,
+    program_id: int,
+    row: Any,
+    version: Callable[[int], CompiledProgram],
+    now: datetime,
+    states: dict[str, LockedMember],
+) -> None:
+    """A redemption's debit or its refund, at its place in the log (balance only)."""
+    body = json.loads(row.body)
+    external_id = repo.member_external_id(row.member_id)
+    if external_id not in states:
+        states.update(repo.lock_members(program_id, [external_id]))
+    locked = states[external_id]
+    item = version(row.program_version).rewards.get(body["reward"])
+    entry = points_entry(
+        row.kind,
+        row.event_id,
+        body["reward"],
+        item.name if item else body["reward"],
+        int(body["points"]),
+        body["reason"],
+        row.program_version,
+    )
+    at = datetime.fromisoformat(body["at"])
+    repo.insert_entries(program_id, [NewEntry(locked.id, row.id, row.id, at, entry)], now)
+    locked.state.balance += int(body["points"])
 
 
 def _replay_reversal(
