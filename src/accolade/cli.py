@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import csv
-import functools
 import gc
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from accolade.cli_common import (
+    ProgramOption,
+    err,
+    fails_cleanly,
+    out,
+)
+from accolade.cli_common import load_settings as _settings
+from accolade.cli_common import open_program as _open_program
+from accolade.cli_common import open_store as _store
 from accolade.engine.streaks import StreakStatus
-from accolade.errors import AccoladeError, InvalidInput, InvalidProgram
+from accolade.errors import InvalidInput
 from accolade.program.compile import compile_program
 from accolade.program.loader import load_program_file
 from accolade.sample_events import generate_events
@@ -55,38 +61,7 @@ leaderboards_app = typer.Typer(
 )
 app.add_typer(leaderboards_app, name="leaderboards")
 
-# Piped output (CI logs, files) gets room for a members table instead of Rich's 80 columns.
-out = Console(highlight=False, width=None if Console().is_terminal else 160)
-err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error stays one line
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-ProgramOption = Annotated[
-    str | None,
-    typer.Option(
-        "--program", "-p", help="Program key (default: ACCOLADE_PROGRAM or the only one)."
-    ),
-]
 EXAMPLES = Path("examples")
-
-
-def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
-    """Accolade errors become one red line naming the field, and exit code 2."""
-
-    @functools.wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except InvalidProgram as exc:
-            for error in exc.errors:
-                err.print(f"[red]error:[/red] {error}")
-            raise typer.Exit(2) from None
-        except AccoladeError as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from None
-
-    return run
 
 
 def _tune_gc_for_batch() -> None:
@@ -95,32 +70,6 @@ def _tune_gc_for_batch() -> None:
     again and again (about a third of ingest time, measured). Collect young objects less often."""
     gc.freeze()
     gc.set_threshold(100_000, 50, 1000)
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        name = "ACCOLADE_" + "_".join(str(p) for p in error["loc"]).upper()
-        raise InvalidInput(str(error["msg"]).lower(), field=name) from None
-
-
-def _store(settings: Settings, *, migrate: bool = False) -> Store:
-    """The database; only init and demo create or migrate it, other commands require it ready."""
-    return Store.open(
-        settings.database_url,
-        echo=settings.echo_sql,
-        migrate_schema=migrate,
-        pool_size=settings.db_pool_size,
-    )
-
-
-def _open_program(program: str | None) -> tuple[Store, str]:
-    """The database and the program a command works on (named, from settings, or the only one)."""
-    settings = _settings()
-    store = _store(settings)
-    return store, program_service.resolve_key(store, program or settings.program)
 
 
 def _examples() -> Path:

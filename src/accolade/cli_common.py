@@ -1,0 +1,75 @@
+"""What every `accolade` command shares: the consoles, the program option, clean errors, and
+opening the database and the program a command works on."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from accolade.errors import AccoladeError, InvalidInput, InvalidProgram
+from accolade.service import programs as program_service
+from accolade.settings import Settings
+from accolade.store.unit_of_work import Store
+
+# Piped output (CI logs, files) gets room for a members table instead of Rich's 80 columns.
+out = Console(highlight=False, width=None if Console().is_terminal else 160)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error stays one line
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ProgramOption = Annotated[
+    str | None,
+    typer.Option(
+        "--program", "-p", help="Program key (default: ACCOLADE_PROGRAM or the only one)."
+    ),
+]
+
+
+def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
+    """Accolade errors become one red line naming the field, and exit code 2."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except InvalidProgram as exc:
+            for error in exc.errors:
+                err.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(2) from None
+        except AccoladeError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+
+    return run
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "ACCOLADE_" + "_".join(str(p) for p in error["loc"]).upper()
+        raise InvalidInput(str(error["msg"]).lower(), field=name) from None
+
+
+def open_store(settings: Settings, *, migrate: bool = False) -> Store:
+    """The database; only init and demo create or migrate it, other commands require it ready."""
+    return Store.open(
+        settings.database_url,
+        echo=settings.echo_sql,
+        migrate_schema=migrate,
+        pool_size=settings.db_pool_size,
+    )
+
+
+def open_program(program: str | None) -> tuple[Store, str]:
+    """The database and the program a command works on (named, from settings, or the only one)."""
+    settings = load_settings()
+    store = open_store(settings)
+    return store, program_service.resolve_key(store, program or settings.program)
