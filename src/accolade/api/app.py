@@ -21,6 +21,7 @@ from accolade.api import (
     members,
     program,
     quests,
+    rewards,
     webhooks,
 )
 from accolade.api.access import ApiContext, RateLimiter
@@ -87,6 +88,7 @@ def create_app(
         quests,
         challenges,
         leaderboards,
+        rewards,
         webhooks,
     ):
         app.include_router(module.router)

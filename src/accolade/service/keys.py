@@ -28,6 +28,8 @@ SCOPES: dict[str, str] = {
     "members:read": "read members, ledgers, explanations, badges and tiers; mint member tokens",
     "members:write": "change a member's attributes, team or company",
     "program:admin": "upload, validate, publish and roll back program versions",
+    "rewards:write": "redeem rewards for members and cancel their redemptions",
+    "rewards:admin": "approve, reject and fulfil redemptions; add codes to code items",
     "webhooks:admin": "manage webhook subscriptions and their deliveries",
 }
 MEMBER_SCOPE = "member:self"  # what a member token grants: its own member, read-only
