@@ -242,7 +242,19 @@ MEMBER_UPDATED = "member.updated"
 CHALLENGE_WON = "challenge.won"
 # ... and each of the top N of a leaderboard's partition when its window closes.
 LEADERBOARD_WON = "leaderboard.won"
-RESERVED_EVENT_TYPES = (CHALLENGE_WON, LEADERBOARD_WON)
+# Events Accolade sends a referring member as their referral moves (service.referrals); actions
+# pay for them (`event: referral.qualified`), and outside senders cannot fake them.
+REFERRAL_EVENTS = (
+    "referral.submitted",
+    "referral.accepted",
+    "referral.qualified",
+    "referral.opportunity",
+    "referral.won",
+)
+# no action may use these (their rewards are the challenge's or the board's own)
+UNACTIONABLE_EVENT_TYPES = (CHALLENGE_WON, LEADERBOARD_WON)
+# refused from the API and file ingest
+RESERVED_EVENT_TYPES = (*UNACTIONABLE_EVENT_TYPES, *REFERRAL_EVENTS)
 
 
 def compile_program(program: Program, version: int = 0, program_hash: str = "") -> CompiledProgram:
@@ -251,6 +263,7 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         MEMBER_UPDATED: [],
         CHALLENGE_WON: [],
         LEADERBOARD_WON: [],
+        **{t: [] for t in REFERRAL_EVENTS},
     }
     for action in actions.values():
         by_event.setdefault(action.event_type, []).append(action)

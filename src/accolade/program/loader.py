@@ -13,7 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from accolade.errors import FieldError, InvalidProgram
-from accolade.program.compile import RESERVED_EVENT_TYPES, window_bound
+from accolade.program.compile import UNACTIONABLE_EVENT_TYPES, window_bound
 from accolade.program.models import Program, known_keys
 
 
@@ -88,7 +88,7 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
 
     for i, action in actions:
         event_type = action.get("event") or action.get("key")
-        if event_type in RESERVED_EVENT_TYPES:
+        if event_type in UNACTIONABLE_EVENT_TYPES:
             errors.append(
                 FieldError(
                     f"actions[{i}].event",

@@ -165,8 +165,8 @@ def parse_records(records: Sequence[Record], *, reserved: bool = False) -> Parse
             event = parse_event(raw)
             if not reserved and event.type in RESERVED_EVENT_TYPES:
                 raise InvalidEvent(
-                    f"'{event.type}' events are sent by Accolade itself (when a challenge "
-                    "closes), not by the host",
+                    f"'{event.type}' events are sent by Accolade itself (when a challenge or "
+                    "a leaderboard window closes, or a referral moves), not by the host",
                     field="type",
                 )
         except AccoladeError as exc:

@@ -1,5 +1,5 @@
 """Bulk reads and writes of programs, members, the event log, the ledger, badges,
-leaderboards and rewards.
+leaderboards, rewards and referrals.
 
 Every method runs on the caller's connection, inside the caller's transaction; statements
 are batched per chunk of events (executemany / multi-row VALUES), never one per event.
@@ -15,6 +15,7 @@ from accolade.store.log_repo import Evaluated, LoggedEvent, LogRepo, NewEvent
 from accolade.store.members_repo import LockedMember, MemberCache, MembersRepo
 from accolade.store.programs_repo import ProgramsRepo
 from accolade.store.rankings_repo import RankingRepo
+from accolade.store.referrals_repo import ReferralsRepo
 from accolade.store.rewards_repo import RewardsRepo
 
 __all__ = [
@@ -29,6 +30,13 @@ __all__ = [
 
 
 class Repository(
-    ProgramsRepo, MembersRepo, LogRepo, LedgerRepo, LeaderboardRepo, RankingRepo, RewardsRepo
+    ProgramsRepo,
+    MembersRepo,
+    LogRepo,
+    LedgerRepo,
+    LeaderboardRepo,
+    RankingRepo,
+    RewardsRepo,
+    ReferralsRepo,
 ):
     """Bulk reads and writes on the caller's connection, in the caller's transaction."""

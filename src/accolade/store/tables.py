@@ -394,3 +394,32 @@ Index(
     sqlite_where=reward_codes.c.redemption.is_(None),
     postgresql_where=reward_codes.c.redemption.is_(None),
 )
+
+# Referrals: a member names a prospect; the CRM moves it through its stages (service.referrals).
+# Each stage reached sends the referring member a `referral.<stage>` event through the log, so
+# points, badges, boards and replay treat it like any event; these rows are the referral's own
+# state (stage, deal value), which replay keeps.
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("referral_id", String(200), nullable=False),  # public: the id the CRM carries
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False),
+    Column("team", String(200), nullable=True),  # the referrer's team and company when submitted
+    Column("company", String(200), nullable=True),
+    Column("prospect", String(200), nullable=False),  # the prospect company's name
+    Column("prospect_key", String(200), nullable=False),  # its domain, or its name normalised
+    Column("contact_name", String(200), nullable=True),
+    Column("contact_email", String(320), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("duplicate_of", String(200), nullable=True),  # the first valid referral's id
+    Column("amount", BigInteger, nullable=True),  # the deal's value in minor units
+    Column("currency", String(3), nullable=True),
+    Column("reason", Text, nullable=True),  # why it was lost or disqualified
+    Column("submitted_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("program_id", "referral_id"),
+    Index(None, "program_id", "prospect_key", "id"),  # duplicates
+    Index(None, "member_id", "id"),  # a member's referrals
+)

@@ -1,0 +1,490 @@
+"""Referrals: a member names a prospect; the CRM moves the referral through its stages.
+
+Stages: ``submitted`` -> ``accepted`` -> ``qualified`` -> ``opportunity`` -> ``won``, or ``lost``
+or ``disqualified``. Reaching a stage sends the referring member a ``referral.<stage>`` event
+(id ``referral:<referral id>:<stage>``) through the normal ingest path, in the same
+transaction: the program pays for it with an action on that event (``event: referral.won,
+points_from: {property: amount, per: 100}`` is 1% of the deal), and badges, challenges, boards
+and replay treat it like any event. A stage skipped on the way (a deal won straight from
+``submitted``) sends its event too, at the same time: a won deal was qualified.
+
+Clawback, by reversal of those events (each reversal entry says why):
+- ``disqualified`` (from any stage, a won one included): every event the referral sent;
+- ``lost`` after ``won`` (the deal fell through): the ``won`` event; ``lost`` before it takes
+  nothing back: the stages reached were real.
+
+Duplicates: a prospect is known by its domain (``acme.com``, from ``domain`` or the contact's
+e-mail), else by its name normalised. The first valid referral of a prospect (not lost, not
+disqualified) is the one that counts; a later one by anybody is stored as ``duplicate`` of it,
+sends nothing and cannot move. A prospect whose referrals were all lost or disqualified can be
+referred again.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+from accolade.errors import Conflict, InvalidInput, NotFound
+from accolade.service import Clock, once_more_on_conflict, system_clock
+from accolade.service.ingest import apply_events, parse_records
+from accolade.service.programs import ActiveProgram, active
+from accolade.service.reverse import reverse_in
+from accolade.store.repository import Repository
+from accolade.store.unit_of_work import Store
+
+STAGES = ("submitted", "accepted", "qualified", "opportunity", "won")
+CLOSED = ("lost", "disqualified")
+STATUSES = (*STAGES, *CLOSED, "duplicate")
+# the moves the CRM makes, and the status each leads to
+MOVES = {
+    "accept": "accepted",
+    "qualify": "qualified",
+    "opportunity": "opportunity",
+    "win": "won",
+    "lose": "lost",
+    "disqualify": "disqualified",
+}
+MAX_ID = 150  # the event ids built from it stay within 200 characters
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_EMAIL = re.compile(r"^[^@\s]+@([^@\s]+\.[^@\s]+)$")
+_DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([a-z0-9.-]+\.[a-z]{2,})/?$")
+
+
+@dataclass(frozen=True)
+class Referral:
+    referral_id: str
+    member: str
+    team: str | None
+    company: str | None
+    prospect: str
+    contact_name: str | None
+    contact_email: str | None
+    status: str
+    duplicate_of: str | None
+    amount: Decimal | None  # the deal's value in major units (12500.00)
+    currency: str | None
+    reason: str | None
+    submitted_at: datetime
+    updated_at: datetime
+    # this call: the events it sent (their ids) and the ones it reversed
+    sent: list[str] = field(default_factory=list)
+    reversed: list[str] = field(default_factory=list)
+    duplicate: bool = False  # the same referral id submitted before: its first result
+
+
+@dataclass(frozen=True)
+class ReferralPage:
+    items: list[Referral]
+    next_before: int | None
+
+
+@dataclass(frozen=True)
+class PipelineRow:
+    key: str | None  # the member, team or company (None: referrals without one)
+    referrals: int  # valid ones and closed ones; duplicates are not counted
+    qualified: int  # reached qualified or beyond (and still there)
+    open: int  # open opportunities
+    won: int
+    pipeline: dict[str, Decimal]  # currency -> value of the open opportunities
+    won_amount: dict[str, Decimal]  # currency -> value of the won deals
+
+
+# submitting ---------------------------------------------------------------------------------
+
+
+def submit(
+    store: Store,
+    program_key: str,
+    member: str,
+    prospect: str,
+    *,
+    domain: str | None = None,
+    contact_name: str | None = None,
+    contact_email: str | None = None,
+    referral_id: str | None = None,
+    clock: Clock = system_clock,
+) -> Referral:
+    """A member refers a prospect. The same ``referral_id`` again returns the first result."""
+    rid = _referral_id(referral_id)
+    name = _text(prospect, "prospect", required=True)
+    assert name is not None
+    contact_name = _text(contact_name, "contact_name")
+    email = _email(contact_email)
+    key = _prospect_key(name, domain, email)
+
+    def run() -> Referral:
+        with store.transaction() as repo:
+            program = active(repo, program_key)
+            earlier = repo.referral(program.id, rid)
+            if earlier is not None:
+                if earlier.member != member or earlier.prospect != name:
+                    raise Conflict(
+                        f"referral '{rid}' was submitted before by {earlier.member} "
+                        f"({earlier.prospect})",
+                        field="referral_id",
+                    )
+                return _view(earlier, duplicate=True)
+            locked = repo.lock_members(program.id, [member]).get(member)
+            if locked is None:
+                raise NotFound(f"no member '{member}' in program '{program_key}'", field="member")
+            now = clock()
+            first = repo.first_valid(program.id, key)
+            repo.insert_referral(
+                {
+                    "program_id": program.id,
+                    "referral_id": rid,
+                    "member_id": locked.id,
+                    "team": locked.state.team,
+                    "company": locked.state.company,
+                    "prospect": name,
+                    "prospect_key": key,
+                    "contact_name": contact_name,
+                    "contact_email": email,
+                    "status": "duplicate" if first is not None else "submitted",
+                    "duplicate_of": first.referral_id if first is not None else None,
+                    "submitted_at": now,
+                    "updated_at": now,
+                }
+            )
+            row = repo.referral(program.id, rid)
+            sent = [] if first is not None else _send(repo, program, row, ["submitted"], now)
+            return _view(repo.referral(program.id, rid), sent=sent)
+
+    return once_more_on_conflict(run)
+
+
+# moving -------------------------------------------------------------------------------------
+
+
+def move(
+    store: Store,
+    program_key: str,
+    referral_id: str,
+    to: str,
+    *,
+    amount: Decimal | float | str | None = None,
+    currency: str | None = None,
+    reason: str | None = None,
+    occurred_at: datetime | None = None,
+    clock: Clock = system_clock,
+) -> Referral:
+    """Move a referral (``accept``, ``qualify``, ``opportunity``, ``win``, ``lose``,
+    ``disqualify``), as the CRM says. ``amount`` (with ``currency``) is the deal's value:
+    expected at ``opportunity``, required at ``win``. Moving to the status it already has
+    changes nothing."""
+    if to not in MOVES:
+        raise InvalidInput(f"unknown move '{to}'; one of {', '.join(MOVES)}", field="move")
+    value = _amount(amount)
+    currency = _currency(currency, value)
+    if to == "win" and value is None:
+        raise InvalidInput("a won deal needs its amount", field="amount")
+    reason = _text(reason, "reason")
+    if to in ("lose", "disqualify") and reason is None:
+        raise InvalidInput("say why", field="reason")
+    with store.transaction() as repo:
+        program = active(repo, program_key)
+        row = repo.referral(program.id, referral_id, for_update=True)
+        if row is None:
+            raise NotFound(f"no referral '{referral_id}'", field="referral_id")
+        # the member's lock first, as every writer takes it, then the row again
+        repo.lock_members(program.id, [row.member])
+        row = repo.referral(program.id, referral_id)
+        target = MOVES[to]
+        if row.status == target:
+            return _view(row, duplicate=True)
+        _check_move(row, target)
+        now = clock()
+        at = occurred_at or now
+        values: dict[str, Any] = {"status": target, "updated_at": now}
+        if value is not None:
+            values["amount"] = int(value * 100)
+            values["currency"] = currency
+        if reason is not None:
+            values["reason"] = reason
+        repo.update_referral(int(row.id), **values)
+        row = repo.referral(program.id, referral_id)
+        sent: list[str] = []
+        reversed_: list[str] = []
+        if target in STAGES:
+            reached = STAGES.index(target)
+            done = STAGES.index(_last_stage(repo, program.id, referral_id))
+            sent = _send(repo, program, row, list(STAGES[done + 1 : reached + 1]), at)
+        elif target == "disqualified":
+            why = f"referral {referral_id} disqualified: {reason}"
+            reversed_ = _claw_back(repo, program, referral_id, STAGES, why, now)
+        elif target == "lost":
+            why = f"referral {referral_id} lost: {reason}"
+            reversed_ = _claw_back(repo, program, referral_id, ("won",), why, now)
+        return _view(repo.referral(program.id, referral_id), sent=sent, reversed_=reversed_)
+
+
+def _check_move(row: Any, target: str) -> None:
+    status = row.status
+    if status == "duplicate":
+        raise Conflict(
+            f"referral '{row.referral_id}' is a duplicate of '{row.duplicate_of}': it does not "
+            "move",
+            field="status",
+        )
+    if status == "disqualified" or (status == "lost" and target != "disqualified"):
+        raise Conflict(f"referral '{row.referral_id}' is {status}", field="status")
+    if status == "won" and target not in ("lost", "disqualified"):
+        raise Conflict(f"referral '{row.referral_id}' is won already", field="status")
+    if target in STAGES and STAGES.index(target) < STAGES.index(status):
+        raise Conflict(
+            f"referral '{row.referral_id}' is {status}; it does not go back to {target}",
+            field="status",
+        )
+
+
+def _last_stage(repo: Repository, program_id: int, referral_id: str) -> str:
+    """The furthest stage whose event was sent (the events are the record of it)."""
+    ids = [_event_id(referral_id, s) for s in STAGES]
+    logged = repo.logged_events(program_id, "event", ids)
+    done = [s for s in STAGES if _event_id(referral_id, s) in logged]
+    return done[-1] if done else "submitted"
+
+
+def _event_id(referral_id: str, stage: str) -> str:
+    return f"referral:{referral_id}:{stage}"
+
+
+def _send(
+    repo: Repository, program: ActiveProgram, row: Any, stages: list[str], at: datetime
+) -> list[str]:
+    """The referring member's ``referral.<stage>`` events, through ingest, in this transaction."""
+    if not stages:
+        return []
+    properties: dict[str, Any] = {"referral_id": row.referral_id, "prospect": row.prospect}
+    if row.amount is not None:
+        properties["amount"] = float(Decimal(int(row.amount)) / 100)
+        properties["currency"] = row.currency
+    events = []
+    for stage in stages:
+        event: dict[str, Any] = {
+            "id": _event_id(row.referral_id, stage),
+            "type": f"referral.{stage}",
+            "member": row.member,
+            "occurred_at": at.isoformat(),
+            "properties": properties,
+        }
+        for name in ("team", "company"):
+            if getattr(row, name):
+                event[name] = getattr(row, name)
+        events.append(event)
+    outcomes = apply_events(
+        repo, program, parse_records(list(enumerate(events, 1)), reserved=True), at
+    )
+    failed = [o for o in outcomes if o.status.value not in ("accepted", "limited", "duplicate")]
+    if failed:
+        raise InvalidInput(f"{failed[0].error}", field="referral")
+    return [e["id"] for e in events]
+
+
+def _claw_back(
+    repo: Repository,
+    program: ActiveProgram,
+    referral_id: str,
+    stages: tuple[str, ...],
+    why: str,
+    now: datetime,
+) -> list[str]:
+    ids = [_event_id(referral_id, s) for s in stages]
+    logged = repo.logged_events(program.id, "event", ids)
+    taken: list[str] = []
+    for event_id in ids:
+        found = logged.get(event_id)
+        if found is None or repo.event_row(program.id, "reversal", event_id) is not None:
+            continue
+        reverse_in(repo, program, event_id, why, now)
+        taken.append(event_id)
+    return taken
+
+
+# reads --------------------------------------------------------------------------------------
+
+
+def referral(store: Store, program_key: str, referral_id: str) -> Referral:
+    with store.read() as repo:
+        program = active(repo, program_key)
+        row = repo.referral(program.id, referral_id)
+        if row is None:
+            raise NotFound(f"no referral '{referral_id}'", field="referral_id")
+        return _view(row)
+
+
+def referrals(
+    store: Store,
+    program_key: str,
+    *,
+    member: str | None = None,
+    status: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> ReferralPage:
+    """Newest first: a member's referrals, or the program's (``status`` filters)."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(
+            f"unknown status '{status}'; one of {', '.join(STATUSES)}", field="status"
+        )
+    if not 1 <= limit <= 500:
+        raise InvalidInput("must be between 1 and 500", field="limit")
+    with store.read() as repo:
+        program = active(repo, program_key)
+        member_pk = None
+        if member is not None:
+            found = repo.member(program.id, member)
+            if found is None:
+                raise NotFound(f"no member '{member}' in program '{program_key}'", field="member")
+            member_pk = int(found.id)
+        rows = repo.referrals_page(
+            program.id, member_id=member_pk, status=status, before=before, limit=limit + 1
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return ReferralPage([_view(r) for r in rows], int(rows[-1].id) if more else None)
+
+
+def pipeline(store: Store, program_key: str, by: str = "member") -> list[PipelineRow]:
+    """Referrals and the pipeline they brought, per referring member, team or company (as they
+    were when the referral was submitted), biggest won value first."""
+    if by not in ("member", "team", "company"):
+        raise InvalidInput(f"unknown '{by}'; one of member, team, company", field="by")
+    with store.read() as repo:
+        program = active(repo, program_key)
+        rows = repo.pipeline(program.id, by)
+    merged: dict[str | None, PipelineRow] = {}
+    for r in rows:
+        row = merged.setdefault(r.key, PipelineRow(r.key, 0, 0, 0, 0, {}, {}))
+        merged[r.key] = PipelineRow(
+            r.key,
+            row.referrals + int(r.referrals),
+            row.qualified + int(r.qualified),
+            row.open + int(r.open),
+            row.won + int(r.won),
+            _add(row.pipeline, r.currency, int(r.pipeline or 0)),
+            _add(row.won_amount, r.currency, int(r.won_amount or 0)),
+        )
+    return sorted(
+        merged.values(), key=lambda p: (-sum(p.won_amount.values()), -p.referrals, p.key or "")
+    )
+
+
+def _add(sums: dict[str, Decimal], currency: str | None, minor: int) -> dict[str, Decimal]:
+    if currency is None or not minor:
+        return sums
+    out = dict(sums)
+    out[currency] = out.get(currency, Decimal(0)) + Decimal(minor) / 100
+    return out
+
+
+# input --------------------------------------------------------------------------------------
+
+
+def _referral_id(given: str | None) -> str:
+    if given is None:
+        return f"ref_{secrets.token_hex(10)}"
+    given = given.strip()
+    if not given:
+        raise InvalidInput("must not be empty", field="referral_id")
+    if len(given) > MAX_ID:
+        raise InvalidInput(f"must be at most {MAX_ID} characters", field="referral_id")
+    if ":" in given:
+        raise InvalidInput("must not contain ':'", field="referral_id")
+    return given
+
+
+def _text(value: str | None, name: str, *, required: bool = False) -> str | None:
+    cleaned = value.strip() if value is not None else None
+    if not cleaned:
+        if required:
+            raise InvalidInput("must not be empty", field=name)
+        return None
+    if len(cleaned) > 200:
+        raise InvalidInput("must be at most 200 characters", field=name)
+    return cleaned
+
+
+def _email(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    cleaned = value.strip().lower()
+    if len(cleaned) > 320 or not _EMAIL.match(cleaned):
+        raise InvalidInput(f"'{value}' is not an e-mail address", field="contact_email")
+    return cleaned
+
+
+def _prospect_key(prospect: str, domain: str | None, email: str | None) -> str:
+    """The prospect's domain (given, else the contact's), else its name normalised: lower
+    case, letters and digits only, without a trailing legal form (Inc, GmbH, Ltd...)."""
+    if domain is not None and domain.strip():
+        found = _DOMAIN.match(domain.strip().lower())
+        if found is None:
+            raise InvalidInput(f"'{domain}' is not a domain such as acme.com", field="domain")
+        return found.group(1)
+    if email is not None:
+        found = _EMAIL.match(email)
+        assert found is not None
+        return found.group(1).removeprefix("www.")
+    words = re.findall(r"[a-z0-9]+", prospect.casefold())
+    while len(words) > 1 and words[-1] in _LEGAL_FORMS:
+        words.pop()
+    return "name:" + "".join(words)
+
+
+_LEGAL_FORMS = {"inc", "llc", "ltd", "gmbh", "ag", "sa", "sas", "bv", "nv", "plc", "co", "corp"}
+
+
+def _amount(value: Decimal | float | str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidInput(f"'{value}' is not a number", field="amount") from None
+    if not amount.is_finite() or amount < 0 or amount >= Decimal(10) ** 13:
+        raise InvalidInput("must be a number from 0 to below 10^13", field="amount")
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+
+
+def _currency(value: str | None, amount: Decimal | None) -> str | None:
+    if amount is None:
+        if value is not None:
+            raise InvalidInput("a currency goes with an amount", field="currency")
+        return None
+    if value is None or not _CURRENCY.match(value):
+        raise InvalidInput("an amount needs its ISO 4217 currency, such as USD", field="currency")
+    return value
+
+
+def _view(
+    row: Any,
+    *,
+    sent: list[str] | None = None,
+    reversed_: list[str] | None = None,
+    duplicate: bool = False,
+) -> Referral:
+    return Referral(
+        referral_id=row.referral_id,
+        member=row.member,
+        team=row.team,
+        company=row.company,
+        prospect=row.prospect,
+        contact_name=row.contact_name,
+        contact_email=row.contact_email,
+        status=row.status,
+        duplicate_of=row.duplicate_of,
+        amount=Decimal(int(row.amount)) / 100 if row.amount is not None else None,
+        currency=row.currency,
+        reason=row.reason,
+        submitted_at=row.submitted_at,
+        updated_at=row.updated_at,
+        sent=sent or [],
+        reversed=reversed_ or [],
+        duplicate=duplicate,
+    )
