@@ -21,6 +21,7 @@ from accolade.api import (
     members,
     program,
     quests,
+    referrals,
     rewards,
     webhooks,
 )
@@ -89,6 +90,7 @@ def create_app(
         challenges,
         leaderboards,
         rewards,
+        referrals,
         webhooks,
     ):
         app.include_router(module.router)

@@ -50,6 +50,7 @@ MOVES = {
     "disqualify": "disqualified",
 }
 MAX_ID = 150  # the event ids built from it stay within 200 characters
+_CENT = Decimal("0.01")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _EMAIL = re.compile(r"^[^@\s]+@([^@\s]+\.[^@\s]+)$")
 _DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([a-z0-9.-]+\.[a-z]{2,})/?$")
@@ -379,8 +380,13 @@ def _add(sums: dict[str, Decimal], currency: str | None, minor: int) -> dict[str
     if currency is None or not minor:
         return sums
     out = dict(sums)
-    out[currency] = out.get(currency, Decimal(0)) + Decimal(minor) / 100
+    out[currency] = out.get(currency, _major(0)) + _major(minor)
     return out
+
+
+def _major(minor: int) -> Decimal:
+    """Minor units (cents) as major units with two places: 1250000 -> 12500.00."""
+    return (Decimal(minor) / 100).quantize(_CENT)
 
 
 # input --------------------------------------------------------------------------------------
@@ -449,7 +455,7 @@ def _amount(value: Decimal | float | str | None) -> Decimal | None:
         raise InvalidInput(f"'{value}' is not a number", field="amount") from None
     if not amount.is_finite() or amount < 0 or amount >= Decimal(10) ** 13:
         raise InvalidInput("must be a number from 0 to below 10^13", field="amount")
-    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    return amount.quantize(_CENT, rounding=ROUND_HALF_EVEN)
 
 
 def _currency(value: str | None, amount: Decimal | None) -> str | None:
@@ -479,7 +485,7 @@ def _view(
         contact_email=row.contact_email,
         status=row.status,
         duplicate_of=row.duplicate_of,
-        amount=Decimal(int(row.amount)) / 100 if row.amount is not None else None,
+        amount=_major(int(row.amount)) if row.amount is not None else None,
         currency=row.currency,
         reason=row.reason,
         submitted_at=row.submitted_at,
