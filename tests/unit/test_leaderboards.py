@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from accolade.engine.leaderboards import contributions, placement, visible, win_leaderboard
@@ -111,6 +111,8 @@ def test_the_prize_event_pays_points_and_the_badge_once() -> None:
 
 
 @given(st.integers(1, 10**15))
+@example(1024)  # the first shared bucket: 1024 to 1028 (a ceiling of 1024 missed 1025-1028)
+@example(1026)
 def test_a_score_is_at_most_its_buckets_ceiling_and_the_next_score_up_may_leave_it(
     score: int,
 ) -> None:

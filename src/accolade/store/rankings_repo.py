@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from accolade.engine.state import MemberState
 from accolade.store._base import RepositoryBase
-from accolade.store.members_repo import _STATE_COLUMNS, _state_of
+from accolade.store.members_repo import _STATE_COLUMNS, state_of
 from accolade.store.tables import leaderboard_buckets, leaderboard_scores, members
 
 # Scores up to _EXACT have a bucket each (low scores are where thousands tie); above, buckets
@@ -35,8 +35,9 @@ def bucket_of(score: int) -> int:
 
 
 def bucket_ceiling(bucket: int) -> int:
-    """The highest score in ``bucket`` (bucket_of is monotonic; floats are only a first guess)."""
-    if bucket <= _EXACT:
+    """The highest score in ``bucket`` (bucket_of is monotonic; floats are only a first guess).
+    Bucket _EXACT is the first shared one: it holds 1024 up to 1028."""
+    if bucket < _EXACT:
         return bucket
     guess = int(_EXACT * math.exp((bucket + 1 - _EXACT) * _RATIO))
     while bucket_of(guess) > bucket:
@@ -152,7 +153,7 @@ class RankingRepo(RepositoryBase):
             "AND progress IS NOT NULL",
             (program_id, external_id),
         ).first()
-        return None if row is None else _state_of(row)
+        return None if row is None else state_of(row)
 
     def next_higher(self, window_id: int, partition: str, score: int) -> int | None:
         """The lowest score above ``score`` in the partition: the next rank up."""
