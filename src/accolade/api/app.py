@@ -21,6 +21,7 @@ from accolade.api import (
     members,
     program,
     quests,
+    references,
     referrals,
     rewards,
     webhooks,
@@ -91,6 +92,7 @@ def create_app(
         leaderboards,
         rewards,
         referrals,
+        references,
         webhooks,
     ):
         app.include_router(module.router)

@@ -23,6 +23,7 @@ from accolade.program.models import (
     Money,
     Program,
     Quest,
+    References,
     RewardLimit,
     Stage,
     Streak,
@@ -200,6 +201,25 @@ class CompiledReward:
 
 
 @dataclass(frozen=True, slots=True)
+class CompiledReferences:
+    """Reference requests: ``match`` attributes a request may name, who may be asked (tiers,
+    stages, segment; each empty: all), and ``limits`` as (count, seconds)."""
+
+    match: tuple[str, ...]
+    limits: tuple[tuple[int, int], ...]
+    # the segment, as facet values: each name must have one of its values, and none of these
+    segment_in: tuple[tuple[str, tuple[object, ...]], ...]
+    segment_out: tuple[tuple[str, tuple[object, ...]], ...]
+    tiers: frozenset[str]
+    stages: frozenset[str]
+
+    @property
+    def facets(self) -> tuple[str, ...]:
+        """The member attributes kept in the facet index (store.facets_repo)."""
+        return (*self.match, REFERENCE_OPT_OUT)
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledProgram:
     key: str
     version: int
@@ -231,6 +251,7 @@ class CompiledProgram:
     stages_after_points: bool = False
     leaderboards: Mapping[str, CompiledLeaderboard] = field(default_factory=dict)
     rewards: Mapping[str, CompiledReward] = field(default_factory=dict)  # the catalogue
+    references: CompiledReferences | None = None
 
 
 # Every program knows this event type: it changes a member's attributes, team or company
@@ -251,10 +272,14 @@ REFERRAL_EVENTS = (
     "referral.opportunity",
     "referral.won",
 )
+# ... and the advocate of a reference request as they accept and complete it (service.references)
+REFERENCE_EVENTS = ("reference.accepted", "reference.completed")
+# A member attribute: true keeps the member out of reference requests.
+REFERENCE_OPT_OUT = "reference_opt_out"
 # no action may use these (their rewards are the challenge's or the board's own)
 UNACTIONABLE_EVENT_TYPES = (CHALLENGE_WON, LEADERBOARD_WON)
 # refused from the API and file ingest
-RESERVED_EVENT_TYPES = (*UNACTIONABLE_EVENT_TYPES, *REFERRAL_EVENTS)
+RESERVED_EVENT_TYPES = (*UNACTIONABLE_EVENT_TYPES, *REFERRAL_EVENTS, *REFERENCE_EVENTS)
 
 
 def compile_program(program: Program, version: int = 0, program_hash: str = "") -> CompiledProgram:
@@ -263,7 +288,7 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         MEMBER_UPDATED: [],
         CHALLENGE_WON: [],
         LEADERBOARD_WON: [],
-        **{t: [] for t in REFERRAL_EVENTS},
+        **{t: [] for t in (*REFERRAL_EVENTS, *REFERENCE_EVENTS)},
     }
     for action in actions.values():
         by_event.setdefault(action.event_type, []).append(action)
@@ -324,6 +349,25 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         ),
         leaderboards={b.key: _compile_leaderboard(b) for b in program.leaderboards},
         rewards={r.key: _compile_reward(r) for r in program.rewards},
+        references=_compile_references(program.references) if program.references else None,
+    )
+
+
+def _compile_references(references: References) -> CompiledReferences:
+    wanted: list[tuple[str, tuple[object, ...]]] = []
+    unwanted: list[tuple[str, tuple[object, ...]]] = []
+    for c in references.segment:  # eq, ne, in, not_in on `match` attributes (the model says)
+        test = c.test()
+        operand = c.operand(test)
+        values = tuple(operand) if test in ("in", "not_in") else (operand,)
+        (wanted if test in ("eq", "in") else unwanted).append((str(c.attribute), values))
+    return CompiledReferences(
+        match=tuple(references.match),
+        limits=tuple((limit.count, limit.within) for limit in references.limits),
+        segment_in=tuple(wanted),
+        segment_out=tuple(unwanted),
+        tiers=frozenset(references.tiers),
+        stages=frozenset(references.stages),
     )
 
 

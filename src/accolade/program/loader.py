@@ -109,6 +109,7 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
     awarded |= _check_leaderboards(raw, action_keys, badge_keys, tier_keys, errors)
     awarded |= _check_challenges(raw, action_keys, badge_keys, tier_keys, errors)
     _check_rewards(raw, tier_keys, errors)
+    _check_references(raw, tier_keys, errors)
     for i, badge in badges:
         when = badge.get("when")
         if when is None and badge.get("key") not in awarded:
@@ -234,6 +235,21 @@ def _check_rewards(raw: dict[str, Any], tier_keys: list[str], errors: list[Field
         for j, tier in enumerate(_list(item.get("tiers"))):
             if isinstance(tier, str) and tier not in tier_keys:
                 errors.append(_unknown(f"rewards[{i}].tiers[{j}]", "tier", tier, tier_keys))
+
+
+def _check_references(raw: dict[str, Any], tier_keys: list[str], errors: list[FieldError]) -> None:
+    """Reference requests: the tiers and stages that may be asked exist."""
+    references = raw.get("references")
+    if not isinstance(references, dict):
+        return
+    for j, tier in enumerate(_list(references.get("tiers"))):
+        if isinstance(tier, str) and tier not in tier_keys:
+            errors.append(_unknown(f"references.tiers[{j}]", "tier", tier, tier_keys))
+    stage_keys = [s.get("key") for _, s in _items(raw.get("stages"))]
+    for j, stage in enumerate(_list(references.get("stages"))):
+        if isinstance(stage, str) and stage not in stage_keys:
+            known = [k for k in stage_keys if isinstance(k, str)]
+            errors.append(_unknown(f"references.stages[{j}]", "stage", stage, known))
 
 
 def _check_ranked(

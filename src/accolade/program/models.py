@@ -547,6 +547,37 @@ class CatalogItem(_Model):
         return self
 
 
+class ReferenceLimit(_Model):
+    """An advocate is asked at most ``count`` times ``within`` a rolling duration."""
+
+    count: int = Field(ge=1)
+    within: Duration
+
+
+class References(_Model):
+    """Reference requests: what a request may match on, who may be asked, how often."""
+
+    match: list[str] = Field(default_factory=list)  # member attributes a request names
+    limits: list[ReferenceLimit] = Field(default_factory=list)
+    segment: list[Condition] = Field(default_factory=list)
+    tiers: list[str] = Field(default_factory=list)
+    stages: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _valid(self) -> References:
+        for condition in self.segment:
+            # the segment is matched on the facet index: equality on `match` attributes
+            if condition.attribute is None or condition.attribute not in self.match:
+                raise ValueError("a segment here tests attributes listed in 'match'")
+            if condition.test() not in ("eq", "ne", "in", "not_in"):
+                raise ValueError("a segment here tests with eq, ne, in or not_in")
+        if len(set(self.match)) != len(self.match):
+            raise ValueError("'match' names an attribute twice")
+        if any(not name or len(name) > 64 for name in self.match):
+            raise ValueError("'match' attributes are 1 to 64 characters")
+        return self
+
+
 class Program(_Model):
     key: Key
     name: str = Field(min_length=1)
@@ -565,6 +596,7 @@ class Program(_Model):
     stages: list[Stage] = Field(default_factory=list, exclude_if=lambda v: not v)
     leaderboards: list[Leaderboard] = Field(default_factory=list, exclude_if=lambda v: not v)
     rewards: list[CatalogItem] = Field(default_factory=list, exclude_if=lambda v: not v)
+    references: References | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @field_validator("timezone")
     @classmethod
@@ -612,6 +644,8 @@ def known_keys() -> set[str]:
         Money,
         RewardLimit,
         CatalogItem,
+        ReferenceLimit,
+        References,
     ]
     keys: set[str] = set()
     for model in models:

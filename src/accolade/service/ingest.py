@@ -24,7 +24,7 @@ from accolade.program.compile import RESERVED_EVENT_TYPES
 from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.notify import Message, notices
-from accolade.service.programs import ActiveProgram, active
+from accolade.service.programs import ActiveProgram, active, facet_names
 from accolade.store.outbox import OutboxRepository
 from accolade.store.repository import (
     Evaluated,
@@ -253,8 +253,10 @@ def apply_events(
     evaluated: list[Evaluated] = []
     changed: dict[int, LockedMember] = {}
     boards = BoardUpdates() if compiled.leaderboards else None
-    # each member's state before the chunk: where they stood on the boards
-    initial = {m.id: m.state for m in locked.values()} if boards is not None else {}
+    facets, default_tier = facet_names(compiled)
+    # each member's state before the chunk: where they stood on the boards, what the facet
+    # index holds for them
+    initial = {m.id: m.state for m in locked.values()} if boards or facets else {}
     for i, event, canonical, digest in valid:
         position = records[i][0]
         first = logged.get(event.id)
@@ -309,6 +311,13 @@ def apply_events(
         for m in written:
             boards.member(m.state.member, initial[m.id], m.state)
         boards.flush(repo, program.id, compiled, now)
+    if facets:
+        repo.sync_facets(
+            program.id,
+            facets,
+            ((m.id, None if m.fresh else initial[m.id], m.state) for m in written),
+            default_tier,
+        )
     if saved is not None:
         saved.extend(written)
     repo.delete_members_without_state(

@@ -31,6 +31,7 @@ SCOPES: dict[str, str] = {
     "rewards:write": "redeem rewards for members and cancel their redemptions",
     "rewards:admin": "approve, reject and fulfil redemptions; add codes to code items",
     "referrals:write": "submit referrals and move them through their stages (the CRM)",
+    "references:write": "request references, ask advocates and record their answers",
     "webhooks:admin": "manage webhook subscriptions and their deliveries",
 }
 MEMBER_SCOPE = "member:self"  # what a member token grants: its own member, read-only

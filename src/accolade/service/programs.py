@@ -60,13 +60,17 @@ def publish(store: Store, source: str, clock: Clock = system_clock) -> Published
         if existing is not None:
             reactivated = row.active_version != existing.version
             if reactivated:
-                _guard_state(repo, row, compiled_version(repo, row.id, existing.version), now)
+                new = compiled_version(repo, row.id, existing.version)
+                _guard_state(repo, row, new, now)
+                _refresh_facets(repo, row, new)
                 repo.activate(row.id, existing.version, "publish", now)
             return Published(
                 program.key, existing.version, digest, new=False, reactivated=reactivated
             )
         version = max((v.version for v in repo.versions(row.id)), default=0) + 1
-        _guard_state(repo, row, _compile(source, version, digest), now)
+        new = _compile(source, version, digest)
+        _guard_state(repo, row, new, now)
+        _refresh_facets(repo, row, new)
         repo.add_version(row.id, version, digest, source, now)
         repo.activate(row.id, version, "publish", now)
         return Published(program.key, version, digest, new=True)
@@ -102,7 +106,9 @@ def publish_version(store: Store, key: str, version: int, clock: Clock = system_
         if row.active_version == version:
             raise Conflict(f"version {version} of '{key}' is already active", field="version")
         now = clock()
-        _guard_state(repo, row, compiled_version(repo, row.id, version), now)
+        new = compiled_version(repo, row.id, version)
+        _guard_state(repo, row, new, now)
+        _refresh_facets(repo, row, new)
         repo.activate(row.id, version, "publish", now)
 
 
@@ -140,9 +146,31 @@ def rollback(store: Store, key: str, to: int | None = None, clock: Clock = syste
         if to == row.active_version:
             raise Conflict(f"version {to} of '{key}' is already active", field="version")
         now = clock()
-        _guard_state(repo, row, compiled_version(repo, row.id, to), now)
+        new = compiled_version(repo, row.id, to)
+        _guard_state(repo, row, new, now)
+        _refresh_facets(repo, row, new)
         repo.activate(row.id, to, "rollback", now)
         return to
+
+
+def facet_names(program: CompiledProgram | None) -> tuple[tuple[str, ...], str | None]:
+    """What the facet index holds for ``program``: attribute names (none without reference
+    requests), and the tier of members without one."""
+    if program is None or program.references is None:
+        return (), None
+    return program.references.facets, program.tiers[0].key if program.tiers else None
+
+
+def _refresh_facets(repo: Repository, row: Any, new: CompiledProgram) -> None:
+    """Rebuild the facet index when the version to activate indexes other attributes."""
+    old = compiled_version(repo, row.id, row.active_version) if row.active_version else None
+    names, default_tier = facet_names(new)
+    if facet_names(old) == (names, default_tier):
+        return
+    if names:
+        repo.rebuild_facets(row.id, names, default_tier)
+    else:
+        repo.clear_facets(row.id)
 
 
 def _guard_state(repo: Repository, row: Any, new: CompiledProgram, now: datetime) -> None:

@@ -18,7 +18,7 @@ from accolade.engine.events import Event
 from accolade.program.compile import CompiledProgram
 from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
-from accolade.service.programs import ActiveProgram, active, compiled_version
+from accolade.service.programs import ActiveProgram, active, compiled_version, facet_names
 from accolade.service.reverse import apply_reconciliation, reconcile_member
 from accolade.service.rewards import points_entry
 from accolade.store.repository import LockedMember, NewEntry, Repository
@@ -79,6 +79,12 @@ def replay(
             if on_progress is not None:
                 on_progress(done, total)
         repo.save_members(((m.id, m.state) for m in states.values()), now)
+        facets, default_tier = facet_names(program.compiled)
+        repo.clear_facets(program.id)
+        if facets:
+            repo.sync_facets(
+                program.id, facets, ((m.id, None, m.state) for m in states.values()), default_tier
+            )
         return ReplayReport(n_events, n_reversals, repo.count_members(program.id))
 
 

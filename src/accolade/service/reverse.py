@@ -15,7 +15,7 @@ from accolade.program.compile import CompiledProgram
 from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.notify import notices
-from accolade.service.programs import ActiveProgram, active, compiled_version
+from accolade.service.programs import ActiveProgram, active, compiled_version, facet_names
 from accolade.store.outbox import OutboxRepository
 from accolade.store.repository import NewEntry, NewEvent, Repository
 from accolade.store.unit_of_work import Store
@@ -93,6 +93,11 @@ def reverse_in(
     repo.mark_reversed(target.id, reversal_pk)
     apply_reconciliation(repo, program.id, locked.id, reversal_pk, evaluation, now)
     boards.flush(repo, program.id, program.compiled, now)
+    facets, default_tier = facet_names(program.compiled)
+    if facets:
+        repo.sync_facets(
+            program.id, facets, [(locked.id, locked.state, evaluation.state)], default_tier
+        )
     outbox = OutboxRepository(repo.conn)
     wanted = outbox.wanted_types(program.id)
     outbox.append(

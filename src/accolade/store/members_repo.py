@@ -23,7 +23,7 @@ class LockedMember:
     revision: int
 
 
-# The members columns a state is restored from (_state_of).
+# The members columns a state is restored from (state_of).
 _STATE_COLUMNS = "id, external_id, team, company, attributes, lifetime, balance, tier, progress"
 
 # member id -> (revision, state) kept by one writer across its transactions
@@ -86,7 +86,7 @@ class MembersRepo(RepositoryBase):
                 if cached is not None and cached[0] == revision:
                     found[r.external_id] = LockedMember(member_id, cached[1], False, revision)
                 else:
-                    state = _state_of(r)
+                    state = state_of(r)
                     found[r.external_id] = LockedMember(
                         member_id, state, r.progress is None, revision
                     )
@@ -116,7 +116,7 @@ class MembersRepo(RepositoryBase):
             rows += self.conn.exec_driver_sql(
                 f"SELECT {_STATE_COLUMNS} FROM members WHERE id IN ({marks})", tuple(part)
             ).fetchall()
-        return {int(r.id): (_state_of(r), r.progress is None) for r in rows}
+        return {int(r.id): (state_of(r), r.progress is None) for r in rows}
 
     def member(self, program_id: int, external_id: str) -> Row[Any] | None:
         return self.conn.execute(
@@ -133,7 +133,7 @@ class MembersRepo(RepositoryBase):
         )
 
     def member_state(self, row: Any) -> MemberState:
-        return _state_of(row)
+        return state_of(row)
 
     def save_members(self, changed: Iterable[tuple[int, MemberState]], now: datetime) -> None:
         when = self._time(now)
@@ -267,7 +267,7 @@ _MEMBER_COLUMNS = (
 )
 
 
-def _state_of(r: Any) -> MemberState:
+def state_of(r: Any) -> MemberState:
     attributes = (
         r.attributes if isinstance(r.attributes, dict) else json.loads(r.attributes or "{}")
     )

@@ -423,3 +423,55 @@ referrals = Table(
     Index(None, "program_id", "prospect_key", "id"),  # duplicates
     Index(None, "member_id", "id"),  # a member's referrals
 )
+
+# The facet index: the member attributes reference requests match on (the program's
+# `references.match`, and `reference_opt_out`), their tier and their stage (names `@tier`,
+# `@stage`), one row per member and name, as text. A request's candidates are an intersection
+# of index ranges instead of a scan of every member's attributes. Written where member states
+# are saved, only when one of these values changed (service.facets); rebuilt by replay and when
+# a version changes `references.match`.
+member_facets = Table(
+    "member_facets",
+    metadata,
+    Column("program_id", Id, primary_key=True),
+    Column("member_id", Id, primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
+    sqlite_with_rowid=False,
+)
+Index(
+    "ix_member_facets_lookup",
+    member_facets.c.program_id,
+    member_facets.c.name,
+    member_facets.c.value,
+    member_facets.c.member_id,
+)
+
+# A sales rep's request for references, and the advocates asked for it.
+reference_requests = Table(
+    "reference_requests",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("request_id", String(150), nullable=False),  # public
+    Column("requested_by", String(200), nullable=False),
+    Column("criteria", Text, nullable=False),  # JSON: attribute -> value or values
+    Column("note", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("program_id", "request_id"),
+)
+
+reference_asks = Table(
+    "reference_asks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, nullable=False),
+    Column("request_id", Id, ForeignKey("reference_requests.id"), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # asked | accepted | declined | completed
+    Column("asked_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("request_id", "member_id"),
+    Index(None, "program_id", "asked_at"),  # the asks inside the longest limit
+    Index(None, "member_id", "asked_at"),
+)

@@ -1,0 +1,113 @@
+"""The facet index of member attributes (tables.member_facets)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from accolade.engine.state import MemberState
+from accolade.store._base import RepositoryBase, _parts
+from accolade.store.members_repo import state_of
+from accolade.store.tables import member_facets, members
+
+TIER, STAGE = "@tier", "@stage"
+MAX_VALUE = 200
+
+
+def facet_text(value: object) -> str | None:
+    """An attribute value as the index holds it (and a request's value, to compare): text as
+    it is, numbers and booleans as JSON (``1000``, ``true``); None (and empty text): no row."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value[:MAX_VALUE]
+    return json.dumps(value)[:MAX_VALUE]
+
+
+def facets_of(
+    state: MemberState | None, names: Sequence[str], default_tier: str | None = None
+) -> dict[str, str]:
+    """What the index holds for a member: ``names`` of their attributes, their tier (a member
+    without one is in ``default_tier``, the lowest) and their stage."""
+    if state is None:
+        return {}
+    out: dict[str, str] = {}
+    attrs = state.attributes
+    for name in names:
+        text = facet_text(attrs.get(name))
+        if text is not None:
+            out[name] = text
+    tier = state.tier or default_tier
+    if tier is not None:
+        out[TIER] = tier
+    if state.stage is not None:
+        out[STAGE] = state.stage
+    return out
+
+
+class FacetsRepo(RepositoryBase):
+    def sync_facets(
+        self,
+        program_id: int,
+        names: Sequence[str],
+        changes: Iterable[tuple[int, MemberState | None, MemberState]],
+        default_tier: str | None = None,
+    ) -> None:
+        """Rewrites the facets of the members whose indexed values changed between ``before``
+        (None: nothing indexed yet) and ``after``."""
+        stale: list[int] = []
+        rows: list[dict[str, Any]] = []
+        for member_id, before, after in changes:
+            now = facets_of(after, names, default_tier)
+            if before is not None and facets_of(before, names, default_tier) == now:
+                continue
+            stale.append(member_id)
+            rows += [
+                {"program_id": program_id, "member_id": member_id, "name": n, "value": v}
+                for n, v in now.items()
+            ]
+        for part in _parts(stale):
+            self.conn.execute(
+                delete(member_facets).where(
+                    member_facets.c.program_id == program_id,
+                    member_facets.c.member_id.in_(list(part)),
+                )
+            )
+        if rows:
+            self.conn.execute(member_facets.insert(), rows)
+
+    def rebuild_facets(
+        self, program_id: int, names: Sequence[str], default_tier: str | None = None
+    ) -> int:
+        """The whole index of the program again, from the stored member states."""
+        self.conn.execute(delete(member_facets).where(member_facets.c.program_id == program_id))
+        count, after = 0, 0
+        while True:
+            batch = list(
+                self.conn.execute(
+                    select(members)
+                    .where(
+                        members.c.program_id == program_id,
+                        members.c.id > after,
+                        members.c.progress.is_not(None),
+                    )
+                    .order_by(members.c.id)
+                    .limit(5000)
+                )
+            )
+            if not batch:
+                return count
+            self.sync_facets(
+                program_id,
+                names,
+                ((int(r.id), None, state_of(r)) for r in batch),
+                default_tier,
+            )
+            count += len(batch)
+            after = int(batch[-1].id)
+
+    def clear_facets(self, program_id: int) -> None:
+        self.conn.execute(delete(member_facets).where(member_facets.c.program_id == program_id))
