@@ -24,7 +24,7 @@ from accolade.cli_common import open_program as _open_program
 from accolade.cli_common import open_store as _store
 from accolade.cli_references import references_app
 from accolade.cli_referrals import referrals_app
-from accolade.cli_rewards import rewards_app
+from accolade.cli_rewards import points_app, rewards_app
 from accolade.engine.streaks import StreakStatus
 from accolade.errors import InvalidInput
 from accolade.program.compile import compile_program
@@ -64,6 +64,7 @@ leaderboards_app = typer.Typer(
 )
 app.add_typer(leaderboards_app, name="leaderboards")
 app.add_typer(rewards_app, name="rewards")
+app.add_typer(points_app, name="points")
 app.add_typer(referrals_app, name="referrals")
 app.add_typer(references_app, name="references")
 

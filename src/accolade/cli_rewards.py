@@ -1,4 +1,5 @@
-"""`accolade rewards`: the catalogue, redeeming, the approval queue, decisions, code pools."""
+"""`accolade rewards`: the catalogue, redeeming, the approval queue, decisions, code pools;
+`accolade points`: the daily expiry of points not spent in time."""
 
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ from rich.table import Table
 
 from accolade.cli_common import ProgramOption, fails_cleanly, open_program, out
 from accolade.errors import InvalidInput
+from accolade.service import expiry as expiry_service
 from accolade.service import rewards as rewards_service
 
 rewards_app = typer.Typer(
     help="Rewards: the catalogue, redemptions and their approval, code pools.",
     no_args_is_help=True,
+)
+points_app = typer.Typer(
+    help="Points: the daily expiry of points not spent in time.", no_args_is_help=True
 )
 NoteOption = Annotated[
     str | None, typer.Option("--note", help="Why, or a tracking note (a rejection's reason).")
@@ -183,3 +188,21 @@ def _print(r: rewards_service.Redemption) -> None:
         out.print(f"code: {r.code}")
     if r.balance is not None:
         out.print(f"balance {r.balance:,}")
+
+
+@points_app.command("expire")
+@fails_cleanly
+def points_expire(program: ProgramOption = None) -> None:
+    """Expire points not spent within the program's `points.expiry.after`, oldest first, and
+    warn of what expires within `warn`. Daily, from cron; running it twice a day does nothing
+    more."""
+    store, key = open_program(program)
+    done = expiry_service.expire_points(store, key)
+    out.print(
+        f"{done.points:,} points expired for {_members(done.members)}; "
+        f"{_members(done.warned)} warned of points expiring soon"
+    )
+
+
+def _members(n: int) -> str:
+    return f"{n:,} member" + ("" if n == 1 else "s")

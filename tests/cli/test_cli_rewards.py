@@ -25,7 +25,7 @@ def test_a_member_redeems_and_an_admin_approves_and_fulfils(tmp_path):
     listed = ok(tmp_path, "rewards", "list", "--member", "ben")
     rows = {r[0]: r for r in table_rows(listed)}
     assert "speaker_slot" not in rows  # gold and platinum only
-    assert rows["tshirt"][-1] == "needs 1,500 points; the balance is 1,000"
+    assert rows["tshirt"][-1] == "needs 1,500 points; 1,000 can be spent now"
     assert rows["trees"][-1] == "can redeem"
 
     asked = ok(tmp_path, "rewards", "redeem", "ana", "speaker_slot", "--id", "talk-1")
@@ -67,3 +67,26 @@ def test_codes_from_a_file_and_refusals_as_one_line(tmp_path):
     ]
     missing = run(tmp_path, "rewards", "codes", "gift_card", tmp_path / "nope.txt")
     assert missing.exit_code == 2 and "no file" in error_lines(missing)[0]
+
+
+def test_points_expire_takes_what_was_not_spent_in_time(tmp_path):
+    from tests.integration.test_expiry import PROGRAM as EXPIRING
+
+    source = tmp_path / "loyal.yaml"
+    source.write_text(EXPIRING)
+    ok(tmp_path, "program", "publish", source)
+    long_ago = (datetime.now(UTC) - timedelta(days=400)).isoformat()
+    sent = [
+        {
+            "id": "old",
+            "type": "deal.won",
+            "member": "ana",
+            "occurred_at": long_ago,
+            "properties": {"points": 800},
+        }
+    ]
+    ok(tmp_path, "ingest", write_jsonl(tmp_path / "events.jsonl", sent))
+    done = ok(tmp_path, "points", "expire")
+    assert "800 points expired for 1 member; 0 members warned" in done.stdout
+    again = ok(tmp_path, "points", "expire")
+    assert "0 points expired for 0 members;" in again.stdout

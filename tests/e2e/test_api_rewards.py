@@ -141,3 +141,12 @@ def test_codes_are_added_by_an_admin_and_handed_out_once(api):
     assert seen["code"] == "A"
     wrong = api.client.post("/v1/rewards/tshirt/codes", json={"codes": ["X"]}, headers=admin)
     assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "reward"
+
+
+def test_expiring_points_needs_a_program_admin(api):
+    rewards_admin = api.key("rewards:admin", program="shop")
+    assert api.client.post("/v1/points/expire", headers=rewards_admin).status_code == 403
+    admin = api.key("program:admin", program="shop")
+    done = api.client.post("/v1/points/expire", headers=admin)
+    assert done.status_code == 200
+    assert done.json() == {"members": 0, "points": 0, "warned": 0}  # no expiry in this program

@@ -11,12 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accolade.api.access import Caller, Ctx, scoped
 from accolade.api.errors import ERROR_RESPONSES
+from accolade.service import expiry as expiry_service
 from accolade.service import rewards as rewards_service
 from accolade.service.keys import Principal
 
 router = APIRouter(tags=["rewards"], responses=ERROR_RESPONSES)
 Writer = Annotated[Principal, Depends(scoped("rewards:write"))]
 Admin = Annotated[Principal, Depends(scoped("rewards:admin"))]
+ProgramAdmin = Annotated[Principal, Depends(scoped("program:admin"))]
 Reward = Annotated[str, Path(max_length=64, description="The catalogue item's key.")]
 RedemptionId = Annotated[str, Path(max_length=200)]
 
@@ -184,4 +186,15 @@ async def post_decision(
         by=principal.key_id,
         note=body.note if body else None,
         clock=ctx.clock,
+    )
+
+
+@router.post(
+    "/v1/points/expire",
+    response_model=expiry_service.ExpiryReport,
+    summary="Expire points not spent in time, oldest first; warn of what expires soon (daily)",
+)
+async def post_expire(ctx: Ctx, principal: ProgramAdmin) -> Any:
+    return await run_in_threadpool(
+        expiry_service.expire_points, ctx.store, principal.program_key, clock=ctx.clock
     )

@@ -25,6 +25,7 @@ class EntryKind(StrEnum):
     LEADERBOARD = "leaderboard"  # a leaderboard's prize for the top N at a window's close
     REDEMPTION = "redemption"  # points spent on a catalogue reward (balance only)
     REFUND = "refund"  # a rejected or cancelled redemption's points given back
+    EXPIRY = "expiry"  # earned points not spent in time, taken from the balance (oldest first)
 
 
 class Status(StrEnum):

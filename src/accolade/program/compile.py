@@ -252,6 +252,11 @@ class CompiledProgram:
     leaderboards: Mapping[str, CompiledLeaderboard] = field(default_factory=dict)
     rewards: Mapping[str, CompiledReward] = field(default_factory=dict)  # the catalogue
     references: CompiledReferences | None = None
+    # seconds: earned points are pending (not spendable) this long; they expire after
+    # `expire_after` unless spent, with a warning `expiry_warn` ahead (None: never)
+    pending_for: int | None = None
+    expire_after: int | None = None
+    expiry_warn: int | None = None
 
 
 # Every program knows this event type: it changes a member's attributes, team or company
@@ -283,6 +288,7 @@ RESERVED_EVENT_TYPES = (*UNACTIONABLE_EVENT_TYPES, *REFERRAL_EVENTS, *REFERENCE_
 
 
 def compile_program(program: Program, version: int = 0, program_hash: str = "") -> CompiledProgram:
+    expiry = program.points.expiry if program.points else None
     actions = {a.key: _compile_action(a) for a in program.actions}
     by_event: dict[str, list[CompiledAction]] = {
         MEMBER_UPDATED: [],
@@ -350,6 +356,9 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         leaderboards={b.key: _compile_leaderboard(b) for b in program.leaderboards},
         rewards={r.key: _compile_reward(r) for r in program.rewards},
         references=_compile_references(program.references) if program.references else None,
+        pending_for=program.points.pending if program.points else None,
+        expire_after=expiry.after if expiry else None,
+        expiry_warn=expiry.warn if expiry else None,
     )
 
 

@@ -578,6 +578,20 @@ class References(_Model):
         return self
 
 
+class PointsExpiry(_Model):
+    """Earned points not spent within ``after`` expire, oldest first; ``warn`` ahead, a warning."""
+
+    after: Duration
+    warn: Duration | None = None
+
+
+class PointsPolicy(_Model):
+    """How earned points become spendable (``pending``) and stop being so (``expiry``)."""
+
+    pending: Duration | None = None
+    expiry: PointsExpiry | None = None
+
+
 class Program(_Model):
     key: Key
     name: str = Field(min_length=1)
@@ -597,6 +611,7 @@ class Program(_Model):
     leaderboards: list[Leaderboard] = Field(default_factory=list, exclude_if=lambda v: not v)
     rewards: list[CatalogItem] = Field(default_factory=list, exclude_if=lambda v: not v)
     references: References | None = Field(default=None, exclude_if=lambda v: v is None)
+    points: PointsPolicy | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @field_validator("timezone")
     @classmethod
@@ -646,6 +661,8 @@ def known_keys() -> set[str]:
         CatalogItem,
         ReferenceLimit,
         References,
+        PointsExpiry,
+        PointsPolicy,
     ]
     keys: set[str] = set()
     for model in models:

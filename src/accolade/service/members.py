@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from accolade.engine.challenges import ChallengeProgress, challenge_progress
@@ -69,6 +69,8 @@ class MemberView:
     streaks: list[StreakStatus] = field(default_factory=list)  # as of the service's clock
     # the lifecycle stage, its entitlements and next step, and the stage after it
     stage: StageView | None = None
+    # of the balance, points still pending (the program's `points.pending`): not spendable yet
+    pending: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,11 @@ def show(
             challenges=challenge_progress(compiled, state, now),
             streaks=_streaks(compiled, state, now),
             stage=stage_view(compiled, state),
+            pending=(
+                repo.pending_points(row.id, datetime.fromtimestamp(now - compiled.pending_for, UTC))
+                if compiled.pending_for
+                else 0
+            ),
         )
 
 

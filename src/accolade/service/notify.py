@@ -20,6 +20,7 @@ QUEST_UNDONE = "quest.undone"
 STAGE_CHANGED = "stage.changed"
 REWARD_REDEEMED = "reward.redeemed"  # a member redeemed a catalogue item (service.rewards)
 REDEMPTION_UPDATED = "redemption.updated"  # approved, fulfilled, rejected or cancelled
+POINTS_EXPIRING = "points.expiring"  # points will expire soon (service.expiry)
 EFFECT_TYPES = (
     POINTS_AWARDED,
     BADGE_EARNED,
@@ -31,6 +32,7 @@ EFFECT_TYPES = (
     STAGE_CHANGED,
     REWARD_REDEEMED,
     REDEMPTION_UPDATED,
+    POINTS_EXPIRING,
 )
 
 Message = tuple[str, str]  # (type, JSON payload)

@@ -18,6 +18,7 @@ from accolade.engine.events import Event
 from accolade.program.compile import CompiledProgram
 from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
+from accolade.service.expiry import expiry_entry
 from accolade.service.programs import ActiveProgram, active, compiled_version, facet_names
 from accolade.service.reverse import apply_reconciliation, reconcile_member
 from accolade.service.rewards import points_entry
@@ -71,7 +72,7 @@ def replay(
                 if row.kind == "reversal":
                     _replay_reversal(repo, program, row, version, now, states)
                     n_reversals += 1
-                else:  # a redemption's points, or their refund
+                elif row.kind != "warning":  # a redemption's points, a refund, an expiry
                     _replay_points(repo, program.id, row, version, now, states)
             n_events += _replay_events(repo, program, pending, version, now, states)
             after = rows[-1].id
@@ -129,22 +130,25 @@ def _replay_points(
     now: datetime,
     states: dict[str, LockedMember],
 ) -> None:
-    """A redemption's debit or its refund, at its place in the log (balance only)."""
+    """A redemption's debit, its refund, or an expiry, at its place in the log (balance only)."""
     body = json.loads(row.body)
     external_id = repo.member_external_id(row.member_id)
     if external_id not in states:
         states.update(repo.lock_members(program_id, [external_id]))
     locked = states[external_id]
-    item = version(row.program_version).rewards.get(body["reward"])
-    entry = points_entry(
-        row.kind,
-        row.event_id,
-        body["reward"],
-        item.name if item else body["reward"],
-        int(body["points"]),
-        body["reason"],
-        row.program_version,
-    )
+    if row.kind == "expiry":
+        entry = expiry_entry(row.event_id, int(body["points"]), body["reason"], row.program_version)
+    else:
+        item = version(row.program_version).rewards.get(body["reward"])
+        entry = points_entry(
+            row.kind,
+            row.event_id,
+            body["reward"],
+            item.name if item else body["reward"],
+            int(body["points"]),
+            body["reason"],
+            row.program_version,
+        )
     at = datetime.fromisoformat(body["at"])
     repo.insert_entries(program_id, [NewEntry(locked.id, row.id, row.id, at, entry)], now)
     locked.state.balance += int(body["points"])

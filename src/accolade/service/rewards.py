@@ -24,7 +24,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from accolade.engine.catalog import limit_since, why_not
@@ -124,10 +124,11 @@ def catalogue(
             if (start := limit_since(i, now, compiled.zone)) is not None
         }
         counts = repo.redeemed_counts(int(row.id), since)
+        spendable = state.balance - pending_points(repo, compiled, int(row.id), clock())
         out = []
         for item in items:
             left = _left(repo, program, item)
-            reason = _blocked(item, left, counts.get(item.key, 0), state.balance)
+            reason = _blocked(item, left, counts.get(item.key, 0), spendable)
             out.append(_item(item, left, reason is None, reason))
         return out
 
@@ -142,13 +143,22 @@ def _left(repo: Repository, program: ActiveProgram, item: CompiledReward) -> int
     return left
 
 
+def pending_points(
+    repo: Repository, program: CompiledProgram, member_pk: int, now: datetime
+) -> int:
+    """Points of the balance still pending (earned within the program's ``points.pending``)."""
+    if not program.pending_for:
+        return 0
+    return repo.pending_points(member_pk, now - timedelta(seconds=program.pending_for))
+
+
 def _blocked(item: CompiledReward, left: int | None, redeemed: int, balance: int) -> str | None:
     if left == 0:
         return "out of stock"
     if item.limit is not None and redeemed >= item.limit.count:
         return _limit_text(item)
     if balance < item.price:
-        return f"needs {item.price:,} points; the balance is {balance:,}"
+        return f"needs {item.price:,} points; {max(0, balance):,} can be spent now"
     return None
 
 
@@ -241,11 +251,13 @@ def _redeem(
         redeemed = repo.redeemed_count(locked.id, reward, datetime.fromtimestamp(since, UTC))
         if redeemed >= item.limit.count:
             raise NotRedeemable(f"'{reward}': {_limit_text(item)}", field="reward")
-    if state.balance < item.price:
-        raise InsufficientBalance(
-            f"'{reward}' costs {item.price:,} points; {member}'s balance is {state.balance:,}",
-            field="reward",
-        )
+    pending = pending_points(repo, compiled, locked.id, now)
+    if state.balance - pending < item.price:
+        have = f"{member}'s balance is {state.balance:,}"
+        if pending:
+            have = f"{member} can spend {max(0, state.balance - pending):,} now ({have}, "
+            have += f"{pending:,} of it pending)"
+        raise InsufficientBalance(f"'{reward}' costs {item.price:,} points; {have}", field="reward")
     if item.stock is not None and not repo.take_stock(program.id, reward, item.stock):
         raise NotRedeemable(f"'{reward}' is out of stock", field="reward")
     status = REQUESTED if item.approval else APPROVED

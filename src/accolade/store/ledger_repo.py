@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, Select, delete, func, select
+from sqlalchemy import Row, Select, case, delete, func, select
 
 from accolade.engine.effects import Entry, EntryKind
 from accolade.store._base import RepositoryBase
@@ -19,6 +19,10 @@ class NewEntry(NamedTuple):
     cause_id: int
     occurred_at: datetime
     entry: Entry
+
+
+# Entries that move the balance only, not earned points: spending, refunds, expiry.
+BALANCE_ONLY_KINDS = ("redemption", "refund", "expiry")
 
 
 class LedgerRepo(RepositoryBase):
@@ -144,6 +148,48 @@ class LedgerRepo(RepositoryBase):
             ).where(ledger_entries.c.member_id == member_id)
         ).one()
         return int(row[0]), int(row[1])
+
+    def pending_points(self, member_id: int, since: datetime) -> int:
+        """Points earned (net of their reversals) by events since ``since``: not spendable yet."""
+        total = self.conn.execute(
+            select(func.coalesce(func.sum(ledger_entries.c.points), 0)).where(
+                ledger_entries.c.member_id == member_id,
+                ledger_entries.c.kind.not_in(BALANCE_ONLY_KINDS),
+                ledger_entries.c.occurred_at >= since,
+            )
+        ).scalar_one()
+        return max(0, int(total))
+
+    def expiry_totals(
+        self, member_ids: Sequence[int], cutoffs: Sequence[datetime]
+    ) -> dict[int, tuple[list[int], int]]:
+        """Per member: the points earned (net of reversals) by events up to each cutoff, and
+        what spending, refunds and earlier expiries took (a negative sum)."""
+        if not member_ids:
+            return {}
+        earned = ledger_entries.c.kind.not_in(BALANCE_ONLY_KINDS)
+        columns = [
+            func.coalesce(
+                func.sum(
+                    case(
+                        (
+                            earned & (ledger_entries.c.occurred_at <= cutoff),
+                            ledger_entries.c.points,
+                        ),
+                        else_=0,
+                    )
+                ),
+                0,
+            )
+            for cutoff in cutoffs
+        ]
+        taken = func.coalesce(func.sum(case((~earned, ledger_entries.c.points), else_=0)), 0)
+        rows = self.conn.execute(
+            select(ledger_entries.c.member_id, taken, *columns)
+            .where(ledger_entries.c.member_id.in_(list(member_ids)))
+            .group_by(ledger_entries.c.member_id)
+        )
+        return {int(r[0]): ([int(v) for v in r[2:]], int(r[1])) for r in rows}
 
     def badges_of(self, member_id: int) -> list[Row[Any]]:
         return list(

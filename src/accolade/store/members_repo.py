@@ -125,6 +125,22 @@ class MembersRepo(RepositoryBase):
             )
         ).first()
 
+    def members_with_balance(
+        self, program_id: int, after_id: int, limit: int
+    ) -> list[tuple[int, str]]:
+        """(id, external id) of the next ``limit`` members with points to spend, by id."""
+        rows = self.conn.execute(
+            select(members.c.id, members.c.external_id)
+            .where(
+                members.c.program_id == program_id,
+                members.c.id > after_id,
+                members.c.balance > 0,
+            )
+            .order_by(members.c.id)
+            .limit(limit)
+        )
+        return [(int(r.id), str(r.external_id)) for r in rows]
+
     def member_external_id(self, member_pk: int) -> str:
         return str(
             self.conn.execute(

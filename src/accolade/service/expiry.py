@@ -1,0 +1,180 @@
+"""Points expiry: earned points not spent within the program's ``points.expiry.after`` expire,
+oldest first, with a warning ``warn`` ahead. Run daily (``accolade points expire``, cron).
+
+First in, first out, from totals: spending takes the oldest points first, so what expires at
+``now`` is what was earned by events up to ``now - after`` (net of reversals) and has not been
+taken yet, by spending (net of refunds) or an earlier expiry. Each expiry is a log row of kind
+``expiry`` with its ledger entry (balance only, never lifetime points or the tier), so replay
+rebuilds it, and running the job twice on a day expires nothing more. A warning is a
+``points.expiring`` webhook with what expires within ``warn``, at most once per ``warn`` period
+per member (a log row of kind ``warning`` keeps it from being sent twice).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from accolade.engine.effects import Entry, EntryKind
+from accolade.engine.events import EVENT_SCHEMA_VERSION, body_hash
+from accolade.engine.state import compact_json
+from accolade.program.durations import format_duration
+from accolade.service import Clock, system_clock
+from accolade.service.notify import POINTS_EXPIRING
+from accolade.service.programs import ActiveProgram, active
+from accolade.store.outbox import OutboxRepository
+from accolade.store.repository import NewEntry, NewEvent, Repository
+from accolade.store.unit_of_work import Store
+
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class ExpiryReport:
+    members: int  # members whose points expired
+    points: int  # points expired in all
+    warned: int  # members warned of points about to expire
+
+
+def expire_points(
+    store: Store,
+    program_key: str,
+    *,
+    clock: Clock = system_clock,
+    on_progress: Callable[[int], None] | None = None,
+) -> ExpiryReport:
+    """Expire what is due and warn of what is coming, a transaction per batch of members."""
+    now = clock()
+    with store.read() as repo:
+        program = active(repo, program_key)
+    if program.compiled.expire_after is None:
+        return ExpiryReport(0, 0, 0)
+    after_id, expired_members, expired_points, warned = 0, 0, 0, 0
+    while True:
+        with store.transaction() as repo:
+            program = active(repo, program_key)
+            batch = repo.members_with_balance(program.id, after_id, BATCH)
+            if not batch:
+                break
+            after_id = batch[-1][0]
+            done = _expire_batch(repo, program, [external for _, external in batch], now)
+        expired_members += done[0]
+        expired_points += done[1]
+        warned += done[2]
+        if on_progress is not None:
+            on_progress(len(batch))
+    return ExpiryReport(expired_members, expired_points, warned)
+
+
+def _expire_batch(
+    repo: Repository, program: ActiveProgram, externals: list[str], now: datetime
+) -> tuple[int, int, int]:
+    compiled = program.compiled
+    assert compiled.expire_after is not None
+    after = timedelta(seconds=compiled.expire_after)
+    warn = timedelta(seconds=compiled.expiry_warn) if compiled.expiry_warn else None
+    locked = repo.lock_members(program.id, sorted(externals))
+    by_pk = {m.id: m for m in locked.values()}
+    cutoffs = [now - after] + ([now + warn - after] if warn else [])
+    totals = repo.expiry_totals(list(by_pk), cutoffs)
+    day = f"{now:%Y-%m-%d}"
+    window = int(now.timestamp() // warn.total_seconds()) if warn else 0
+    logged = repo.logged_events(program.id, "expiry", [f"{pk}:{day}" for pk in by_pk])
+    warned_before = (
+        repo.logged_events(program.id, "warning", [f"{pk}:{window}" for pk in by_pk])
+        if warn
+        else {}
+    )
+    expired_members, expired_points, warned = 0, 0, 0
+    rows: list[tuple[int, str, str, int]] = []  # (member pk, kind, event id, points)
+    messages = []
+    wanted = OutboxRepository(repo.conn).wanted_types(program.id)
+    for pk, (earned, taken) in totals.items():
+        member = by_pk[pk]
+        due = max(0, min(earned[0] + taken, member.state.balance))
+        if due and f"{pk}:{day}" not in logged:
+            rows.append((pk, "expiry", f"{pk}:{day}", -due))
+            expired_members += 1
+            expired_points += due
+        if warn and f"{pk}:{window}" not in warned_before:
+            coming = max(0, min(earned[1] + taken - due, member.state.balance - due))
+            if coming:
+                rows.append((pk, "warning", f"{pk}:{window}", coming))
+                warned += 1
+                if "*" in wanted or POINTS_EXPIRING in wanted:
+                    messages.append(_warning(member.state.member, coming, now, warn, now))
+    if not rows:
+        return 0, 0, 0
+    why = f"not spent within {_span(compiled.expire_after)} of earning"
+    events = []
+    for pk, kind, event_id, points in rows:
+        body = json.dumps(
+            {"points": points, "reason": why, "at": now.isoformat()},
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        events.append(
+            NewEvent(
+                kind=kind,
+                event_id=event_id,
+                type=f"points.{kind}",
+                member_id=pk,
+                occurred_at=now,
+                program_version=compiled.version,
+                schema_version=EVENT_SCHEMA_VERSION,
+                body_hash=body_hash(body),
+                body=body,
+                status="accepted",
+                notes=None,
+            )
+        )
+    log_ids = repo.insert_events(program.id, events, now)
+    entries = []
+    changed = []
+    for (pk, kind, event_id, points), log_id in zip(rows, log_ids, strict=True):
+        if kind != "expiry":
+            continue
+        entries.append(
+            NewEntry(pk, log_id, log_id, now, expiry_entry(event_id, points, why, compiled.version))
+        )
+        state = by_pk[pk].state.successor()
+        state.balance += points
+        by_pk[pk].state = state
+        changed.append((pk, state))
+    repo.insert_entries(program.id, entries, now)
+    repo.save_members(changed, now)
+    OutboxRepository(repo.conn).append(program.id, messages, now)
+    return expired_members, expired_points, warned
+
+
+def _span(seconds: int) -> str:
+    """365 days, not 52w1d."""
+    days, rest = divmod(seconds, 86400)
+    return f"{days} days" if days and not rest else format_duration(seconds)
+
+
+def expiry_entry(event_id: str, points: int, why: str, version: int) -> Entry:
+    """The ledger entry of an expiry (replay builds the same from the log row's body)."""
+    return Entry(
+        event_id,
+        EntryKind.EXPIRY,
+        "expiry",
+        points,
+        0,
+        f"{-points:,} points expired: {why}",
+        version,
+    )
+
+
+def _warning(
+    member: str, points: int, now: datetime, warn: timedelta, stamp: datetime
+) -> tuple[str, str]:
+    data = {
+        "member": member,
+        "points": points,
+        "by": (now + warn).isoformat().replace("+00:00", "Z"),
+    }
+    text = stamp.isoformat().replace("+00:00", "Z")
+    return POINTS_EXPIRING, compact_json({"type": POINTS_EXPIRING, "timestamp": text, "data": data})
