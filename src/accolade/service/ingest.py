@@ -256,7 +256,7 @@ def apply_events(
     facets, default_tier = facet_names(compiled)
     # each member's state before the chunk: where they stood on the boards, what the facet
     # index holds for them
-    initial = {m.id: m.state for m in locked.values()} if boards or facets else {}
+    initial = {m.id: m.state for m in locked.values()} if boards is not None or facets else {}
     for i, event, canonical, digest in valid:
         position = records[i][0]
         first = logged.get(event.id)
