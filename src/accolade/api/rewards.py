@@ -29,7 +29,7 @@ class RedeemRequest(BaseModel):
     member: str = Field(min_length=1, max_length=200)
     redemption_id: str | None = Field(
         default=None,
-        max_length=200,
+        max_length=150,
         description="Your id for this redemption (an order id): sending it again returns the "
         "first result and spends nothing. Generated when left out.",
     )

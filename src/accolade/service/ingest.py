@@ -19,7 +19,7 @@ from accolade.engine.effects import Entry, Status, entries_result, result_of
 from accolade.engine.evaluate import evaluate
 from accolade.engine.events import Event, body_hash, parse_event
 from accolade.engine.state import compact_json
-from accolade.errors import AccoladeError, Conflict, InvalidEvent
+from accolade.errors import AccoladeError, Conflict, InvalidEvent, InvalidInput
 from accolade.program.compile import RESERVED_EVENT_TYPES
 from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
@@ -377,3 +377,18 @@ def _id_in(text: str | bytes) -> object:
     except ValueError:
         return None
     return decoded.get("id") if isinstance(decoded, dict) else None
+
+
+def apply_own_events(
+    repo: Repository, program: ActiveProgram, events: list[dict[str, Any]], at: datetime
+) -> list[str]:
+    """Events Accolade sends a member itself (a referral's stages, a reference's answers),
+    evaluated and stored in the caller's transaction; their ids. One the engine refuses is
+    an error (the caller's transaction keeps nothing)."""
+    outcomes = apply_events(
+        repo, program, parse_records(list(enumerate(events, 1)), reserved=True), at
+    )
+    failed = next((o for o in outcomes if o.status is Status.REJECTED), None)
+    if failed is not None:
+        raise InvalidInput(str(failed.error), field="event")
+    return [e["id"] for e in events]

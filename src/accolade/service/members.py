@@ -249,6 +249,16 @@ def _streaks(program: CompiledProgram, state: MemberState, now: int) -> list[Str
     ]
 
 
+def member_id(repo: Repository, program: ActiveProgram, member: str | None) -> int | None:
+    """The row id of ``member`` (None for None); NotFound for a member the program lacks."""
+    if member is None:
+        return None
+    row = repo.member(program.id, member)
+    if row is None:
+        raise NotFound(f"no member '{member}' in program '{program.compiled.key}'", field="member")
+    return int(row.id)
+
+
 def program_and_member(
     repo: Repository, program_key: str, member: str
 ) -> tuple[ActiveProgram, _Member]:

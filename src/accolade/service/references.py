@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,8 +26,8 @@ from typing import Any
 
 from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.program.compile import REFERENCE_OPT_OUT, CompiledProgram, CompiledReferences
-from accolade.service import Clock, once_more_on_conflict, system_clock
-from accolade.service.ingest import apply_events, parse_records
+from accolade.service import Clock, once_more_on_conflict, public_id, system_clock
+from accolade.service.ingest import apply_own_events
 from accolade.service.programs import ActiveProgram, active
 from accolade.store.facets_repo import STAGE, TIER, facet_text
 from accolade.store.repository import Repository
@@ -86,7 +85,7 @@ def request(
 ) -> ReferenceRequest:
     """Record a request and return up to ``count`` ranked candidates for it. The same
     ``request_id`` again returns the request as it was made (with candidates ranked anew)."""
-    rid = _request_id(request_id)
+    rid = public_id(request_id, "request_id", "rr", MAX_ID)
     if not 1 <= count <= MAX_COUNT:
         raise InvalidInput(f"must be between 1 and {MAX_COUNT}", field="count")
     requested_by = requested_by.strip()
@@ -363,13 +362,7 @@ def _send(
         }
         for stage in stages
     ]
-    outcomes = apply_events(
-        repo, program, parse_records(list(enumerate(events, 1)), reserved=True), at
-    )
-    failed = [o for o in outcomes if o.status.value not in ("accepted", "limited", "duplicate")]
-    if failed:
-        raise InvalidInput(f"{failed[0].error}", field="reference")
-    return [e["id"] for e in events]
+    return apply_own_events(repo, program, events, at)
 
 
 # reads --------------------------------------------------------------------------------------
@@ -401,14 +394,3 @@ def _request_view(
 
 def _ask(row: Any, sent: list[str] | None = None) -> Ask:
     return Ask(row.member, row.status, row.asked_at, row.updated_at, sent or [])
-
-
-def _request_id(given: str | None) -> str:
-    if given is None:
-        return f"rr_{secrets.token_hex(10)}"
-    given = given.strip()
-    if not given:
-        raise InvalidInput("must not be empty", field="request_id")
-    if len(given) > MAX_ID or ":" in given:
-        raise InvalidInput(f"must be at most {MAX_ID} characters, without ':'", field="request_id")
-    return given

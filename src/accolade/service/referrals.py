@@ -23,15 +23,15 @@ referred again.
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from accolade.errors import Conflict, InvalidInput, NotFound
-from accolade.service import Clock, once_more_on_conflict, system_clock
-from accolade.service.ingest import apply_events, parse_records
+from accolade.service import Clock, check_page, once_more_on_conflict, public_id, system_clock
+from accolade.service.ingest import apply_own_events
+from accolade.service.members import member_id
 from accolade.service.programs import ActiveProgram, active
 from accolade.service.reverse import reverse_in
 from accolade.store.repository import Repository
@@ -111,7 +111,7 @@ def submit(
     clock: Clock = system_clock,
 ) -> Referral:
     """A member refers a prospect. The same ``referral_id`` again returns the first result."""
-    rid = _referral_id(referral_id)
+    rid = public_id(referral_id, "referral_id", "ref", MAX_ID)
     name = _text(prospect, "prospect", required=True)
     assert name is not None
     contact_name = _text(contact_name, "contact_name")
@@ -278,13 +278,7 @@ def _send(
             if getattr(row, name):
                 event[name] = getattr(row, name)
         events.append(event)
-    outcomes = apply_events(
-        repo, program, parse_records(list(enumerate(events, 1)), reserved=True), at
-    )
-    failed = [o for o in outcomes if o.status.value not in ("accepted", "limited", "duplicate")]
-    if failed:
-        raise InvalidInput(f"{failed[0].error}", field="referral")
-    return [e["id"] for e in events]
+    return apply_own_events(repo, program, events, at)
 
 
 def _claw_back(
@@ -329,20 +323,10 @@ def referrals(
     limit: int = 50,
 ) -> ReferralPage:
     """Newest first: a member's referrals, or the program's (``status`` filters)."""
-    if status is not None and status not in STATUSES:
-        raise InvalidInput(
-            f"unknown status '{status}'; one of {', '.join(STATUSES)}", field="status"
-        )
-    if not 1 <= limit <= 500:
-        raise InvalidInput("must be between 1 and 500", field="limit")
+    check_page(status, STATUSES, limit)
     with store.read() as repo:
         program = active(repo, program_key)
-        member_pk = None
-        if member is not None:
-            found = repo.member(program.id, member)
-            if found is None:
-                raise NotFound(f"no member '{member}' in program '{program_key}'", field="member")
-            member_pk = int(found.id)
+        member_pk = member_id(repo, program, member)
         rows = repo.referrals_page(
             program.id, member_id=member_pk, status=status, before=before, limit=limit + 1
         )
@@ -390,19 +374,6 @@ def _major(minor: int) -> Decimal:
 
 
 # input --------------------------------------------------------------------------------------
-
-
-def _referral_id(given: str | None) -> str:
-    if given is None:
-        return f"ref_{secrets.token_hex(10)}"
-    given = given.strip()
-    if not given:
-        raise InvalidInput("must not be empty", field="referral_id")
-    if len(given) > MAX_ID:
-        raise InvalidInput(f"must be at most {MAX_ID} characters", field="referral_id")
-    if ":" in given:
-        raise InvalidInput("must not contain ':'", field="referral_id")
-    return given
 
 
 def _text(value: str | None, name: str, *, required: bool = False) -> str | None:

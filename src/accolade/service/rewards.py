@@ -21,7 +21,6 @@ counted under that lock. Stock and codes are shared; see store.rewards_repo.
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,8 +32,8 @@ from accolade.engine.events import EVENT_SCHEMA_VERSION, body_hash
 from accolade.engine.state import compact_json
 from accolade.errors import Conflict, InsufficientBalance, InvalidInput, NotFound, NotRedeemable
 from accolade.program.compile import CompiledProgram, CompiledReward
-from accolade.service import Clock, once_more_on_conflict, system_clock
-from accolade.service.members import program_and_member
+from accolade.service import Clock, check_page, once_more_on_conflict, public_id, system_clock
+from accolade.service.members import member_id, program_and_member
 from accolade.service.notify import REDEMPTION_UPDATED, REWARD_REDEEMED
 from accolade.service.programs import ActiveProgram, active
 from accolade.store.outbox import OutboxRepository
@@ -58,7 +57,7 @@ _DECISIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "cancel": ((REQUESTED, APPROVED), CANCELLED),
 }
 DECISIONS = tuple(_DECISIONS)
-MAX_ID = 200  # redemption ids, like event ids
+MAX_ID = 150  # redemption ids
 
 
 @dataclass(frozen=True)
@@ -203,24 +202,13 @@ def redeem(
 ) -> Redemption:
     """Redeem ``reward`` for ``member``. ``redemption_id`` makes the call idempotent: the same
     id again returns the first result and changes nothing."""
-    rid = _redemption_id(redemption_id)
+    rid = public_id(redemption_id, "redemption_id", "rdm", MAX_ID)
 
     def run() -> Redemption:
         with store.transaction() as repo:
             return _redeem(repo, active(repo, program_key), member, reward, rid, clock())
 
     return once_more_on_conflict(run)
-
-
-def _redemption_id(given: str | None) -> str:
-    if given is None:
-        return f"rdm_{secrets.token_hex(10)}"
-    given = given.strip()
-    if not given:
-        raise InvalidInput("must not be empty", field="redemption_id")
-    if len(given) > MAX_ID:
-        raise InvalidInput(f"must be at most {MAX_ID} characters", field="redemption_id")
-    return given
 
 
 def _redeem(
@@ -492,20 +480,10 @@ def redemptions(
 ) -> RedemptionPage:
     """Newest first: a member's history, or the program's (``status="requested"``: the
     approval queue)."""
-    if status is not None and status not in STATUSES:
-        raise InvalidInput(
-            f"unknown status '{status}'; one of {', '.join(STATUSES)}", field="status"
-        )
-    if not 1 <= limit <= 500:
-        raise InvalidInput("must be between 1 and 500", field="limit")
+    check_page(status, STATUSES, limit)
     with store.read() as repo:
         program = active(repo, program_key)
-        member_pk = None
-        if member is not None:
-            row = repo.member(program.id, member)
-            if row is None:
-                raise NotFound(f"no member '{member}' in program '{program_key}'", field="member")
-            member_pk = int(row.id)
+        member_pk = member_id(repo, program, member)
         rows = repo.redemptions_page(
             program.id, member_id=member_pk, status=status, before=before, limit=limit + 1
         )

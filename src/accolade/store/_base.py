@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Select, Table
 
 from accolade.store.database import SQLITE_PAGE_CACHE
 
@@ -85,3 +85,24 @@ class RepositoryBase:
 def _parts(values: Sequence[Any], size: int = 5000) -> list[Sequence[Any]]:
     """Slices small enough for SQLite's limit on parameters per statement."""
     return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def newest_first(
+    stmt: Select[Any],
+    table: Table,
+    program_id: int,
+    member_id: int | None,
+    status: str | None,
+    before: int | None,
+    limit: int,
+) -> Select[Any]:
+    """A page of ``table``'s rows (redemptions, referrals), newest first: of a program, of a
+    member, in a status, below the id ``before`` (the last of the previous page)."""
+    stmt = stmt.where(table.c.program_id == program_id)
+    if member_id is not None:
+        stmt = stmt.where(table.c.member_id == member_id)
+    if status is not None:
+        stmt = stmt.where(table.c.status == status)
+    if before is not None:
+        stmt = stmt.where(table.c.id < before)
+    return stmt.order_by(table.c.id.desc()).limit(limit)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 
-from accolade.store._base import RepositoryBase
+from accolade.store._base import RepositoryBase, newest_first
 from accolade.store.tables import members, referrals
 
 # A referral of a prospect that makes a later one of the same prospect a duplicate.
@@ -58,22 +58,9 @@ class ReferralsRepo(RepositoryBase):
         before: int | None = None,
         limit: int = 50,
     ) -> list[Any]:
-        conditions = [referrals.c.program_id == program_id]
-        if member_id is not None:
-            conditions.append(referrals.c.member_id == member_id)
-        if status is not None:
-            conditions.append(referrals.c.status == status)
-        if before is not None:
-            conditions.append(referrals.c.id < before)
-        return list(
-            self.conn.execute(
-                select(*_REFERRAL)
-                .join(members, members.c.id == referrals.c.member_id)
-                .where(and_(*conditions))
-                .order_by(referrals.c.id.desc())
-                .limit(limit)
-            )
-        )
+        stmt = select(*_REFERRAL).join(members, members.c.id == referrals.c.member_id)
+        page = newest_first(stmt, referrals, program_id, member_id, status, before, limit)
+        return list(self.conn.execute(page))
 
     def pipeline(self, program_id: int, by: str) -> list[Any]:
         """Per referring member (team, company) and currency: referrals, how many reached

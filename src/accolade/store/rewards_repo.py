@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, select
+from sqlalchemy import Row, bindparam, func, select
 
-from accolade.store._base import RepositoryBase
+from accolade.store._base import RepositoryBase, newest_first
 from accolade.store.tables import members, redemptions, reward_codes, reward_stock
 
 # Redemptions that no longer hold their points, stock or code.
@@ -204,19 +204,6 @@ class RewardsRepo(RepositoryBase):
         limit: int = 50,
     ) -> list[Row[Any]]:
         """Newest first; ``before`` is the id of the last row of the previous page."""
-        conditions = [redemptions.c.program_id == program_id]
-        if member_id is not None:
-            conditions.append(redemptions.c.member_id == member_id)
-        if status is not None:
-            conditions.append(redemptions.c.status == status)
-        if before is not None:
-            conditions.append(redemptions.c.id < before)
-        return list(
-            self.conn.execute(
-                select(*_REDEMPTION)
-                .select_from(_with_code())
-                .where(and_(*conditions))
-                .order_by(redemptions.c.id.desc())
-                .limit(limit)
-            )
-        )
+        stmt = select(*_REDEMPTION).select_from(_with_code())
+        page = newest_first(stmt, redemptions, program_id, member_id, status, before, limit)
+        return list(self.conn.execute(page))
