@@ -441,6 +441,8 @@ def member_show(member: str, program: ProgramOption = None) -> None:
     out.print(
         f"balance {view.balance:,} · lifetime {view.lifetime:,} · tier [bold]{view.tier_name or '-'}[/bold]"
     )
+    if view.pending:
+        out.print(f"{view.pending:,} of the balance pending (not spendable yet)")
     if view.next_tier:
         out.print(f"{view.points_to_next_tier:,} points to {view.next_tier}")
     if view.benefits:
