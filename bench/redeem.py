@@ -205,8 +205,8 @@ def _raw_redemption(db: Any, m: str, program_id: int, member: str, item: str) ->
     stamp: Any = now if m == "%s" else now.replace(tzinfo=None).isoformat(" ")
     pk = db.execute(
         "INSERT INTO redemptions (program_id, redemption_id, member_id, reward, price, "
-        "fulfilment, status, program_version, requested_at, updated_at) "
-        f"VALUES ({m}, {m}, {m}, {m}, {m}, 'manual', 'approved', 1, {m}, {m}) RETURNING id",
+        "fulfilment, status, stock_taken, program_version, requested_at, updated_at) "
+        f"VALUES ({m}, {m}, {m}, {m}, {m}, 'manual', 'approved', TRUE, 1, {m}, {m}) RETURNING id",
         (program_id, rid, member_id, item, PRICE, stamp, stamp),
     ).fetchone()[0]
     body = json.dumps({"redemption_id": rid, "reward": item, "points": -PRICE})

@@ -173,7 +173,10 @@ def rewards_codes(
         path = Path(file)
         if not path.is_file():
             raise InvalidInput(f"no file '{file}'", field="file")
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"'{file}' is not UTF-8 text", field="file") from None
     store, key = open_program(program)
     added, free = rewards_service.add_codes(store, key, reward, text.splitlines())
     out.print(f"{added:,} new codes for {reward}; {free:,} free in its pool")

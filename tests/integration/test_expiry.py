@@ -15,6 +15,7 @@ from accolade.service.expiry import expire_points
 from accolade.service.ingest import ingest_batch
 from accolade.service.programs import publish
 from accolade.service.replay import replay
+from accolade.service.reverse import reverse
 from accolade.store.tables import events
 from accolade.store.unit_of_work import Store
 
@@ -118,3 +119,34 @@ def test_a_program_without_expiry_expires_nothing(store: Store) -> None:
     earn(store, "d1", 1000, T0)
     assert expire_points(store, KEY, clock=clock_at(T0 + 999 * DAY)).points == 0
     assert points(store)[0] == 1000
+
+
+def test_a_backdated_event_still_waits_out_the_pending_period(loyal: Store) -> None:
+    event = {
+        "id": "late",
+        "type": "deal.won",
+        "member": "ana",
+        "occurred_at": (T0 - 90 * DAY).isoformat(),  # happened long ago, received at T0 + 30
+        "properties": {"points": 500},
+    }
+    ingest_batch(loyal, KEY, [(1, event)], clock=clock_at(T0 + 30 * DAY))
+    view = members_service.show(loyal, KEY, "ana", clock=clock_at(T0 + 31 * DAY))
+    assert (view.balance, view.pending) == (1500, 500)
+
+
+def test_reversing_points_that_already_expired_does_not_take_them_twice(loyal: Store) -> None:
+    earn(loyal, "d2", 300, T0 + 100 * DAY)
+    expire_points(loyal, KEY, clock=clock_at(T0 + 370 * DAY))  # d1's 1,000 expire
+    assert points(loyal) == (300, 1300, "gold")
+    reverse(loyal, KEY, "d1", "deal cancelled", clock=clock_at(T0 + 380 * DAY))
+    # d1's points were gone already: the member keeps d2's 300, not 300 - 1,000
+    assert points(loyal) == (300, 300, "bronze")
+    line = ledger_of(loyal, "ana")[-1]
+    assert (line.kind, line.points) == ("expiry", 1000)
+    assert (
+        line.reason == "1,000 expired points given back: the event they were earned by was reversed"
+    )
+    assert_balances_match_ledger(loyal)
+    before = projection(loyal)
+    replay(loyal, KEY, clock=clock_at(T0 + 381 * DAY))
+    assert projection(loyal) == before

@@ -195,3 +195,13 @@ def facet_rows(store: Store) -> list[tuple[Any, ...]]:
                 select(member_facets.c.member_id, member_facets.c.name, member_facets.c.value)
             )
         )
+
+
+def test_an_empty_exclusion_in_the_segment_leaves_nobody_out(store: Store) -> None:
+    publish(
+        store,
+        PROGRAM.replace("{attribute: region, ne: embargoed}", "{attribute: region, not_in: []}"),
+        clock=clock_at(NOW - DAY),
+    )
+    send(store, login("fin0", industry="fintech", region="embargoed"))
+    assert match(store, industry="fintech") == ["fin0"]

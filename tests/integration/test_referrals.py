@@ -247,3 +247,45 @@ def test_replay_rebuilds_referral_points_and_clawbacks(refer: Store) -> None:
     replay(refer, KEY, clock=clock_at(NOW + timedelta(days=1)))
     assert projection(refer) == before
     assert points(refer, "alice") == (1 + 50 + 500 + 123, 674)
+
+
+def test_stage_events_leave_the_members_team_and_company_as_they_are_now(refer: Store) -> None:
+    rid = submit(refer, "alice", "Acme", domain="acme.com").referral_id
+    moved = {
+        "id": "moved",
+        "type": "login",
+        "member": "alice",
+        "occurred_at": NOW.isoformat(),
+        "company": "Initech",
+    }
+    ingest_batch(refer, KEY, [(1, moved)], clock=clock_at(NOW))
+    move(refer, rid, "win", amount=100, currency="USD")
+    assert member_row(refer, "alice").company == "Initech"
+    # the pipeline still credits the company the member referred from
+    assert [p.key for p in ref.pipeline(refer, KEY, "company")] == ["Globex"]
+
+
+def test_two_members_referring_one_prospect_at_once_make_one_valid_referral(
+    refer: Store,
+) -> None:
+    import threading
+
+    people = [f"p{i}" for i in range(6)]
+    joined = [
+        {"id": f"login-{m}", "type": "login", "member": m, "occurred_at": NOW.isoformat()}
+        for m in people
+    ]
+    ingest_batch(refer, KEY, list(enumerate(joined, 1)), clock=clock_at(NOW))
+    barrier = threading.Barrier(len(people))
+    statuses: list[str] = []
+
+    def refer_acme(member: str) -> None:
+        barrier.wait()
+        statuses.append(submit(refer, member, "Acme", domain="acme.com").status)
+
+    threads = [threading.Thread(target=refer_acme, args=(m,)) for m in people]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(statuses) == ["duplicate"] * 5 + ["submitted"]

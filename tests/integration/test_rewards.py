@@ -386,3 +386,30 @@ def test_redemption_times_are_stored_in_utc(shop: Store) -> None:
     earn(shop, "alice", 1)
     done = redeem(shop, "alice", "trees")
     assert done.requested_at == NOW.astimezone(UTC)
+
+
+def test_a_refund_gives_back_the_stock_the_redemption_took_whatever_the_version_says(
+    shop: Store,
+) -> None:
+    earn(shop, "alice", 1)
+    earn(shop, "bob", 1)
+    earn(shop, "carol", 1)
+    unlimited = redeem(shop, "alice", "trees")  # trees has no stock in this version
+    stocked = PROGRAM.replace(
+        "fulfilment: donation, limit: {count: 2, per: month}}",
+        "fulfilment: donation, stock: 1}",
+    )
+    publish(shop, stocked, clock=clock_at(NOW - timedelta(days=1)))
+    redeem(shop, "bob", "trees")  # the one unit
+    decide(shop, unlimited.redemption_id, "cancel")  # took no unit: gives none back
+    with pytest.raises(NotRedeemable, match="out of stock"):
+        redeem(shop, "carol", "trees")
+
+
+def test_approving_a_code_item_again_returns_the_first_result(shop: Store) -> None:
+    add_codes(shop, "voucher", ["V-1"])
+    earn(shop, "alice", 1)
+    asked = redeem(shop, "alice", "voucher")
+    decide(shop, asked.redemption_id, "approve")
+    again = decide(shop, asked.redemption_id, "approve")
+    assert again.duplicate and (again.status, again.code) == ("fulfilled", "V-1")

@@ -25,7 +25,7 @@ from accolade.service import Clock, system_clock
 from accolade.service.notify import POINTS_EXPIRING
 from accolade.service.programs import ActiveProgram, active
 from accolade.store.outbox import OutboxRepository
-from accolade.store.repository import NewEntry, NewEvent, Repository
+from accolade.store.repository import LockedMember, NewEntry, NewEvent, Repository
 from accolade.store.unit_of_work import Store
 
 BATCH = 1000
@@ -72,7 +72,8 @@ def _expire_batch(
     repo: Repository, program: ActiveProgram, externals: list[str], now: datetime
 ) -> tuple[int, int, int]:
     compiled = program.compiled
-    assert compiled.expire_after is not None
+    if compiled.expire_after is None:  # a version without expiry was published meanwhile
+        return 0, 0, 0
     after = timedelta(seconds=compiled.expire_after)
     warn = timedelta(seconds=compiled.expiry_warn) if compiled.expiry_warn else None
     locked = repo.lock_members(program.id, sorted(externals))
@@ -91,7 +92,7 @@ def _expire_batch(
     rows: list[tuple[int, str, str, int]] = []  # (member pk, kind, event id, points)
     messages = []
     wanted = OutboxRepository(repo.conn).wanted_types(program.id)
-    for pk, (earned, taken) in totals.items():
+    for pk, (earned, taken, _expired) in totals.items():
         member = by_pk[pk]
         due = max(0, min(earned[0] + taken, member.state.balance))
         if due and f"{pk}:{day}" not in logged:
@@ -155,8 +156,63 @@ def _span(seconds: int) -> str:
     return f"{days} days" if days and not rest else format_duration(seconds)
 
 
+def give_back_expired(
+    repo: Repository, program: ActiveProgram, member: LockedMember, cause: int, now: datetime
+) -> None:
+    """After a reversal: points of the reversed event that had already expired were taken
+    twice (by the expiry, then by the reversal); give back what the member's expiries took
+    beyond what they had earned by the last cutoff, in the reversal's transaction."""
+    compiled = program.compiled
+    if compiled.expire_after is None:
+        return
+    cutoff = now - timedelta(seconds=compiled.expire_after)
+    found = repo.expiry_totals([member.id], [cutoff]).get(member.id)
+    if found is None:
+        return
+    earned, taken, expired = found
+    back = min(-(earned[0] + taken), -expired)
+    if back <= 0:
+        return
+    why = "the event they were earned by was reversed"
+    event_id = f"{member.id}:undo:{cause}"
+    body = json.dumps(
+        {"points": back, "reason": why, "at": now.isoformat()},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    [log_id] = repo.insert_events(
+        program.id,
+        [
+            NewEvent(
+                kind="expiry",
+                event_id=event_id,
+                type="points.expiry",
+                member_id=member.id,
+                occurred_at=now,
+                program_version=compiled.version,
+                schema_version=EVENT_SCHEMA_VERSION,
+                body_hash=body_hash(body),
+                body=body,
+                status="accepted",
+                notes=None,
+            )
+        ],
+        now,
+    )
+    entry = expiry_entry(event_id, back, why, compiled.version)
+    repo.insert_entries(program.id, [NewEntry(member.id, log_id, log_id, now, entry)], now)
+    state = member.state.successor()
+    state.balance += back
+    member.state = state
+    repo.save_members([(member.id, state)], now)
+
+
 def expiry_entry(event_id: str, points: int, why: str, version: int) -> Entry:
-    """The ledger entry of an expiry (replay builds the same from the log row's body)."""
+    """The ledger entry of an expiry (negative points), or of expired points given back
+    (positive); replay builds the same from the log row's body."""
+    if points > 0:
+        text = f"{points:,} expired points given back: {why}"
+        return Entry(event_id, EntryKind.EXPIRY, "expiry", points, 0, text, version)
     return Entry(
         event_id,
         EntryKind.EXPIRY,

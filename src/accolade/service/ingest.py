@@ -24,7 +24,7 @@ from accolade.program.compile import RESERVED_EVENT_TYPES
 from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.notify import Message, notices
-from accolade.service.programs import ActiveProgram, active, facet_names
+from accolade.service.programs import ActiveProgram, active, compiled_version, facet_names
 from accolade.store.outbox import OutboxRepository
 from accolade.store.repository import (
     Evaluated,
@@ -318,12 +318,36 @@ def apply_events(
             ((m.id, None if m.fresh else initial[m.id], m.state) for m in written),
             default_tier,
         )
+    if repo.dialect == "postgresql" and written:
+        _facets_of_a_newer_version(repo, program, facets, default_tier, written)
     if saved is not None:
         saved.extend(written)
     repo.delete_members_without_state(
         [m.id for m in locked.values() if m.fresh and m.id not in changed]
     )
     return [o for o in outcomes if o is not None]
+
+
+def _facets_of_a_newer_version(
+    repo: Repository,
+    program: ActiveProgram,
+    facets: tuple[str, ...],
+    default_tier: str | None,
+    written: list[LockedMember],
+) -> None:
+    """PostgreSQL: a version published while this chunk ran (its members writes waited for the
+    publish) may index other attributes; index these members as that version says, since the
+    publish rebuilt the index without them."""
+    current = repo.active_version_number(program.id)
+    if current is None or current == program.compiled.version:
+        return
+    names, tier = facet_names(compiled_version(repo, program.id, current))
+    if (names, tier) == (facets, default_tier):
+        return
+    if names:
+        repo.sync_facets(program.id, names, ((m.id, None, m.state) for m in written), tier)
+    else:
+        repo.drop_member_facets(program.id, [m.id for m in written])
 
 
 # Enum .value is a Python-level descriptor; a dict lookup is cheaper once per event.
@@ -380,13 +404,13 @@ def _id_in(text: str | bytes) -> object:
 
 
 def apply_own_events(
-    repo: Repository, program: ActiveProgram, events: list[dict[str, Any]], at: datetime
+    repo: Repository, program: ActiveProgram, events: list[dict[str, Any]], now: datetime
 ) -> list[str]:
     """Events Accolade sends a member itself (a referral's stages, a reference's answers),
-    evaluated and stored in the caller's transaction; their ids. One the engine refuses is
-    an error (the caller's transaction keeps nothing)."""
+    received ``now``, evaluated and stored in the caller's transaction; their ids. One the
+    engine refuses is an error (the caller's transaction keeps nothing)."""
     outcomes = apply_events(
-        repo, program, parse_records(list(enumerate(events, 1)), reserved=True), at
+        repo, program, parse_records(list(enumerate(events, 1)), reserved=True), now
     )
     failed = next((o for o in outcomes if o.status is Status.REJECTED), None)
     if failed is not None:

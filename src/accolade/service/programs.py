@@ -167,6 +167,9 @@ def _refresh_facets(repo: Repository, row: Any, new: CompiledProgram) -> None:
     names, default_tier = facet_names(new)
     if facet_names(old) == (names, default_tier):
         return
+    # ingests that started under the old version either end before the rebuild (the lock
+    # waits for them) or find the new version when they end (service.ingest)
+    repo.lock_members_table()
     if names:
         repo.rebuild_facets(row.id, names, default_tier)
     else:

@@ -156,7 +156,9 @@ def candidates(
     oldest = now - timedelta(seconds=longest) if longest is not None else None
     excluded: dict[str, list[str]] = {REFERENCE_OPT_OUT: ["true"]}
     for attribute, values in policy.segment_out:
-        excluded.setdefault(attribute, []).extend(_texts(values))
+        texts = _texts(values)
+        if texts:  # `not_in: []` leaves nobody out (and `IN ()` is no SQL on PostgreSQL)
+            excluded.setdefault(attribute, []).extend(texts)
     if any(not values for values in wanted.values()):
         return []  # a criterion outside the program's reference segment: nobody
     digest = hashlib.sha256(seed.encode()).digest()
@@ -270,7 +272,7 @@ def ask(
             if member in already:
                 continue
             state = locked[member].state
-            if state.attributes.get(REFERENCE_OPT_OUT) is True:
+            if facet_text(state.attributes.get(REFERENCE_OPT_OUT)) == "true":  # as the index
                 raise Conflict(f"{member} opted out of reference requests", field=f"members[{i}]")
             for n, since in limits:
                 if repo.asks_since(locked[member].id, since) >= n:

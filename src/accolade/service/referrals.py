@@ -153,7 +153,7 @@ def submit(
                 }
             )
             row = repo.referral(program.id, rid)
-            sent = [] if first is not None else _send(repo, program, row, ["submitted"], now)
+            sent = [] if first is not None else _send(repo, program, row, ["submitted"], now, now)
             return _view(repo.referral(program.id, rid), sent=sent)
 
     return once_more_on_conflict(run)
@@ -214,7 +214,7 @@ def move(
         if target in STAGES:
             reached = STAGES.index(target)
             done = STAGES.index(_last_stage(repo, program.id, referral_id))
-            sent = _send(repo, program, row, list(STAGES[done + 1 : reached + 1]), at)
+            sent = _send(repo, program, row, list(STAGES[done + 1 : reached + 1]), at, now)
         elif target == "disqualified":
             why = f"referral {referral_id} disqualified: {reason}"
             reversed_ = _claw_back(repo, program, referral_id, STAGES, why, now)
@@ -256,7 +256,12 @@ def _event_id(referral_id: str, stage: str) -> str:
 
 
 def _send(
-    repo: Repository, program: ActiveProgram, row: Any, stages: list[str], at: datetime
+    repo: Repository,
+    program: ActiveProgram,
+    row: Any,
+    stages: list[str],
+    at: datetime,
+    now: datetime,
 ) -> list[str]:
     """The referring member's ``referral.<stage>`` events, through ingest, in this transaction."""
     if not stages:
@@ -274,11 +279,10 @@ def _send(
             "occurred_at": at.isoformat(),
             "properties": properties,
         }
-        for name in ("team", "company"):
-            if getattr(row, name):
-                event[name] = getattr(row, name)
+        # no team or company on it: an event naming them would move the member back to the
+        # ones they had when they referred (the referral row keeps those for the pipeline)
         events.append(event)
-    return apply_own_events(repo, program, events, at)
+    return apply_own_events(repo, program, events, now)
 
 
 def _claw_back(

@@ -14,6 +14,7 @@ from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.program.compile import CompiledProgram
 from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
+from accolade.service.expiry import give_back_expired
 from accolade.service.notify import notices
 from accolade.service.programs import ActiveProgram, active, compiled_version, facet_names
 from accolade.store.outbox import OutboxRepository
@@ -93,11 +94,11 @@ def reverse_in(
     repo.mark_reversed(target.id, reversal_pk)
     apply_reconciliation(repo, program.id, locked.id, reversal_pk, evaluation, now)
     boards.flush(repo, program.id, program.compiled, now)
+    before, locked.state = locked.state, evaluation.state
+    give_back_expired(repo, program, locked, reversal_pk, now)
     facets, default_tier = facet_names(program.compiled)
     if facets:
-        repo.sync_facets(
-            program.id, facets, [(locked.id, locked.state, evaluation.state)], default_tier
-        )
+        repo.sync_facets(program.id, facets, [(locked.id, before, evaluation.state)], default_tier)
     outbox = OutboxRepository(repo.conn)
     wanted = outbox.wanted_types(program.id)
     outbox.append(
@@ -105,7 +106,7 @@ def reverse_in(
         notices(
             wanted,
             event_id,
-            locked.state,
+            before,
             evaluation.state,
             evaluation.entries,
             now,

@@ -260,6 +260,7 @@ def _redeem(
             "value_currency": item.value.currency if item.value else None,
             "fulfilment": item.fulfilment,
             "status": status,
+            "stock_taken": item.stock is not None,
             "program_version": compiled.version,
             "requested_at": now,
             "updated_at": now,
@@ -370,7 +371,10 @@ def decide(
         row = repo.redemption(program.id, redemption_id)
         assert row is not None
         start, to = _DECISIONS[decision]
-        if row.status == to:  # the same decision again: nothing more to do
+        # the same decision again: nothing more to do (a code item approved is fulfilled)
+        if row.status == to or (
+            to == APPROVED and row.fulfilment == "code" and row.status == FULFILLED
+        ):
             return _view(program.compiled, row, duplicate=True)
         if row.status not in start:
             raise Conflict(
@@ -394,7 +398,7 @@ def decide(
             if row.code_id is not None:
                 repo.release_code(int(row.code_id))
                 values["code_id"] = None
-            if item.stock is not None or program.compiled.rewards.get(row.reward) is None:
+            if row.stock_taken:
                 repo.return_stock(program.id, row.reward)
             balance = locked.state.balance
         repo.update_redemption(int(row.id), **values)

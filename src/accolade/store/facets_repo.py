@@ -109,5 +109,14 @@ class FacetsRepo(RepositoryBase):
             count += len(batch)
             after = int(batch[-1].id)
 
+    def drop_member_facets(self, program_id: int, member_ids: Sequence[int]) -> None:
+        for part in _parts(member_ids):
+            self.conn.execute(
+                delete(member_facets).where(
+                    member_facets.c.program_id == program_id,
+                    member_facets.c.member_id.in_(list(part)),
+                )
+            )
+
     def clear_facets(self, program_id: int) -> None:
         self.conn.execute(delete(member_facets).where(member_facets.c.program_id == program_id))

@@ -150,21 +150,25 @@ class LedgerRepo(RepositoryBase):
         return int(row[0]), int(row[1])
 
     def pending_points(self, member_id: int, since: datetime) -> int:
-        """Points earned (net of their reversals) by events since ``since``: not spendable yet."""
+        """Points earned (net of their reversals) by events received since ``since``: not
+        spendable yet. Received, not occurred: a backdated event still waits out the period;
+        and the log keeps when it was received, so replay changes nothing."""
         total = self.conn.execute(
-            select(func.coalesce(func.sum(ledger_entries.c.points), 0)).where(
+            select(func.coalesce(func.sum(ledger_entries.c.points), 0))
+            .join(events, events.c.id == ledger_entries.c.event_id)
+            .where(
                 ledger_entries.c.member_id == member_id,
                 ledger_entries.c.kind.not_in(BALANCE_ONLY_KINDS),
-                ledger_entries.c.occurred_at >= since,
+                events.c.received_at >= since,
             )
         ).scalar_one()
         return max(0, int(total))
 
     def expiry_totals(
         self, member_ids: Sequence[int], cutoffs: Sequence[datetime]
-    ) -> dict[int, tuple[list[int], int]]:
-        """Per member: the points earned (net of reversals) by events up to each cutoff, and
-        what spending, refunds and earlier expiries took (a negative sum)."""
+    ) -> dict[int, tuple[list[int], int, int]]:
+        """Per member: the points earned (net of reversals) by events up to each cutoff, what
+        spending, refunds and earlier expiries took (a negative sum), and what expiries took."""
         if not member_ids:
             return {}
         earned = ledger_entries.c.kind.not_in(BALANCE_ONLY_KINDS)
@@ -184,12 +188,16 @@ class LedgerRepo(RepositoryBase):
             for cutoff in cutoffs
         ]
         taken = func.coalesce(func.sum(case((~earned, ledger_entries.c.points), else_=0)), 0)
+        expired = func.coalesce(
+            func.sum(case((ledger_entries.c.kind == "expiry", ledger_entries.c.points), else_=0)),
+            0,
+        )
         rows = self.conn.execute(
-            select(ledger_entries.c.member_id, taken, *columns)
+            select(ledger_entries.c.member_id, taken, expired, *columns)
             .where(ledger_entries.c.member_id.in_(list(member_ids)))
             .group_by(ledger_entries.c.member_id)
         )
-        return {int(r[0]): ([int(v) for v in r[2:]], int(r[1])) for r in rows}
+        return {int(r[0]): ([int(v) for v in r[3:]], int(r[1]), int(r[2])) for r in rows}
 
     def badges_of(self, member_id: int) -> list[Row[Any]]:
         return list(

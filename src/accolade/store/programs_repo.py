@@ -46,6 +46,17 @@ class ProgramsRepo(RepositoryBase):
             select(programs).where(programs.c.key == key).with_for_update()
         ).first()
 
+    def active_version_number(self, program_id: int) -> int | None:
+        return self.conn.execute(
+            select(programs.c.active_version).where(programs.c.id == program_id)
+        ).scalar_one_or_none()
+
+    def lock_members_table(self) -> None:
+        """PostgreSQL: wait for every transaction writing members to end, and keep new ones
+        from writing until this one ends (a rebuild from all members sees them all)."""
+        if self.dialect == "postgresql":
+            self.conn.exec_driver_sql("LOCK TABLE members IN SHARE MODE")
+
     def create_program(self, key: str, name: str, now: datetime) -> int:
         values = {"key": key, "name": name, "created_at": now}
         return int(

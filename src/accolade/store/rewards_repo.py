@@ -31,6 +31,7 @@ _REDEMPTION = (
     redemptions.c.fulfilment,
     redemptions.c.status,
     redemptions.c.code_id,
+    redemptions.c.stock_taken,
     redemptions.c.program_version,
     redemptions.c.requested_at,
     redemptions.c.updated_at,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -352,6 +353,8 @@ redemptions = Table(
     Column("fulfilment", String(16), nullable=False),
     Column("status", String(16), nullable=False),
     Column("code_id", Id, nullable=True),  # reward_codes row reserved for it
+    # it took a unit of stock (what a refund gives back, whatever the item's stock is now)
+    Column("stock_taken", Boolean, nullable=False),
     Column("program_version", Integer, nullable=False),
     Column("requested_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -422,6 +425,19 @@ referrals = Table(
     UniqueConstraint("program_id", "referral_id"),
     Index(None, "program_id", "prospect_key", "id"),  # duplicates
     Index(None, "member_id", "id"),  # a member's referrals
+)
+# One valid referral per prospect: of two submitted at once, the second fails here and is
+# retried as the duplicate it is.
+_VALID_REFERRAL = referrals.c.status.in_(
+    ("submitted", "accepted", "qualified", "opportunity", "won")
+)
+Index(
+    "uq_referrals_valid_prospect",
+    referrals.c.program_id,
+    referrals.c.prospect_key,
+    unique=True,
+    sqlite_where=_VALID_REFERRAL,
+    postgresql_where=_VALID_REFERRAL,
 )
 
 # The facet index: the member attributes reference requests match on (the program's

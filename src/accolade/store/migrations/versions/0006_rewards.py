@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("fulfilment", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("code_id", Id, nullable=True),
+        sa.Column("stock_taken", sa.Boolean(), nullable=False),
         sa.Column("program_version", sa.Integer(), nullable=False),
         sa.Column("requested_at", Time, nullable=False),
         sa.Column("updated_at", Time, nullable=False),

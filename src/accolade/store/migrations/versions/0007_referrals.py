@@ -60,9 +60,19 @@ def upgrade() -> None:
         ["program_id", "prospect_key", "id"],
     )
     op.create_index(op.f("ix_referrals_member_id_id"), "referrals", ["member_id", "id"])
+    valid = sa.text("status IN ('submitted', 'accepted', 'qualified', 'opportunity', 'won')")
+    op.create_index(
+        "uq_referrals_valid_prospect",
+        "referrals",
+        ["program_id", "prospect_key"],
+        unique=True,
+        sqlite_where=valid,
+        postgresql_where=valid,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("uq_referrals_valid_prospect", table_name="referrals")
     op.drop_index(op.f("ix_referrals_member_id_id"), table_name="referrals")
     op.drop_index(op.f("ix_referrals_program_id_prospect_key_id"), table_name="referrals")
     op.drop_table("referrals")
