@@ -12,8 +12,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "rewards.yaml"
 
 def store_with_members(tmp_path: Path) -> None:
     ok(tmp_path, "program", "publish", EXAMPLE)
-    # three weeks ago: past the example's 14 days of pending points
-    at = (datetime.now(UTC) - timedelta(days=21)).isoformat()
+    at = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     sent = [
         {"id": f"s{i}", "type": "story.submitted", "member": "ana", "occurred_at": at}
         for i in range(10)  # 25,000: gold
