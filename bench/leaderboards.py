@@ -248,6 +248,16 @@ def bench_roll(url: str, key: str) -> list[str]:
     return lines
 
 
+def server_settings() -> str:
+    """What governs PostgreSQL's writes here: boards are random writes, checkpoints matter."""
+    with psycopg.connect(PG_URL) as db:
+        shown = [
+            f"{name} {db.execute(f'SHOW {name}').fetchone()[0]}"  # type: ignore[index]
+            for name in ("shared_buffers", "max_wal_size", "checkpoint_timeout")
+        ]
+    return ", ".join(shown)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -278,6 +288,8 @@ def main() -> None:
             if n != 4:
                 drop(backend, target)
         print(f"\n{backend}")
+        if backend == "postgresql":
+            print(f"  server: {server_settings()}")
         print(f"  ingest: {rates[0]:,.0f} events/s without leaderboards")
         for n, rate in zip((3, 4), rates[1:], strict=True):
             ratio = rate / rates[0]
