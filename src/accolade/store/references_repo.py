@@ -121,32 +121,34 @@ class ReferencesRepo(RepositoryBase):
         ex_params: list[Any] = []
         for name, values in excluded.items():
             ex_params += [program_id, name, *values]
-        counts = ", ".join(
-            f"SUM(CASE WHEN asked_at >= {m} THEN 1 ELSE 0 END) AS n{i}" for i in range(len(limits))
+        # each candidate's asks through the (member_id, asked_at) index: a join to an
+        # aggregate of all asks was scanned once per candidate on SQLite (0.8 s at 100k)
+        counts = "".join(
+            f", SUM(CASE WHEN r.asked_at >= {m} THEN 1 ELSE 0 END) AS n{i}"
+            for i in range(len(limits))
         )
         counts_params = [self._time(since) for _, since in limits]
-        fatigue = "".join(f" AND COALESCE(a.n{i}, 0) < {m}" for i in range(len(limits)))
+        fatigue = " AND ".join(f"COALESCE(n{i}, 0) < {m}" for i in range(len(limits)))
         fatigue_params = [n for n, _ in limits]
-        asks = (
-            f"SELECT member_id, COUNT(*) AS total, MAX(asked_at) AS last_asked"
-            f"{', ' + counts if counts else ''} FROM reference_asks WHERE program_id = {m} "
-            f"AND status IN ('asked', 'accepted', 'completed')"
-            f"{f' AND asked_at >= {m}' if oldest is not None else ''} GROUP BY member_id"
-        )
-        asks_params: list[Any] = [*counts_params, program_id]
+        since = f" AND r.asked_at >= {m}" if oldest is not None else ""
+        join_params: list[Any] = [program_id]
         if oldest is not None:
-            asks_params.append(self._time(oldest))
+            join_params.append(self._time(oldest))
         a, b = seed
         modulo = "%%" if self.dialect == "postgresql" else "%"
         sql = (
-            f"SELECT c.member_id, COALESCE(a.total, 0) AS asked, a.last_asked "
-            f"FROM ({candidates}) c LEFT JOIN ({asks}) a ON a.member_id = c.member_id "
-            f"WHERE 1 = 1{excluded_sql}{fatigue} "
-            f"ORDER BY COALESCE(a.total, 0), a.last_asked IS NOT NULL, a.last_asked, "
-            f"(c.member_id * {int(a)} + {int(b)}) {modulo} 2147483647 LIMIT {m}"
+            f"SELECT member_id, asked, last_asked FROM ("
+            f"SELECT c.member_id, COUNT(r.id) AS asked, MAX(r.asked_at) AS last_asked{counts} "
+            f"FROM ({candidates}) c LEFT JOIN reference_asks r ON r.member_id = c.member_id "
+            f"AND r.program_id = {m} AND r.status IN ('asked', 'accepted', 'completed'){since} "
+            f"WHERE 1 = 1{excluded_sql} GROUP BY c.member_id) t "
+            f"{'WHERE ' + fatigue if fatigue else ''} "
+            f"ORDER BY asked, last_asked IS NOT NULL, last_asked, "
+            f"(member_id * {int(a)} + {int(b)}) {modulo} 2147483647 LIMIT {m}"
         )
         return list(
             self.conn.exec_driver_sql(
-                sql, (*params, *asks_params, *ex_params, *fatigue_params, count)
+                sql,
+                (*counts_params, *params, *join_params, *ex_params, *fatigue_params, count),
             )
         )
