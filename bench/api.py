@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -358,7 +359,7 @@ async def read_at_rate(
 # --- one backend --------------------------------------------------------------------------
 
 
-def bench(backend: str, work: Path, args: argparse.Namespace, stream: list[dict]) -> Run:
+def bench(backend: str, work: Path, args: argparse.Namespace, stream: list[dict[str, Any]]) -> Run:
     run = Run()
     batched, singles = stream[: args.events], stream[args.events :]
     lines = [json.dumps(e, separators=(",", ":")) for e in batched]

@@ -157,7 +157,7 @@ def raw_postgres(schema: str, events: int, entries: int, members: int) -> float:
 
 def _rows(
     events: int, entries: int, members: int, as_time: bool = False
-) -> tuple[list[tuple], list[tuple]]:
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     now = datetime.now(UTC)
     when: object = now if as_time else now.isoformat(sep=" ")
     rows = [
@@ -202,7 +202,7 @@ def _width(db: sqlite3.Connection) -> int:
     return len(db.execute("SELECT * FROM members LIMIT 1").description)
 
 
-def _read(cursor: Any) -> tuple[list[str], list[tuple]]:
+def _read(cursor: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
     rows = cursor.fetchall()
     return [d[0] for d in cursor.description], rows
 
@@ -254,7 +254,9 @@ def count_entries(url_kind: str, target: str) -> int:
         with sqlite3.connect(target) as db:
             return int(db.execute("SELECT count(*) FROM ledger_entries").fetchone()[0])
     with psycopg.connect(PG_URL, options=f"-csearch_path={target}") as db:
-        return int(db.execute("SELECT count(*) FROM ledger_entries").fetchone()[0])
+        row = db.execute("SELECT count(*) FROM ledger_entries").fetchone()
+        assert row is not None
+        return int(row[0])
 
 
 PROGRESSION_RATIO = 0.7  # of the demo program's ingest rate, on the same stream

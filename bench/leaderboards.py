@@ -34,6 +34,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +50,18 @@ from accolade.store.unit_of_work import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "partner-program.yaml"
-BOARDS = [
+BOARDS: list[dict[str, Any]] = [
     {"key": "all_time", "name": "All time"},
     {"key": "this_week", "name": "Top performer this week", "window": "week"},
     {"key": "last_30_days", "name": "Last 30 days", "window": "30d"},
     {"key": "by_region", "name": "All time, by region", "partition": ["region"]},
 ]
 TOP_P95_MS, RANK_P95_MS, ROLL_SECONDS, INGEST_RATIO = 5.0, 10.0, 30.0, 0.7
+
+
+def _at(when: datetime) -> datetime:
+    """A clock stopped at ``when``."""
+    return when
 
 
 def write_programs(work: Path) -> tuple[list[Path], str]:
@@ -237,7 +243,7 @@ def bench_roll(url: str, key: str) -> list[str]:
         ("every day leaves", now + timedelta(days=31)),
     ):
         start = time.perf_counter()
-        report = close_windows(store, key, clock=lambda when=when: when)
+        report = close_windows(store, key, clock=partial(_at, when))
         seconds = time.perf_counter() - start
         moved = sum(r.moved for r in report.rolled)
         lines.append(

@@ -205,3 +205,15 @@ def test_an_empty_exclusion_in_the_segment_leaves_nobody_out(store: Store) -> No
     )
     send(store, login("fin0", industry="fintech", region="embargoed"))
     assert match(store, industry="fintech") == ["fin0"]
+
+
+def test_rebuilding_the_index_refreshes_the_planners_statistics(pool: Store) -> None:
+    """Without them, PostgreSQL planned a match as a nested loop over every ask per candidate."""
+    if pool.dialect != "postgresql":
+        pytest.skip("SQLite plans without statistics")
+    publish(pool, PROGRAM.replace("match: [industry, region]", "match: [industry, region, name]"))
+    with pool.engine.connect() as conn:
+        sampled = conn.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE oid = 'member_facets'::regclass"
+        ).scalar_one()
+    assert sampled == len(facet_rows(pool)) > 0

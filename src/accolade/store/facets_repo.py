@@ -99,6 +99,7 @@ class FacetsRepo(RepositoryBase):
                 )
             )
             if not batch:
+                self.refresh_statistics("member_facets")
                 return count
             self.sync_facets(
                 program_id,
