@@ -259,7 +259,7 @@ def server_settings() -> str:
     with psycopg.connect(PG_URL) as db:
         shown = [
             f"{name} {db.execute(f'SHOW {name}').fetchone()[0]}"  # type: ignore[index]
-            for name in ("shared_buffers", "max_wal_size", "checkpoint_timeout")
+            for name in ("shared_buffers", "max_wal_size", "checkpoint_timeout", "autovacuum")
         ]
     return ", ".join(shown)
 
