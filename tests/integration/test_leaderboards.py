@@ -176,6 +176,22 @@ def test_partitioned_board_ranks_within_a_region_and_follows_a_member_who_moves(
     ]
 
 
+def test_a_partition_stored_as_a_number_is_found_by_its_text(program: Store) -> None:
+    """A query string's values are text; a region may have been sent as a number."""
+    send(
+        program,
+        story("a1", "a", attributes={"region": 44}),
+        story("b1", "b", attributes={"region": "44"}),
+        story("b2", "b"),
+        story("c1", "c", attributes={"region": "NA"}),
+    )
+    assert ranks(top(program, "regional", partition={"region": "NA"})) == [(1, "c", 100)]
+    # two partitions print as 44: the one stored as text is the one asked for
+    assert ranks(top(program, "regional", partition={"region": "44"})) == [(1, "b", 200)]
+    send(program, ev("move", "member.updated", "b", NOW, attributes={"region": "NA"}))
+    assert ranks(top(program, "regional", partition={"region": "44"})) == [(1, "a", 100)]
+
+
 def test_tier_brackets_rank_gold_with_gold(program: Store) -> None:
     send(program, *(story(f"g{n}", "gold1") for n in range(10)), story("m1", "m"))
     assert members_service.show(program, KEY, "gold1").tier == "gold"

@@ -430,6 +430,12 @@ def _partition_asked(
     if not names:
         return ""
     missing = [n for n in names if n not in asked]
+    if not missing:
+        # the values as asked (text): one index probe. Listing the window's partitions reads
+        # every bucket row of the window: one per score band in each partition.
+        direct = partition_key([asked[n] for n in names])
+        if window is not None and repo.has_partition(window.id, direct):
+            return direct
     known = repo.partitions(window.id) if window is not None else []
     if missing:
         values = sorted({str(partition_values(board, k)[missing[0]]) for k in known})

@@ -130,6 +130,16 @@ class RankingRepo(RepositoryBase):
         )
         return [r[0] for r in rows]
 
+    def has_partition(self, window_id: int, partition: str) -> bool:
+        """Whether the window has subjects in the partition (as ``partitions`` lists them)."""
+        m = self._mark
+        row = self.conn.exec_driver_sql(
+            "SELECT 1 FROM leaderboard_buckets WHERE window_id = "
+            f"{m} AND partition_key = {m} AND count > 0 LIMIT 1",
+            (window_id, partition),
+        ).first()
+        return row is not None
+
     def member_names(self, program_id: int, external_ids: Sequence[str]) -> dict[str, str]:
         """Display names: the member's ``name`` attribute where it is text."""
         rows = self.conn.execute(
