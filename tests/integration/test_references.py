@@ -213,7 +213,13 @@ def test_rebuilding_the_index_refreshes_the_planners_statistics(pool: Store) -> 
         pytest.skip("SQLite plans without statistics")
     publish(pool, PROGRAM.replace("match: [industry, region]", "match: [industry, region, name]"))
     with pool.engine.connect() as conn:
+        # the row count, and the values' statistics (which a rolled-back ANALYZE loses)
         sampled = conn.exec_driver_sql(
             "SELECT reltuples FROM pg_class WHERE oid = 'member_facets'::regclass"
         ).scalar_one()
+        columns = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() "
+            "AND tablename = 'member_facets'"
+        ).scalar_one()
     assert sampled == len(facet_rows(pool)) > 0
+    assert columns == 4

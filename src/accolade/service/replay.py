@@ -86,7 +86,6 @@ def replay(
             repo.sync_facets(
                 program.id, facets, ((m.id, None, m.state) for m in states.values()), default_tier
             )
-            repo.refresh_statistics("member_facets")
         return ReplayReport(n_events, n_reversals, repo.count_members(program.id))
 
 

@@ -18,6 +18,8 @@ class RepositoryBase:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
+        # tables this transaction rewrote in bulk: the store samples them once it commits
+        self.rewritten: set[str] = set()
 
     @property
     def _mark(self) -> str:
@@ -56,15 +58,6 @@ class RepositoryBase:
             return
         marks = ", ".join("?" for _ in columns)
         self.conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
-
-    def refresh_statistics(self, table: str) -> None:
-        """PostgreSQL: sample ``table`` again after a bulk rewrite, so that the planner does not
-        plan on the old row counts until autovacuum's next pass (a minute or more, and never
-        where it is off). Without statistics on the facet index, a reference match over 100k
-        advocates took 3.5 s instead of 20 ms (a nested loop over every ask per candidate).
-        SQLite plans without statistics unless asked for them: nothing to do."""
-        if self.dialect == "postgresql":
-            self.conn.exec_driver_sql(f"ANALYZE {table}")
 
     def _time(self, value: datetime) -> Any:
         """A UTC time as the driver takes it in bulk writes (the form UTCDateTime reads back)."""

@@ -83,7 +83,7 @@ class FacetsRepo(RepositoryBase):
         self, program_id: int, names: Sequence[str], default_tier: str | None = None
     ) -> int:
         """The whole index of the program again, from the stored member states."""
-        self.conn.execute(delete(member_facets).where(member_facets.c.program_id == program_id))
+        self.clear_facets(program_id)
         count, after = 0, 0
         while True:
             batch = list(
@@ -99,7 +99,6 @@ class FacetsRepo(RepositoryBase):
                 )
             )
             if not batch:
-                self.refresh_statistics("member_facets")
                 return count
             self.sync_facets(
                 program_id,
@@ -120,4 +119,6 @@ class FacetsRepo(RepositoryBase):
             )
 
     def clear_facets(self, program_id: int) -> None:
+        """The program's whole index away, before a rebuild (or for good)."""
         self.conn.execute(delete(member_facets).where(member_facets.c.program_id == program_id))
+        self.rewritten.add(member_facets.name)
