@@ -244,22 +244,25 @@ class LeaderboardRepo(RepositoryBase):
         windows = sorted(window_ids)
         placed = {subject: (old, new) for subject, old, new in moves}
         subjects = sorted(placed)
-        rows: list[tuple[Any, ...]] = []
-        for part in _parts(subjects, 2000):
-            found = self.conn.execute(
-                select(
-                    leaderboard_scores.c.window_id,
-                    leaderboard_scores.c.subject,
-                    leaderboard_scores.c.score,
+        if self.dialect == "postgresql":
+            rows = self._lock_scores_postgres(windows, subjects)
+        else:
+            rows = []
+            for part in _parts(subjects, 2000):
+                found = self.conn.execute(
+                    select(
+                        leaderboard_scores.c.window_id,
+                        leaderboard_scores.c.subject,
+                        leaderboard_scores.c.score,
+                    )
+                    .where(
+                        leaderboard_scores.c.window_id.in_(windows),
+                        leaderboard_scores.c.subject.in_(list(part)),
+                    )
+                    .order_by(leaderboard_scores.c.window_id, leaderboard_scores.c.subject)
+                    .with_for_update()
                 )
-                .where(
-                    leaderboard_scores.c.window_id.in_(windows),
-                    leaderboard_scores.c.subject.in_(list(part)),
-                )
-                .order_by(leaderboard_scores.c.window_id, leaderboard_scores.c.subject)
-                .with_for_update()
-            )
-            rows += [tuple(r) for r in found]
+                rows += [tuple(r) for r in found]
         if not rows:
             return  # new members: nothing stored to move yet
         self._executemany(
@@ -278,6 +281,22 @@ class LeaderboardRepo(RepositoryBase):
             if new[0] is not None and new[1]:
                 _count(buckets, window_id, new[0], int(score), +1)
         self._apply_buckets(buckets)
+
+    def _lock_scores_postgres(
+        self, windows: Sequence[int], subjects: Sequence[str]
+    ) -> list[tuple[Any, ...]]:
+        """(window id, subject, score) of the stored rows, locked in key order. An index probe
+        per key whatever the statistics say: before the table was analysed, `subject IN (...)`
+        became a filter over every row of the window, 7 s per 2,000 members at a million."""
+        keys = [(w, s) for w in windows for s in subjects]
+        rows = self.conn.exec_driver_sql(
+            "SELECT s.window_id, s.subject, s.score FROM unnest(%s::bigint[], %s::text[]) "
+            "WITH ORDINALITY AS k(window_id, subject, n) CROSS JOIN LATERAL "
+            "(SELECT window_id, subject, score FROM leaderboard_scores "
+            "WHERE window_id = k.window_id AND subject = k.subject FOR UPDATE) AS s ORDER BY k.n",
+            ([w for w, _ in keys], [s for _, s in keys]),
+        )
+        return [tuple(r) for r in rows]
 
     def roll_days(self, window_id: int, first_day: int) -> int:
         """Subtract the day scores older than ``first_day`` from the rolling window's scores
