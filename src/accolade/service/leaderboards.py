@@ -238,13 +238,14 @@ def standing(
         higher = next((score for _, score, _ in above if score > mine.score), None)
         if higher is None and rank > 1:
             higher = repo.next_higher(stored.id, key, mine.score)
+        names = _names(repo, program, board, [s for s, _, _ in up + below])  # one statement
         out.update(
             rank=rank,
             total=total,
             percentile=round(100 * (total - rank + 1) / total, 1),
             gap=None if higher is None else higher - mine.score,
-            above=_with_ranks(repo, program, board, up, counted),
-            below=_with_ranks(repo, program, board, below, counted),
+            above=_with_ranks(repo, program, board, up, counted, names=names),
+            below=_with_ranks(repo, program, board, below, counted, names=names),
         )
         return SubjectStanding(**out)
 
@@ -282,9 +283,12 @@ def _with_ranks(
     found: list[tuple[str, int, int]],
     counted: dict[int, int],
     at_top: bool = False,
+    names: dict[str, str] | None = None,
 ) -> list[Row]:
-    """``found`` (consecutive, best first) with ranks from ``counted`` (``_to_count``'s)."""
-    names = _names(repo, program, board, [s for s, _, _ in found])
+    """``found`` (consecutive, best first) with ranks from ``counted`` (``_to_count``'s), and
+    display names from ``names`` when the caller has read them already."""
+    if names is None:
+        names = _names(repo, program, board, [s for s, _, _ in found])
     ranks: dict[int, int] = {}
     base = (0, 1) if at_top else None  # (position, rank) of a group that starts in the list
     for position, (_, score, _) in enumerate(found):
