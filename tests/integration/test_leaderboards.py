@@ -117,6 +117,25 @@ def test_a_member_sees_rank_score_percentile_gap_and_who_is_around_them(program:
     assert (leader.rank, leader.gap, leader.above) == (1, None, [])
 
 
+def test_the_members_around_me_show_their_display_names(program: Store) -> None:
+    named = {"m1": "Ana", "m3": "Caro"}  # m2 has no name: its id stands in
+    send(
+        program,
+        *(
+            story(
+                f"s{i}-{n}",
+                f"m{i}",
+                attributes={"name": named[f"m{i}"]} if f"m{i}" in named else {},
+            )
+            for i in range(1, 4)
+            for n in range(i)
+        ),
+    )
+    me = standing(program, "all_time", "m2", around=1)
+    assert [(r.subject, r.name) for r in me.above] == [("m3", "Caro")]
+    assert [(r.subject, r.name) for r in me.below] == [("m1", "Ana")]
+
+
 def test_late_event_lands_in_its_own_week_and_last_week_stays_readable(program: Store) -> None:
     last_week = NOW - 7 * DAY
     send(program, story("a1", "a", NOW - DAY), story("b1", "b", NOW - DAY))
