@@ -15,6 +15,7 @@ from accolade.service.ingest import ingest_batch
 from accolade.service.leaderboard_windows import close_windows
 from accolade.service.replay import replay
 from accolade.service.reverse import reverse
+from accolade.store.rankings_repo import group_row
 from accolade.store.unit_of_work import Store
 
 from .builders import clock_at, leaderboard_rows, projection, publish_demo, row_counts
@@ -363,3 +364,36 @@ def test_a_version_that_changes_what_a_boards_scores_mean_is_refused(program: St
     assert refused.value.field == "leaderboards" and "partition" in refused.value.message
     renamed = PROGRAM.replace("name: By region,", "name: Your region,", 1)
     assert publish_demo(program, renamed).version == 2
+
+
+def test_every_group_row_counts_the_buckets_of_its_group(program: Store) -> None:
+    """Ranks read group rows for the buckets far above a score (rankings_repo.group_row):
+    each must hold the sum of its group's buckets after scores cross groups both ways."""
+    send(program, *(story(f"g{i}-{n}", f"m{i}") for i in range(12) for n in range(i % 4 + 1)))
+    send(program, *(ev(f"d{i}", "deal.won", f"m{i}", NOW - DAY, amount=70) for i in range(6)))
+    reverse(program, KEY, "g3-0", "duplicate", clock=clock_at(NOW))
+    buckets = leaderboard_rows(program)["buckets"]
+    groups = {(b, w, p, g): n for b, w, p, g, n in buckets if g < 0}
+    summed: dict[tuple[Any, ...], int] = {}
+    for board, label, partition, bucket, n in buckets:
+        if bucket > 0:
+            key = (board, label, partition, group_row(bucket))
+            summed[key] = summed.get(key, 0) + n
+    assert len(groups) > 1  # scores of 100 to 440 span groups
+    assert groups == {k: n for k, n in summed.items() if n}
+
+
+def test_upgrading_to_bucket_groups_counts_the_buckets_already_stored(program: Store) -> None:
+    from alembic import command
+
+    from accolade.store.database import alembic_config, migrate
+
+    send(program, *(story(f"u{i}-{n}", f"m{i}") for i in range(9) for n in range(i % 5 + 1)))
+    written = leaderboard_rows(program)["buckets"]
+    assert any(bucket < 0 for _, _, _, bucket, _ in written)
+    command.downgrade(alembic_config(program.engine), "0008")
+    assert all(bucket > 0 for _, _, _, bucket, _ in leaderboard_rows(program)["buckets"])
+
+    migrate(program.engine)
+
+    assert leaderboard_rows(program)["buckets"] == written

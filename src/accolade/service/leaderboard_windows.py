@@ -18,6 +18,7 @@ from accolade.service.ingest import apply_events, parse_records
 from accolade.service.leaderboards import (
     Row,
     Window,
+    names_in,
     ranked_rows,
     rolling_window,
     window_view,
@@ -91,8 +92,10 @@ def _close_once(store: Store, program_key: str, now: datetime) -> CloseReport:
                 kept = max(STANDINGS_KEPT, board.reward_top or 0)
                 standings: dict[str, list[dict[str, Any]]] = {}
                 for key in repo.partitions(w.id):
-                    found = repo.top(w.id, key, kept, 0, board.min_score)
-                    rows = ranked_rows(repo, program, board, w.id, key, found, at_top=True)
+                    found, names = repo.top(
+                        w.id, key, kept, 0, board.min_score, names_in(program, board)
+                    )
+                    rows = ranked_rows(repo, w.id, key, found, names, at_top=True)
                     standings[key] = [r.__dict__ for r in rows]
                     if board.reward_top:  # the first N in board order: ties by who got there first
                         won += [_won_event(board, w, r, key) for r in rows[: board.reward_top]]

@@ -17,14 +17,14 @@ from accolade.engine.leaderboards import (
     visible,
     window_of,
 )
-from accolade.engine.state import MemberState
 from accolade.engine.windows import calendar_window, local_ordinal
 from accolade.errors import InvalidInput, NotFound
 from accolade.program.compile import CompiledLeaderboard, CompiledProgram
 from accolade.service import Clock, system_clock
-from accolade.service.programs import ActiveProgram, active
+from accolade.service.members import member_of
+from accolade.service.programs import ActiveProgram, active, active_with_member
 from accolade.store.leaderboards_repo import BoardWindow
-from accolade.store.rankings_repo import Standing
+from accolade.store.rankings_repo import Ranked, Standing
 from accolade.store.repository import Repository
 from accolade.store.unit_of_work import Store
 
@@ -152,13 +152,16 @@ def top(
     with store.read() as repo:
         program = active(repo, program_key)
         board = _board(program.compiled, board_key)
-        stored, shown = _window_at(repo, program, board, window, clock())
-        key = _partition_asked(repo, board, stored, partition or {})
-        total, rows, final = 0, [], None
+        stored, shown, _ = _window_at(repo, program, board, window, clock())
+        key, total = _partition_asked(repo, board, stored, partition or {})
+        rows, final = [], None
         if stored is not None:
-            total = repo.ranked_count(stored.id, key, board.min_score)
-            found = repo.top(stored.id, key, limit, offset, board.min_score)
-            rows = ranked_rows(repo, program, board, stored.id, key, found, at_top=offset == 0)
+            if total is None:
+                total = repo.ranked_count(stored.id, key, board.min_score)
+            found, names = repo.top(
+                stored.id, key, limit, offset, board.min_score, names_in(program, board)
+            )
+            rows = ranked_rows(repo, stored.id, key, found, names, at_top=offset == 0)
             if stored.standings is not None:
                 final = [Row(**r) for r in json.loads(stored.standings).get(key, [])]
         return BoardPage(
@@ -168,7 +171,7 @@ def top(
             metric=metric_text(board),
             window=shown,
             partition=partition_values(board, key),
-            total=total,
+            total=total or 0,
             rows=rows,
             final=final,
         )
@@ -189,12 +192,17 @@ def standing(
     if not 0 <= around <= 50:
         raise InvalidInput("must be between 0 and 50", field="around")
     with store.read() as repo:
-        program = active(repo, program_key)
+        # the program, the member (on a member board) and the subject's score: two statements
+        program, found = active_with_member(repo, program_key, subject)
         board = _board(program.compiled, board_key)
-        stored, shown = _window_at(repo, program, board, window, clock())
-        mine = repo.standing(stored.id, subject) if stored is not None else None
+        stored, shown, mine = _window_at(repo, program, board, window, clock(), subject)
         if board.subject == "member":
-            state = _member_state(repo, program, subject)
+            member = member_of(found)
+            if member is None:
+                raise NotFound(
+                    f"no member '{subject}' in program '{program.compiled.key}'", field="member"
+                )
+            state = member.state
             where, seen = placement(board, state), visible(state)
         else:
             where, seen = "", True
@@ -223,8 +231,10 @@ def standing(
         if not ranked:
             out["total"] = repo.ranked_count(stored.id, key, board.min_score)
             return SubjectStanding(**out)
-        above, below = (
-            repo.neighbours(mine, stored.id, around, board.min_score) if around else ([], [])
+        above, below, names = (
+            repo.neighbours(mine, stored.id, around, board.min_score, names_in(program, board))
+            if around
+            else ([], [], {})
         )
         up = list(reversed(above))  # best first, like the board
         # every count this standing needs, in one statement: the total, the subject's rank,
@@ -238,34 +248,37 @@ def standing(
         higher = next((score for _, score, _ in above if score > mine.score), None)
         if higher is None and rank > 1:
             higher = repo.next_higher(stored.id, key, mine.score)
-        names = _names(repo, program, board, [s for s, _, _ in up + below])  # one statement
         out.update(
             rank=rank,
             total=total,
             percentile=round(100 * (total - rank + 1) / total, 1),
             gap=None if higher is None else higher - mine.score,
-            above=_with_ranks(repo, program, board, up, counted, names=names),
-            below=_with_ranks(repo, program, board, below, counted, names=names),
+            above=_with_ranks(up, counted, names),
+            below=_with_ranks(below, counted, names),
         )
         return SubjectStanding(**out)
 
 
 def ranked_rows(
     repo: Repository,
-    program: ActiveProgram,
-    board: CompiledLeaderboard,
     window_id: int,
     key: str,
-    found: list[tuple[str, int, int]],
+    found: list[Ranked],
+    names: dict[str, str],
     at_top: bool = False,
 ) -> list[Row]:
     """Rows consecutive on the board, best first, with their competition ranks (one statement
     counts what is needed; ``at_top``: the list starts at the board's first row, no count)."""
     counted = repo.counts_above(window_id, key, _to_count(found, at_top))
-    return _with_ranks(repo, program, board, found, counted, at_top)
+    return _with_ranks(found, counted, names, at_top)
 
 
-def _to_count(found: list[tuple[str, int, int]], at_top: bool = False) -> set[int]:
+def names_in(program: ActiveProgram, board: CompiledLeaderboard) -> int | None:
+    """Where a board's reads take display names from: a member board's program."""
+    return program.id if board.subject == "member" else None
+
+
+def _to_count(found: list[Ranked], at_top: bool = False) -> set[int]:
     """The scores whose count above a list of consecutive rows (best first) needs: its first
     score (its group may begin before the list) and the first score after it (a group that
     begins inside the list: every later group is ranked by its position from there)."""
@@ -277,18 +290,13 @@ def _to_count(found: list[tuple[str, int, int]], at_top: bool = False) -> set[in
 
 
 def _with_ranks(
-    repo: Repository,
-    program: ActiveProgram,
-    board: CompiledLeaderboard,
-    found: list[tuple[str, int, int]],
+    found: list[Ranked],
     counted: dict[int, int],
+    names: dict[str, str],
     at_top: bool = False,
-    names: dict[str, str] | None = None,
 ) -> list[Row]:
     """``found`` (consecutive, best first) with ranks from ``counted`` (``_to_count``'s), and
-    display names from ``names`` when the caller has read them already."""
-    if names is None:
-        names = _names(repo, program, board, [s for s, _, _ in found])
+    the display names the read brought (the subject where there is none)."""
     ranks: dict[int, int] = {}
     base = (0, 1) if at_top else None  # (position, rank) of a group that starts in the list
     for position, (_, score, _) in enumerate(found):
@@ -304,21 +312,6 @@ def _with_ranks(
         Row(ranks[score], subject, names.get(subject, subject), score)
         for subject, score, _ in found
     ]
-
-
-def _names(
-    repo: Repository, program: ActiveProgram, board: CompiledLeaderboard, subjects: list[str]
-) -> dict[str, str]:
-    if board.subject != "member" or not subjects:
-        return {}
-    return repo.member_names(program.id, subjects)
-
-
-def _member_state(repo: Repository, program: ActiveProgram, member: str) -> MemberState:
-    state = repo.stored_state(program.id, member)
-    if state is None:
-        raise NotFound(f"no member '{member}' in program '{program.compiled.key}'", field="member")
-    return state
 
 
 def _board(program: CompiledProgram, key: str) -> CompiledLeaderboard:
@@ -337,8 +330,10 @@ def _window_at(
     board: CompiledLeaderboard,
     asked: str | None,
     now: datetime,
-) -> tuple[BoardWindow | None, Window]:
-    """The stored window asked for (None if nothing has scored in it yet) and how to show it:
+    subject: str | None = None,
+) -> tuple[BoardWindow | None, Window, Standing | None]:
+    """The stored window asked for (None if nothing has scored in it yet), how to show it, and
+    ``subject``'s standing in it (None without a score there), in one statement. The window:
     ``current`` (default), ``previous`` (calendar boards), or a label such as 2026-W46."""
     compiled = program.compiled
     ts = int(now.timestamp())
@@ -358,18 +353,17 @@ def _window_at(
         label = calendar_window(starts - 1, board.window, compiled.zone)[2]
     else:
         label = asked
-    found = repo.board_windows(program.id, board.key, [label])
-    if found:
-        stored = found[0]
+    stored, mine = repo.board_window(program.id, board.key, label, subject)
+    if stored is not None:
         shown = window_view(stored)
         if board.window == ROLLING:
             shown = _rolling(board, stored, compiled, ts)
-        return stored, shown
+        return stored, shown, mine
     if board.window == ROLLING:
         today = local_ordinal(ts, compiled.zone)
-        return None, rolling_window(board, today, compiled)
+        return None, rolling_window(board, today, compiled), None
     if board.window == ALL_TIME:
-        return None, Window(ALL_TIME, None, None)
+        return None, Window(ALL_TIME, None, None), None
     if asked not in ("current", "previous") and not _is_label(board.window, label):
         raise InvalidInput(
             f"'{label}' is not a {board.window} window: use current, previous or a label such as "
@@ -382,8 +376,8 @@ def _window_at(
             board.window,
             compiled.zone,
         )
-        return None, Window(label, _at(starts), _at(ends))
-    return None, Window(label, None, None)
+        return None, Window(label, _at(starts), _at(ends)), None
+    return None, Window(label, None, None), None
 
 
 def _is_label(window: str, label: str) -> bool:
@@ -420,9 +414,10 @@ def window_view(w: BoardWindow) -> Window:
 
 def _partition_asked(
     repo: Repository, board: CompiledLeaderboard, window: BoardWindow | None, asked: dict[str, str]
-) -> str:
+) -> tuple[str, int | None]:
     """The stored partition key for ``{attribute: value}`` as text (a query string's values
-    are text; a stored value may be a number)."""
+    are text; a stored value may be a number), and the partition's ranked total when finding
+    it counted that already."""
     names = [*board.partition, *(["tier"] if board.tier_bracket else [])]
     unknown = [n for n in asked if n not in names]
     if unknown:
@@ -432,14 +427,16 @@ def _partition_asked(
             field=f"partition.{unknown[0]}",
         )
     if not names:
-        return ""
+        return "", None
     missing = [n for n in names if n not in asked]
-    if not missing:
-        # the values as asked (text): one index probe. Listing the window's partitions reads
-        # every bucket row of the window: one per score band in each partition.
+    if not missing and window is not None:
+        # the values as asked (text): the statement that counts the partition's subjects and
+        # its ranked total. Listing the window's partitions reads every bucket row of the
+        # window: one per score band in each partition.
         direct = partition_key([asked[n] for n in names])
-        if window is not None and repo.has_partition(window.id, direct):
-            return direct
+        counted = repo.counts_above(window.id, direct, {0, board.min_score - 1})
+        if counted[0]:
+            return direct, counted[board.min_score - 1]
     known = repo.partitions(window.id) if window is not None else []
     if missing:
         values = sorted({str(partition_values(board, k)[missing[0]]) for k in known})
@@ -451,8 +448,8 @@ def _partition_asked(
     for key in known:
         stored = partition_values(board, key)
         if all(_text(stored[n]) == asked[n] for n in names):
-            return key
-    return partition_key([asked[n] for n in names])
+            return key, None
+    return partition_key([asked[n] for n in names]), None
 
 
 def _text(value: object) -> str:

@@ -265,9 +265,18 @@ def program_and_member(
     """The active program and the member's row, in one query; NotFound for a member who
     never earned a state (no row, or only a row a rejected event left)."""
     program, found = active_with_member(repo, program_key, member)
-    if found.member_progress is None:
+    row = member_of(found)
+    if row is None:
         raise NotFound(f"no member '{member}' in program '{program_key}'", field="member")
-    row = _Member(
+    return program, row
+
+
+def member_of(found: Any) -> _Member | None:
+    """The member in a row of ``active_with_member``; None for one who never earned a state
+    (no row, or only a row a rejected event left)."""
+    if found.member_progress is None:
+        return None
+    return _Member(
         found.member_id,
         found.member_external_id,
         found.member_team,
@@ -278,7 +287,6 @@ def program_and_member(
         found.member_tier,
         found.member_progress,
     )
-    return program, row
 
 
 def _line(r: Any) -> EntryLine:

@@ -9,12 +9,12 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from accolade.store._base import RepositoryBase, _parts
-from accolade.store.rankings_repo import bucket_of
+from accolade.store.rankings_repo import Standing, bucket_of, group_row
 from accolade.store.tables import (
     leaderboard_buckets,
     leaderboard_days,
@@ -52,6 +52,32 @@ _WINDOW_COLUMNS = (
 )
 BucketKey = tuple[int, str, int]  # (window id, partition, bucket)
 
+# Built once: every board read runs it, and building a select() each time cost a few hundred
+# microseconds. A board's window by label, with a subject's score row in it when asked for.
+_WINDOW_AND_SCORE = (
+    select(
+        *_WINDOW_COLUMNS,
+        leaderboard_scores.c.subject,
+        leaderboard_scores.c.score,
+        leaderboard_scores.c.reached_at,
+        leaderboard_scores.c.partition_key,
+        leaderboard_scores.c.visible,
+    )
+    .select_from(leaderboard_windows)
+    .outerjoin(
+        leaderboard_scores,
+        and_(
+            leaderboard_scores.c.window_id == leaderboard_windows.c.id,
+            leaderboard_scores.c.subject == bindparam("subject"),
+        ),
+    )
+    .where(
+        leaderboard_windows.c.program_id == bindparam("program"),
+        leaderboard_windows.c.board == bindparam("board"),
+        leaderboard_windows.c.label == bindparam("label"),
+    )
+)
+
 
 class LeaderboardRepo(RepositoryBase):
     # -- windows ----------------------------------------------------------------------------
@@ -64,6 +90,24 @@ class LeaderboardRepo(RepositoryBase):
         if labels is not None:
             stmt = stmt.where(leaderboard_windows.c.label.in_(list(labels)))
         return [BoardWindow(*r) for r in self.conn.execute(stmt.order_by(leaderboard_windows.c.id))]
+
+    def board_window(
+        self, program_id: int, board: str, label: str, subject: str | None = None
+    ) -> tuple[BoardWindow | None, Standing | None]:
+        """Board ``board``'s window ``label`` (None if nothing has scored in it yet) and, in
+        the same statement, ``subject``'s standing in it (None if it has no score there)."""
+        row = self.conn.execute(
+            _WINDOW_AND_SCORE,
+            {"program": program_id, "board": board, "label": label, "subject": subject},
+        ).first()
+        if row is None:
+            return None, None
+        window = BoardWindow(*row[: len(_WINDOW_COLUMNS)])
+        if row.subject is None:
+            return window, None
+        return window, Standing(
+            row.subject, int(row.score), int(row.reached_at), row.partition_key, bool(row.visible)
+        )
 
     def window_ids(
         self,
@@ -188,7 +232,12 @@ class LeaderboardRepo(RepositoryBase):
         return out
 
     def _apply_buckets(self, buckets: dict[BucketKey, int]) -> None:
-        rows = sorted((k, n) for k, n in buckets.items() if n)
+        """Add score-bucket deltas, and each to its group's row (rankings_repo.group_row): a
+        move inside a group leaves the group row alone."""
+        groups: dict[BucketKey, int] = defaultdict(int)
+        for (window_id, partition, bucket), n in buckets.items():
+            groups[(window_id, partition, group_row(bucket))] += n
+        rows = sorted((k, n) for k, n in [*buckets.items(), *groups.items()] if n)
         if not rows:
             return
         if self.dialect == "postgresql":

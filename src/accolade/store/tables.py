@@ -312,6 +312,7 @@ Index(
 # How many ranked subjects (visible, score >= 1) each score bucket of a partition holds: a rank
 # is the sum of the buckets above plus a short index range inside its own bucket, so its cost
 # does not grow with the board (COUNT(*) over 1M scores takes 30-40 ms; this, under 1 ms).
+# Rows with a negative bucket count a group of 64 buckets (rankings_repo.group_row).
 leaderboard_buckets = Table(
     "leaderboard_buckets",
     metadata,
