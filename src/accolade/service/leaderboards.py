@@ -149,7 +149,7 @@ def top(
         raise InvalidInput("must be between 1 and 1000", field="limit")
     if offset < 0:
         raise InvalidInput("must be 0 or more", field="offset")
-    with store.read() as repo:
+    with store.read(generic_plans=True) as repo:
         program = active(repo, program_key)
         board = _board(program.compiled, board_key)
         stored, shown, _ = _window_at(repo, program, board, window, clock())
@@ -191,7 +191,7 @@ def standing(
     next rank up, and ``around`` ranked subjects above and below."""
     if not 0 <= around <= 50:
         raise InvalidInput("must be between 0 and 50", field="around")
-    with store.read() as repo:
+    with store.read(generic_plans=True) as repo:
         # the program, the member (on a member board) and the subject's score: two statements
         program, found = active_with_member(repo, program_key, subject)
         board = _board(program.compiled, board_key)

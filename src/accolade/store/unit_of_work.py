@@ -78,10 +78,18 @@ class Store:
                 conn.exec_driver_sql(f"ANALYZE {table}")
 
     @contextmanager
-    def read(self) -> Iterator[Repository]:
+    def read(self, *, generic_plans: bool = False) -> Iterator[Repository]:
         """A read-only transaction: one consistent snapshot; on SQLite it never takes the
-        write lock, so reads go on while an ingest writes."""
+        write lock, so reads go on while an ingest writes.
+
+        ``generic_plans``: PostgreSQL plans the transaction's statements once per connection
+        (psycopg prepares a statement at its fifth run) instead of at every run, for reads of
+        short index ranges whose plan does not depend on the values. PostgreSQL keeps planning
+        those afresh because its generic estimate for them is pessimistic; planning was most
+        of each leaderboard statement (around-me: 0.27 ms generic against 0.66 ms)."""
         with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn, conn.begin():
+            if generic_plans and self.dialect == "postgresql":
+                conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
             yield Repository(conn)
 
     def close(self) -> None:
