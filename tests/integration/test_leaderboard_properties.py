@@ -66,9 +66,10 @@ def assert_ranks_are_full_counts(store: Store) -> None:
             dict(zip(["region", "tier"], json.loads(partition), strict=False)) if partition else {}
         )
         asked = {k: "" if v is None else str(v) for k, v in asked.items()}
-        for offset in (0, 2):
+        for offset in (0, 2, len(ranked) + 1):  # the last: an empty page, still a total
             page = lb.top(store, PROGRAM, board, window=window, partition=asked, offset=offset)
             assert [r.rank for r in page.rows] == [rank_of(r.score) for r in page.rows]
+            assert page.total == len(ranked), (board, label, partition, offset)
 
 
 @settings(

@@ -105,6 +105,8 @@ def test_ties_share_a_rank_and_are_listed_by_who_reached_the_score_first(program
     assert page.total == 4
     # the second page starts with the rank its first row has on the whole board
     assert ranks(top(program, "all_time", limit=2, offset=2)) == [(2, "b", 100), (4, "d", 5)]
+    past_the_end = top(program, "all_time", offset=10)
+    assert (past_the_end.rows, past_the_end.total) == ([], 4)
 
 
 def test_a_member_sees_rank_score_percentile_gap_and_who_is_around_them(program: Store) -> None:

@@ -92,7 +92,7 @@ def _close_once(store: Store, program_key: str, now: datetime) -> CloseReport:
                 kept = max(STANDINGS_KEPT, board.reward_top or 0)
                 standings: dict[str, list[dict[str, Any]]] = {}
                 for key in repo.partitions(w.id):
-                    found, names = repo.top(
+                    found, names, _ = repo.top(
                         w.id, key, kept, 0, board.min_score, names_in(program, board)
                     )
                     rows = ranked_rows(repo, w.id, key, found, names, at_top=True)

@@ -156,11 +156,15 @@ def top(
         key, total = _partition_asked(repo, board, stored, partition or {})
         rows, final = [], None
         if stored is not None:
-            if total is None:
-                total = repo.ranked_count(stored.id, key, board.min_score)
-            found, names = repo.top(
+            found, names, counted = repo.top(
                 stored.id, key, limit, offset, board.min_score, names_in(program, board)
             )
+            if total is None:
+                total = (
+                    counted
+                    if counted is not None
+                    else repo.ranked_count(stored.id, key, board.min_score)
+                )
             rows = ranked_rows(repo, stored.id, key, found, names, at_top=offset == 0)
             if stored.standings is not None:
                 final = [Row(**r) for r in json.loads(stored.standings).get(key, [])]
