@@ -402,13 +402,17 @@ def test_upgrading_to_bucket_groups_counts_the_buckets_already_stored(program: S
 
 
 def test_board_reads_plan_their_statements_once_on_postgresql(program: Store) -> None:
-    """Board reads ask for generic plans inside their own transaction only: the setting must
-    not outlive it on the pooled connection that writers use next."""
+    """Board reads ask for generic plans inside their own transaction only (the setting must
+    not outlive it on the pooled connection that writers use next), and bind integers with
+    one type whatever their size."""
     if program.dialect != "postgresql":
         pytest.skip("SQLite has no plan cache setting")
     with program.read(generic_plans=True) as repo:
         assert repo.conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_generic_plan"
     with program.read() as repo:
         assert repo.conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
+        # one type for every integer: psycopg prepares a statement per text and types
+        typed = repo._read("SELECT pg_typeof(%s)::text, pg_typeof(%s)::text", [7, 2**40])
+        assert tuple(typed.one()) == ("bigint", "bigint")
     send(program, story("s1", "a"))
     assert ranks(top(program, "all_time")) == [(1, "a", 100)]
