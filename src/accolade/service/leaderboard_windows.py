@@ -93,7 +93,13 @@ def _close_once(store: Store, program_key: str, now: datetime) -> CloseReport:
                 standings: dict[str, list[dict[str, Any]]] = {}
                 for key in repo.partitions(w.id):
                     found, names, _ = repo.top(
-                        w.id, key, kept, 0, board.min_score, names_in(program, board)
+                        w.id,
+                        key,
+                        kept,
+                        0,
+                        board.min_score,
+                        names_in(program, board),
+                        with_total=False,
                     )
                     rows = ranked_rows(repo, w.id, key, found, names, at_top=True)
                     standings[key] = [r.__dict__ for r in rows]

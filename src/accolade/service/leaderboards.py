@@ -157,7 +157,13 @@ def top(
         rows, final = [], None
         if stored is not None:
             found, names, counted = repo.top(
-                stored.id, key, limit, offset, board.min_score, names_in(program, board)
+                stored.id,
+                key,
+                limit,
+                offset,
+                board.min_score,
+                names_in(program, board),
+                with_total=total is None,  # finding the partition may have counted it
             )
             if total is None:
                 total = (

@@ -89,38 +89,46 @@ class RankingRepo(RepositoryBase):
         offset: int,
         min_score: int,
         names_in: int | None = None,
+        with_total: bool = True,
     ) -> tuple[list[Ranked], dict[str, str], int | None]:
         """(subject, score, reached_at) in board order: score, then who reached it first; with
-        ``names_in`` (a program id), the subjects' display names; and the partition's ranked
-        total (``ranked_count``), all in one statement. The total is None on an empty page."""
+        ``names_in`` (a program id), the subjects' display names; and with ``with_total``, the
+        partition's ranked total (``ranked_count``), all in one statement. The total is None
+        on an empty page, or when not asked for."""
         m = self._mark
-        total, total_params = self._above(window_id, partition, min_score - 1)
+        total, total_params = (
+            self._above(window_id, partition, min_score - 1) if with_total else ("NULL", ())
+        )
         page = (
             f"SELECT subject, score, reached_at, ({total}) AS total FROM leaderboard_scores "
             f"WHERE window_id = {m} AND partition_key = {m} AND visible = 1 AND score >= {m} "
             f"ORDER BY score DESC, reached_at, subject LIMIT {m} OFFSET {m}"
         )
-        params = (*total_params, window_id, partition, min_score, limit, offset)
         rows = self._read(
-            self._named(page, "score DESC, p.reached_at, p.subject", names_in),
-            params if names_in is None else (*params, names_in),
+            *self._named(
+                page, (*total_params, window_id, partition, min_score, limit, offset), names_in
+            )
         )
         found: list[Ranked] = []
         names: dict[str, str] = {}
         count: int | None = None
         for subject, score, reached_at, ranked, name in rows:
             found.append((subject, int(score), int(reached_at)))
-            count = int(ranked)
+            count = None if ranked is None else int(ranked)
             if name:
                 names[subject] = name
         return found, names, count
 
-    def _named(self, sql: str, order: str, names_in: int | None) -> str:
-        """``sql``'s rows (subject, score, reached_at, ...) with each member's display name, by
-        one index probe per row into members (its parameter comes after ``sql``'s); ``order``
-        orders the rows of ``p``. A name is the ``name`` attribute where it is text."""
+    def _named(
+        self, sql: str, params: tuple[Any, ...], names_in: int | None
+    ) -> tuple[str, tuple[Any, ...]]:
+        """``sql``'s rows (subject, score, reached_at, ...) in board order, each with the
+        member's display name when ``names_in`` (a program id) is given, by one index probe per
+        row into members; and the statement's parameters. A name is the ``name`` attribute
+        where it is text."""
+        order = "ORDER BY p.score DESC, p.reached_at, p.subject"
         if names_in is None:
-            return f"SELECT p.*, NULL AS name FROM ({sql}) AS p ORDER BY p.{order}"
+            return f"SELECT p.*, NULL AS name FROM ({sql}) AS p {order}", params
         if self.dialect == "postgresql":
             name = (
                 "CASE WHEN jsonb_typeof(n.attributes -> 'name') = 'string' "
@@ -133,7 +141,8 @@ class RankingRepo(RepositoryBase):
             )
         return (
             f"SELECT p.*, {name} AS name FROM ({sql}) AS p LEFT JOIN members AS n "
-            f"ON n.program_id = {self._mark} AND n.external_id = p.subject ORDER BY p.{order}"
+            f"ON n.program_id = {self._mark} AND n.external_id = p.subject {order}",
+            (*params, names_in),  # the join's, after the subquery's
         )
 
     def count_above(self, window_id: int, partition: str, score: int) -> int:
@@ -232,16 +241,14 @@ class RankingRepo(RepositoryBase):
         )
         key = (window_id, me.partition)
         tie = (me.score, me.reached_at, me.subject)
-        params: tuple[Any, ...] = (
+        params = (
             *key, *tie, k,
             *key, me.score, k,
             *key, *tie, k,
             *key, me.score, min_score, k,
         )  # fmt: skip
-        if names_in is not None:
-            params = (*params, names_in)  # the join's, after the subquery's
         # in board order: the ones above come farthest first
-        rows = self._read(self._named(sql, "score DESC, p.reached_at, p.subject", names_in), params)
+        rows = self._read(*self._named(sql, params, names_in))
         above: list[Ranked] = []
         below: list[Ranked] = []
         names: dict[str, str] = {}
