@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.service import leaderboards as lb
@@ -16,6 +17,7 @@ from accolade.service.leaderboard_windows import close_windows
 from accolade.service.replay import replay
 from accolade.service.reverse import reverse
 from accolade.store.rankings_repo import group_row
+from accolade.store.tables import leaderboard_scores, leaderboard_windows
 from accolade.store.unit_of_work import Store
 
 from .builders import clock_at, leaderboard_rows, projection, publish_demo, row_counts
@@ -171,6 +173,32 @@ def test_rolling_window_counts_its_days_and_a_roll_drops_the_day_that_left(
     assert ranks(top(program, "last_30_days", tomorrow)) == [(1, "b", 100)]
     again = close_windows(program, KEY, clock=clock_at(tomorrow))
     assert again.rolled == []
+
+
+def test_a_roll_deletes_the_rows_it_brought_to_0_and_only_those(program: Store) -> None:
+    """Rows at 0 rank and count nothing; the roll takes them out in one statement on
+    PostgreSQL, so check the stored rows themselves, zeros included."""
+    send(
+        program,
+        story("a1", "a", NOW - 29 * DAY),  # leaves tomorrow: a goes to 0
+        story("b1", "b", NOW - 29 * DAY),  # leaves tomorrow, b keeps b2
+        story("b2", "b", NOW - DAY),
+        story("c1", "c", NOW - DAY),  # untouched by the roll
+    )
+    tomorrow = NOW + DAY
+    report = close_windows(program, KEY, clock=clock_at(tomorrow))
+    assert [(r.board, r.moved) for r in report.rolled] == [("last_30_days", 2)]
+    with program.engine.connect() as conn:
+        stored = conn.execute(
+            select(leaderboard_scores.c.subject, leaderboard_scores.c.score)
+            .join(leaderboard_windows, leaderboard_windows.c.id == leaderboard_scores.c.window_id)
+            .where(leaderboard_windows.c.board == "last_30_days")
+            .order_by(leaderboard_scores.c.subject)
+        ).all()
+    assert [tuple(r) for r in stored] == [("b", 100), ("c", 100)]
+    counts = [b[-1] for b in leaderboard_rows(program)["buckets"] if b[0] == "last_30_days"]
+    assert counts == [2, 2]  # the bucket of 100 and its group's row: b and c, not a
+    assert ranks(top(program, "last_30_days", tomorrow)) == [(1, "b", 100), (1, "c", 100)]
 
 
 def test_partitioned_board_ranks_within_a_region_and_follows_a_member_who_moves(

@@ -413,18 +413,32 @@ class LeaderboardRepo(RepositoryBase):
                 (window_id,),
             )
             moved = [(r[0], int(r[1]), r[2], r[3], int(r[4])) for r in cursor]
+            # rows the roll brought to 0 go in one statement: when every day leaves, nearly
+            # every moved row is one, and a DELETE per row took most of the roll's time
+            cursor.execute(
+                "DELETE FROM leaderboard_scores AS s USING leaving_days AS l "
+                "WHERE s.window_id = %s AND s.subject = l.subject AND s.score = 0",
+                (window_id,),
+            )
             cursor.execute("TRUNCATE leaving_days")
-        return self._after_roll(window_id, moved)
+        return self._after_roll(window_id, moved, zeros_deleted=True)
 
-    def _after_roll(self, window_id: int, moved: list[tuple[str, int, Any, Any, int]]) -> int:
-        """Bucket counts for the moved scores; rows the roll brought to 0 go."""
+    def _after_roll(
+        self,
+        window_id: int,
+        moved: list[tuple[str, int, Any, Any, int]],
+        *,
+        zeros_deleted: bool = False,
+    ) -> int:
+        """Bucket counts for the moved scores; rows the roll brought to 0 go (unless the roll
+        took them out itself: ``zeros_deleted``)."""
         buckets: dict[BucketKey, int] = defaultdict(int)
         gone: list[tuple[int, str]] = []
         for subject, score, partition, visible, leaving in moved:
             if partition is not None and visible:
                 _count(buckets, window_id, partition, score + leaving, -1)
                 _count(buckets, window_id, partition, score, +1)
-            if score == 0:
+            if score == 0 and not zeros_deleted:
                 gone.append((window_id, subject))
         if gone:
             self._executemany(
