@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from accolade.service.reverse import reverse
@@ -116,3 +118,48 @@ def test_a_reversed_event_sent_again_is_still_a_duplicate(store: Store) -> None:
     assert again.result["first"] == first.result
     assert row_counts(store) == before
     assert member_row(store, "alice").lifetime == 0
+
+
+PAIRS = 40  # about 7% of pairs lost the race on PostgreSQL when it was open
+
+
+def _reverse_in_pairs(store: Store, reasons: tuple[str, str]) -> list[list[object]]:
+    """Each of PAIRS events (one member each) reversed by two threads at once."""
+    publish_demo(store)
+    send(store, *[quiz(f"q-{i}", member=f"m-{i}") for i in range(PAIRS)])
+
+    def one(event_id: str, reason: str, barrier: threading.Barrier) -> object:
+        barrier.wait()
+        try:
+            return reverse(store, PROGRAM, event_id, reason, clock=clock_at(LATER))
+        except Exception as exc:  # the answer the caller would get, asserted below
+            return exc
+
+    results: list[list[object]] = []
+    with ThreadPoolExecutor(4) as pool:
+        for i in range(PAIRS):
+            barrier = threading.Barrier(2, timeout=30)
+            futures = [pool.submit(one, f"q-{i}", reason, barrier) for reason in reasons]
+            results.append([f.result(timeout=60) for f in futures])
+    return results
+
+
+def test_two_identical_reversals_at_once_answer_the_result_then_duplicate(store: Store) -> None:
+    pairs = _reverse_in_pairs(store, ("cheated", "cheated"))
+
+    for i, pair in enumerate(pairs):
+        assert all(isinstance(r, dict) for r in pair), (i, pair)
+        statuses = sorted(r["status"] for r in pair)  # type: ignore[index]
+        assert statuses == ["duplicate", "reversed"], (i, pair)
+        first, again = sorted(pair, key=lambda r: r["status"] == "duplicate")  # type: ignore[index]
+        assert again["first"] == first  # type: ignore[index]
+    assert row_counts(store)["events"] == 2 * PAIRS  # each quiz and its one reversal
+    assert all(member_row(store, f"m-{i}").lifetime == 0 for i in range(PAIRS))
+
+
+def test_two_reversals_with_different_reasons_at_once_answer_one_conflict(store: Store) -> None:
+    pairs = _reverse_in_pairs(store, ("cheated", "sent twice"))
+
+    for i, pair in enumerate(pairs):
+        kinds = sorted(type(r).__name__ for r in pair)
+        assert kinds == ["Conflict", "dict"], (i, pair)

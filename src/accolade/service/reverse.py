@@ -46,6 +46,11 @@ def reverse_in(
         {"event_id": event_id, "reason": reason}, sort_keys=True, separators=(",", ":")
     )
     digest = body_hash(body)
+    # The earlier reversal is looked for with the member locked: a concurrent reversal of the
+    # same event holds that lock until it commits, and then this transaction sees its row
+    # (READ COMMITTED reads afresh after the wait) instead of inserting a second one.
+    member = repo.lock_members(program.id, [repo.member_external_id(target.member_id)])
+    locked = next(iter(member.values()))
     earlier = repo.event_row(program.id, "reversal", event_id)
     if earlier is not None:
         if earlier.body_hash != digest:
@@ -56,8 +61,6 @@ def reverse_in(
         caused = repo.entries_caused([earlier.id])[earlier.id]
         return {"status": "duplicate", "first": result_of(earlier.status, caused, ())}
 
-    member = repo.lock_members(program.id, [repo.member_external_id(target.member_id)])
-    locked = next(iter(member.values()))
     evaluation = reconcile_member(
         repo,
         program.id,
