@@ -156,6 +156,7 @@ def server(url: str, work: Path) -> Iterator[str]:
         "ACCOLADE_DATABASE_URL": url,
         "ACCOLADE_DELIVER_WEBHOOKS": "false",
         "ACCOLADE_RATE_LIMIT_PER_MINUTE": "0",
+        "ACCOLADE_SECRET_KEY": os.environ.get("ACCOLADE_SECRET_KEY", "bench-" + "0" * 32),
     }
     log = (work / f"serve-{port}.log").open("w+b")
     child = subprocess.Popen(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -58,4 +58,11 @@ class Settings(BaseSettings):
         default=True,
         description="`accolade serve` also delivers webhooks in-process (the embedded default); "
         "turn off when `accolade worker` runs beside it.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Server secret member tokens are signed with (the same on every worker). "
+        "Unset: required on PostgreSQL; a SQLite database gets one generated into "
+        "`<database file>.secret`.",
     )

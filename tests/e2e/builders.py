@@ -15,6 +15,8 @@ from accolade.settings import Settings
 from accolade.store.unit_of_work import Store
 from tests.integration.builders import DEMO_SOURCE, NOW, publish_demo
 
+TEST_SECRET_KEY = "test-secret-key-" + "0" * 32
+
 OTHER_SOURCE = DEMO_SOURCE.replace("key: partner", "key: community", 1).replace(
     "name: Acme Partner Program", "name: Acme Community", 1
 )
@@ -47,6 +49,8 @@ def api_on(store: Store, rate_limit: int = 0, **settings: object) -> Iterator[Ap
     publish_demo(store)
     publish_demo(store, OTHER_SOURCE)
     clock = Clock()
+    if store.dialect == "postgresql":  # required there; SQLite generates one beside the file
+        settings.setdefault("secret_key", TEST_SECRET_KEY)
     app = create_app(
         Settings(rate_limit_per_minute=rate_limit, **settings),  # type: ignore[arg-type]
         store,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import stat
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, inspect, text
 
+from accolade.api.app import create_app
+from accolade.errors import InvalidInput
 from accolade.service.keys import revoke_key
+from accolade.settings import Settings
 from tests.e2e.builders import api_on
 from tests.integration.builders import quiz
 from tests.integration.conftest import postgres_url
@@ -167,3 +172,52 @@ def test_a_lost_database_connection_is_503_then_the_pool_is_renewed(store):
         assert lost.headers["Retry-After"] == "1"
         assert lost.json()["error"]["code"] == "unavailable"
         assert api.client.get("/v1/members/alice", headers=headers).json()["balance"] == 100
+
+
+def test_api_keys_keep_no_secret_that_signs_member_tokens(store):
+    with api_on(store):
+        columns = {c["name"] for c in inspect(store.engine).get_columns("api_keys")}
+    assert columns == {
+        "id",
+        "program_id",
+        "key_id",
+        "secret_hash",
+        "name",
+        "scopes",
+        "created_at",
+        "revoked_at",
+    }
+
+
+def test_member_tokens_hold_while_the_secret_key_does_and_end_when_it_is_rotated(store):
+    with api_on(store, secret_key="a" * 32) as api:
+        headers = api.key("events:write", "members:read")
+        api.client.post("/v1/events", json=quiz("q1"), headers=headers)
+        token = api.client.post("/v1/members/alice/token", headers=headers).json()["token"]
+    mine = {"Authorization": f"Bearer {token}"}
+    with api_on(store, secret_key="a" * 32) as same:  # another worker with the same secret
+        assert same.client.get("/v1/members/alice", headers=mine).status_code == 200
+    with api_on(store, secret_key="b" * 32) as rotated:
+        response = rotated.client.get("/v1/members/alice", headers=mine)
+        assert response.status_code == 401
+        assert "signature" in response.json()["error"]["message"]
+        # API keys do not depend on the secret
+        assert rotated.client.get("/v1/badges", headers=headers).status_code == 200
+
+
+def test_without_a_secret_key_sqlite_generates_one_beside_the_file_postgresql_needs_one(store):
+    if store.dialect == "postgresql":
+        with pytest.raises(InvalidInput) as refused:
+            create_app(Settings(), store)
+        assert refused.value.field == "ACCOLADE_SECRET_KEY"
+        return
+    with api_on(store) as api:
+        headers = api.key("events:write", "members:read")
+        api.client.post("/v1/events", json=quiz("q1"), headers=headers)
+        token = api.client.post("/v1/members/alice/token", headers=headers).json()["token"]
+    secret_file = Path(f"{store.engine.url.database}.secret")
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert len(secret_file.read_text().strip()) == 64
+    with api_on(store) as again:  # a restart, or another worker: the same secret
+        mine = {"Authorization": f"Bearer {token}"}
+        assert again.client.get("/v1/members/alice", headers=mine).status_code == 200

@@ -6,8 +6,9 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
+from accolade.service.keys import authenticate, create_key
 from accolade.store.database import alembic_config, at_head, migrate
 from accolade.store.tables import metadata
 from accolade.store.unit_of_work import Store
@@ -79,3 +80,18 @@ def test_opening_a_database_without_schema_says_to_run_init(store: Store) -> Non
         require_head(store.engine)
     assert caught.value.field == "ACCOLADE_DATABASE_URL"
     assert "accolade init" in caught.value.message
+
+
+def test_keys_outlive_the_revision_that_stopped_storing_token_secrets(store: Store) -> None:
+    publish_demo(store)
+    keys = [create_key(store, "partner", ("members:read",)).key for _ in range(2)]
+
+    command.downgrade(alembic_config(store.engine), "0009")
+
+    with store.engine.connect() as conn:
+        secrets = [r[0] for r in conn.execute(text("SELECT token_secret FROM api_keys"))]
+    assert len(set(secrets)) == 2 and all(len(bytes.fromhex(s)) == 32 for s in secrets)
+    migrate(store.engine)
+    assert "token_secret" not in {c["name"] for c in inspect(store.engine).get_columns("api_keys")}
+    for key in keys:
+        assert authenticate(store, key, secret=b"s" * 32).program_key == "partner"

@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from accolade.api.errors import RateLimited
 from accolade.errors import Unauthenticated
 from accolade.service import Clock
-from accolade.service.keys import Principal, authenticate
+from accolade.service.keys import Principal, authenticate, server_secret
 from accolade.settings import Settings
 from accolade.store.unit_of_work import Store
 
@@ -57,7 +57,15 @@ class ApiContext:
     settings: Settings
     clock: Clock
     limiter: RateLimiter
+    # The server secret member tokens are signed with: resolved once, at start.
+    secret: bytes = field(init=False, repr=False)
     _trusted: dict[str, tuple[float, Principal]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        given = self.settings.secret_key
+        self.secret = server_secret(
+            given.get_secret_value() if given else None, self.store.engine.url
+        )
 
     def trusted(self, credential: str) -> Principal | None:
         """The caller behind ``credential`` if it was checked within the trust window."""
@@ -72,7 +80,7 @@ class ApiContext:
         if found is not None:
             return found
         now = time.monotonic()
-        found = authenticate(self.store, credential, self.clock)
+        found = authenticate(self.store, credential, self.clock, secret=self.secret)
         if len(self._trusted) > 10_000:
             self._trusted.clear()
         self._trusted[credential] = (now, found)

@@ -129,6 +129,6 @@ def post_token(
 ) -> Any:
     ttl = (request.ttl_seconds if request else None) or ctx.settings.member_token_ttl_seconds
     token, expires = mint_member_token(
-        ctx.store, principal, member_id, timedelta(seconds=ttl), ctx.clock
+        ctx.store, principal, member_id, timedelta(seconds=ttl), ctx.clock, secret=ctx.secret
     )
     return TokenOut(token=token, expires_at=expires)

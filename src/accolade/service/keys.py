@@ -3,7 +3,8 @@
 A key is ``acc_<key id>_<secret>``: the key id finds the row, the secret is checked against
 its SHA-256. A key belongs to one program and carries scopes. A member token is minted with
 a key for one member (an embedded, read-only view of that member's own progress); it is
-signed with a secret of the key that minted it, so revoking the key ends its tokens.
+signed with a secret derived from the server secret (``ACCOLADE_SECRET_KEY``) and the key that
+minted it, so revoking the key ends its tokens, and nothing in the database can forge one.
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy import URL
 
 from accolade.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from accolade.service import Clock, system_clock
@@ -108,7 +113,6 @@ def create_key(
             program.id,
             key_id,
             _digest(secret),
-            secrets.token_hex(32),
             name.strip() or key_id,
             " ".join(scopes),
             clock(),
@@ -135,15 +139,60 @@ def revoke_key(store: Store, key_id: str, clock: Clock = system_clock) -> None:
             raise InvalidInput(f"key '{key_id}' is already revoked", field="key_id")
 
 
-def authenticate(store: Store, credential: str, clock: Clock = system_clock) -> Principal:
-    """The principal behind an API key or a member token; Unauthenticated otherwise."""
+def server_secret(given: str | None, database: URL) -> bytes:
+    """The server secret member tokens are signed with (through a key of its own per API key).
+
+    ``given`` is ``ACCOLADE_SECRET_KEY``. Without it, a SQLite database file gets one generated
+    once into ``<database file>.secret`` (mode 0600), which every worker on the machine reads;
+    an in-memory database gets one for this process. PostgreSQL (production, workers on
+    several machines) requires it.
+    """
+    if given is not None:
+        return given.encode()
+    if database.get_backend_name() != "sqlite":
+        raise InvalidInput(
+            "set ACCOLADE_SECRET_KEY (at least 32 characters, the same on every worker; e.g. "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`): member tokens are "
+            "signed with it",
+            field="ACCOLADE_SECRET_KEY",
+        )
+    if database.database in (None, "", ":memory:"):
+        return secrets.token_hex(32).encode()
+    return _secret_file(Path(f"{database.database}.secret"))
+
+
+def _secret_file(path: Path) -> bytes:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # generated before, or by another worker just now
+        pass
+    else:
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(secrets.token_hex(32) + "\n")
+    text = path.read_text(encoding="ascii").strip()
+    if len(text) < 32:  # a worker's read raced the writer, or the file was emptied
+        raise InvalidInput(
+            f"{path} holds no secret: delete it (member tokens minted so far end) or set "
+            "ACCOLADE_SECRET_KEY",
+            field="ACCOLADE_SECRET_KEY",
+        )
+    return text.encode()
+
+
+def authenticate(
+    store: Store, credential: str, clock: Clock = system_clock, *, secret: bytes
+) -> Principal:
+    """The principal behind an API key or a member token; Unauthenticated otherwise.
+
+    ``secret`` is the server secret (:func:`server_secret`).
+    """
     if credential.startswith(_TOKEN_PREFIX):
-        return _verify_member_token(store, credential, clock())
-    key_id, _, secret = credential.removeprefix(_KEY_PREFIX).partition("_")
-    if not credential.startswith(_KEY_PREFIX) or not key_id or not secret:
+        return _verify_member_token(store, credential, clock(), secret)
+    key_id, _, key_secret = credential.removeprefix(_KEY_PREFIX).partition("_")
+    if not credential.startswith(_KEY_PREFIX) or not key_id or not key_secret:
         raise Unauthenticated("not an Accolade API key (acc_...) or member token (mt_...)")
     row = _key_row(store, key_id)
-    if row is None or not hmac.compare_digest(row.secret_hash, _digest(secret)):
+    if row is None or not hmac.compare_digest(row.secret_hash, _digest(key_secret)):
         raise Unauthenticated("unknown API key")
     if row.revoked_at is not None:
         raise Unauthenticated("this API key was revoked")
@@ -151,9 +200,17 @@ def authenticate(store: Store, credential: str, clock: Clock = system_clock) -> 
 
 
 def mint_member_token(
-    store: Store, principal: Principal, member: str, ttl: timedelta, clock: Clock = system_clock
+    store: Store,
+    principal: Principal,
+    member: str,
+    ttl: timedelta,
+    clock: Clock = system_clock,
+    *,
+    secret: bytes,
 ) -> tuple[str, datetime]:
-    """A token reading ``member``'s own progress until it expires; (token, expires_at)."""
+    """A token reading ``member``'s own progress until it expires; (token, expires_at).
+
+    ``secret`` is the server secret (:func:`server_secret`)."""
     principal.require("members:read")
     if principal.member is not None:
         raise Forbidden("a member token cannot mint tokens", field="authorization")
@@ -165,11 +222,11 @@ def mint_member_token(
     expires = clock() + ttl
     claims = {"k": principal.key_id, "m": member, "exp": int(expires.timestamp())}
     payload = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
-    signature = _b64(_sign(row.token_secret, payload))
+    signature = _b64(_sign(secret, principal.key_id, payload))
     return f"{_TOKEN_PREFIX}{payload}.{signature}", expires
 
 
-def _verify_member_token(store: Store, token: str, now: datetime) -> Principal:
+def _verify_member_token(store: Store, token: str, now: datetime, secret: bytes) -> Principal:
     payload, _, signature = token.removeprefix(_TOKEN_PREFIX).partition(".")
     try:
         claims: dict[str, Any] = json.loads(_unb64(payload))
@@ -177,8 +234,10 @@ def _verify_member_token(store: Store, token: str, now: datetime) -> Principal:
         given = _unb64(signature)
     except (ValueError, KeyError, TypeError):
         raise Unauthenticated("malformed member token") from None
+    if not hmac.compare_digest(_sign(secret, key_id, payload), given):
+        raise Unauthenticated("member token signature does not match")
     row = _key_row(store, key_id)
-    if row is None or not hmac.compare_digest(_sign(row.token_secret, payload), given):
+    if row is None:  # signed by this server, for a key that is no longer there
         raise Unauthenticated("member token signature does not match")
     if row.revoked_at is not None:
         raise Unauthenticated("the key that minted this member token was revoked")
@@ -196,8 +255,11 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _sign(token_secret: str, payload: str) -> bytes:
-    return hmac.new(bytes.fromhex(token_secret), payload.encode(), hashlib.sha256).digest()
+def _sign(secret: bytes, key_id: str, payload: str) -> bytes:
+    # A signing key per API key, derived from the server secret: a token names the key that
+    # minted it, and cannot be passed off as another key's.
+    signing_key = hmac.new(secret, b"accolade member token\x00" + key_id.encode(), hashlib.sha256)
+    return hmac.new(signing_key.digest(), payload.encode(), hashlib.sha256).digest()
 
 
 def _b64(data: bytes) -> str:

@@ -193,9 +193,9 @@ api_keys = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
     Column("key_id", String(32), nullable=False, unique=True),
+    # Member tokens are signed with a secret derived from the server secret and key_id
+    # (service/keys.py), so nothing stored here can forge one.
     Column("secret_hash", String(64), nullable=False),
-    # Signs the member tokens this key mints: revoking the key ends its tokens too.
-    Column("token_secret", String(64), nullable=False),
     Column("name", String(200), nullable=False),
     Column("scopes", Text, nullable=False),  # space-separated
     Column("created_at", UTCDateTime, nullable=False),
