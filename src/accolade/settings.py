@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         description="Requests per minute one API key (or member token) may make, per worker "
         "process; 0 turns the limit off.",
     )
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body the API reads, in bytes; a larger one is refused "
+        "with 413 before it is read (a batch of events keeps its limit of 1,000).",
+    )
     member_token_ttl_seconds: int = Field(
         default=900, ge=1, le=86400, description="Default lifetime of a member token."
     )

@@ -71,7 +71,8 @@ def test_count_and_sum_metrics_take_only_rewarded_occurrences() -> None:
     cooled = event("deal", SUNDAY_NIGHT, properties={"amount": 99})  # inside the cooldown
     assert ("deals", "all", "m1") not in changes(BOARDS, first, cooled)
     for bad in (-5, 0, True, "12", 1e16):
-        ignored = event("deal", SUNDAY_NIGHT, properties={"amount": bad})
+        # 1e16 is refused by the Event model at the edge; the engine does not rely on it.
+        ignored = event("deal", SUNDAY_NIGHT).model_copy(update={"properties": {"amount": bad}})
         assert ("pipeline", "all", "m1") not in changes(BOARDS, ignored)
 
 

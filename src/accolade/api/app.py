@@ -10,6 +10,7 @@ from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp
 
 from accolade import __version__
 from accolade.api import (
@@ -27,6 +28,7 @@ from accolade.api import (
     webhooks,
 )
 from accolade.api.access import ApiContext, RateLimiter
+from accolade.api.request_guard import RequestGuard
 from accolade.engine.events import Event
 from accolade.service import Clock, system_clock
 from accolade.settings import Settings
@@ -70,7 +72,7 @@ def create_app(
             if owns_store:
                 the_store.close()
 
-    app = FastAPI(
+    app = _App(
         title="Accolade",
         version=__version__,
         description="Engagement engine for B2B programs: points weighted by business value, "
@@ -82,6 +84,7 @@ def create_app(
         the_store, settings, clock, RateLimiter(settings.rate_limit_per_minute)
     )
     errors.install(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     for module in (
         events,
         members,
@@ -99,6 +102,11 @@ def create_app(
     _health(app, the_store)
     _event_schema_in_openapi(app)
     return app
+
+
+class _App(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        return errors.KeepConnection(super().build_middleware_stack())
 
 
 def openapi_document() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accolade.errors import (
     AccoladeError,
@@ -21,6 +23,8 @@ from accolade.errors import (
     NotRedeemable,
     Unauthenticated,
 )
+
+_log = logging.getLogger("accolade.api")
 
 
 class ErrorBody(BaseModel):
@@ -61,7 +65,7 @@ _STATUS: list[tuple[type[AccoladeError], int]] = [
 
 # Documented on every route, so clients (and schemathesis) know the error shape.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 422, 429)
+    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 422, 429)
 }
 
 
@@ -131,3 +135,43 @@ def install(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette answers with this, then raises the error again for the server to log.
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "internal",
+                    "message": "the server failed on this request (it is logged): retry or "
+                    "report it",
+                    "field": None,
+                }
+            },
+            status_code=500,
+        )
+
+
+class KeepConnection:
+    """The outermost layer: an error the app has already answered in full (a 500 above) is
+    logged here instead of reaching the server, which would close the connection and reset
+    the client's next request on it. An error in the middle of a response still does."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        answered = False
+
+        async def watch(message: Message) -> None:
+            nonlocal answered
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                answered = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            if not answered:
+                raise
+            _log.exception("%s %s failed", scope.get("method"), scope.get("path"))

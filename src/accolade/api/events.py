@@ -14,6 +14,7 @@ from pydantic_core import to_json
 from accolade.api.access import Ctx, scoped
 from accolade.api.errors import ERROR_RESPONSES, BadRequest, error_json, status_of
 from accolade.engine.effects import Status
+from accolade.engine.events import MAX_DEPTH
 from accolade.errors import InvalidInput
 from accolade.service.events import EventView, event_view
 from accolade.service.ingest import IngestReport, Outcome, ingest_batch
@@ -90,6 +91,11 @@ async def post_events(
         body = json.loads(await request.body())
     except ValueError:
         raise BadRequest("the body is not valid JSON", field="body") from None
+    except RecursionError:  # the parser's own limit, far above MAX_DEPTH for properties
+        raise BadRequest(
+            f"the body nests objects and lists too deeply (properties: at most {MAX_DEPTH} levels)",
+            field="body",
+        ) from None
     single = isinstance(body, dict)
     if single:
         if idempotency_key and "id" not in body:

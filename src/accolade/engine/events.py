@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import (
@@ -22,6 +23,15 @@ from accolade.errors import InvalidEvent
 EVENT_SCHEMA_VERSION = 1
 AttributeValue = str | int | float | bool | None
 
+# The accepted range of event time: years a window, a streak or a leaderboard day can be
+# computed for in any time zone, with non-negative epoch seconds.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+# Numbers a rule can use exactly (points, sums, money in minor units): |x| below 10^15.
+NUMBER_LIMIT = 10**15
+# Levels of objects and lists inside properties (an object in properties is level 1).
+MAX_DEPTH = 16
+
 
 class Event(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -35,23 +45,34 @@ class Event(BaseModel):
     properties: dict[str, Any] = Field(default_factory=dict)
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
 
+    @field_validator("id", "type", "member", "team", "company")
+    @classmethod
+    def _text(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            check_text(value, str(info.field_name))
+        return value
+
     @field_validator("properties", "attributes")
     @classmethod
-    def _finite(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        for key, item in value.items():
-            if not _finite(item):
-                # Not a ValueError: pydantic lets it through, with the field path it names.
-                raise InvalidEvent(
-                    "must be a finite number (NaN and Infinity cannot be stored)",
-                    field=f"{info.field_name}.{key}",
-                )
+    def _storable(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        # Raises InvalidEvent, not a ValueError: pydantic lets it through, with its field path.
+        check_value(value, str(info.field_name), 0)
         # Sorted, so that the canonical body does not depend on the sender's key order.
         return dict(sorted(value.items()))
 
     @field_validator("occurred_at")
     @classmethod
     def _to_utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
+        try:
+            utc = value.astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 shifted past the calendar by its offset
+            utc = EARLIEST - timedelta(seconds=1)
+        if not EARLIEST <= utc <= LATEST:
+            raise InvalidEvent(
+                "must be between 1970-01-01T00:00:00Z and 2999-12-31T23:59:59Z",
+                field="occurred_at",
+            )
+        return utc
 
     @property
     def ts(self) -> int:
@@ -64,14 +85,59 @@ class Event(BaseModel):
         return self.model_dump_json(exclude_defaults=True)
 
 
-def _finite(value: object) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    if isinstance(value, list):
-        return all(_finite(v) for v in value)
-    return True
+def check_text(value: str, field: str) -> None:
+    """Text every database stores alike: no NUL character (PostgreSQL refuses it) and no
+    lone surrogate (it has no UTF-8 form)."""
+    problem = text_problem(value)
+    if problem is not None:
+        raise InvalidEvent(problem, field=field)
+
+
+NUL_IN_TEXT = "must not contain the NUL character (\\u0000)"
+NOT_UNICODE = "must be valid Unicode text (a lone surrogate such as \\ud800 is not)"
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` is not text every database stores alike, or None."""
+    if "\x00" in value:
+        return NUL_IN_TEXT
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return NOT_UNICODE
+    return None
+
+
+def check_value(value: object, field: str, depth: int) -> None:
+    """Every key and value of a JSON value stored as it came: storable text, numbers a rule
+    can use, at most MAX_DEPTH levels of objects and lists."""
+    if isinstance(value, str):
+        check_text(value, field)
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidEvent(
+                "must be a finite number (NaN and Infinity cannot be stored)", field=field
+            )
+        if not -NUMBER_LIMIT < value < NUMBER_LIMIT:
+            raise InvalidEvent("must be a number between -10^15 and 10^15", field=field)
+    elif isinstance(value, dict | list):
+        if depth > MAX_DEPTH:
+            raise InvalidEvent(
+                f"nests more than {MAX_DEPTH} levels of objects and lists", field=field
+            )
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str):
+                path = f"{field}.{key}"
+                problem = text_problem(key)
+                if problem is not None:  # named as JSON escapes it, for it is not storable text
+                    raise InvalidEvent(problem, field=f"{field}.{json.dumps(key)[1:-1]}")
+            else:
+                path = f"{field}[{key}]"
+            check_value(item, path, depth + 1)
 
 
 def body_hash(canonical: str) -> str:
@@ -85,6 +151,7 @@ _MESSAGES = {
     "datetime_from_date_parsing": "must be an ISO 8601 time with an offset, e.g. 2026-11-23T09:30:00Z",
     "datetime_type": "must be an ISO 8601 time with an offset, e.g. 2026-11-23T09:30:00Z",
     "string_type": "must be text",
+    "string_unicode": NOT_UNICODE,
     "string_too_short": "must not be empty",
     "string_too_long": "is too long",
     "dict_type": "must be an object",
@@ -105,7 +172,18 @@ def parse_event(data: object) -> Event:
     except ValidationError as exc:
         error = exc.errors()[0]
         if error["type"] == "json_invalid":
-            detail = (error.get("ctx") or {}).get("error", "")
+            detail = str((error.get("ctx") or {}).get("error", ""))
+            if "hex escape" in detail and isinstance(data, str | bytes):
+                # JSON that escapes a lone surrogate: the standard parser reads it, so that
+                # validation can name the field it is in.
+                try:
+                    decoded = json.loads(data)
+                except (ValueError, RecursionError):
+                    decoded = None
+                if isinstance(decoded, dict):
+                    return parse_event(decoded)
+            if "recursion limit" in detail:
+                detail = "it nests objects and lists too deeply"
             raise InvalidEvent(f"not valid JSON: {detail}".rstrip(": "), field="line") from None
         loc = [str(p) for p in error["loc"] if p not in ("str", "int", "float", "bool", "none")]
         field = ".".join(loc)

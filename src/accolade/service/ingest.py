@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from accolade.engine.effects import Entry, Status, entries_result, result_of
 from accolade.engine.evaluate import evaluate
-from accolade.engine.events import Event, body_hash, parse_event
+from accolade.engine.events import Event, body_hash, parse_event, text_problem
 from accolade.engine.state import compact_json
 from accolade.errors import AccoladeError, Conflict, InvalidEvent, InvalidInput
 from accolade.program.compile import RESERVED_EVENT_TYPES
@@ -388,7 +388,8 @@ def _rejected(position: int, raw: object, error: AccoladeError) -> Outcome:
     body = {"code": error.code, "field": error.field, "message": error.message}
     return Outcome(
         position,
-        event_id if isinstance(event_id, str) else None,
+        # An id that is not storable text is not echoed: it is what the error is about.
+        event_id if isinstance(event_id, str) and text_problem(event_id) is None else None,
         Status.REJECTED,
         {"status": "rejected", "error": body},
         error,
@@ -398,7 +399,7 @@ def _rejected(position: int, raw: object, error: AccoladeError) -> Outcome:
 def _id_in(text: str | bytes) -> object:
     try:
         decoded = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return decoded.get("id") if isinstance(decoded, dict) else None
 

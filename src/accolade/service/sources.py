@@ -38,16 +38,27 @@ def read_events(path: Path, fmt: str | None = None) -> Iterator[tuple[int, objec
 
 
 def _jsonl(path: Path) -> Iterator[tuple[int, object]]:
-    with path.open(encoding="utf-8") as lines:
+    with path.open("rb") as lines:
         for number, line in enumerate(lines, start=1):
-            if line.strip():
-                yield number, line  # parsed and validated in one step by the ingest service
+            if not line.strip():
+                continue
+            try:
+                line.decode()
+            except UnicodeDecodeError as exc:
+                yield (
+                    number,
+                    InvalidEvent(f"is not UTF-8 text (byte {exc.start + 1})", field="line"),
+                )
+                continue
+            yield number, line  # parsed and validated in one step by the ingest service
 
 
 def _csv(path: Path) -> Iterator[tuple[int, object]]:
     """Columns: id, type, member, team, company, occurred_at; ``properties.X`` and
     ``attributes.X`` columns (numbers and true/false are typed), or a JSON ``properties`` column."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    # Bytes that are not UTF-8 become lone surrogates, which validation refuses with the
+    # column they are in; the other rows are stored.
+    with path.open(encoding="utf-8", errors="surrogateescape", newline="") as handle:
         reader = csv.DictReader(handle)
         for row in reader:
             number = reader.line_num
