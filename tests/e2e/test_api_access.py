@@ -174,6 +174,20 @@ def test_a_lost_database_connection_is_503_then_the_pool_is_renewed(store):
         assert api.client.get("/v1/members/alice", headers=headers).json()["balance"] == 100
 
 
+def test_a_member_token_expires_at_once_though_it_was_checked_just_before(api):
+    token = api.client.post(
+        "/v1/members/alice/token", json={"ttl_seconds": 60}, headers=api.key("members:read")
+    ).json()["token"]
+    mine = {"Authorization": f"Bearer {token}"}
+    assert api.client.get("/v1/members/alice", headers=mine).status_code == 200  # trusted now
+
+    api.clock.now += timedelta(seconds=60)
+    response = api.client.get("/v1/members/alice", headers=mine)
+
+    assert response.status_code == 401
+    assert "expired" in response.json()["error"]["message"]
+
+
 def test_api_keys_keep_no_secret_that_signs_member_tokens(store):
     with api_on(store):
         columns = {c["name"] for c in inspect(store.engine).get_columns("api_keys")}

@@ -21,7 +21,7 @@ from accolade.settings import Settings
 from accolade.store.unit_of_work import Store
 
 # A credential checked within this many seconds is not looked up again: revoking a key
-# takes effect within this time on every worker.
+# takes effect within this time on every worker (a member token's expiry, at once).
 _TRUST_SECONDS = 5.0
 
 
@@ -68,11 +68,15 @@ class ApiContext:
         )
 
     def trusted(self, credential: str) -> Principal | None:
-        """The caller behind ``credential`` if it was checked within the trust window."""
+        """The caller behind ``credential`` if it was checked within the trust window and,
+        for a member token, has not expired since."""
         known = self._trusted.get(credential)
-        if known is not None and time.monotonic() - known[0] < _TRUST_SECONDS:
-            return known[1]
-        return None
+        if known is None or time.monotonic() - known[0] >= _TRUST_SECONDS:
+            return None
+        expires = known[1].expires_at
+        if expires is not None and self.clock() >= expires:
+            return None  # looked up again, and refused as expired
+        return known[1]
 
     def principal(self, credential: str) -> Principal:
         """The caller behind ``credential``, looked up in the database unless trusted."""

@@ -16,7 +16,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ class Principal:
     key_id: str
     scopes: frozenset[str]
     member: str | None = None  # set for member tokens: the only member they may read
+    expires_at: datetime | None = None  # set for member tokens: refused from then on
 
     def require(self, scope: str) -> None:
         if scope not in self.scopes:
@@ -243,7 +244,14 @@ def _verify_member_token(store: Store, token: str, now: datetime, secret: bytes)
         raise Unauthenticated("the key that minted this member token was revoked")
     if now.timestamp() >= expires:
         raise Unauthenticated("member token expired")
-    return Principal(row.program_id, row.program_key, key_id, frozenset({MEMBER_SCOPE}), member)
+    return Principal(
+        row.program_id,
+        row.program_key,
+        key_id,
+        frozenset({MEMBER_SCOPE}),
+        member,
+        datetime.fromtimestamp(expires, UTC),
+    )
 
 
 def _key_row(store: Store, key_id: str) -> Any:
