@@ -65,6 +65,12 @@ class Settings(BaseSettings):
         description="`accolade serve` also delivers webhooks in-process (the embedded default); "
         "turn off when `accolade worker` runs beside it.",
     )
+    failed_auth_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="Requests with an unknown, revoked or malformed credential one client address "
+        "may make a minute, per worker process, before 429; 0 turns the limit off.",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         min_length=32,

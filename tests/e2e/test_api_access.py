@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, inspect, text
 
 from accolade.api.app import create_app
@@ -172,6 +173,31 @@ def test_a_lost_database_connection_is_503_then_the_pool_is_renewed(store):
         assert lost.headers["Retry-After"] == "1"
         assert lost.json()["error"]["code"] == "unavailable"
         assert api.client.get("/v1/members/alice", headers=headers).json()["balance"] == 100
+
+
+def test_unknown_keys_from_one_address_are_429_before_any_lookup(store):
+    with api_on(store, failed_auth_per_minute=3) as api:
+        good = api.key("members:read")
+        assert api.client.get("/v1/badges", headers=good).status_code == 200  # trusted now
+        bad = {"Authorization": "Bearer acc_000000000000_wrong"}
+        codes = [api.client.get("/v1/badges", headers=bad).status_code for _ in range(3)]
+        assert codes == [401, 401, 401]
+        statements: list[str] = []
+        event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+        limited = api.client.get("/v1/badges", headers=bad)
+
+        assert limited.status_code == 429, limited.text
+        assert int(limited.headers["Retry-After"]) >= 1
+        assert limited.json()["error"]["code"] == "rate_limited"
+        assert statements == []  # refused before the key was looked up
+        # a garbled member token counts the same; a key checked before still works from there
+        garbled = {"Authorization": "Bearer mt_e30.AAAA"}
+        assert api.client.get("/v1/badges", headers=garbled).status_code == 429
+        assert api.client.get("/v1/badges", headers=good).status_code == 200
+        # another client address has its own budget
+        elsewhere = TestClient(api.client.app, client=("203.0.113.9", 50000))
+        assert elsewhere.get("/v1/badges", headers=bad).status_code == 401
 
 
 def test_a_member_token_expires_at_once_though_it_was_checked_just_before(api):

@@ -23,6 +23,7 @@ from accolade.store.unit_of_work import Store
 # A credential checked within this many seconds is not looked up again: revoking a key
 # takes effect within this time on every worker (a member token's expiry, at once).
 _TRUST_SECONDS = 5.0
+_MAX_BUCKETS = 100_000  # beyond it, full buckets are forgotten (they are what a new one is)
 
 
 class RateLimiter:
@@ -36,17 +37,39 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def take(self, key: str) -> None:
+        """Spend one request of ``key``'s budget; RateLimited when none is left."""
+        self._spend(key, 1.0, check=True)
+
+    def check(self, key: str) -> None:
+        """RateLimited when ``key`` has no request left; spends nothing."""
+        self._spend(key, 0.0, check=True)
+
+    def charge(self, key: str) -> None:
+        """Spend one request of ``key``'s budget after the fact (never below empty)."""
+        self._spend(key, 1.0, check=False)
+
+    def _spend(self, key: str, cost: float, *, check: bool) -> None:
         if self.per_minute <= 0:
             return
         rate = self.per_minute / 60.0
+        full = float(self.per_minute)
         with self._lock:
             now = self._now()
-            tokens, at = self._buckets.get(key, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - at) * rate)
-            if tokens < 1.0:
+            tokens, at = self._buckets.get(key, (full, now))
+            tokens = min(full, tokens + (now - at) * rate)
+            if check and tokens < 1.0:
                 self._buckets[key] = (tokens, now)
                 raise RateLimited(max(1, math.ceil((1.0 - tokens) / rate)))
-            self._buckets[key] = (tokens - 1.0, now)
+            self._buckets[key] = (max(0.0, tokens - cost), now)
+            if len(self._buckets) > _MAX_BUCKETS:
+                self._forget_full(now, rate, full)
+
+    def _forget_full(self, now: float, rate: float, full: float) -> None:
+        self._buckets = {
+            k: (tokens, at)
+            for k, (tokens, at) in self._buckets.items()
+            if tokens + (now - at) * rate < full
+        }
 
 
 @dataclass
@@ -57,11 +80,15 @@ class ApiContext:
     settings: Settings
     clock: Clock
     limiter: RateLimiter
+    # Requests whose credential was refused, per client address: checked before a credential
+    # is looked up, so unknown keys cannot make one database lookup each without limit.
+    failures: RateLimiter = field(init=False)
     # The server secret member tokens are signed with: resolved once, at start.
     secret: bytes = field(init=False, repr=False)
     _trusted: dict[str, tuple[float, Principal]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.failures = RateLimiter(self.settings.failed_auth_per_minute)
         given = self.settings.secret_key
         self.secret = server_secret(
             given.get_secret_value() if given else None, self.store.engine.url
@@ -108,6 +135,7 @@ _bearer = HTTPBearer(
 
 
 async def caller(
+    request: Request,
     ctx: Annotated[ApiContext, Depends(context)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -118,7 +146,13 @@ async def caller(
     credential = credentials.credentials
     principal = ctx.trusted(credential)
     if principal is None:  # a database lookup: off the event loop
-        principal = await run_in_threadpool(ctx.principal, credential)
+        address = request.client.host if request.client else ""
+        ctx.failures.check(address)
+        try:
+            principal = await run_in_threadpool(ctx.principal, credential)
+        except Unauthenticated:
+            ctx.failures.charge(address)
+            raise
     ctx.limiter.take(principal.key_id + (f"/{principal.member}" if principal.member else ""))
     return principal
 
