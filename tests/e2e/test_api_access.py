@@ -214,6 +214,16 @@ def test_a_member_token_expires_at_once_though_it_was_checked_just_before(api):
     assert "expired" in response.json()["error"]["message"]
 
 
+def test_a_token_for_a_member_the_program_never_saw_is_404(api):
+    response = api.client.post("/v1/members/nobody/token", headers=api.key("members:read"))
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["code"] == "not_found"
+    assert response.json()["error"]["field"] == "member_id"
+    # alice is a member of 'partner' only
+    other = api.key("members:read", program="community")
+    assert api.client.post("/v1/members/alice/token", headers=other).status_code == 404
+
+
 def test_api_keys_keep_no_secret_that_signs_member_tokens(store):
     with api_on(store):
         columns = {c["name"] for c in inspect(store.engine).get_columns("api_keys")}

@@ -141,3 +141,22 @@ def _later():
     from tests.integration.builders import MONDAY
 
     return MONDAY + timedelta(days=1)
+
+
+def test_patching_a_member_the_program_never_saw_creates_them(api):
+    """PATCH is an upsert, as any event is: a CRM may set attributes before the first event."""
+    headers = api.key("members:read", "members:write")
+    assert api.client.get("/v1/members/newcomer", headers=headers).status_code == 404
+
+    created = api.client.patch(
+        "/v1/members/newcomer",
+        json={"attributes": {"region": "emea"}, "team": "North"},
+        headers=headers,
+    )
+
+    assert created.status_code == 200, created.text
+    member = api.client.get("/v1/members/newcomer", headers=headers).json()
+    assert member["attributes"] == {"region": "emea"} and member["team"] == "North"
+    assert (member["balance"], member["lifetime"]) == (0, 0)
+    # a token can now be minted for them
+    assert api.client.post("/v1/members/newcomer/token", headers=headers).status_code == 200

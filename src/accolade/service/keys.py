@@ -211,15 +211,22 @@ def mint_member_token(
 ) -> tuple[str, datetime]:
     """A token reading ``member``'s own progress until it expires; (token, expires_at).
 
-    ``secret`` is the server secret (:func:`server_secret`)."""
+    ``member`` must be known to the program (NotFound otherwise); ``secret`` is the server
+    secret (:func:`server_secret`)."""
     principal.require("members:read")
     if principal.member is not None:
         raise Forbidden("a member token cannot mint tokens", field="authorization")
     if not timedelta(seconds=1) <= ttl <= MAX_TOKEN_TTL:
         raise InvalidInput("must be between 1 and 86400 seconds", field="ttl_seconds")
-    row = _key_row(store, principal.key_id)
+    with store.read() as repo:
+        row = AccessRepository(repo.conn).key(principal.key_id)
+        known = repo.member(principal.program_id, member) is not None
     if row is None:
         raise Unauthenticated("unknown API key")
+    if not known:
+        raise NotFound(
+            f"no member '{member}' in program '{principal.program_key}'", field="member_id"
+        )
     expires = clock() + ttl
     claims = {"k": principal.key_id, "m": member, "exp": int(expires.timestamp())}
     payload = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
