@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 from tests.cli.builders import error_lines, event, ok, run, summary, write_generated, write_jsonl
 
@@ -194,3 +195,37 @@ def test_ingest_with_rejects_in_a_missing_folder_fails_cleanly(tmp_path):
 
     assert result.exit_code == 2, result.output
     assert error_lines(result)[0].startswith("error: rejects"), result.output
+
+
+def test_ingest_of_hostile_lines_rejects_each_stores_the_rest_and_exits_1(tmp_path):
+    ok(tmp_path, "init")
+    path = tmp_path / "events.jsonl"
+    lines = [
+        event("e1", "quiz.passed", quiz="q1"),
+        {**event("e2", "quiz.passed", quiz="q2"), "occurred_at": "0001-01-01T00:00:00+05:00"},
+        event("e3", "quiz.passed", quiz="q3", score=int("9" * 400)),
+        {**event("e4", "quiz.passed", quiz="q4"), "id": "e4\x00"},
+        {**event("e5", "quiz.passed", quiz="q5"), "member": "\ud800"},
+        event("e6", "quiz.passed", member="bob", quiz="q6"),
+    ]
+    with path.open("wb") as out:
+        for line in lines:
+            out.write(json.dumps(line).encode() + b"\n")
+        out.write(b'{"id": "e7", "x": ' + b"[" * 10_000 + b"]" * 10_000 + b"}\n")
+        out.write(b'{"id": "e8", "member": "\xff"}\n')
+
+    result = run(tmp_path, "ingest", path)
+
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert summary(result)["accepted"] == 2 and summary(result)["rejected"] == 6
+    with (tmp_path / "events.jsonl.rejects.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["line"], r["event_id"], r["field"]) for r in rows] == [
+        ("2", "e2", "occurred_at"),
+        ("3", "e3", "properties.score"),
+        ("4", "", "id"),
+        ("5", "e5", "member"),
+        ("7", "", "line"),
+        ("8", "", "line"),
+    ]

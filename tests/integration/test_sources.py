@@ -99,3 +99,72 @@ def test_csv_with_an_unknown_column_rejects_the_row_naming_the_column(
     assert isinstance(record, InvalidEvent) and record.field == "points"
     assert report.rejected == 1
     assert row_counts(store)["events"] == 0
+
+
+def _hostile_jsonl(path: Path) -> None:
+    """Good lines around every kind of line a file should never hold."""
+    good = [quiz("q-1"), video("v-9", member="bob")]
+    bad = [
+        {**quiz("q-2"), "occurred_at": "9999-12-31T23:59:59-05:00"},
+        {**quiz("q-3"), "properties": {"score": 10**400}},
+        {**quiz("q-4"), "properties": {"score": 1e300}},
+        {**quiz("q-5"), "member": "ali\x00ce"},
+        {**quiz("q-6"), "member": "\ud800"},
+    ]
+    with path.open("wb") as out:
+        out.write(json.dumps(good[0]).encode() + b"\n")
+        for event in bad:
+            out.write(json.dumps(event).encode() + b"\n")
+        out.write(b'{"id": "q-7", "x": ' + b"[" * 10_000 + b"]" * 10_000 + b"}\n")
+        out.write(b'{"id": "q-8", "member": "b\xffob"}\n')  # not UTF-8
+        out.write(json.dumps(good[1]).encode() + b"\n")
+
+
+def test_hostile_lines_are_rejected_by_number_and_field_and_the_good_ones_stored(
+    store: Store, tmp_path: Path
+) -> None:
+    publish_demo(store)
+    path = tmp_path / "events.jsonl"
+    _hostile_jsonl(path)
+    outcomes: list[Outcome] = []
+
+    report = ingest(store, PROGRAM, read_events(path), clock=clock_at(), on_chunk=outcomes.extend)
+
+    assert (report.accepted, report.rejected) == (2, 7)
+    rejected = [(o.position, o.error.field) for o in outcomes if o.error is not None]
+    assert rejected == [
+        (2, "occurred_at"),
+        (3, "properties.score"),
+        (4, "properties.score"),
+        (5, "member"),
+        (6, "member"),
+        (7, "line"),
+        (8, "line"),
+    ]
+    assert member_row(store, "bob") is not None
+    assert row_counts(store)["events"] == 2
+
+
+def test_a_csv_cell_that_is_not_utf8_or_holds_nul_rejects_its_row_naming_the_column(
+    store: Store, tmp_path: Path
+) -> None:
+    publish_demo(store)
+    path = tmp_path / "events.csv"
+    path.write_bytes(
+        b"id,type,member,occurred_at,properties.quiz,properties.score\n"
+        b"c1,quiz.passed,carl,2026-03-02T14:00:00Z,q1,90\n"
+        b"c2,quiz.passed,ca\x00rl,2026-03-02T14:00:00Z,q1,90\n"
+        b"c3,quiz.passed,d\xffan,2026-03-02T14:00:00Z,q1,90\n"
+        b"c4,quiz.passed,dan,2026-03-02T14:00:00Z,q1,1e300\n"
+        b"c5,quiz.passed,erin,2026-03-02T14:00:00Z,q2,90\n"
+    )
+    outcomes: list[Outcome] = []
+
+    report = ingest(store, PROGRAM, read_events(path), clock=clock_at(), on_chunk=outcomes.extend)
+
+    assert (report.accepted, report.rejected) == (2, 3)
+    assert [(o.position, o.error.field) for o in outcomes if o.error is not None] == [
+        (3, "member"),
+        (4, "member"),
+        (5, "properties.score"),
+    ]

@@ -126,3 +126,47 @@ def test_evaluate_leaves_the_state_it_was_given_untouched():
     assert evaluation.state.attributes == {"region": "NA"}
     assert evaluation.state.occurrences["quiz_passed"] != state.occurrences["quiz_passed"]
     assert state == snapshot
+
+
+@pytest.mark.parametrize(
+    "when", ["1970-01-01T00:00:00Z", "2999-12-31T23:59:59Z", "1970-01-01T05:00:00+05:00"]
+)
+def test_event_time_at_either_end_of_the_accepted_range_is_kept(when: str) -> None:
+    assert parse_event({**VALID, "occurred_at": when}).occurred_at.year in (1970, 2999)
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "1969-12-31T23:59:59Z",
+        "3000-01-01T00:00:00Z",
+        "2999-12-31T23:59:59-00:01",
+        "9999-12-31T23:59:59-05:00",
+        "0001-01-01T00:00:00+05:00",
+    ],
+)
+def test_event_time_outside_the_accepted_range_is_refused_naming_it(when: str) -> None:
+    error = invalid(occurred_at=when)
+    assert error.field == "occurred_at"
+    assert "between 1970-01-01T00:00:00Z and 2999-12-31T23:59:59Z" in error.message
+
+
+@pytest.mark.parametrize("number", [10**15 - 1, -(10**15) + 1, 999_999_999_999_999.5, 0.0])
+def test_numbers_a_rule_can_use_are_kept(number: float) -> None:
+    assert parse_event({**VALID, "properties": {"n": number}}).properties == {"n": number}
+
+
+@pytest.mark.parametrize("number", [10**15, -(10**15), 1e300, 10**400, float("nan")])
+def test_numbers_no_rule_can_use_are_refused_naming_the_property(number: float) -> None:
+    error = invalid(properties={"deal": {"amounts": [1, number]}})
+    assert error.field == "properties.deal.amounts[1]"
+
+
+def test_properties_nest_at_most_16_levels() -> None:
+    value: Any = 1
+    for _ in range(16):
+        value = [value]
+    assert parse_event({**VALID, "properties": {"x": value}})
+    error = invalid(properties={"x": [value]})
+    assert error.field.startswith("properties.x[0]")
+    assert "16 levels" in error.message
