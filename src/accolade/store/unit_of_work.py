@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-from psycopg.errors import DeadlockDetected, UniqueViolation
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -58,7 +58,7 @@ class Store:
             with self._writer, self.engine.begin() as conn:
                 repo = Repository(conn)
                 yield repo
-        except (IntegrityError, OperationalError, UniqueViolation) as exc:
+        except Exception as exc:
             if not _is_retryable(exc):
                 raise
             raise WriteConflict(str(exc)) from exc
@@ -98,7 +98,16 @@ class Store:
 
 def _is_retryable(exc: Exception) -> bool:
     """A unique key taken by a concurrent writer, or a deadlock PostgreSQL broke."""
-    original = exc if isinstance(exc, UniqueViolation) else getattr(exc, "orig", None)
-    return isinstance(
-        original, UniqueViolation | DeadlockDetected
-    ) or "UNIQUE constraint failed" in str(original)
+    if isinstance(exc, IntegrityError | OperationalError):  # SQLAlchemy's, around the driver's
+        if "UNIQUE constraint failed" in str(exc.orig):  # SQLite
+            return True
+        return _is_psycopg_error(exc.orig, "UniqueViolation", "DeadlockDetected")
+    return _is_psycopg_error(exc, "UniqueViolation")  # psycopg's own (its COPY raises it)
+
+
+def _is_psycopg_error(exc: BaseException | None, *names: str) -> bool:
+    """Whether ``exc`` is one of psycopg's errors of these names. psycopg is imported by
+    PostgreSQL's engines only (importing it costs a tenth of a second at the start of every
+    command on SQLite): when it is not loaded, no error can be one of its."""
+    errors = sys.modules.get("psycopg.errors")
+    return errors is not None and isinstance(exc, tuple(getattr(errors, n) for n in names))
