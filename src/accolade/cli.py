@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import gc
 import json
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from accolade.cli_common import (
@@ -25,24 +22,28 @@ from accolade.cli_common import open_store as _store
 from accolade.cli_references import references_app
 from accolade.cli_referrals import referrals_app
 from accolade.cli_rewards import points_app, rewards_app
-from accolade.engine.streaks import StreakStatus
 from accolade.errors import InvalidInput
-from accolade.program.compile import compile_program
-from accolade.program.loader import load_program_file
-from accolade.sample_events import generate_events
-from accolade.service import challenges as challenges_service
-from accolade.service import ingest as ingest_service
-from accolade.service import keys as keys_service
-from accolade.service import leaderboard_windows
-from accolade.service import leaderboards as leaderboards_service
-from accolade.service import members as member_service
-from accolade.service import programs as program_service
-from accolade.service import quests as quests_service
-from accolade.service import replay as replay_service
-from accolade.service import reverse as reverse_service
-from accolade.service.sources import read_events
-from accolade.settings import Settings
-from accolade.store.unit_of_work import Store
+
+if TYPE_CHECKING:
+    from accolade.engine.streaks import StreakStatus
+    from accolade.service.ingest import IngestReport
+    from accolade.settings import Settings
+    from accolade.store.unit_of_work import Store
+
+# The scopes `keys create --scope` takes, as accolade.service.keys.SCOPES lists them: written
+# out so that the help does not load the services (tests/cli/test_cli_startup.py keeps them
+# equal).
+SCOPES = (
+    "events:write",
+    "members:read",
+    "members:write",
+    "program:admin",
+    "rewards:write",
+    "rewards:admin",
+    "referrals:write",
+    "references:write",
+    "webhooks:admin",
+)
 
 app = typer.Typer(help="Accolade: points, badges and tiers for B2B programs.", no_args_is_help=True)
 program_app = typer.Typer(
@@ -99,6 +100,9 @@ def init(
     ] = None,
 ) -> None:
     """Create or upgrade the database and publish a program (the demo partner program by default)."""
+    from accolade.program.loader import load_program_file
+    from accolade.service import programs as program_service
+
     settings = _settings()
     store = _store(settings, migrate=True)
     path = program_file or _examples() / "partner-program.yaml"
@@ -126,6 +130,9 @@ def demo(
 ) -> None:
     """Set up the demo program, ingest its events, show members, tiers and badges, and serve
     the API on it."""
+    from accolade.service import keys as keys_service
+    from accolade.service import programs as program_service
+
     _tune_gc_for_batch()
     settings = _settings()
     store = _store(settings, migrate=True)
@@ -241,13 +248,15 @@ def keys_create(
         str,
         typer.Option(
             "--scope",
-            help="Comma-separated: " + ", ".join(keys_service.SCOPES) + ".",
+            help="Comma-separated: " + ", ".join(SCOPES) + ".",
         ),
     ],
     program: ProgramOption = None,
     name: Annotated[str, typer.Option("--name", help="What the key is for.")] = "",
 ) -> None:
     """Create an API key for one program; it is shown once and stored hashed."""
+    from accolade.service import keys as keys_service
+
     store, key = _open_program(program)
     created = keys_service.create_key(store, key, keys_service.parse_scopes(scope), name)
     out.print(f"key for program [bold]{created.program}[/bold] ({' '.join(created.scopes)}):")
@@ -259,9 +268,12 @@ def keys_create(
 @fails_cleanly
 def keys_list(program: ProgramOption = None) -> None:
     """The program's keys (never their secrets)."""
+    from accolade.service import keys as keys_service
+
     store, key = _open_program(program)
+    keys = keys_service.list_keys(store, key)
     table = Table("key id", "name", "scopes", "created", "revoked", title=f"keys of {key}")
-    for k in keys_service.list_keys(store, key):
+    for k in keys:
         table.add_row(
             k.key_id,
             k.name,
@@ -276,6 +288,8 @@ def keys_list(program: ProgramOption = None) -> None:
 @fails_cleanly
 def keys_revoke(key_id: str) -> None:
     """Revoke a key (by its id, or the key itself); its member tokens stop working too."""
+    from accolade.service import keys as keys_service
+
     store = _store(_settings())
     keys_service.revoke_key(store, key_id)
     out.print(f"key {key_id.removeprefix('acc_').split('_')[0]} revoked")
@@ -287,6 +301,9 @@ def program_validate(file: Path) -> None:
     """Check a program file; every error is listed with its path. Nothing is stored.
 
     Each action with a bonus gets a line with its expected bonus per rewarded event."""
+    from accolade.program.compile import compile_program
+    from accolade.program.loader import load_program_file
+
     program = load_program_file(file)
     out.print(
         f"[green]valid:[/green] {program.key} ({len(program.actions)} actions, "
@@ -301,6 +318,9 @@ def program_validate(file: Path) -> None:
 @fails_cleanly
 def program_publish(file: Path) -> None:
     """Store a program file as a new immutable version and make it active."""
+    from accolade.program.loader import load_program_file
+    from accolade.service import programs as program_service
+
     load_program_file(file)
     published = program_service.publish(
         _store(_settings(), migrate=True), file.read_text(encoding="utf-8")
@@ -328,6 +348,8 @@ def program_rollback(
     ] = None,
 ) -> None:
     """Make an earlier version active again; events from now on are evaluated under it."""
+    from accolade.service import programs as program_service
+
     store, key = _open_program(program)
     version = program_service.rollback(store, key, to)
     out.print(f"{key}: version {version} is active again")
@@ -337,9 +359,12 @@ def program_rollback(
 @fails_cleanly
 def program_versions(program: ProgramOption = None) -> None:
     """List a program's versions; the active one is marked."""
+    from accolade.service import programs as program_service
+
     store, key = _open_program(program)
+    versions = program_service.versions(store, key)
     table = Table("version", "hash", "published", "active", title=f"program {key}")
-    for v in program_service.versions(store, key):
+    for v in versions:
         table.add_row(
             str(v.version), v.hash[:12], f"{v.created_at:%Y-%m-%d %H:%M}", "●" if v.active else ""
         )
@@ -369,7 +394,21 @@ def ingest(
 
 def _ingest(
     store: Store, key: str, file: Path, fmt: str | None, rejects: Path | None, chunk_size: int
-) -> ingest_service.IngestReport:
+) -> IngestReport:
+    import csv
+    from collections.abc import Sequence
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from accolade.service import ingest as ingest_service
+    from accolade.service.sources import read_events
+
     records = read_events(file, fmt)
     rejects_path = rejects or file.with_name(file.name + ".rejects.csv")
     if not rejects_path.parent.is_dir():
@@ -435,6 +474,8 @@ def _ingest(
 @fails_cleanly
 def member_show(member: str, program: ProgramOption = None) -> None:
     """Balance, lifetime points, tier and benefits, badges and recent entries of a member."""
+    from accolade.service import members as member_service
+
     store, key = _open_program(program)
     view = member_service.show(store, key, member)
     out.print(f"[bold]{view.member}[/bold]" + (f"  {view.company}" if view.company else ""))
@@ -492,10 +533,13 @@ def quests_funnel(
     program: ProgramOption = None,
 ) -> None:
     """Members who started each quest, did each step and finished; drop-off per step."""
+    from accolade.service import quests as quests_service
+
     store, key = _open_program(program)
     if quest is None:
+        funnels = quests_service.funnels(store, key)
         table = Table("quest", "started", "completed", "completion", title="quests")
-        for f in quests_service.funnels(store, key):
+        for f in funnels:
             table.add_row(f.key, f"{f.started:,}", f"{f.completed:,}", f"{f.completion_percent}%")
         out.print(table)
         return
@@ -523,6 +567,8 @@ def quests_funnel(
 def challenges_close(program: ProgramOption = None) -> None:
     """Close every challenge whose window has ended: record the winners, pay the first N or
     top N. Running it again pays nobody twice."""
+    from accolade.service import challenges as challenges_service
+
     store, key = _open_program(program)
     closed = challenges_service.close(store, key)
     if not closed:
@@ -537,9 +583,12 @@ def challenges_close(program: ProgramOption = None) -> None:
 @fails_cleanly
 def leaderboards_list(program: ProgramOption = None) -> None:
     """Every leaderboard: what it ranks, by what, over which window, and its windows so far."""
+    from accolade.service import leaderboards as leaderboards_service
+
     store, key = _open_program(program)
+    boards = leaderboards_service.boards(store, key)
     table = Table("board", "name", "ranks", "by", "window", "partition", "prize", "windows")
-    for b in leaderboards_service.boards(store, key):
+    for b in boards:
         table.add_row(
             b.key,
             b.name,
@@ -578,6 +627,8 @@ def leaderboards_show(
     program: ProgramOption = None,
 ) -> None:
     """A page of a leaderboard: rank (ties share it), name, score."""
+    from accolade.service import leaderboards as leaderboards_service
+
     store, key = _open_program(program)
     wanted: dict[str, str] = {}
     for pair in partition or []:
@@ -620,6 +671,8 @@ def leaderboards_standing(
     program: ProgramOption = None,
 ) -> None:
     """Where a member (team, company) stands: rank, percentile, gap to the next rank, around."""
+    from accolade.service import leaderboards as leaderboards_service
+
     store, key = _open_program(program)
     s = leaderboards_service.standing(store, key, board, subject, window=window, around=around)
     if s.partition is None:
@@ -655,6 +708,8 @@ def _window_text(label: str) -> str:
 def leaderboards_close(program: ProgramOption = None) -> None:
     """Roll rolling windows to today and close calendar windows that have ended: keep their
     final standings, pay their prizes once. Run it daily, after midnight (cron)."""
+    from accolade.service import leaderboard_windows
+
     store, key = _open_program(program)
     report = leaderboard_windows.close_windows(store, key)
     for r in report.rolled:
@@ -680,6 +735,8 @@ def challenges_stats(
     program: ProgramOption = None,
 ) -> None:
     """Members eligible (in the segment now), taking part and reaching each goal."""
+    from accolade.service import challenges as challenges_service
+
     store, key = _open_program(program)
     found = challenges_service.stats(store, key, challenge, by=by)
     table = Table(
@@ -758,6 +815,8 @@ def _streak_line(s: StreakStatus) -> str:
 @fails_cleanly
 def explain(member: str, program: ProgramOption = None) -> None:
     """Every point of a member: event -> rule -> entry -> program version."""
+    from accolade.service import members as member_service
+
     store, key = _open_program(program)
     lines = member_service.explain(store, key, member)
     table = Table(
@@ -796,6 +855,8 @@ def reverse(
     program: ProgramOption = None,
 ) -> None:
     """Reverse an event: its points, badges and tier changes are compensated, with the reason."""
+    from accolade.service import reverse as reverse_service
+
     store, key = _open_program(program)
     result = reverse_service.reverse(store, key, event_id, reason)
     if result["status"] == "duplicate":
@@ -812,6 +873,10 @@ def reverse(
 @fails_cleanly
 def replay(program: ProgramOption = None) -> None:
     """Rebuild every ledger entry, badge and member state from the event log."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from accolade.service import replay as replay_service
+
     _tune_gc_for_batch()
     store, key = _open_program(program)
     with Progress(
@@ -837,6 +902,8 @@ def generate(
     seed: Annotated[int, typer.Option(help="Same seed, same file.")] = 7,
 ) -> None:
     """Write a reproducible JSON Lines stream of demo-program events."""
+    from accolade.sample_events import generate_events
+
     with output.open("w", encoding="utf-8") as handle:
         for event in generate_events(events, members, seed=seed):
             handle.write(json.dumps(event, separators=(",", ":")) + "\n")
@@ -844,6 +911,8 @@ def generate(
 
 
 def _members_table(store: Store, key: str, top: int) -> None:
+    from accolade.service import members as member_service
+
     rows = member_service.table(store, key, top)
     total = member_service.count(store, key)
     table = Table(

@@ -1,20 +1,26 @@
-"""What every `accolade` command shares: the consoles, the program option, clean errors, and
-opening the database and the program a command works on."""
+"""What every `accolade` command shares: the consoles, the program option, clean
+errors, and opening the database and the program a command works on.
+
+Start-up: the `accolade` modules import only Typer, Rich's console and `accolade.errors` at the
+top; settings, the store (SQLAlchemy), the services and pydantic are imported by the commands
+that use them, so `accolade --help` or a read starts without loading what it does not need
+(tests/cli/test_cli_startup.py keeps FastAPI, uvicorn and Alembic out; bench/cli_startup.py
+times it)."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
 from accolade.errors import AccoladeError, InvalidInput, InvalidProgram
-from accolade.service import programs as program_service
-from accolade.settings import Settings
-from accolade.store.unit_of_work import Store
+
+if TYPE_CHECKING:
+    from accolade.settings import Settings
+    from accolade.store.unit_of_work import Store
 
 # Piped output (CI logs, files) gets room for a members table instead of Rich's 80 columns.
 out = Console(highlight=False, width=None if Console().is_terminal else 160)
@@ -50,6 +56,10 @@ def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def load_settings() -> Settings:
+    from pydantic import ValidationError
+
+    from accolade.settings import Settings
+
     try:
         return Settings()
     except ValidationError as exc:
@@ -60,6 +70,8 @@ def load_settings() -> Settings:
 
 def open_store(settings: Settings, *, migrate: bool = False) -> Store:
     """The database; only init and demo create or migrate it, other commands require it ready."""
+    from accolade.store.unit_of_work import Store
+
     return Store.open(
         settings.database_url,
         echo=settings.echo_sql,
@@ -70,6 +82,8 @@ def open_store(settings: Settings, *, migrate: bool = False) -> Store:
 
 def open_program(program: str | None) -> tuple[Store, str]:
     """The database and the program a command works on (named, from settings, or the only one)."""
+    from accolade.service import programs as program_service
+
     settings = load_settings()
     store = open_store(settings)
     return store, program_service.resolve_key(store, program or settings.program)

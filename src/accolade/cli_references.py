@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from accolade.cli_common import ProgramOption, fails_cleanly, open_program, out
+from accolade.cli_common import (
+    ProgramOption,
+    fails_cleanly,
+    open_program,
+    out,
+)
 from accolade.errors import InvalidInput
-from accolade.service import references as references_service
+
+if TYPE_CHECKING:
+    from accolade.service.references import Candidate, ReferenceRequest
 
 references_app = typer.Typer(
     help="Reference requests: matching advocates without asking the same ones every time.",
@@ -31,11 +38,16 @@ CountOption = Annotated[int, typer.Option("--count", help="How many candidates (
 @references_app.command("match")
 @fails_cleanly
 def references_match(
-    criteria: CriteriaOption = None, count: CountOption = 5, program: ProgramOption = None
+    criteria: CriteriaOption = None,
+    count: CountOption = 5,
+    program: ProgramOption = None,
 ) -> None:
     """The advocates a request would get now, ranked; records nothing."""
+    from accolade.service import references as references_service
+
     store, key = open_program(program)
-    _candidates(references_service.match(store, key, _criteria(criteria or []), count=count))
+    found = references_service.match(store, key, _criteria(criteria or []), count=count)
+    _candidates(found)
 
 
 @references_app.command("request")
@@ -49,6 +61,8 @@ def references_request(
     program: ProgramOption = None,
 ) -> None:
     """Record a request for references and list its ranked candidates."""
+    from accolade.service import references as references_service
+
     store, key = open_program(program)
     made = references_service.request(
         store,
@@ -71,6 +85,8 @@ def references_ask(
     program: ProgramOption = None,
 ) -> None:
     """Ask advocates for a request; one over a fatigue limit, or opted out, is refused."""
+    from accolade.service import references as references_service
+
     store, key = open_program(program)
     _asks(references_service.ask(store, key, request_id, members))
 
@@ -84,6 +100,8 @@ def references_answer(
     program: ProgramOption = None,
 ) -> None:
     """Record an advocate's answer; accepting and completing pay what the program says."""
+    from accolade.service import references as references_service
+
     store, key = open_program(program)
     done = references_service.answer(store, key, request_id, member, answer)
     out.print(f"{member}: {done.status}")
@@ -98,6 +116,8 @@ def references_show(
     program: ProgramOption = None,
 ) -> None:
     """A request: who asked for what, the advocates asked and their answers."""
+    from accolade.service import references as references_service
+
     store, key = open_program(program)
     made = references_service.reference_request(store, key, request_id)
     criteria = ", ".join(f"{k}={v}" for k, v in made.criteria.items()) or "(any)"
@@ -118,7 +138,7 @@ def _criteria(pairs: list[str]) -> dict[str, Any]:
     return found
 
 
-def _candidates(found: list[references_service.Candidate]) -> None:
+def _candidates(found: list[Candidate]) -> None:
     table = Table("rank", "advocate", "tier", "asked", "last asked")
     for c in found:
         table.add_row(
@@ -133,7 +153,7 @@ def _candidates(found: list[references_service.Candidate]) -> None:
         out.print("nobody matches (or everyone who does is at a limit, or opted out)")
 
 
-def _asks(made: references_service.ReferenceRequest) -> None:
+def _asks(made: ReferenceRequest) -> None:
     table = Table("advocate", "status", "asked")
     for a in made.asks:
         table.add_row(a.member, a.status, f"{a.asked_at:%Y-%m-%d}")

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from accolade.cli_common import ProgramOption, fails_cleanly, open_program, out
-from accolade.service import referrals as referrals_service
+from accolade.cli_common import (
+    ProgramOption,
+    fails_cleanly,
+    open_program,
+    out,
+)
+
+if TYPE_CHECKING:
+    from accolade.service.referrals import Referral
 
 referrals_app = typer.Typer(
     help="Referrals: prospects members refer, their stages, the pipeline they bring.",
@@ -32,6 +39,8 @@ def referrals_submit(
     program: ProgramOption = None,
 ) -> None:
     """A member refers a prospect; a prospect referred before (and still valid) is a duplicate."""
+    from accolade.service import referrals as referrals_service
+
     store, key = open_program(program)
     _print(
         referrals_service.submit(
@@ -64,6 +73,8 @@ def referrals_move(
     program: ProgramOption = None,
 ) -> None:
     """Move a referral to a stage, as the CRM says; lost and disqualified ones claw back."""
+    from accolade.service import referrals as referrals_service
+
     store, key = open_program(program)
     _print(
         referrals_service.move(
@@ -81,6 +92,8 @@ def referrals_list(
     program: ProgramOption = None,
 ) -> None:
     """Referrals, newest first."""
+    from accolade.service import referrals as referrals_service
+
     store, key = open_program(program)
     page = referrals_service.referrals(store, key, member=member, status=status, limit=limit)
     table = Table("referral", "member", "prospect", "status", "deal", "submitted")
@@ -103,9 +116,12 @@ def referrals_pipeline(
     program: ProgramOption = None,
 ) -> None:
     """Referrals, qualified, open opportunities and won deals with their value, per referrer."""
+    from accolade.service import referrals as referrals_service
+
     store, key = open_program(program)
+    rows = referrals_service.pipeline(store, key, by)
     table = Table(by, "referrals", "qualified", "open", "pipeline", "won", "won value")
-    for p in referrals_service.pipeline(store, key, by):
+    for p in rows:
         table.add_row(
             p.key or "-",
             str(p.referrals),
@@ -122,7 +138,7 @@ def _money(sums: Mapping[str, Decimal]) -> str:
     return ", ".join(f"{v:,.2f} {c}" for c, v in sorted(sums.items())) or "-"
 
 
-def _print(r: referrals_service.Referral) -> None:
+def _print(r: Referral) -> None:
     head = "already submitted: " if r.duplicate else ""
     line = f"{head}{r.referral_id}: {r.member} referred {r.prospect} · {r.status}"
     if r.duplicate_of:

@@ -6,15 +6,21 @@ from __future__ import annotations
 import getpass
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from accolade.cli_common import ProgramOption, fails_cleanly, open_program, out
+from accolade.cli_common import (
+    ProgramOption,
+    fails_cleanly,
+    open_program,
+    out,
+)
 from accolade.errors import InvalidInput
-from accolade.service import expiry as expiry_service
-from accolade.service import rewards as rewards_service
+
+if TYPE_CHECKING:
+    from accolade.service.rewards import Redemption
 
 rewards_app = typer.Typer(
     help="Rewards: the catalogue, redemptions and their approval, code pools.",
@@ -41,6 +47,8 @@ def rewards_list(
     program: ProgramOption = None,
 ) -> None:
     """The catalogue: price, value, fulfilment, what is left; for a member, what they can have."""
+    from accolade.service import rewards as rewards_service
+
     store, key = open_program(program)
     items = rewards_service.catalogue(store, key, member)
     table = Table("reward", "name", "price", "value", "fulfilment", "approval", "left")
@@ -79,6 +87,8 @@ def rewards_redeem(
     program: ProgramOption = None,
 ) -> None:
     """Redeem an item for a member: debits their balance (never their tier), takes stock."""
+    from accolade.service import rewards as rewards_service
+
     store, key = open_program(program)
     done = rewards_service.redeem(store, key, member, reward, redemption_id=redemption_id)
     _print(done)
@@ -96,6 +106,8 @@ def rewards_redemptions(
     program: ProgramOption = None,
 ) -> None:
     """Redemptions, newest first."""
+    from accolade.service import rewards as rewards_service
+
     store, key = open_program(program)
     page = rewards_service.redemptions(store, key, member=member, status=status, limit=limit)
     table = Table("redemption", "member", "reward", "price", "status", "requested", "by", "note")
@@ -118,6 +130,8 @@ def rewards_redemptions(
 def _decide(
     decision: str, redemption_id: str, note: str | None, by: str | None, program: str | None
 ) -> None:
+    from accolade.service import rewards as rewards_service
+
     store, key = open_program(program)
     who = by or getpass.getuser()
     _print(rewards_service.decide(store, key, redemption_id, decision, by=who, note=note))
@@ -177,12 +191,14 @@ def rewards_codes(
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise InvalidInput(f"'{file}' is not UTF-8 text", field="file") from None
+    from accolade.service import rewards as rewards_service
+
     store, key = open_program(program)
     added, free = rewards_service.add_codes(store, key, reward, text.splitlines())
     out.print(f"{added:,} new codes for {reward}; {free:,} free in its pool")
 
 
-def _print(r: rewards_service.Redemption) -> None:
+def _print(r: Redemption) -> None:
     head = "already redeemed: " if r.duplicate else ""
     out.print(
         f"{head}{r.redemption_id}: {r.member} · {r.reward_name} · {r.price:,} points · {r.status}"
@@ -199,6 +215,8 @@ def points_expire(program: ProgramOption = None) -> None:
     """Expire points not spent within the program's `points.expiry.after`, oldest first, and
     warn of what expires within `warn`. Daily, from cron; running it twice a day does nothing
     more."""
+    from accolade.service import expiry as expiry_service
+
     store, key = open_program(program)
     done = expiry_service.expire_points(store, key)
     out.print(
