@@ -11,10 +11,12 @@ import typer
 from rich.table import Table
 
 from accolade.cli_common import (
+    JsonOption,
     ProgramOption,
     err,
     fails_cleanly,
     out,
+    print_json,
 )
 from accolade.cli_common import load_settings as _settings
 from accolade.cli_common import open_program as _open_program
@@ -266,12 +268,15 @@ def keys_create(
 
 @keys_app.command("list")
 @fails_cleanly
-def keys_list(program: ProgramOption = None) -> None:
+def keys_list(program: ProgramOption = None, as_json: JsonOption = False) -> None:
     """The program's keys (never their secrets)."""
     from accolade.service import keys as keys_service
 
     store, key = _open_program(program)
     keys = keys_service.list_keys(store, key)
+    if as_json:
+        print_json(keys)
+        return
     table = Table("key id", "name", "scopes", "created", "revoked", title=f"keys of {key}")
     for k in keys:
         table.add_row(
@@ -357,12 +362,15 @@ def program_rollback(
 
 @program_app.command("versions")
 @fails_cleanly
-def program_versions(program: ProgramOption = None) -> None:
+def program_versions(program: ProgramOption = None, as_json: JsonOption = False) -> None:
     """List a program's versions; the active one is marked."""
     from accolade.service import programs as program_service
 
     store, key = _open_program(program)
     versions = program_service.versions(store, key)
+    if as_json:
+        print_json(versions)
+        return
     table = Table("version", "hash", "published", "active", title=f"program {key}")
     for v in versions:
         table.add_row(
@@ -472,12 +480,15 @@ def _ingest(
 
 @member_app.command("show")
 @fails_cleanly
-def member_show(member: str, program: ProgramOption = None) -> None:
+def member_show(member: str, program: ProgramOption = None, as_json: JsonOption = False) -> None:
     """Balance, lifetime points, tier and benefits, badges and recent entries of a member."""
     from accolade.service import members as member_service
 
     store, key = _open_program(program)
     view = member_service.show(store, key, member)
+    if as_json:
+        print_json(view)
+        return
     out.print(f"[bold]{view.member}[/bold]" + (f"  {view.company}" if view.company else ""))
     out.print(
         f"balance {view.balance:,} · lifetime {view.lifetime:,} · tier [bold]{view.tier_name or '-'}[/bold]"
@@ -531,6 +542,7 @@ def member_show(member: str, program: ProgramOption = None) -> None:
 def quests_funnel(
     quest: Annotated[str | None, typer.Argument(help="A quest key; all quests without it.")] = None,
     program: ProgramOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Members who started each quest, did each step and finished; drop-off per step."""
     from accolade.service import quests as quests_service
@@ -538,12 +550,18 @@ def quests_funnel(
     store, key = _open_program(program)
     if quest is None:
         funnels = quests_service.funnels(store, key)
+        if as_json:
+            print_json(funnels)
+            return
         table = Table("quest", "started", "completed", "completion", title="quests")
         for f in funnels:
             table.add_row(f.key, f"{f.started:,}", f"{f.completed:,}", f"{f.completion_percent}%")
         out.print(table)
         return
     found = quests_service.funnel(store, key, quest)
+    if as_json:
+        print_json(found)
+        return
     since = "from the step before" if found.ordered else "from the start"
     table = Table(
         "step", "done", "drop-off", "drop-off %", f"median time {since}", title=found.name
@@ -581,12 +599,15 @@ def challenges_close(program: ProgramOption = None) -> None:
 
 @leaderboards_app.command("list")
 @fails_cleanly
-def leaderboards_list(program: ProgramOption = None) -> None:
+def leaderboards_list(program: ProgramOption = None, as_json: JsonOption = False) -> None:
     """Every leaderboard: what it ranks, by what, over which window, and its windows so far."""
     from accolade.service import leaderboards as leaderboards_service
 
     store, key = _open_program(program)
     boards = leaderboards_service.boards(store, key)
+    if as_json:
+        print_json(boards)
+        return
     table = Table("board", "name", "ranks", "by", "window", "partition", "prize", "windows")
     for b in boards:
         table.add_row(
@@ -625,6 +646,7 @@ def leaderboards_show(
     limit: Annotated[int, typer.Option("--limit", help="Rows to show.")] = 10,
     offset: Annotated[int, typer.Option("--offset", help="Rows to skip.")] = 0,
     program: ProgramOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """A page of a leaderboard: rank (ties share it), name, score."""
     from accolade.service import leaderboards as leaderboards_service
@@ -641,6 +663,9 @@ def leaderboards_show(
     page = leaderboards_service.top(
         store, key, board, window=window, partition=wanted, limit=limit, offset=offset
     )
+    if as_json:
+        print_json(page)
+        return
     where = ", ".join(f"{k}={v}" for k, v in page.partition.items())
     title = f"{page.name}: {_window_text(page.window.label)}" + (f" ({where})" if where else "")
     table = Table("rank", page.subject, "score", title=title)
@@ -669,12 +694,16 @@ def leaderboards_standing(
         int, typer.Option("--around", help="Ranked subjects shown above and below.")
     ] = 5,
     program: ProgramOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Where a member (team, company) stands: rank, percentile, gap to the next rank, around."""
     from accolade.service import leaderboards as leaderboards_service
 
     store, key = _open_program(program)
     s = leaderboards_service.standing(store, key, board, subject, window=window, around=around)
+    if as_json:
+        print_json(s)
+        return
     if s.partition is None:
         out.print(f"{subject} is outside {s.name}'s segment (score {s.score:,})")
         return
@@ -733,12 +762,17 @@ def challenges_stats(
         str | None, typer.Option("--by", help="Split by this member attribute (e.g. region).")
     ] = None,
     program: ProgramOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Members eligible (in the segment now), taking part and reaching each goal."""
     from accolade.service import challenges as challenges_service
 
     store, key = _open_program(program)
     found = challenges_service.stats(store, key, challenge, by=by)
+    if as_json:
+        # one challenge named: that challenge, as GET /v1/challenges/{challenge} gives it
+        print_json(found if challenge is None else found[0])
+        return
     table = Table(
         "challenge",
         "status",
@@ -813,12 +847,15 @@ def _streak_line(s: StreakStatus) -> str:
 
 @app.command()
 @fails_cleanly
-def explain(member: str, program: ProgramOption = None) -> None:
+def explain(member: str, program: ProgramOption = None, as_json: JsonOption = False) -> None:
     """Every point of a member: event -> rule -> entry -> program version."""
     from accolade.service import members as member_service
 
     store, key = _open_program(program)
     lines = member_service.explain(store, key, member)
+    if as_json:
+        print_json(lines)
+        return
     table = Table(
         "entry",
         "event",

@@ -1,4 +1,4 @@
-"""What every `accolade` command shares: the consoles, the program option, clean
+"""What every `accolade` command shares: the consoles, the program and --json options, clean
 errors, and opening the database and the program a command works on.
 
 Start-up: the `accolade` modules import only Typer, Rich's console and `accolade.errors` at the
@@ -10,6 +10,7 @@ times it)."""
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
@@ -35,6 +36,12 @@ ProgramOption = Annotated[
         "--program", "-p", help="Program key (default: ACCOLADE_PROGRAM or the only one)."
     ),
 ]
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print JSON instead of tables: the API's shape for the same thing."
+    ),
+]
 
 
 def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
@@ -53,6 +60,15 @@ def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(2) from None
 
     return run
+
+
+def print_json(value: object) -> None:
+    """A service's result (its dataclasses and pydantic models) as JSON on standard output,
+    serialised the way the API serialises its responses (pydantic's JSON mode: times in ISO
+    8601, decimal amounts as strings), one document, keys in the order the API gives them."""
+    from pydantic_core import to_jsonable_python
+
+    typer.echo(json.dumps(to_jsonable_python(value), indent=2, ensure_ascii=False))
 
 
 def load_settings() -> Settings:

@@ -9,10 +9,12 @@ import typer
 from rich.table import Table
 
 from accolade.cli_common import (
+    JsonOption,
     ProgramOption,
     fails_cleanly,
     open_program,
     out,
+    print_json,
 )
 from accolade.errors import InvalidInput
 
@@ -41,12 +43,16 @@ def references_match(
     criteria: CriteriaOption = None,
     count: CountOption = 5,
     program: ProgramOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """The advocates a request would get now, ranked; records nothing."""
     from accolade.service import references as references_service
 
     store, key = open_program(program)
     found = references_service.match(store, key, _criteria(criteria or []), count=count)
+    if as_json:
+        print_json(found)
+        return
     _candidates(found)
 
 
@@ -114,12 +120,16 @@ def references_answer(
 def references_show(
     request_id: Annotated[str, typer.Argument(help="The request's id.")],
     program: ProgramOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """A request: who asked for what, the advocates asked and their answers."""
     from accolade.service import references as references_service
 
     store, key = open_program(program)
     made = references_service.reference_request(store, key, request_id)
+    if as_json:
+        print_json(made)
+        return
     criteria = ", ".join(f"{k}={v}" for k, v in made.criteria.items()) or "(any)"
     out.print(f"{made.request_id} by {made.requested_by} on {made.created_at:%Y-%m-%d}: {criteria}")
     if made.note:

@@ -10,10 +10,12 @@ import typer
 from rich.table import Table
 
 from accolade.cli_common import (
+    JsonOption,
     ProgramOption,
     fails_cleanly,
     open_program,
     out,
+    print_json,
 )
 
 if TYPE_CHECKING:
@@ -90,12 +92,16 @@ def referrals_list(
     status: Annotated[str | None, typer.Option("--status", help="submitted, won, ...")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Rows to show.")] = 50,
     program: ProgramOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Referrals, newest first."""
     from accolade.service import referrals as referrals_service
 
     store, key = open_program(program)
     page = referrals_service.referrals(store, key, member=member, status=status, limit=limit)
+    if as_json:
+        print_json(page)
+        return
     table = Table("referral", "member", "prospect", "status", "deal", "submitted")
     for r in page.items:
         table.add_row(
@@ -114,12 +120,16 @@ def referrals_list(
 def referrals_pipeline(
     by: Annotated[str, typer.Option("--by", help="member (default), team or company.")] = "member",
     program: ProgramOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Referrals, qualified, open opportunities and won deals with their value, per referrer."""
     from accolade.service import referrals as referrals_service
 
     store, key = open_program(program)
     rows = referrals_service.pipeline(store, key, by)
+    if as_json:
+        print_json(rows)
+        return
     table = Table(by, "referrals", "qualified", "open", "pipeline", "won", "won value")
     for p in rows:
         table.add_row(

@@ -12,10 +12,12 @@ import typer
 from rich.table import Table
 
 from accolade.cli_common import (
+    JsonOption,
     ProgramOption,
     fails_cleanly,
     open_program,
     out,
+    print_json,
 )
 from accolade.errors import InvalidInput
 
@@ -45,12 +47,16 @@ def rewards_list(
         typer.Option("--member", help="Only what this member may redeem, and whether now."),
     ] = None,
     program: ProgramOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """The catalogue: price, value, fulfilment, what is left; for a member, what they can have."""
     from accolade.service import rewards as rewards_service
 
     store, key = open_program(program)
     items = rewards_service.catalogue(store, key, member)
+    if as_json:
+        print_json(items)
+        return
     table = Table("reward", "name", "price", "value", "fulfilment", "approval", "left")
     if member is not None:
         table.add_column("for " + member)
@@ -104,12 +110,16 @@ def rewards_redemptions(
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Rows to show.")] = 50,
     program: ProgramOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Redemptions, newest first."""
     from accolade.service import rewards as rewards_service
 
     store, key = open_program(program)
     page = rewards_service.redemptions(store, key, member=member, status=status, limit=limit)
+    if as_json:
+        print_json(page)
+        return
     table = Table("redemption", "member", "reward", "price", "status", "requested", "by", "note")
     for r in page.items:
         table.add_row(
