@@ -205,3 +205,34 @@ def test_a_body_over_the_limit_is_413_before_it_is_read(store):
         assert "ACCOLADE_MAX_BODY_BYTES" in response.json()["error"]["message"]
     assert fits.status_code == 200
     assert row_counts(store)["events"] == before["events"] + 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/v1/members/alice", "GET, PATCH"),
+        ("GET", "/v1/challenges/close", None),  # GET of the challenge named "close": served
+        ("PUT", "/v1/challenges/close", "POST"),
+        ("PUT", "/v1/program/versions", "GET, POST"),
+    ],
+)
+def test_a_405_names_every_method_the_resource_has(api, method, path, allow):
+    response = api.client.request(method, path, headers=api.key())
+
+    if allow is None:
+        assert response.status_code != 405
+        return
+    assert response.status_code == 405, response.text
+    assert response.headers["allow"] == allow
+
+
+@pytest.mark.parametrize(
+    "body", [{"ttl_seconds": True}, {"ttl_seconds": "60"}, {"ttl_seconds": 60, "scope": "all"}]
+)
+def test_a_token_request_that_is_not_its_schema_is_422(api, body):
+    headers = api.key("events:write", "members:read")
+    assert _post(api, quiz("q1"), headers).status_code == 201
+
+    response = api.client.post("/v1/members/alice/token", json=body, headers=headers)
+
+    assert response.status_code == 422, response.text

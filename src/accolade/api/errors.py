@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accolade.errors import (
@@ -128,12 +129,15 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(_allowed(request))}
         return JSONResponse(
             {"error": {"code": code, "message": str(exc.detail).lower(), "field": None}},
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     @app.exception_handler(Exception)
@@ -150,6 +154,17 @@ def install(app: FastAPI) -> None:
             },
             status_code=500,
         )
+
+
+def _allowed(request: Request) -> list[str]:
+    """The methods the API documents for the resource at this path. Starlette's own 405 names
+    those of the first route whose path matched: GET of /v1/challenges/{key} for
+    /v1/challenges/close, a resource of its own that only POST serves (a literal path names the
+    resource before a template does)."""
+    paths = request.app.openapi()["paths"]
+    matching = [t for t in paths if compile_path(t)[0].fullmatch(request.url.path)]
+    literal = [t for t in matching if "{" not in t]
+    return sorted({method.upper() for t in literal or matching for method in paths[t]})
 
 
 class KeepConnection:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_json
 
 from accolade.api.access import Ctx, scoped
@@ -157,6 +157,8 @@ class FastJSONResponse(JSONResponse):
 
 
 class Reversal(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)  # `true` is not a number
+
     reason: str = Field(min_length=1, max_length=1000, description="Why, in words a member reads.")
 
 

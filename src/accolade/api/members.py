@@ -106,6 +106,8 @@ async def patch_member(
 
 
 class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)  # `true` is not a number
+
     ttl_seconds: int | None = Field(default=None, ge=1, le=86400)
 
 

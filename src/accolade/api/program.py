@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from accolade.api.access import Caller, Ctx, scoped
 from accolade.api.errors import ERROR_RESPONSES, BadRequest
@@ -54,6 +54,8 @@ class ValidOut(BaseModel):
 
 
 class RollbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)  # `true` is not a number
+
     to: int | None = Field(
         default=None, ge=1, le=2**31 - 1, description="Default: the version active before."
     )
