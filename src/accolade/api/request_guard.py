@@ -45,16 +45,20 @@ class RequestGuard:
         if scope["method"] in ("GET", "HEAD", "DELETE", "OPTIONS") and not length:
             await self.app(scope, receive, send)
             return
-        body, more = b"", True
+        chunks: list[bytes] = []
+        size, more = 0, True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
-            body += message.get("body", b"")
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
             more = message.get("more_body", False)
-            if len(body) > self.max_body_bytes:
+            if size > self.max_body_bytes:
                 await _error(send, 413, "too_large", self._too_large(), "body", close=True)
                 return
+        body = b"".join(chunks)
         if (scope["method"], scope["path"]) not in _CHECKED_BY_ROUTE and _SUSPECT.search(body):
             found = _body_problem(body)
             if found is not None:
