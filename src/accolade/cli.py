@@ -197,6 +197,11 @@ def _serve(settings: Settings, store: Store, host: str, port: int, workers: int)
     if workers == 1:
         uvicorn.run(create_app(settings, store), host=host, port=port, log_level="warning")
         return
+    from accolade.service.keys import server_secret
+
+    # Each worker resolves the secret again; a missing one is one error here, not one per worker.
+    given = settings.secret_key
+    server_secret(given.get_secret_value() if given else None, store.engine.url)
     store.close()  # each worker process opens its own (settings come from the environment)
     uvicorn.run(
         "accolade.api.app:create_app",

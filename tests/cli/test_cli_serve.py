@@ -122,3 +122,35 @@ def test_serve_answers_with_a_key_from_keys_create(tmp_path):
         assert member["balance"] == 100 and member["badges"][0]["key"] == "certified_user"
     finally:
         stop(process)
+
+
+def test_serve_with_workers_on_postgresql_without_a_secret_is_one_clear_error(tmp_path):
+    from sqlalchemy import create_engine, text
+
+    from tests.integration.conftest import require_postgres
+
+    url = require_postgres()
+    schema = f"serve_{os.getpid()}_{time.monotonic_ns()}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'create schema "{schema}"'))
+    try:
+        env = {k: v for k, v in os.environ.items() if k != "ACCOLADE_SECRET_KEY"}
+        env["ACCOLADE_DATABASE_URL"] = f"{url}?options=-csearch_path%3D{schema}"
+        env["ACCOLADE_PORT"] = str(free_port())
+        result = subprocess.run(
+            [sys.executable, "-m", "accolade.cli", "serve", "--workers", "2"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,  # before the fix, the workers failed one by one and it kept serving
+        )
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'drop schema "{schema}" cascade'))
+        admin.dispose()
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "ACCOLADE_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
