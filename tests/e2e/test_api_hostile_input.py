@@ -236,3 +236,22 @@ def test_a_token_request_that_is_not_its_schema_is_422(api, body):
     response = api.client.post("/v1/members/alice/token", json=body, headers=headers)
 
     assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/members/alice/ledger?cursor=178054852734214140329984",
+        "/v1/referrals?before=9223372036854775808",
+        "/v1/redemptions?before=9223372036854775808",
+        "/v1/leaderboards/all_time?offset=9223372036854775808",
+    ],
+)
+def test_a_cursor_or_offset_beyond_64_bits_is_422_naming_it(api, path):
+    headers = api.key()
+    assert _post(api, quiz("q1"), headers).status_code == 201
+
+    response = api.client.get(path, headers=headers)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == path.split("?")[1].split("=")[0]

@@ -64,6 +64,10 @@ _STATUS: list[tuple[type[AccoladeError], int]] = [
     (RateLimited, 429),
 ]
 
+# The largest row id (a 64-bit integer column): the bound of every id, cursor and offset a
+# request may name, so that no database is asked about a number it cannot hold.
+ROW_ID_MAX = 2**63 - 1
+
 # Documented on every route, so clients (and schemathesis) know the error shape.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 422, 429)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from accolade.api.access import Caller, Ctx, scoped
-from accolade.api.errors import ERROR_RESPONSES
+from accolade.api.errors import ERROR_RESPONSES, ROW_ID_MAX
 from accolade.errors import InvalidInput
 from accolade.service import leaderboard_windows
 from accolade.service import leaderboards as leaderboards_service
@@ -57,7 +57,7 @@ def get_leaderboard(
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=ROW_ID_MAX)] = 0,
 ) -> Any:
     return leaderboards_service.top(
         ctx.store,

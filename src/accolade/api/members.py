@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from accolade.api.access import Caller, Ctx, scoped
-from accolade.api.errors import ERROR_RESPONSES
+from accolade.api.errors import ERROR_RESPONSES, ROW_ID_MAX
 from accolade.engine.effects import Status
 from accolade.engine.events import AttributeValue
 from accolade.program.compile import MEMBER_UPDATED
@@ -46,7 +46,7 @@ def get_ledger(
     ctx: Ctx,
     principal: Caller,
     cursor: Annotated[
-        int | None, Query(ge=1, description="`next_cursor` of the previous page")
+        int | None, Query(ge=1, le=ROW_ID_MAX, description="`next_cursor` of the previous page")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from accolade.api.access import Caller, Ctx, scoped
-from accolade.api.errors import ERROR_RESPONSES
+from accolade.api.errors import ERROR_RESPONSES, ROW_ID_MAX
 from accolade.service import expiry as expiry_service
 from accolade.service import rewards as rewards_service
 from accolade.service.keys import Principal
@@ -137,7 +137,9 @@ def get_redemptions(
             "cancelled.",
         ),
     ] = None,
-    before: Annotated[int | None, Query(ge=1, description="`next_before` of a page.")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=ROW_ID_MAX, description="`next_before` of a page.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
     member = member if member is not None else principal.member
