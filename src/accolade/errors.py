@@ -80,3 +80,10 @@ class Unauthenticated(AccoladeError):
     """No credentials, or credentials that are not (or no longer) valid."""
 
     code = "unauthenticated"
+
+
+class Unavailable(AccoladeError):
+    """The database connection was lost (say, the database restarted); the pool has been
+    renewed, so the same request may simply be tried again."""
+
+    code = "unavailable"

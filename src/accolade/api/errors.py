@@ -9,7 +9,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +22,7 @@ from accolade.errors import (
     NotFound,
     NotRedeemable,
     Unauthenticated,
+    Unavailable,
 )
 
 _log = logging.getLogger("accolade.api")
@@ -62,6 +62,7 @@ _STATUS: list[tuple[type[AccoladeError], int]] = [
     (InsufficientBalance, 409),
     (NotRedeemable, 409),
     (RateLimited, 429),
+    (Unavailable, 503),
 ]
 
 # The largest row id (a 64-bit integer column): the bound of every id, cursor and offset a
@@ -88,7 +89,13 @@ def error_json(error: AccoladeError) -> dict[str, Any]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(AccoladeError)
     async def _accolade(_: Request, exc: AccoladeError) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        headers = (
+            {"Retry-After": str(exc.retry_after)}
+            if isinstance(exc, RateLimited)
+            else {"Retry-After": "1"}
+            if isinstance(exc, Unavailable)
+            else None
+        )
         return JSONResponse(error_json(exc), status_code=status_of(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -111,25 +118,6 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             {"error": {"code": "invalid_input", "message": message, "field": field}},
             status_code=422,
-        )
-
-    @app.exception_handler(DBAPIError)
-    async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
-        # Pooled connections are not pinged before use (a round trip on every request): the
-        # first request after the database restarts finds its connection dead. SQLAlchemy
-        # then drops the whole pool, so the caller may simply try again.
-        if not exc.connection_invalidated:
-            raise exc
-        return JSONResponse(
-            {
-                "error": {
-                    "code": "unavailable",
-                    "message": "the database connection was lost: retry",
-                    "field": None,
-                }
-            },
-            status_code=503,
-            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(HTTPException)

@@ -9,8 +9,9 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from accolade.errors import Unavailable
 from accolade.store.database import POOL_SIZE, READ_ONLY, make_engine, migrate, require_head
 from accolade.store.repository import Repository
 
@@ -59,6 +60,7 @@ class Store:
                 repo = Repository(conn)
                 yield repo
         except Exception as exc:
+            _raise_lost_connection(exc)
             if not _is_retryable(exc):
                 raise
             raise WriteConflict(str(exc)) from exc
@@ -87,13 +89,28 @@ class Store:
         short index ranges whose plan does not depend on the values. PostgreSQL keeps planning
         those afresh because its generic estimate for them is pessimistic; planning was most
         of each leaderboard statement (around-me: 0.27 ms generic against 0.66 ms)."""
-        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn, conn.begin():
-            if generic_plans and self.dialect == "postgresql":
-                conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
-            yield Repository(conn)
+        try:
+            with (
+                self.engine.connect().execution_options(**{READ_ONLY: True}) as conn,
+                conn.begin(),
+            ):
+                if generic_plans and self.dialect == "postgresql":
+                    conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+                yield Repository(conn)
+        except DBAPIError as exc:
+            _raise_lost_connection(exc)
+            raise
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _raise_lost_connection(exc: Exception) -> None:
+    """Pooled connections are not pinged before use (a round trip on every request): the
+    first use after the database restarts finds its connection dead. SQLAlchemy then drops
+    the whole pool, so the caller may simply try again."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        raise Unavailable("the database connection was lost: retry", field=None) from exc
 
 
 def _is_retryable(exc: Exception) -> bool:
