@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from accolade.errors import NotFound
-from accolade.service.members import explain, show, table
+from accolade.errors import InvalidEvent, NotFound
+from accolade.service.members import explain, show, table, update
 from accolade.service.programs import rollback
 from accolade.service.reverse import reverse
 from accolade.store.unit_of_work import Store
@@ -21,6 +21,7 @@ from .builders import (
     ledger_of,
     publish_demo,
     quiz,
+    row_counts,
     send,
     video,
 )
@@ -125,3 +126,45 @@ def test_table_orders_members_by_lifetime_points_with_their_badges(store: Store)
         ("bob", 100, ["certified_user"]),
         ("alice", 10, []),
     ]
+
+
+def test_update_merges_attributes_null_clears_one_and_a_repeat_changes_nothing(
+    store: Store,
+) -> None:
+    publish_demo(store)
+    update(store, PROGRAM, "alice", attributes={"region": "EMEA", "seats": 5}, clock=clock_at())
+
+    view = update(
+        store,
+        PROGRAM,
+        "alice",
+        attributes={"seats": None, "plan": "pro"},
+        company="acme",
+        idempotency_key="crm-1",
+        clock=clock_at(),
+    )
+    before = row_counts(store)
+    again = update(
+        store,
+        PROGRAM,
+        "alice",
+        attributes={"seats": None, "plan": "pro"},
+        company="acme",
+        idempotency_key="crm-1",
+        clock=clock_at(),
+    )
+
+    assert view.attributes == {"region": "EMEA", "seats": None, "plan": "pro"}  # cleared
+    assert again.attributes == view.attributes
+    assert row_counts(store) == before
+
+
+def test_update_with_an_unstorable_attribute_is_refused_naming_it(store: Store) -> None:
+    publish_demo(store)
+    before = row_counts(store)
+
+    with pytest.raises(InvalidEvent) as raised:
+        update(store, PROGRAM, "alice", attributes={"region": "a\x00"}, clock=clock_at())
+
+    assert raised.value.field == "attributes.region"
+    assert row_counts(store) == before

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -12,11 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accolade.api.access import Caller, Ctx, scoped
 from accolade.api.errors import ERROR_RESPONSES, ROW_ID_MAX
-from accolade.engine.effects import Status
 from accolade.engine.events import AttributeValue
-from accolade.program.compile import MEMBER_UPDATED
 from accolade.service import members as members_service
-from accolade.service.ingest import ingest_batch
 from accolade.service.keys import Principal, mint_member_token
 from accolade.service.members import EntryLine, MemberView
 
@@ -87,21 +84,18 @@ async def patch_member(
     principal: Annotated[Principal, Depends(scoped("members:write"))],
     idempotency_key: Annotated[str | None, Header(max_length=150)] = None,
 ) -> Any:
-    event = {
-        "id": f"{MEMBER_UPDATED}:{idempotency_key or secrets.token_hex(12)}",
-        "type": MEMBER_UPDATED,
-        "member": member_id,
-        "occurred_at": ctx.clock().astimezone(UTC).isoformat(),
-        **change.model_dump(exclude_none=True, exclude_defaults=True),
-    }
-    [outcome] = await run_in_threadpool(
-        ingest_batch, ctx.store, principal.program_key, [(0, event)], clock=ctx.clock
-    )
-    if outcome.status is Status.REJECTED:
-        assert outcome.error is not None
-        raise outcome.error
     return await run_in_threadpool(
-        members_service.show, ctx.store, principal.program_key, member_id, clock=ctx.clock
+        partial(
+            members_service.update,
+            ctx.store,
+            principal.program_key,
+            member_id,
+            attributes=change.attributes,
+            team=change.team,
+            company=change.company,
+            idempotency_key=idempotency_key,
+            clock=ctx.clock,
+        )
     )
 
 

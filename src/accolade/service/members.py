@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -13,9 +14,10 @@ from accolade.engine.stages import StageView, stage_view
 from accolade.engine.state import MemberState
 from accolade.engine.streaks import StreakStatus, streak_status
 from accolade.errors import NotFound
-from accolade.program.compile import CompiledProgram
+from accolade.program.compile import MEMBER_UPDATED, CompiledProgram
 from accolade.program.models import Scalar
 from accolade.service import Clock, system_clock
+from accolade.service.ingest import ingest_batch
 from accolade.service.programs import ActiveProgram, active, active_with_member
 from accolade.store.repository import Repository
 from accolade.store.unit_of_work import Store
@@ -131,6 +133,39 @@ def show(
                 else 0
             ),
         )
+
+
+def update(
+    store: Store,
+    program_key: str,
+    member: str,
+    *,
+    attributes: dict[str, Scalar | None] | None = None,
+    team: str | None = None,
+    company: str | None = None,
+    idempotency_key: str | None = None,
+    clock: Clock = system_clock,
+) -> MemberView:
+    """Merge ``attributes`` into the member's (None clears one) and set their team or company:
+    a `member.updated` event in the log, evaluated like any other, so replay rebuilds it. A
+    member the program has never seen is created (an upsert, as a first event would). The
+    same ``idempotency_key`` again changes nothing."""
+    event: dict[str, Any] = {
+        "id": f"{MEMBER_UPDATED}:{idempotency_key or secrets.token_hex(12)}",
+        "type": MEMBER_UPDATED,
+        "member": member,
+        "occurred_at": clock().astimezone(UTC).isoformat(),
+    }
+    if attributes:
+        event["attributes"] = attributes
+    if team is not None:
+        event["team"] = team
+    if company is not None:
+        event["company"] = company
+    [outcome] = ingest_batch(store, program_key, [(0, event)], clock=clock)
+    if outcome.error is not None:
+        raise outcome.error
+    return show(store, program_key, member, clock=clock)
 
 
 def explain(store: Store, program_key: str, member: str) -> list[EntryLine]:
