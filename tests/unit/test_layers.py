@@ -32,9 +32,9 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     # the doors below, and each other not at all, but for the doors below.
     "api": frozenset({"program", "engine", "service"}),
     "web": frozenset({"program", "engine", "service"}),
-    "cli": frozenset({"program", "engine", "service", "sample_events"}),  # `accolade demo`
+    "cli": frozenset({"program", "engine", "service", "sample_events"}),  # generate-events
     "integrations": frozenset({"program", "engine", "service"}),
-    # The demo's reproducible event stream (the demo, the examples, the benches).
+    # A reproducible stream of partner-program events (generate-events, the benches).
     "sample_events": frozenset(),
 }
 
