@@ -45,6 +45,41 @@ def earned_period(
     return period if total >= rule.lifetime_points else None
 
 
+def award_badge(
+    program: CompiledProgram,
+    before: MemberState,
+    state: MemberState,
+    badge: Badge,
+    period: str,
+    event_id: str,
+    entries: list[Entry],
+    reason: str | None = None,
+) -> int:
+    """The one way a badge is given: held for ``period`` from ``event_id`` on, with its entry
+    (reason: the badge's name and period, unless given). Returns its points, for the caller to
+    book; 0 when it is held for that period already."""
+    if (badge.key, period) in state.badges:
+        return 0
+    if reason is None:
+        reason = badge.name + (f" {period}" if period else "")
+    if state.badges is before.badges:  # copy on write: ``before`` is the state as it came
+        state.badges = dict(before.badges)
+    state.badges[(badge.key, period)] = event_id
+    entries.append(
+        Entry(
+            event_id,
+            EntryKind.BADGE,
+            f"badge:{badge.key}",
+            badge.points,
+            badge.points,
+            reason,
+            program.version,
+            period,
+        )
+    )
+    return badge.points
+
+
 def grant_badge(
     program: CompiledProgram,
     before: MemberState,
@@ -54,23 +89,9 @@ def grant_badge(
     why: str,
     entries: list[Entry],
 ) -> int:
-    """A badge another mechanic gives (a quest, a challenge): once for good, period "".
-    Returns its own points, for the caller to book."""
-    if (badge_key, "") in state.badges:
-        return 0
+    """A badge another mechanic gives (a quest, a challenge, a board): once for good, period
+    "". Returns its own points, for the caller to book."""
     badge = program.badges[badge_key]
-    if state.badges is before.badges:
-        state.badges = dict(before.badges)
-    state.badges[(badge_key, "")] = event_id
-    entries.append(
-        Entry(
-            event_id,
-            EntryKind.BADGE,
-            f"badge:{badge_key}",
-            badge.points,
-            badge.points,
-            f"{badge.name} ({why})",
-            program.version,
-        )
+    return award_badge(
+        program, before, state, badge, "", event_id, entries, f"{badge.name} ({why})"
     )
-    return badge.points

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from functools import lru_cache
 
-from accolade.engine.badges import earned_period
+from accolade.engine.badges import award_badge, earned_period
 from accolade.engine.bonus import draw_bonus
 from accolade.engine.challenges import CHALLENGE_WON, advance_challenges, win_challenge
 from accolade.engine.effects import Entry, EntryKind, Evaluation, Status
@@ -171,25 +171,10 @@ def _award_badges(
             period = earned_period(program, badge, state, ts)
             if period is None:
                 continue
-            if state.badges is before.badges:
-                state.badges = dict(before.badges)
-            state.badges[(badge.key, period)] = event_id
-            reason = f"{badge.name}" + (f" {period}" if period else "")
-            entries.append(
-                Entry(
-                    event_id,
-                    EntryKind.BADGE,
-                    f"badge:{badge.key}",
-                    badge.points,
-                    badge.points,
-                    reason,
-                    program.version,
-                    period,
-                )
-            )
-            if badge.points:
-                _add_points(program, state, badge.points, ts)
-                awarded_points += badge.points
+            points = award_badge(program, before, state, badge, period, event_id, entries)
+            if points:
+                _add_points(program, state, points, ts)
+                awarded_points += points
         if not awarded_points or not program.points_badges:
             return
         candidates = program.points_badges

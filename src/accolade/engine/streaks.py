@@ -26,6 +26,7 @@ from datetime import date
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from accolade.engine.badges import award_badge
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.state import MemberState
 from accolade.engine.windows import local_ordinal, period_of
@@ -239,21 +240,4 @@ def _award_badge(
 ) -> int:
     """A milestone's badge, in the badge's own period, unless held for that period already."""
     period = period_of(ts, badge.repeat, program.zone)[2]
-    if (badge.key, period) in state.badges:
-        return 0
-    if state.badges is before.badges:
-        state.badges = dict(before.badges)
-    state.badges[(badge.key, period)] = event_id
-    entries.append(
-        Entry(
-            event_id,
-            EntryKind.BADGE,
-            f"badge:{badge.key}",
-            badge.points,
-            badge.points,
-            badge.name + (f" {period}" if period else ""),
-            program.version,
-            period,
-        )
-    )
-    return badge.points
+    return award_badge(program, before, state, badge, period, event_id, entries)
