@@ -172,6 +172,58 @@ def test_the_first_valid_referral_of_a_prospect_counts(refer: Store) -> None:
     assert again.status == "submitted"
 
 
+def test_a_contact_on_a_subdomain_is_a_duplicate_of_the_domain(refer: Store) -> None:
+    first = submit(refer, "alice", "Acme", domain="acme.com").referral_id
+    dup = submit(refer, "bob", "Acme Sales", contact_email="jo@sales.acme.com")
+    assert (dup.status, dup.duplicate_of, dup.sent) == ("duplicate", first, [])
+    uk = submit(refer, "carol", "Acme UK", domain="https://eu.acme.co.uk/").referral_id
+    assert submit(refer, "bob", "Acme Britain", contact_email="ann@acme.co.uk").duplicate_of == uk
+    # a public suffix's own customers are told apart: acme.github.io is not other.github.io
+    page = submit(refer, "alice", "Page", domain="acme.github.io")
+    assert submit(refer, "bob", "Other", domain="other.github.io").status == "submitted"
+    assert page.status == "submitted"
+
+
+def test_a_legal_form_accents_or_punctuation_do_not_hide_a_duplicate(refer: Store) -> None:
+    first = submit(refer, "alice", "Acme S.A.").referral_id
+    for name in ("acme", "ACME, Inc.", "Acme & Co.", "Acme B.V."):
+        assert submit(refer, "bob", name).duplicate_of == first, name
+    societe = submit(refer, "carol", "Société Générale").referral_id
+    assert submit(refer, "bob", "Societe Generale SA").duplicate_of == societe
+
+
+def test_a_deal_amount_has_its_currencys_places(refer: Store) -> None:
+    yen = submit(refer, "alice", "Acme", domain="acme.com").referral_id
+    won = move(refer, yen, "win", amount="1250000", currency="JPY")
+    assert (str(won.amount), won.currency) == ("1250000", "JPY")
+    assert ledger_of(refer, "alice")[-2].points == 12500  # per 100 of the amount, in yen
+    dinar = submit(refer, "bob", "Hooli", domain="hooli.com").referral_id
+    assert str(move(refer, dinar, "opportunity", amount="1234.567", currency="KWD").amount) == (
+        "1234.567"
+    )
+    by_member = {p.key: p for p in ref.pipeline(refer, KEY, "member")}
+    assert by_member["alice"].won_amount == {"JPY": Decimal("1250000")}
+    assert str(by_member["bob"].pipeline["KWD"]) == "1234.567"
+
+
+def test_an_amount_the_currency_cannot_hold_or_an_unknown_code_is_refused(refer: Store) -> None:
+    rid = submit(refer, "alice", "Acme", domain="acme.com").referral_id
+    before = row_counts(refer)
+    cases = [
+        ("12500.5", "JPY", "amount", "JPY amounts have no decimals"),
+        ("1.2345", "KWD", "amount", "KWD amounts have at most 3 decimal places"),
+        ("10.001", "USD", "amount", "USD amounts have at most 2 decimal places"),
+        ("10", "ABC", "currency", "'ABC' is not an ISO 4217 currency code"),
+        ("10", "XAU", "currency", "without minor units"),
+    ]
+    for amount, currency, field, message in cases:
+        with pytest.raises(InvalidInput, match=message) as raised:
+            move(refer, rid, "win", amount=amount, currency=currency)
+        assert raised.value.field == field
+    assert row_counts(refer) == before
+    assert ref.referral(refer, KEY, rid).status == "submitted"
+
+
 def test_refusals_name_the_field_and_store_nothing(refer: Store) -> None:
     rid = submit(refer, "alice", "Acme", domain="acme.com").referral_id
     before = row_counts(refer)

@@ -13,8 +13,13 @@ Clawback, by reversal of those events (each reversal entry says why):
 - ``lost`` after ``won`` (the deal fell through): the ``won`` event; ``lost`` before it takes
   nothing back: the stages reached were real.
 
-Duplicates: a prospect is known by its domain (``acme.com``, from ``domain`` or the contact's
-e-mail), else by its name normalised. The first valid referral of a prospect (not lost, not
+Deal values are money: an integer of the currency's minor units in the table, as ISO 4217 has
+them (engine/money.py: JPY 0 places, USD 2, KWD 3); an amount with more places than its currency
+has is refused, not rounded. The events carry the amount in major units.
+
+Duplicates: a prospect is known by its registrable domain (``acme.com``, from ``domain`` or the
+contact's e-mail: ``jo@sales.acme.com`` is ``acme.com``), else by its name normalised
+(``Acme Inc.`` is ``acme``; engine/prospects.py). The first valid referral of a prospect (not lost, not
 disqualified) is the one that counts; a later one by anybody is stored as ``duplicate`` of it,
 sends nothing and cannot move. A prospect whose referrals were all lost or disqualified can be
 referred again.
@@ -25,9 +30,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from accolade.engine.money import check_currency, parse_amount, to_major, to_minor
+from accolade.engine.prospects import prospect_key
 from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.service import Clock, check_page, once_more_on_conflict, public_id, system_clock
 from accolade.service.ingest import apply_own_events
@@ -50,10 +57,7 @@ MOVES = {
     "disqualify": "disqualified",
 }
 MAX_ID = 150  # the event ids built from it stay within 200 characters
-_CENT = Decimal("0.01")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _EMAIL = re.compile(r"^[^@\s]+@([^@\s]+\.[^@\s]+)$")
-_DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([a-z0-9.-]+\.[a-z]{2,})/?$")
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ class Referral:
     contact_email: str | None
     status: str
     duplicate_of: str | None
-    amount: Decimal | None  # the deal's value in major units (12500.00)
+    amount: Decimal | None  # the deal's value in major units, the currency's places (12500.00)
     currency: str | None
     reason: str | None
     submitted_at: datetime
@@ -116,7 +120,7 @@ def submit(
     assert name is not None
     contact_name = _text(contact_name, "contact_name")
     email = _email(contact_email)
-    key = _prospect_key(name, domain, email)
+    key = prospect_key(name, domain, email)
 
     def run() -> Referral:
         with store.transaction() as repo:
@@ -180,8 +184,7 @@ def move(
     changes nothing."""
     if to not in MOVES:
         raise InvalidInput(f"unknown move '{to}'; one of {', '.join(MOVES)}", field="move")
-    value = _amount(amount)
-    currency = _currency(currency, value)
+    value, currency, minor = _money(amount, currency)
     if to == "win" and value is None:
         raise InvalidInput("a won deal needs its amount", field="amount")
     reason = _text(reason, "reason")
@@ -202,8 +205,8 @@ def move(
         now = clock()
         at = occurred_at or now
         values: dict[str, Any] = {"status": target, "updated_at": now}
-        if value is not None:
-            values["amount"] = int(value * 100)
+        if minor is not None:
+            values["amount"] = minor
             values["currency"] = currency
         if reason is not None:
             values["reason"] = reason
@@ -268,7 +271,7 @@ def _send(
         return []
     properties: dict[str, Any] = {"referral_id": row.referral_id, "prospect": row.prospect}
     if row.amount is not None:
-        properties["amount"] = float(Decimal(int(row.amount)) / 100)
+        properties["amount"] = float(to_major(int(row.amount), row.currency))
         properties["currency"] = row.currency
     events = []
     for stage in stages:
@@ -368,13 +371,8 @@ def _add(sums: dict[str, Decimal], currency: str | None, minor: int) -> dict[str
     if currency is None or not minor:
         return sums
     out = dict(sums)
-    out[currency] = out.get(currency, _major(0)) + _major(minor)
+    out[currency] = out.get(currency, to_major(0, currency)) + to_major(minor, currency)
     return out
-
-
-def _major(minor: int) -> Decimal:
-    """Minor units (cents) as major units with two places: 1250000 -> 12500.00."""
-    return (Decimal(minor) / 100).quantize(_CENT)
 
 
 # input --------------------------------------------------------------------------------------
@@ -400,47 +398,19 @@ def _email(value: str | None) -> str | None:
     return cleaned
 
 
-def _prospect_key(prospect: str, domain: str | None, email: str | None) -> str:
-    """The prospect's domain (given, else the contact's), else its name normalised: lower
-    case, letters and digits only, without a trailing legal form (Inc, GmbH, Ltd...)."""
-    if domain is not None and domain.strip():
-        found = _DOMAIN.match(domain.strip().lower())
-        if found is None:
-            raise InvalidInput(f"'{domain}' is not a domain such as acme.com", field="domain")
-        return found.group(1)
-    if email is not None:
-        found = _EMAIL.match(email)
-        assert found is not None
-        return found.group(1).removeprefix("www.")
-    words = re.findall(r"[a-z0-9]+", prospect.casefold())
-    while len(words) > 1 and words[-1] in _LEGAL_FORMS:
-        words.pop()
-    return "name:" + "".join(words)
-
-
-_LEGAL_FORMS = {"inc", "llc", "ltd", "gmbh", "ag", "sa", "sas", "bv", "nv", "plc", "co", "corp"}
-
-
-def _amount(value: Decimal | float | str | None) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise InvalidInput(f"'{value}' is not a number", field="amount") from None
-    if not amount.is_finite() or amount < 0 or amount >= Decimal(10) ** 13:
-        raise InvalidInput("must be a number from 0 to below 10^13", field="amount")
-    return amount.quantize(_CENT, rounding=ROUND_HALF_EVEN)
-
-
-def _currency(value: str | None, amount: Decimal | None) -> str | None:
+def _money(
+    amount: Decimal | float | str | None, currency: str | None
+) -> tuple[Decimal | None, str | None, int | None]:
+    """The amount in major units, its currency and the amount in the currency's minor units."""
     if amount is None:
-        if value is not None:
+        if currency is not None:
             raise InvalidInput("a currency goes with an amount", field="currency")
-        return None
-    if value is None or not _CURRENCY.match(value):
+        return None, None, None
+    value = parse_amount(amount)
+    if currency is None:
         raise InvalidInput("an amount needs its ISO 4217 currency, such as USD", field="currency")
-    return value
+    currency = check_currency(currency)
+    return value, currency, to_minor(value, currency)
 
 
 def _view(
@@ -460,7 +430,7 @@ def _view(
         contact_email=row.contact_email,
         status=row.status,
         duplicate_of=row.duplicate_of,
-        amount=_major(int(row.amount)) if row.amount is not None else None,
+        amount=to_major(int(row.amount), row.currency) if row.amount is not None else None,
         currency=row.currency,
         reason=row.reason,
         submitted_at=row.submitted_at,
