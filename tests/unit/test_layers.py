@@ -62,12 +62,7 @@ DOORS: dict[str, tuple[frozenset[str], str]] = {
 # Today's imports that break the table, each to be removed by the work it names. The test
 # fails on any violation not listed here, and on a listed one that no longer exists: delete
 # its line when the move lands, so this list only shrinks.
-TO_MOVE: dict[tuple[str, str], str] = {
-    ("accolade.program.compile", "accolade.engine.bonus"): (
-        "issue 19: to move. compile builds each action's BonusTable (the weighted outcomes "
-        "a draw bisects); the table belongs in program/, engine/bonus.py keeps the draw"
-    ),
-}
+TO_MOVE: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)

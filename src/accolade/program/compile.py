@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from accolade.engine.bonus import BonusTable
+from accolade.program.bonus import BonusTable
 from accolade.program.durations import CALENDAR_WINDOWS, parse_duration
 from accolade.program.models import (
     Badge,
