@@ -8,7 +8,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from accolade.service import referrals as ref
+from accolade.service.ingest import ingest_batch
 from accolade.service.keys import authenticate, create_key
+from accolade.service.programs import publish
 from accolade.store.database import alembic_config, at_head, migrate
 from accolade.store.tables import metadata
 from accolade.store.unit_of_work import Store
@@ -95,3 +98,33 @@ def test_keys_outlive_the_revision_that_stopped_storing_token_secrets(store: Sto
     assert "token_secret" not in {c["name"] for c in inspect(store.engine).get_columns("api_keys")}
     for key in keys:
         assert authenticate(store, key, secret=b"s" * 32).program_key == "partner"
+
+
+def test_referrals_outlive_the_revision_that_counts_iso_4217_minor_units(store: Store) -> None:
+    publish(store, "key: refer\nname: R\nactions:\n  - {key: login, event: login, points: 1}\n")
+    login = {"id": "l", "type": "login", "member": "ann", "occurred_at": "2026-10-01T00:00:00Z"}
+    ingest_batch(store, "refer", [(1, login)])
+    yen = ref.submit(store, "refer", "ann", "Acme", contact_email="jo@acme.com").referral_id
+    ref.move(store, "refer", yen, "win", amount="1250000", currency="JPY")
+    dinar = ref.submit(store, "refer", "ann", "Hooli", domain="hooli.com").referral_id
+    ref.move(store, "refer", dinar, "win", amount="1.234", currency="KWD")
+    dollar = ref.submit(store, "refer", "ann", "Initech S.A.").referral_id
+    ref.move(store, "refer", dollar, "win", amount="12500.50", currency="USD")
+
+    command.downgrade(alembic_config(store.engine), "0010")
+    with store.engine.begin() as conn:
+        amounts = dict(conn.execute(text("SELECT currency, amount FROM referrals")).fetchall())
+        # in hundredths, as every amount was stored before (KWD rounded to them)
+        assert amounts == {"JPY": 125_000_000, "KWD": 123, "USD": 1_250_050}
+        # the keys the rule before this revision gave them
+        for key, rid in (("sales.acme.com", yen), ("name:initechsa", dollar)):
+            conn.execute(
+                text("UPDATE referrals SET prospect_key = :k WHERE referral_id = :r"),
+                {"k": key, "r": rid},
+            )
+    migrate(store.engine)
+
+    shown = {r.currency: str(r.amount) for r in ref.referrals(store, "refer").items}
+    assert shown == {"JPY": "1250000", "KWD": "1.230", "USD": "12500.50"}
+    assert ref.submit(store, "refer", "ann", "Acme", domain="acme.com").duplicate_of == yen
+    assert ref.submit(store, "refer", "ann", "Initech").duplicate_of == dollar
