@@ -229,19 +229,7 @@ def apply_events(
         outcomes[i] = outcome
 
     member_ids = list(dict.fromkeys(e.member for _, e, _, _ in valid))
-    if repo.dialect == "postgresql":
-        # Concurrent writers take members in one global order (sorted ids): the missing ones
-        # are created first, holding no other lock, then all are locked. Locking the known
-        # ones before inserting new ones deadlocked two batches that shared both kinds.
-        member_ids.sort()
-        repo.ensure_members(program.id, member_ids)
-        locked = repo.lock_members(program.id, member_ids, cache)
-    else:  # SQLite: the transaction holds the database's only write lock from its BEGIN
-        locked = repo.lock_members(program.id, member_ids, cache)
-        missing = [m for m in member_ids if m not in locked]
-        if missing:
-            repo.ensure_members(program.id, missing)
-            locked.update(repo.lock_members(program.id, missing))
+    locked = repo.lock_or_create_members(program.id, member_ids, cache)
     logged = repo.logged_events(program.id, "event", list({e.id for _, e, _, _ in valid}))
 
     compiled = program.compiled
@@ -318,7 +306,7 @@ def apply_events(
             ((m.id, None if m.fresh else initial[m.id], m.state) for m in written),
             default_tier,
         )
-    if repo.dialect == "postgresql" and written:
+    if written:
         _facets_of_a_newer_version(repo, program, facets, default_tier, written)
     if saved is not None:
         saved.extend(written)
@@ -335,9 +323,10 @@ def _facets_of_a_newer_version(
     default_tier: str | None,
     written: list[LockedMember],
 ) -> None:
-    """PostgreSQL: a version published while this chunk ran (its members writes waited for the
-    publish) may index other attributes; index these members as that version says, since the
-    publish rebuilt the index without them."""
+    """A version published while this chunk ran (its members writes waited for the publish)
+    may index other attributes; index these members as that version says, since the publish
+    rebuilt the index without them. Only PostgreSQL lets a publish commit while a chunk runs;
+    on SQLite the version read here is always the chunk's own (one read per chunk)."""
     current = repo.active_version_number(program.id)
     if current is None or current == program.compiled.version:
         return

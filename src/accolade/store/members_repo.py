@@ -56,6 +56,26 @@ class MembersRepo(RepositoryBase):
                 [(program_id, m) for m in external_ids],
             )
 
+    def lock_or_create_members(
+        self, program_id: int, external_ids: Sequence[str], cache: MemberCache | None = None
+    ) -> dict[str, LockedMember]:
+        """Every member of ``external_ids``, created when new, locked for update, in the order
+        this database needs so that concurrent writers never deadlock."""
+        if self.dialect == "postgresql":
+            # Concurrent writers take members in one global order (sorted ids): the missing
+            # ones are created first, holding no other lock, then all are locked. Locking the
+            # known ones before inserting new ones deadlocked two batches sharing both kinds.
+            ordered = sorted(external_ids)
+            self.ensure_members(program_id, ordered)
+            return self.lock_members(program_id, ordered, cache)
+        # SQLite: the transaction holds the database's only write lock from its BEGIN
+        locked = self.lock_members(program_id, external_ids, cache)
+        missing = [m for m in external_ids if m not in locked]
+        if missing:
+            self.ensure_members(program_id, missing)
+            locked.update(self.lock_members(program_id, missing))
+        return locked
+
     def lock_members(
         self, program_id: int, external_ids: Sequence[str], cache: MemberCache | None = None
     ) -> dict[str, LockedMember]:
