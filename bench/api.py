@@ -44,7 +44,7 @@ import httpx
 import psycopg
 from ingest import PG_URL, PROGRAM, _pg_url, accolade
 
-from accolade.cli import _tune_gc_for_batch
+from accolade.cli.ingest import tune_gc_for_batch
 from accolade.sample_events import generate_events
 from accolade.service.ingest import ingest
 from accolade.service.keys import create_key
@@ -121,7 +121,7 @@ def inprocess_rate(url: str, lines: list[str]) -> float:
     store = Store.open(url, migrate_schema=False)
     records = list(enumerate(lines, start=1))
     thresholds = gc.get_threshold()
-    _tune_gc_for_batch()
+    tune_gc_for_batch()
     try:
         start = time.perf_counter()
         report = ingest(store, PROGRAM_KEY, records, chunk_size=Settings().ingest_chunk_size)

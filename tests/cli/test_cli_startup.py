@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from accolade.cli import SCOPES
+from accolade.cli.keys import SCOPES
 from tests.cli.builders import ok
 
 WEB = {"fastapi", "starlette", "uvicorn", "httpx"}

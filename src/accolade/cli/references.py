@@ -8,14 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from accolade.cli_common import (
-    JsonOption,
-    ProgramOption,
-    fails_cleanly,
-    open_program,
-    out,
-    print_json,
-)
+from accolade.cli.options import JsonOption, ProgramOption, open_program
+from accolade.cli.output import out, print_json
 from accolade.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -38,7 +32,6 @@ CountOption = Annotated[int, typer.Option("--count", help="How many candidates (
 
 
 @references_app.command("match")
-@fails_cleanly
 def references_match(
     criteria: CriteriaOption = None,
     count: CountOption = 5,
@@ -57,7 +50,6 @@ def references_match(
 
 
 @references_app.command("request")
-@fails_cleanly
 def references_request(
     criteria: CriteriaOption = None,
     count: CountOption = 5,
@@ -84,7 +76,6 @@ def references_request(
 
 
 @references_app.command("ask")
-@fails_cleanly
 def references_ask(
     request_id: Annotated[str, typer.Argument(help="The request's id.")],
     members: Annotated[list[str], typer.Argument(help="The advocates to ask.")],
@@ -98,7 +89,6 @@ def references_ask(
 
 
 @references_app.command("answer")
-@fails_cleanly
 def references_answer(
     request_id: Annotated[str, typer.Argument(help="The request's id.")],
     member: Annotated[str, typer.Argument(help="The advocate.")],
@@ -116,7 +106,6 @@ def references_answer(
 
 
 @references_app.command("show")
-@fails_cleanly
 def references_show(
     request_id: Annotated[str, typer.Argument(help="The request's id.")],
     program: ProgramOption = None,

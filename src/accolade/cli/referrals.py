@@ -9,14 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from accolade.cli_common import (
-    JsonOption,
-    ProgramOption,
-    fails_cleanly,
-    open_program,
-    out,
-    print_json,
-)
+from accolade.cli.options import JsonOption, LimitOption, ProgramOption, open_program
+from accolade.cli.output import out, print_json
 
 if TYPE_CHECKING:
     from accolade.service.referrals import Referral
@@ -28,7 +22,6 @@ referrals_app = typer.Typer(
 
 
 @referrals_app.command("submit")
-@fails_cleanly
 def referrals_submit(
     member: Annotated[str, typer.Argument(help="The referring member.")],
     prospect: Annotated[str, typer.Argument(help="The prospect company.")],
@@ -59,7 +52,6 @@ def referrals_submit(
 
 
 @referrals_app.command("move")
-@fails_cleanly
 def referrals_move(
     referral_id: Annotated[str, typer.Argument(help="The referral's id.")],
     move: Annotated[
@@ -86,11 +78,10 @@ def referrals_move(
 
 
 @referrals_app.command("list")
-@fails_cleanly
 def referrals_list(
     member: Annotated[str | None, typer.Option("--member", help="One member's referrals.")] = None,
     status: Annotated[str | None, typer.Option("--status", help="submitted, won, ...")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Rows to show.")] = 50,
+    limit: LimitOption = 50,
     program: ProgramOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -116,7 +107,6 @@ def referrals_list(
 
 
 @referrals_app.command("pipeline")
-@fails_cleanly
 def referrals_pipeline(
     by: Annotated[str, typer.Option("--by", help="member (default), team or company.")] = "member",
     program: ProgramOption = None,

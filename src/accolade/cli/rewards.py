@@ -1,5 +1,4 @@
-"""`accolade rewards`: the catalogue, redeeming, the approval queue, decisions, code pools;
-`accolade points`: the daily expiry of points not spent in time."""
+"""`accolade rewards`: the catalogue, redeeming, the approval queue, decisions, code pools."""
 
 from __future__ import annotations
 
@@ -11,14 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from accolade.cli_common import (
-    JsonOption,
-    ProgramOption,
-    fails_cleanly,
-    open_program,
-    out,
-    print_json,
-)
+from accolade.cli.options import JsonOption, LimitOption, ProgramOption, open_program
+from accolade.cli.output import out, print_json
 from accolade.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -27,9 +20,6 @@ if TYPE_CHECKING:
 rewards_app = typer.Typer(
     help="Rewards: the catalogue, redemptions and their approval, code pools.",
     no_args_is_help=True,
-)
-points_app = typer.Typer(
-    help="Points: the daily expiry of points not spent in time.", no_args_is_help=True
 )
 NoteOption = Annotated[
     str | None, typer.Option("--note", help="Why, or a tracking note (a rejection's reason).")
@@ -40,7 +30,6 @@ ByOption = Annotated[
 
 
 @rewards_app.command("list")
-@fails_cleanly
 def rewards_list(
     member: Annotated[
         str | None,
@@ -82,7 +71,6 @@ def rewards_list(
 
 
 @rewards_app.command("redeem")
-@fails_cleanly
 def rewards_redeem(
     member: Annotated[str, typer.Argument(help="The member who redeems.")],
     reward: Annotated[str, typer.Argument(help="The catalogue item's key.")],
@@ -101,14 +89,13 @@ def rewards_redeem(
 
 
 @rewards_app.command("redemptions")
-@fails_cleanly
 def rewards_redemptions(
     member: Annotated[str | None, typer.Option("--member", help="One member's history.")] = None,
     status: Annotated[
         str | None,
         typer.Option("--status", help="requested (the approval queue), approved, fulfilled..."),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Rows to show.")] = 50,
+    limit: LimitOption = 50,
     program: ProgramOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -148,7 +135,6 @@ def _decide(
 
 
 @rewards_app.command("approve")
-@fails_cleanly
 def rewards_approve(
     redemption_id: str, note: NoteOption = None, by: ByOption = None, program: ProgramOption = None
 ) -> None:
@@ -157,7 +143,6 @@ def rewards_approve(
 
 
 @rewards_app.command("fulfil")
-@fails_cleanly
 def rewards_fulfil(
     redemption_id: str, note: NoteOption = None, by: ByOption = None, program: ProgramOption = None
 ) -> None:
@@ -166,7 +151,6 @@ def rewards_fulfil(
 
 
 @rewards_app.command("reject")
-@fails_cleanly
 def rewards_reject(
     redemption_id: str, note: NoteOption = None, by: ByOption = None, program: ProgramOption = None
 ) -> None:
@@ -175,7 +159,6 @@ def rewards_reject(
 
 
 @rewards_app.command("cancel")
-@fails_cleanly
 def rewards_cancel(
     redemption_id: str, note: NoteOption = None, by: ByOption = None, program: ProgramOption = None
 ) -> None:
@@ -184,7 +167,6 @@ def rewards_cancel(
 
 
 @rewards_app.command("codes")
-@fails_cleanly
 def rewards_codes(
     reward: Annotated[str, typer.Argument(help="A code item's key.")],
     file: Annotated[str, typer.Argument(help="One code per line; - for standard input.")],
@@ -217,23 +199,3 @@ def _print(r: Redemption) -> None:
         out.print(f"code: {r.code}")
     if r.balance is not None:
         out.print(f"balance {r.balance:,}")
-
-
-@points_app.command("expire")
-@fails_cleanly
-def points_expire(program: ProgramOption = None) -> None:
-    """Expire points not spent within the program's `points.expiry.after`, oldest first, and
-    warn of what expires within `warn`. Daily, from cron; running it twice a day does nothing
-    more."""
-    from accolade.service import expiry as expiry_service
-
-    store, key = open_program(program)
-    done = expiry_service.expire_points(store, key)
-    out.print(
-        f"{done.points:,} points expired for {_members(done.members)}; "
-        f"{_members(done.warned)} warned of points expiring soon"
-    )
-
-
-def _members(n: int) -> str:
-    return f"{n:,} member" + ("" if n == 1 else "s")
