@@ -18,13 +18,14 @@ from typing import Any, NamedTuple
 from accolade.engine.effects import Entry, Status, entries_result, result_of
 from accolade.engine.evaluate import evaluate
 from accolade.engine.events import Event, body_hash, parse_event, text_problem
+from accolade.engine.facets import facet_names
 from accolade.engine.state import compact_json
 from accolade.errors import AccoladeError, Conflict, InvalidEvent, InvalidInput
 from accolade.program.compile import RESERVED_EVENT_TYPES
 from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.notify import Message, notices
-from accolade.service.programs import ActiveProgram, active, compiled_version, facet_names
+from accolade.service.programs import ActiveProgram, active, compiled_version
 from accolade.store.outbox import OutboxRepository
 from accolade.store.repository import (
     Evaluated,

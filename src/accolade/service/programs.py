@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from accolade.engine.facets import facet_names
 from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.program.compile import CompiledProgram, compile_program
 from accolade.program.loader import load_program, program_hash
@@ -151,14 +152,6 @@ def rollback(store: Store, key: str, to: int | None = None, clock: Clock = syste
         _refresh_facets(repo, row, new)
         repo.activate(row.id, to, "rollback", now)
         return to
-
-
-def facet_names(program: CompiledProgram | None) -> tuple[tuple[str, ...], str | None]:
-    """What the facet index holds for ``program``: attribute names (none without reference
-    requests), and the tier of members without one."""
-    if program is None or program.references is None:
-        return (), None
-    return program.references.facets, program.tiers[0].key if program.tiers else None
 
 
 def _refresh_facets(repo: Repository, row: Any, new: CompiledProgram) -> None:

@@ -15,11 +15,12 @@ from typing import Any
 
 from accolade.engine.evaluate import evaluate
 from accolade.engine.events import Event
+from accolade.engine.facets import facet_names
 from accolade.program.compile import CompiledProgram
 from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.expiry import expiry_entry
-from accolade.service.programs import ActiveProgram, active, compiled_version, facet_names
+from accolade.service.programs import ActiveProgram, active, compiled_version
 from accolade.service.reverse import apply_reconciliation, reconcile_member
 from accolade.service.rewards import points_entry
 from accolade.store.repository import LockedMember, NewEntry, Repository

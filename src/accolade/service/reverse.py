@@ -8,6 +8,7 @@ from typing import Any
 
 from accolade.engine.effects import Evaluation, result_of
 from accolade.engine.events import EVENT_SCHEMA_VERSION, Event, body_hash
+from accolade.engine.facets import facet_names
 from accolade.engine.reconcile import reconcile
 from accolade.engine.state import MemberState
 from accolade.errors import Conflict, InvalidInput, NotFound
@@ -16,7 +17,7 @@ from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.expiry import give_back_expired
 from accolade.service.notify import notices
-from accolade.service.programs import ActiveProgram, active, compiled_version, facet_names
+from accolade.service.programs import ActiveProgram, active, compiled_version
 from accolade.store.outbox import OutboxRepository
 from accolade.store.repository import NewEntry, NewEvent, Repository
 from accolade.store.unit_of_work import Store
