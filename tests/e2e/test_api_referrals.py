@@ -72,6 +72,12 @@ def test_duplicates_and_refusals(api, store):
         headers=crm,
     ).json()
     assert dup["status"] == "duplicate"
+    on_subdomain = api.client.post(
+        "/v1/referrals",
+        json={"member": "bob", "prospect": "Acme", "contact_email": "jo@sales.acme.com"},
+        headers=crm,
+    ).json()
+    assert on_subdomain["duplicate_of"] == dup["duplicate_of"]
     moved = api.client.post(f"/v1/referrals/{dup['referral_id']}/qualify", headers=crm)
     assert moved.status_code == 409 and moved.json()["error"]["field"] == "status"
     before = row_counts(store)
@@ -81,6 +87,18 @@ def test_duplicates_and_refusals(api, store):
         ("/v1/referrals/nope/qualify", {}, 404, "referral_id"),
         (f"/v1/referrals/{dup['duplicate_of']}/win", {}, 422, "amount"),
         (f"/v1/referrals/{dup['duplicate_of']}/fly", {}, 422, "move"),
+        (
+            f"/v1/referrals/{dup['duplicate_of']}/win",
+            {"amount": "12500.5", "currency": "JPY"},
+            422,
+            "amount",
+        ),
+        (
+            f"/v1/referrals/{dup['duplicate_of']}/win",
+            {"amount": "10", "currency": "ABC"},
+            422,
+            "currency",
+        ),
     ]
     for path, body, status, field in cases:
         response = api.client.post(path, json=body, headers=crm)
@@ -94,4 +112,4 @@ def test_duplicates_and_refusals(api, store):
     )
     assert row_counts(store) == before
     mine = api.client.get("/v1/referrals", params={"member": "bob"}, headers=reader).json()
-    assert [r["status"] for r in mine["items"]] == ["duplicate"]
+    assert [r["status"] for r in mine["items"]] == ["duplicate", "duplicate"]
