@@ -113,6 +113,29 @@ def test_publish_of_an_invalid_file_stores_nothing(tmp_path):
     assert len(versions(tmp_path)) == 1
 
 
+def test_publish_of_a_missing_file_names_the_file(tmp_path):
+    missing = tmp_path / "missing.yaml"
+
+    result = run(tmp_path, "program", "publish", missing)
+
+    assert result.exit_code == 2, result.output
+    assert error_lines(result) == [
+        f"error: {missing}: cannot read program file: No such file or directory"
+    ]
+
+
+def test_publish_of_an_invalid_file_lists_each_error_once(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text(BROKEN)
+
+    validated = run(tmp_path, "program", "validate", path)
+    published = run(tmp_path, "program", "publish", path)
+
+    assert published.exit_code == 2, published.output
+    assert error_lines(published) == error_lines(validated), published.output
+    assert len(set(error_lines(published))) == len(error_lines(published)) > 1
+
+
 def test_publish_twice_says_unchanged(tmp_path):
     first = ok(tmp_path, "program", "publish", DEMO_PROGRAM)
     second = ok(tmp_path, "program", "publish", DEMO_PROGRAM)

@@ -30,14 +30,13 @@ def init(
     ] = None,
 ) -> None:
     """Create or upgrade the database and publish a program (the demo partner program by default)."""
-    from accolade.program.loader import load_program_file
+    from accolade.program.loader import read_program_file
     from accolade.service import programs as program_service
 
     settings = load_settings()
     store = open_store(settings, migrate=True)
-    path = program_file or examples_folder() / "partner-program.yaml"
-    load_program_file(path)
-    published = program_service.publish(store, path.read_text(encoding="utf-8"))
+    source = read_program_file(program_file or examples_folder() / "partner-program.yaml")
+    published = program_service.publish(store, source)
     state = "published as" if published.new else "already published as"
     out.print(f"database ready at {settings.database_url}")
     out.print(f"program [bold]{published.program}[/bold] {state} version {published.version}")
@@ -64,13 +63,11 @@ def program_validate(file: Path) -> None:
 @program_app.command("publish")
 def program_publish(file: Path) -> None:
     """Store a program file as a new immutable version and make it active."""
-    from accolade.program.loader import load_program_file
+    from accolade.program.loader import read_program_file
     from accolade.service import programs as program_service
 
-    load_program_file(file)
-    published = program_service.publish(
-        open_store(load_settings(), migrate=True), file.read_text(encoding="utf-8")
-    )
+    source = read_program_file(file)
+    published = program_service.publish(open_store(load_settings(), migrate=True), source)
     if published.new:
         out.print(
             f"published {published.program} version {published.version} ({published.hash[:12]})"

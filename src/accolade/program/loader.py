@@ -18,15 +18,19 @@ from accolade.program.models import Program, known_keys
 
 
 def load_program_file(path: Path) -> Program:
+    return load_program(read_program_file(path))
+
+
+def read_program_file(path: Path) -> str:
+    """A program file's text, unparsed; InvalidProgram naming the file when it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidProgram(
             [FieldError(str(path), f"cannot read program file: {exc.strerror}")]
         ) from None
     except UnicodeDecodeError:
         raise InvalidProgram([FieldError(str(path), "a program file must be UTF-8 text")]) from None
-    return load_program(text)
 
 
 def load_program(text: str) -> Program:
