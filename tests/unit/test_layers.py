@@ -88,12 +88,10 @@ def module_name(path: Path, root: Path = SRC) -> str:
 
 
 def floor(module: str) -> str:
-    """The floor a module lives on: its package under accolade (cli.py and cli_*.py are
-    the cli floor until the cli/ package replaces them), or "shared"."""
+    """The floor a module lives on: its package under accolade, or "shared"."""
     if module in SHARED:
         return "shared"
-    top = module.split(".")[1]
-    return "cli" if top == "cli" or top.startswith("cli_") else top
+    return module.split(".")[1]
 
 
 def imports_in(
@@ -231,5 +229,5 @@ def test_the_table_refuses_upward_imports_and_allows_downward_ones():
     assert not allowed("accolade.program.compile", "accolade.engine.bonus")
     assert not allowed("accolade.api.members", "accolade.store.members_repo")
     assert not allowed("accolade.service.ingest", "accolade.api.errors")
-    assert allowed("accolade.cli_rewards", "accolade.store.unit_of_work")
+    assert allowed("accolade.cli.rewards", "accolade.store.unit_of_work")
     assert allowed("accolade.service.ingest", "accolade.engine.evaluate")
