@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from accolade.engine.catalog import limit_since, why_not
+from accolade.engine.catalog import blocked, limit_since, why_not
 from accolade.errors import InvalidProgram
 from accolade.program.loader import load_program, program_hash
 from tests.unit.builders import member, program
@@ -110,3 +110,23 @@ def test_a_program_without_rewards_keeps_its_content_hash():
     same = load_program("key: p\nname: P\nactions: [{key: a, points: 1}]\nrewards: []\n")
     assert program_hash(base) == program_hash(same)
     assert "rewards" not in base.model_dump(by_alias=True, exclude_defaults=False, mode="json")
+
+
+@pytest.mark.parametrize(
+    ("key", "left", "redeemed", "spendable", "reason"),
+    [
+        ("open", None, 0, 10, None),
+        ("open", 0, 0, 10_000, "out of stock"),
+        ("open", 3, 0, 9, "needs 10 points; 9 can be spent now"),
+        ("open", None, 0, -5, "needs 10 points; 0 can be spent now"),
+        ("monthly", None, 2, 100, "limit reached: 2 times per month per member"),
+        ("monthly", None, 1, 100, None),
+        ("once", None, 1, 100, "limit reached: once per member"),
+    ],
+)
+def test_an_eligible_item_is_blocked_by_stock_then_limit_then_balance(
+    key: str, left: int | None, redeemed: int, spendable: int, reason: str | None
+) -> None:
+    item = program(SOURCE).rewards[key]
+
+    assert blocked(item, left, redeemed, spendable) == reason

@@ -1,5 +1,5 @@
-"""The rewards catalogue as the engine sees it: who may redeem an item, and the calendar
-period a per-member limit counts in. Stock, codes and balances are the store's (they are
+"""The rewards catalogue as the engine sees it: who may redeem an item, whether they can now
+and why not, and the calendar period a per-member limit counts in. Stock, codes and balances are the store's (they are
 shared between members, so they are counted where the rows are locked)."""
 
 from __future__ import annotations
@@ -25,6 +25,27 @@ def why_not(program: CompiledProgram, item: CompiledReward, state: MemberState) 
     if failed:
         return "only for members with " + " and ".join(failed)
     return None
+
+
+def blocked(item: CompiledReward, left: int | None, redeemed: int, spendable: int) -> str | None:
+    """None when an item the member is eligible for can be redeemed now; otherwise why not:
+    out of stock (``left`` of it; None: no stock kept), the member's limit (``redeemed`` in
+    the current period), or too few spendable points."""
+    if left == 0:
+        return "out of stock"
+    if item.limit is not None and redeemed >= item.limit.count:
+        return limit_text(item)
+    if spendable < item.price:
+        return f"needs {item.price:,} points; {max(0, spendable):,} can be spent now"
+    return None
+
+
+def limit_text(item: CompiledReward) -> str:
+    """The item's per-member limit, reached, in words."""
+    assert item.limit is not None
+    times = "once" if item.limit.count == 1 else f"{item.limit.count} times"
+    per = "" if item.limit.per == "ever" else f" per {item.limit.per}"
+    return f"limit reached: {times}{per} per member"
 
 
 def limit_since(item: CompiledReward, now: int, zone: ZoneInfo) -> int | None:

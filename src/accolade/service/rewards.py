@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from accolade.engine.catalog import limit_since, why_not
+from accolade.engine.catalog import blocked, limit_since, limit_text, why_not
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.events import EVENT_SCHEMA_VERSION, body_hash
 from accolade.engine.state import compact_json
@@ -127,7 +127,7 @@ def catalogue(
         out = []
         for item in items:
             left = _left(repo, program, item)
-            reason = _blocked(item, left, counts.get(item.key, 0), spendable)
+            reason = blocked(item, left, counts.get(item.key, 0), spendable)
             out.append(_item(item, left, reason is None, reason))
         return out
 
@@ -149,23 +149,6 @@ def pending_points(
     if not program.pending_for:
         return 0
     return repo.pending_points(member_pk, now - timedelta(seconds=program.pending_for))
-
-
-def _blocked(item: CompiledReward, left: int | None, redeemed: int, balance: int) -> str | None:
-    if left == 0:
-        return "out of stock"
-    if item.limit is not None and redeemed >= item.limit.count:
-        return _limit_text(item)
-    if balance < item.price:
-        return f"needs {item.price:,} points; {max(0, balance):,} can be spent now"
-    return None
-
-
-def _limit_text(item: CompiledReward) -> str:
-    assert item.limit is not None
-    times = "once" if item.limit.count == 1 else f"{item.limit.count} times"
-    per = "" if item.limit.per == "ever" else f" per {item.limit.per}"
-    return f"limit reached: {times}{per} per member"
 
 
 def _item(
@@ -238,7 +221,7 @@ def _redeem(
     if since is not None and item.limit is not None:
         redeemed = repo.redeemed_count(locked.id, reward, datetime.fromtimestamp(since, UTC))
         if redeemed >= item.limit.count:
-            raise NotRedeemable(f"'{reward}': {_limit_text(item)}", field="reward")
+            raise NotRedeemable(f"'{reward}': {limit_text(item)}", field="reward")
     pending = pending_points(repo, compiled, locked.id, now)
     if state.balance - pending < item.price:
         have = f"{member}'s balance is {state.balance:,}"
