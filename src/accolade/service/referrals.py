@@ -35,6 +35,15 @@ from typing import Any
 
 from accolade.engine.money import check_currency, parse_amount, to_major, to_minor
 from accolade.engine.prospects import prospect_key
+from accolade.engine.referrals import (
+    STAGES,
+    STATUSES,
+    check_move,
+    require_what_it_needs,
+    stages_taken_back,
+    stages_to_send,
+    status_after,
+)
 from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.service import Clock, check_page, once_more_on_conflict, public_id, system_clock
 from accolade.service.ingest import apply_own_events
@@ -44,18 +53,6 @@ from accolade.service.reverse import reverse_in
 from accolade.store.repository import Repository
 from accolade.store.unit_of_work import Store
 
-STAGES = ("submitted", "accepted", "qualified", "opportunity", "won")
-CLOSED = ("lost", "disqualified")
-STATUSES = (*STAGES, *CLOSED, "duplicate")
-# the moves the CRM makes, and the status each leads to
-MOVES = {
-    "accept": "accepted",
-    "qualify": "qualified",
-    "opportunity": "opportunity",
-    "win": "won",
-    "lose": "lost",
-    "disqualify": "disqualified",
-}
 MAX_ID = 150  # the event ids built from it stay within 200 characters
 _EMAIL = re.compile(r"^[^@\s]+@([^@\s]+\.[^@\s]+)$")
 
@@ -182,14 +179,10 @@ def move(
     ``disqualify``), as the CRM says. ``amount`` (with ``currency``) is the deal's value:
     expected at ``opportunity``, required at ``win``. Moving to the status it already has
     changes nothing."""
-    if to not in MOVES:
-        raise InvalidInput(f"unknown move '{to}'; one of {', '.join(MOVES)}", field="move")
+    target = status_after(to)
     value, currency, minor = _money(amount, currency)
-    if to == "win" and value is None:
-        raise InvalidInput("a won deal needs its amount", field="amount")
     reason = _text(reason, "reason")
-    if to in ("lose", "disqualify") and reason is None:
-        raise InvalidInput("say why", field="reason")
+    require_what_it_needs(to, has_amount=value is not None, has_reason=reason is not None)
     with store.transaction() as repo:
         program = active(repo, program_key)
         row = repo.referral(program.id, referral_id, for_update=True)
@@ -198,10 +191,9 @@ def move(
         # the member's lock first, as every writer takes it, then the row again
         repo.lock_members(program.id, [row.member])
         row = repo.referral(program.id, referral_id)
-        target = MOVES[to]
         if row.status == target:
             return _view(row, duplicate=True)
-        _check_move(row, target)
+        check_move(row.referral_id, row.status, row.duplicate_of, target)
         now = clock()
         at = occurred_at or now
         values: dict[str, Any] = {"status": target, "updated_at": now}
@@ -212,38 +204,12 @@ def move(
             values["reason"] = reason
         repo.update_referral(int(row.id), **values)
         row = repo.referral(program.id, referral_id)
-        sent: list[str] = []
-        reversed_: list[str] = []
-        if target in STAGES:
-            reached = STAGES.index(target)
-            done = STAGES.index(_last_stage(repo, program.id, referral_id))
-            sent = _send(repo, program, row, list(STAGES[done + 1 : reached + 1]), at, now)
-        elif target == "disqualified":
-            why = f"referral {referral_id} disqualified: {reason}"
-            reversed_ = _claw_back(repo, program, referral_id, STAGES, why, now)
-        elif target == "lost":
-            why = f"referral {referral_id} lost: {reason}"
-            reversed_ = _claw_back(repo, program, referral_id, ("won",), why, now)
+        stages = stages_to_send(_last_stage(repo, program.id, referral_id), target)
+        sent = _send(repo, program, row, stages, at, now)
+        why = f"referral {referral_id} {target}: {reason}"
+        taken_back = stages_taken_back(target)
+        reversed_ = _claw_back(repo, program, referral_id, taken_back, why, now)
         return _view(repo.referral(program.id, referral_id), sent=sent, reversed_=reversed_)
-
-
-def _check_move(row: Any, target: str) -> None:
-    status = row.status
-    if status == "duplicate":
-        raise Conflict(
-            f"referral '{row.referral_id}' is a duplicate of '{row.duplicate_of}': it does not "
-            "move",
-            field="status",
-        )
-    if status == "disqualified" or (status == "lost" and target != "disqualified"):
-        raise Conflict(f"referral '{row.referral_id}' is {status}", field="status")
-    if status == "won" and target not in ("lost", "disqualified"):
-        raise Conflict(f"referral '{row.referral_id}' is won already", field="status")
-    if target in STAGES and STAGES.index(target) < STAGES.index(status):
-        raise Conflict(
-            f"referral '{row.referral_id}' is {status}; it does not go back to {target}",
-            field="status",
-        )
 
 
 def _last_stage(repo: Repository, program_id: int, referral_id: str) -> str:
@@ -296,6 +262,8 @@ def _claw_back(
     why: str,
     now: datetime,
 ) -> list[str]:
+    if not stages:
+        return []
     ids = [_event_id(referral_id, s) for s in stages]
     logged = repo.logged_events(program.id, "event", ids)
     taken: list[str] = []
