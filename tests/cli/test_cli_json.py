@@ -248,7 +248,7 @@ def test_json_is_what_the_api_answers(db, api, args, program, request_):
 
 def test_member_show_json_gives_balances_tier_badges_and_entries(db):
     view = read_json(db, "member", "show", "alice", "-p", "partner")
-    assert list(view)[:11] == [
+    assert list(view)[:12] == [
         "member",
         "team",
         "company",
@@ -259,14 +259,16 @@ def test_member_show_json_gives_balances_tier_badges_and_entries(db):
         "tier_name",
         "benefits",
         "next_tier",
+        "next_tier_name",
         "points_to_next_tier",
     ]
     assert (view["member"], view["balance"], view["tier"], view["next_tier"]) == (
         "alice",
         700,
         "bronze",
-        "Silver",
+        "silver",
     )
+    assert (view["tier_name"], view["next_tier_name"]) == ("Bronze", "Silver")
     assert [b["key"] for b in view["badges"]] == ["certified_user"]
     assert view["recent"][0]["event_id"] == "l1"
     assert view["recent"][0]["occurred_at"] == "2026-05-03T14:00:00Z"

@@ -20,7 +20,12 @@ def test_a_member_shows_tier_benefits_badges_and_the_way_to_the_next_tier(api):
     api.client.post("/v1/events", json=quizzes(3), headers=headers)
     member = api.client.get("/v1/members/alice", headers=headers).json()
     assert (member["balance"], member["lifetime"], member["tier"]) == (300, 300, "bronze")
-    assert member["next_tier"] == "Silver" and member["points_to_next_tier"] == 4700
+    assert (member["tier_name"], member["next_tier"], member["next_tier_name"]) == (
+        "Bronze",
+        "silver",
+        "Silver",
+    )
+    assert member["points_to_next_tier"] == 4700
     assert [b["key"] for b in member["badges"]] == ["certified_user"]
     assert member["benefits"]
 

@@ -71,7 +71,11 @@ def test_show_gives_balance_tier_benefits_and_badges(store: Store) -> None:
         "Bronze",
     )
     assert view.benefits == {"standard_resources": True}
-    assert (view.next_tier, view.points_to_next_tier) == ("Silver", 4890)
+    assert (view.next_tier, view.next_tier_name, view.points_to_next_tier) == (
+        "silver",
+        "Silver",
+        4890,
+    )
     assert [(b.key, b.name) for b in view.badges] == [("certified_user", "Certified User")]
     assert [line.event_id for line in view.recent][:1] == ["v-1"]  # newest first
 

@@ -75,12 +75,13 @@ def test_a_lead_and_45_certifications_reach_silver_at_exactly_5000(store: Store)
     assert tiers[-1].event_id == "quiz-44"
     assert "5,000" in tiers[-1].reason
     view = show(store, PROGRAM, "alice")
-    assert (view.tier, view.tier_name, view.next_tier, view.points_to_next_tier) == (
-        "silver",
-        "Silver",
-        "Gold",
-        15_000,
-    )
+    assert (
+        view.tier,
+        view.tier_name,
+        view.next_tier,
+        view.next_tier_name,
+        view.points_to_next_tier,
+    ) == ("silver", "Silver", "gold", "Gold", 15_000)
 
 
 def test_one_certification_short_stays_bronze(store: Store) -> None:

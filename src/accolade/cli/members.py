@@ -53,7 +53,7 @@ def _print_standing(view: MemberView) -> None:
     if view.pending:
         out.print(f"{view.pending:,} of the balance pending (not spendable yet)")
     if view.next_tier:
-        out.print(f"{view.points_to_next_tier:,} points to {view.next_tier}")
+        out.print(f"{view.points_to_next_tier:,} points to {view.next_tier_name}")
     if view.benefits:
         out.print("benefits: " + ", ".join(f"{k}={v}" for k, v in view.benefits.items()))
     if view.badges:

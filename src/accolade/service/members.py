@@ -60,7 +60,8 @@ class MemberView:
     tier: str | None
     tier_name: str | None
     benefits: dict[str, Scalar]
-    next_tier: str | None
+    next_tier: str | None  # key, as ``tier`` is
+    next_tier_name: str | None
     points_to_next_tier: int | None
     badges: list[HeldBadge]
     recent: list[EntryLine]
@@ -118,7 +119,8 @@ def show(
             tier=row.tier,
             tier_name=current.name if current else None,
             benefits=dict(current.benefits) if current else {},
-            next_tier=upcoming.name if upcoming else None,
+            next_tier=upcoming.key if upcoming else None,
+            next_tier_name=upcoming.name if upcoming else None,
             points_to_next_tier=upcoming.min_points - int(row.lifetime) if upcoming else None,
             badges=badges,
             recent=lines,
