@@ -55,6 +55,7 @@ OTHERS = {
     "accolade program rollback": "writes: the active version",
     "accolade ingest": "writes: events",
     "accolade reverse": "writes: a reversal",
+    "accolade member update": "writes: a member.updated event (its --json is the member after)",
     "accolade replay": "writes: rebuilds every member",
     "accolade challenges close": "writes: closes windows, pays winners",
     "accolade leaderboards close": "writes: rolls and closes windows, pays prizes",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.cli.builders import error_lines, event, ok, run, table_rows, write_jsonl
@@ -131,3 +132,55 @@ def test_replay_rebuilds_the_same_member_state(tmp_path):
     assert "replayed 7 events and 1 reversals for 1 members" in result.stdout
     after = ok(tmp_path, "explain", "alice").stdout.splitlines()[-1]
     assert after == before == "balance 930 · lifetime 930"
+
+
+def test_member_update_sets_and_clears_attributes_and_a_repeat_changes_nothing(tmp_path):
+    ok(tmp_path, "init")
+    first = ok(
+        tmp_path,
+        "member",
+        "update",
+        "ana",
+        "--set",
+        "region=EMEA",
+        "--set",
+        "seats=12",
+        "--company",
+        "acme",
+        "--id",
+        "crm-1",
+        "--json",
+    )
+    again = ok(
+        tmp_path,
+        "member",
+        "update",
+        "ana",
+        "--set",
+        "region=EMEA",
+        "--set",
+        "seats=12",
+        "--company",
+        "acme",
+        "--id",
+        "crm-1",
+        "--json",
+    )
+    cleared = ok(tmp_path, "member", "update", "ana", "--clear", "seats", "--json")
+
+    assert json.loads(first.stdout)["attributes"] == {"region": "EMEA", "seats": 12}
+    assert json.loads(first.stdout)["company"] == "acme"
+    assert json.loads(again.stdout) == json.loads(first.stdout)
+    assert json.loads(cleared.stdout)["attributes"] == {"region": "EMEA", "seats": None}
+
+
+def test_member_update_without_a_change_or_with_a_bad_pair_names_the_option(tmp_path):
+    ok(tmp_path, "init")
+
+    bare = run(tmp_path, "member", "update", "ana")
+    bad = run(tmp_path, "member", "update", "ana", "--set", "region")
+    shown = run(tmp_path, "member", "show", "ana")
+
+    assert bare.exit_code == 2 and "--set, --clear, --team or --company" in bare.stderr
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: --set: 'region'")
+    assert shown.exit_code == 2  # nothing was stored: no member

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from accolade.errors import InvalidEvent, NotFound
+from accolade.errors import Conflict, InvalidEvent, NotFound
 from accolade.service.members import explain, show, table, update
 from accolade.service.programs import rollback
 from accolade.service.reverse import reverse
@@ -14,6 +14,7 @@ from accolade.store.unit_of_work import Store
 
 from .builders import (
     MONDAY,
+    NOW,
     PROGRAM,
     clock_at,
     demo_with,
@@ -148,15 +149,17 @@ def test_update_merges_attributes_null_clears_one_and_a_repeat_changes_nothing(
         clock=clock_at(),
     )
     before = row_counts(store)
-    again = update(
+    again = update(  # a retry a minute later: the same change, so nothing changes
         store,
         PROGRAM,
         "alice",
         attributes={"seats": None, "plan": "pro"},
         company="acme",
         idempotency_key="crm-1",
-        clock=clock_at(),
+        clock=clock_at(NOW + timedelta(minutes=1)),
     )
+    with pytest.raises(Conflict):  # the same key for another change
+        update(store, PROGRAM, "alice", attributes={"plan": "max"}, idempotency_key="crm-1")
 
     assert view.attributes == {"region": "EMEA", "seats": None, "plan": "pro"}  # cleared
     assert again.attributes == view.attributes

@@ -3,20 +3,21 @@ from; the members table the demo prints."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from accolade.cli.options import JsonOption, ProgramOption, open_program
 from accolade.cli.output import count, out, print_json
+from accolade.errors import InvalidInput
 
 if TYPE_CHECKING:
     from accolade.engine.streaks import StreakStatus
     from accolade.service.members import MemberView
     from accolade.store.unit_of_work import Store
 
-member_app = typer.Typer(help="Look at members.", no_args_is_help=True)
+member_app = typer.Typer(help="Look at members, and change their attributes.", no_args_is_help=True)
 
 
 @member_app.command("show")
@@ -42,6 +43,61 @@ def member_show(member: str, program: ProgramOption = None, as_json: JsonOption 
             line.reason,
         )
     out.print(table)
+
+
+@member_app.command("update")
+def member_update(
+    member: str,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="NAME=VALUE: set an attribute (true/false and numbers are typed)."
+        ),
+    ] = None,
+    clear: Annotated[
+        list[str] | None, typer.Option("--clear", help="NAME: clear an attribute (null).")
+    ] = None,
+    team: Annotated[str | None, typer.Option("--team", help="The member's team.")] = None,
+    company: Annotated[str | None, typer.Option("--company", help="The member's company.")] = None,
+    change_id: Annotated[
+        str | None,
+        typer.Option("--id", help="Idempotency key: the same id again changes nothing."),
+    ] = None,
+    program: ProgramOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set or clear a member's attributes, team or company (PATCH /v1/members/{id}): a
+    member.updated event in the log, so replay rebuilds it; a new member is created."""
+    from accolade.service import members as member_service
+    from accolade.service.sources import typed_value
+
+    attributes: dict[str, str | int | float | bool | None] = {}
+    for pair in set_ or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InvalidInput(f"'{pair}' is not NAME=VALUE", field="--set")
+        attributes[name] = typed_value(value)
+    attributes.update({name: None for name in clear or []})
+    if not attributes and team is None and company is None:
+        raise InvalidInput(
+            "say what to change: --set, --clear, --team or --company", field="member"
+        )
+    store, key = open_program(program)
+    view = member_service.update(
+        store,
+        key,
+        member,
+        attributes=attributes,
+        team=team,
+        company=company,
+        idempotency_key=change_id,
+    )
+    if as_json:
+        print_json(view)
+        return
+    _print_standing(view)
+    if view.attributes:
+        out.print("attributes: " + ", ".join(f"{k}={v}" for k, v in view.attributes.items()))
 
 
 def _print_standing(view: MemberView) -> None:

@@ -152,11 +152,18 @@ def update(
     a `member.updated` event in the log, evaluated like any other, so replay rebuilds it. A
     member the program has never seen is created (an upsert, as a first event would). The
     same ``idempotency_key`` again changes nothing."""
+    event_id = f"{MEMBER_UPDATED}:{idempotency_key or secrets.token_hex(12)}"
+    at = clock()
+    if idempotency_key is not None:
+        with store.read() as repo:
+            earlier = repo.event_row(active(repo, program_key).id, "event", event_id)
+        if earlier is not None:  # a retry: the change is compared, not the time it was sent
+            at = earlier.occurred_at.replace(tzinfo=UTC)
     event: dict[str, Any] = {
-        "id": f"{MEMBER_UPDATED}:{idempotency_key or secrets.token_hex(12)}",
+        "id": event_id,
         "type": MEMBER_UPDATED,
         "member": member,
-        "occurred_at": clock().astimezone(UTC).isoformat(),
+        "occurred_at": at.astimezone(UTC).isoformat(),
     }
     if attributes:
         event["attributes"] = attributes

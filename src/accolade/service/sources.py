@@ -89,9 +89,9 @@ def _csv_event(row: dict[str, str | None]) -> dict[str, Any]:
                 decoded if isinstance(decoded, dict) else {}
             )
         elif column.startswith("properties."):
-            properties[column.removeprefix("properties.")] = _typed(value)
+            properties[column.removeprefix("properties.")] = typed_value(value)
         elif column.startswith("attributes."):
-            attributes[column.removeprefix("attributes.")] = _typed(value)
+            attributes[column.removeprefix("attributes.")] = typed_value(value)
         else:
             raise InvalidEvent(
                 "unknown column: use id, type, member, team, company, occurred_at, "
@@ -105,7 +105,9 @@ def _csv_event(row: dict[str, str | None]) -> dict[str, Any]:
     return event
 
 
-def _typed(value: str) -> str | int | float | bool:
+def typed_value(value: str) -> str | int | float | bool:
+    """A value written as text (a CSV cell, a command-line NAME=VALUE) as JSON would type it:
+    true/false, an integer, a finite number, else the text as it is."""
     lowered = value.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
