@@ -69,7 +69,7 @@ def publish(store: Store, source: str, clock: Clock = system_clock) -> Published
                 program.key, existing.version, digest, new=False, reactivated=reactivated
             )
         version = max((v.version for v in repo.versions(row.id)), default=0) + 1
-        new = _compile(source, version, digest)
+        new = compile_program(program, version, digest)  # parsed once, above
         _guard_state(repo, row, new, now)
         _refresh_facets(repo, row, new)
         repo.add_version(row.id, version, digest, source, now)
