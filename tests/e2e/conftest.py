@@ -2,4 +2,10 @@
 
 from __future__ import annotations
 
-from tests.integration.conftest import pytest_configure, store  # noqa: F401  (the one store fixture)
+from tests.integration.conftest import (  # noqa: F401  (the one store fixture and its templates)
+    postgres_admin,
+    postgres_template,
+    pytest_configure,
+    sqlite_template,
+    store,
+)

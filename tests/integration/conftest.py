@@ -1,20 +1,24 @@
 """The one store fixture: every integration test runs on SQLite and on PostgreSQL.
 
-SQLite gets a fresh file, PostgreSQL a fresh schema (dropped afterwards). A PostgreSQL
-server that cannot be reached fails the tests with a message; it is never skipped.
+Alembic runs once per session (per xdist worker) into a template; each test gets a fresh copy:
+SQLite a copy of the migrated file, PostgreSQL a database made from the migrated template
+database (dropped afterwards). A PostgreSQL server that cannot be reached fails the tests with
+a message; it is never skipped.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from accolade.store.database import make_engine, migrate
 from accolade.store.unit_of_work import Store
@@ -79,37 +83,76 @@ def require_postgres() -> str:
     return url
 
 
-def postgres_engine(url: str, schema: str) -> Engine:
-    """An engine whose connections all work inside ``schema``."""
-    return create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per session (per xdist worker); tests get a copy."""
+    path = tmp_path_factory.mktemp("template") / "accolade.db"
+    Store.open("sqlite:///" + str(path)).close()  # the last close folds the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Engine]:
+    """A connection outside any transaction: CREATE and DROP DATABASE refuse to run in one."""
+    admin = create_engine(require_postgres(), isolation_level="AUTOCOMMIT")
+    yield admin
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_admin: Engine) -> Iterator[str]:
+    """A database migrated to head once per session (per xdist worker).
+
+    Its name is random, so workers and other runs on the same server never share one: a
+    template must have no other connection while it is copied.
+    """
+    name = f"accolade_template_{secrets.token_hex(6)}"
+    with postgres_admin.connect() as conn:
+        conn.execute(text(f'create database "{name}"'))
+    try:
+        engine = create_engine(database_url(name), poolclass=NullPool)
+        migrate(engine)
+        engine.dispose()
+        yield name
+    finally:
+        with postgres_admin.connect() as conn:
+            conn.execute(text(f'drop database "{name}" with (force)'))
+
+
+def database_url(name: str) -> str:
+    """The test server's URL with ``name`` as its database."""
+    return make_url(postgres_url()).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh store for each test: a copy of the migrated template (Alembic runs once per
+    session), or an empty database under ``@pytest.mark.empty_database``."""
     migrated = request.node.get_closest_marker("empty_database") is None
     if request.param == "sqlite":
-        url = "sqlite:///" + str(tmp_path / "accolade.db")
-        # Store.open migrates (or insists on a migrated schema); an empty one is built by hand.
-        opened = Store.open(url) if migrated else Store(make_engine(url))
+        path = tmp_path / "accolade.db"
+        if migrated:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        opened = Store(make_engine("sqlite:///" + str(path)))
         try:
             yield opened
         finally:
             opened.close()
         return
 
-    url = require_postgres()
-    schema = f"test_{secrets.token_hex(6)}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'create schema "{schema}"'))
-    engine = postgres_engine(url, schema)
-    opened = Store(engine)
+    require_postgres()  # fails this test, with the reason, when the server is down
+    admin: Engine = request.getfixturevalue("postgres_admin")
+    name = f"accolade_test_{secrets.token_hex(6)}"
+    # CREATE DATABASE ... TEMPLATE copies the migrated one (~50 ms, Alembic ~500 ms); an
+    # empty database is a copy of template1, which has an empty public schema.
+    template = f' template "{request.getfixturevalue("postgres_template")}"' if migrated else ""
+    with admin.connect() as conn:
+        conn.execute(text(f'create database "{name}"{template}'))
+    opened = Store(make_engine(database_url(name)))
     try:
-        if migrated:
-            migrate(engine)
         yield opened
     finally:
         opened.close()
-        with admin.begin() as conn:
-            conn.execute(text(f'drop schema "{schema}" cascade'))
-        admin.dispose()
+        with admin.connect() as conn:
+            # FORCE: a second engine a test opened on the same database may still be pooled.
+            conn.execute(text(f'drop database "{name}" with (force)'))
