@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accolade.engine.evaluate import evaluate
-from accolade.engine.events import Event
+from accolade.engine.events import Event, parse_event
 from accolade.engine.reconcile import totals_of
-from tests.unit.builders import T0, demo, event, member, reverse, run
+from tests.unit.builders import T0, demo, event, member, program, reverse, run
 
 PROGRAM = demo()
 
@@ -110,3 +112,36 @@ def test_reversal_leaves_the_ledger_as_if_the_event_never_arrived(
     assert after.state.balance == without.state.balance
     assert after.state.lifetime == without.state.lifetime
     assert after.state.badges == without.state.badges
+
+
+def _example_stream(program_file: str, events_file: str) -> tuple[Any, list[Event]]:
+    """An example program and its example events, all sent as one member's (quests,
+    challenges and their badges then move on the same state)."""
+    root = Path(__file__).parents[2] / "examples"
+    compiled = program((root / program_file).read_text())
+    lines = (root / events_file).read_text().splitlines()
+    return compiled, [parse_event({**json.loads(line), "member": "m1"}) for line in lines if line]
+
+
+EXAMPLES = [
+    _example_stream("onboarding-quest.yaml", "onboarding-events.jsonl"),
+    _example_stream("rewards.yaml", "rewards-events.jsonl"),
+    _example_stream("leaderboards.yaml", "leaderboards-events.jsonl"),
+]
+
+
+@settings(max_examples=100)
+@given(st.sampled_from(EXAMPLES), st.randoms(use_true_random=False))
+def test_evaluate_never_changes_the_state_it_is_given_whatever_the_mechanic(
+    example: tuple[Any, list[Event]], rnd: Any
+):
+    """Copy on write holds in every mechanic (quests, challenges, boards, badges): evaluating
+    any event of the stream leaves the state before it as it was."""
+    compiled, events = example
+    shuffled = rnd.sample(events, len(events))
+    state = member("m1")
+    for next_event in shuffled:
+        snapshot = copy.deepcopy(state)
+        state_after = evaluate(compiled, state, next_event).state
+        assert state == snapshot
+        state = state_after

@@ -62,8 +62,7 @@ def award_badge(
         return 0
     if reason is None:
         reason = badge.name + (f" {period}" if period else "")
-    if state.badges is before.badges:  # copy on write: ``before`` is the state as it came
-        state.badges = dict(before.badges)
+    state.own(before, "badges")
     state.badges[(badge.key, period)] = event_id
     entries.append(
         Entry(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from accolade.engine.state import MemberState
+from accolade.engine.tiers import tier_of
 from accolade.engine.windows import calendar_window
 from accolade.program.compile import CompiledProgram, CompiledReward
 
@@ -14,7 +15,7 @@ from accolade.program.compile import CompiledProgram, CompiledReward
 def why_not(program: CompiledProgram, item: CompiledReward, state: MemberState) -> str | None:
     """None when the member may redeem ``item`` (its tiers, stages and segment); otherwise the
     reason, in words a member can act on."""
-    tier = state.tier or (program.tiers[0].key if program.tiers else None)
+    tier = tier_of(program, state.tier)
     if item.tiers and tier not in item.tiers:
         names = [t.name for t in program.tiers if t.key in item.tiers]
         return f"only for the {_either(names)} tier"

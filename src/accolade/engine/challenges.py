@@ -19,6 +19,7 @@ from accolade.engine.badges import grant_badge
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.rewards import RewardView, reward_view
 from accolade.engine.state import MemberState
+from accolade.engine.tiers import tier_of
 from accolade.errors import InvalidEvent
 from accolade.program.compile import CHALLENGE_WON, CompiledChallenge, CompiledProgram
 
@@ -71,7 +72,7 @@ def advance_challenges(
     if earned:
         candidates += program.points_challenges
     added = 0
-    tier = state.tier or (program.tiers[0].key if program.tiers else None)
+    tier = tier_of(program, state.tier)
     for challenge in candidates:
         if not challenge.starts <= ts < challenge.ends:
             continue
@@ -80,8 +81,7 @@ def advance_challenges(
         step = _increase(challenge, props, earned)
         if not step:
             continue
-        if state.challenges is before.challenges:
-            state.challenges = dict(before.challenges)
+        state.own(before, "challenges")
         record = list(state.challenges.get(challenge.key, [0, 0, None, None]))
         record[PROGRESS] += step
         record[LAST] = max(record[LAST], ts)
@@ -114,8 +114,7 @@ def win_challenge(
     if record[WON] is not None:
         return 0
     record[WON] = ts
-    if state.challenges is before.challenges:
-        state.challenges = dict(before.challenges)
+    state.own(before, "challenges")
     state.challenges[challenge.key] = record
     rank = props.get("rank")
     why = f"{challenge.award}" + (f", rank {rank}" if isinstance(rank, int) else "")
@@ -213,7 +212,7 @@ def challenge_progress(
     program: CompiledProgram, state: MemberState, now: int
 ) -> list[ChallengeProgress]:
     """The challenges the member is in the segment of (as of now) or has made progress on."""
-    tier = state.tier or (program.tiers[0].key if program.tiers else None)
+    tier = tier_of(program, state.tier)
     out: list[ChallengeProgress] = []
     for challenge in program.challenges.values():
         record = state.challenges.get(challenge.key)

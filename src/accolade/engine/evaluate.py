@@ -22,7 +22,7 @@ from accolade.engine.quests import advance_quests
 from accolade.engine.stages import in_stages, move_stage
 from accolade.engine.state import MemberState
 from accolade.engine.streaks import record_streaks
-from accolade.engine.tiers import qualifying_points, tier_for, tier_reason
+from accolade.engine.tiers import qualifying_points, tier_for, tier_of, tier_reason
 from accolade.engine.windows import month_key
 from accolade.errors import InvalidEvent
 from accolade.program.compile import LEADERBOARD_WON, CompiledProgram
@@ -54,7 +54,7 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
     props = event.properties
     attrs = new.attributes
     version = program.version
-    tier_now = new.tier or (program.tiers[0].key if program.tiers else None)
+    tier_now = tier_of(program, new.tier)
 
     entries: list[Entry] = []
     notes: list[str] = []
@@ -85,8 +85,7 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
                 )
                 limited = True
                 continue
-        if new.occurrences is state.occurrences:
-            new.occurrences = dict(state.occurrences)
+        new.own(state, "occurrences")
         record_occurrence(new.occurrences, action.key, ts)
         rewarded.append(action.key)
         earned += points
@@ -121,8 +120,8 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
             program, state, new, event_id, ts, props, rewarded, earned, entries
         )
     stepped = len(entries) > before  # a quest step or a challenge's reward
-    if new.monthly_points is state.monthly_points and (earned or rewarded or stepped):
-        new.monthly_points = dict(state.monthly_points)  # points, or badge points, land here
+    if earned or rewarded or stepped:
+        new.own(state, "monthly_points")  # points, or badge points, land here
     if rewarded and program.streaks_by_action:
         earned += record_streaks(program, new, state, event_id, ts, rewarded, entries)
     if earned:

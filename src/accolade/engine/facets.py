@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 
 from accolade.engine.state import MemberState
+from accolade.engine.tiers import entry_tier
 from accolade.program.compile import CompiledProgram
 
 TIER, STAGE = "@tier", "@stage"
@@ -50,4 +51,4 @@ def facet_names(program: CompiledProgram | None) -> tuple[tuple[str, ...], str |
     requests), and the tier of members without one."""
     if program is None or program.references is None:
         return (), None
-    return program.references.facets, program.tiers[0].key if program.tiers else None
+    return program.references.facets, entry_tier(program)

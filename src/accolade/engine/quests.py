@@ -50,8 +50,7 @@ def advance_quests(
         step = _step_done_by(quest, done, matched, props, attrs)
         if step is None:
             continue
-        if state.quest_steps is before.quest_steps:
-            state.quest_steps = dict(before.quest_steps)
+        state.own(before, "quest_steps")
         state.quest_steps[quest.key] = {**done, step.key: ts}
         number = next(i for i, s in enumerate(quest.steps, 1) if s is step)
         entries.append(
@@ -112,8 +111,7 @@ def _complete(
     ts: int,
     entries: list[Entry],
 ) -> int:
-    if state.quests_done is before.quests_done:
-        state.quests_done = dict(before.quests_done)
+    state.own(before, "quests_done")
     state.quests_done[quest.key] = ts
     reason = f"{quest.name} completed"
     if quest.entitlements:

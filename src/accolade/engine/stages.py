@@ -87,8 +87,7 @@ def _enter(
     entries: list[Entry],
 ) -> None:
     state.stage = stage.key
-    if state.stages_entered is before.stages_entered:
-        state.stages_entered = dict(before.stages_entered)
+    state.own(before, "stages_entered")
     state.stages_entered[stage.key] = ts
     entries.append(
         Entry(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic_core import to_json
 
@@ -16,6 +16,17 @@ def compact_json(value: object) -> str:
 
 
 BadgeKey = tuple[str, str]  # (badge key, period label; "" for once-only badges)
+# the containers a successor shares with the state it follows until it changes one
+SharedPart = Literal[
+    "badges",
+    "occurrences",
+    "monthly_points",
+    "quest_steps",
+    "quests_done",
+    "challenges",
+    "streaks",
+    "stages_entered",
+]
 
 
 @dataclass(slots=True)
@@ -49,8 +60,7 @@ class MemberState:
 
     def successor(self) -> MemberState:
         """The next state, sharing this one's containers: whoever changes one of them in the
-        successor replaces it with a copy first (see engine.evaluate), so this state never
-        changes."""
+        successor calls ``own`` first, so this state never changes."""
         return MemberState(
             self.member,
             self.team,
@@ -69,6 +79,15 @@ class MemberState:
             self.stage,
             self.stages_entered,
         )
+
+    def own(self, before: MemberState, part: SharedPart) -> None:
+        """Copy on write, the one way: before changing ``part`` (a dict this successor of
+        ``before`` may still share with it), give this state its own copy; once it has one,
+        nothing. Every change to a container of a successor goes through here, so ``before``
+        never changes (tests/unit/test_properties.py checks it on random streams)."""
+        shared = getattr(before, part)
+        if getattr(self, part) is shared:
+            setattr(self, part, dict(shared))
 
     def progress_json(self) -> str:
         """The part of the state that has no column of its own, as stored JSON."""

@@ -195,8 +195,7 @@ def _record(
     i = bisect_left(done, number)
     if i < len(done) and done[i] == number:
         return 0  # this period is done already: nothing changes
-    if state.streaks is before.streaks:
-        state.streaks = dict(before.streaks)
+    state.own(before, "streaks")
     now_done = [*done[:i], number, *done[i:]]
     state.streaks[streak.key] = now_done
     if not streak.milestones:

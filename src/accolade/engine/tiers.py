@@ -8,6 +8,16 @@ from accolade.program.compile import CompiledProgram
 from accolade.program.models import Tier
 
 
+def entry_tier(program: CompiledProgram) -> str | None:
+    """The tier every member starts in (the lowest, at 0 points); None without tiers."""
+    return program.tiers[0].key if program.tiers else None
+
+
+def tier_of(program: CompiledProgram, tier: str | None) -> str | None:
+    """A member's tier: the one stored, or the entry tier for a member who has none yet."""
+    return tier or entry_tier(program)
+
+
 def qualifying_points(program: CompiledProgram, state: MemberState, ts: int) -> int:
     if program.qualification_months is None:
         return state.lifetime
