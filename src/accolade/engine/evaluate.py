@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from functools import lru_cache
+from typing import Any
 
 from accolade.engine.badges import award_badge, earned_period
 from accolade.engine.bonus import draw_bonus
@@ -25,7 +26,7 @@ from accolade.engine.streaks import record_streaks
 from accolade.engine.tiers import qualifying_points, tier_for, tier_of, tier_reason
 from accolade.engine.windows import month_key
 from accolade.errors import InvalidEvent
-from accolade.program.compile import LEADERBOARD_WON, CompiledProgram
+from accolade.program.compile import LEADERBOARD_WON, CompiledAction, CompiledProgram
 
 # Badge points can cross a points threshold that awards another badge; a program has
 # finitely many badges, so this many passes always reaches a fixed point.
@@ -36,33 +37,60 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
     """Effects of ``event`` on a member in ``state``; ``state`` itself is left untouched.
 
     Raises InvalidEvent (naming the field) when the event cannot be evaluated; nothing changes.
+    The pass, step by step: the actions the event matches earn points (or are limited), then
+    the member's progress moves (stages, quests, challenges, boards' prizes), then the points
+    are booked (streaks, badges, the tier, stages that follow points).
     """
-    actions = program.actions_by_event.get(event.type)
-    if actions is None:
-        close = difflib.get_close_matches(event.type, program.event_types, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise InvalidEvent(
-            f"unknown event type '{event.type}' in program '{program.key}'{hint}", field="type"
-        )
+    actions = _actions_for(program, event.type)
     # Copy on write: `new` shares the containers of `state` until it changes one of them.
     new = state.successor()
     new.team = event.team or new.team
     new.company = event.company or new.company
     if event.attributes:
         new.attributes = {**state.attributes, **event.attributes}
+    entries: list[Entry] = []
+    notes: list[str] = []
+    rewarded, matched, earned, limited = _reward_actions(
+        program, state, new, event, actions, entries, notes
+    )
+    added, stepped = _advance(program, state, new, event, rewarded, matched, earned, entries)
+    _book(program, state, new, event, rewarded, earned + added, stepped, entries)
+    status = Status.LIMITED if limited and not (rewarded or stepped) else Status.ACCEPTED
+    return Evaluation(status, tuple(entries), new, tuple(notes))
+
+
+def _actions_for(program: CompiledProgram, event_type: str) -> tuple[CompiledAction, ...]:
+    actions = program.actions_by_event.get(event_type)
+    if actions is None:
+        close = difflib.get_close_matches(event_type, program.event_types, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise InvalidEvent(
+            f"unknown event type '{event_type}' in program '{program.key}'{hint}", field="type"
+        )
+    return actions
+
+
+def _reward_actions(
+    program: CompiledProgram,
+    state: MemberState,
+    new: MemberState,
+    event: Event,
+    actions: tuple[CompiledAction, ...],
+    entries: list[Entry],
+    notes: list[str],
+) -> tuple[list[str], list[str], int, bool]:
+    """Each action of the event type: its stages and conditions, its points (multiplied), its
+    limits, its bonus draw. (rewarded actions, matched actions, points earned, limited)."""
     ts = event.ts
     props = event.properties
     attrs = new.attributes
     version = program.version
+    event_id = event.id
     tier_now = tier_of(program, new.tier)
-
-    entries: list[Entry] = []
-    notes: list[str] = []
     rewarded: list[str] = []
+    matched: list[str] = []  # actions whose conditions held, limited or not (quest steps)
     earned = 0
     limited = False
-    event_id = event.id
-    matched: list[str] = []  # actions whose conditions held, limited or not (quest steps)
     for action in actions:
         if action.stages and not in_stages(action.stages, new):
             notes.append(f"action '{action.key}' is for stages {', '.join(sorted(action.stages))}")
@@ -89,14 +117,7 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
         record_occurrence(new.occurrences, action.key, ts)
         rewarded.append(action.key)
         earned += points
-        reason = f"{how} = {points:,}" if how else _points_reason(points)
-        if action.points_property is not None:
-            reason += (
-                f" ({action.points_each} per {action.points_per} of {action.points_property}"
-                f" {props[action.points_property]:,}"
-                + (f", at most {action.points_max:,}" if action.points_max is not None else "")
-                + ")"
-            )
+        reason = _earn_reason(action, points, how, props)
         entries.append(
             Entry(event_id, EntryKind.EARN, action.rule, points, points, reason, version)
         )
@@ -105,21 +126,67 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
             if bonus is not None:
                 entries.append(bonus)
                 earned += bonus.points
+    return rewarded, matched, earned, limited
 
-    if program.stages:  # the event's own actions may move the member on: its quests and
-        move_stage(program, state, new, event_id, ts, entries, rewarded)  # challenges see it
-    before = len(entries)
-    if program.quests_by_action and matched:
-        earned += advance_quests(program, state, new, event_id, ts, props, attrs, matched, entries)
-    if event.type == CHALLENGE_WON:
-        earned += win_challenge(program, state, new, event_id, ts, props, entries)
-    elif event.type == LEADERBOARD_WON:
-        earned += win_leaderboard(program, state, new, event_id, props, entries)
-    elif program.challenges and (rewarded or earned):
-        earned += advance_challenges(
-            program, state, new, event_id, ts, props, rewarded, earned, entries
+
+def _earn_reason(action: CompiledAction, points: int, how: str, props: dict[str, Any]) -> str:
+    reason = f"{how} = {points:,}" if how else _points_reason(points)
+    if action.points_property is not None:
+        reason += (
+            f" ({action.points_each} per {action.points_per} of {action.points_property}"
+            f" {props[action.points_property]:,}"
+            + (f", at most {action.points_max:,}" if action.points_max is not None else "")
+            + ")"
         )
-    stepped = len(entries) > before  # a quest step or a challenge's reward
+    return reason
+
+
+def _advance(
+    program: CompiledProgram,
+    state: MemberState,
+    new: MemberState,
+    event: Event,
+    rewarded: list[str],
+    matched: list[str],
+    earned: int,
+    entries: list[Entry],
+) -> tuple[int, bool]:
+    """The member's progress: the stage the event's own actions lead to (its quests and
+    challenges see it), quest steps, challenges and boards' prizes. (Their points, whether a
+    quest step or a challenge's reward was entered.)"""
+    event_id, ts, props = event.id, event.ts, event.properties
+    if program.stages:
+        move_stage(program, state, new, event_id, ts, entries, rewarded)
+    before = len(entries)
+    added = 0
+    if program.quests_by_action and matched:
+        added += advance_quests(
+            program, state, new, event_id, ts, props, new.attributes, matched, entries
+        )
+    if event.type == CHALLENGE_WON:
+        added += win_challenge(program, state, new, event_id, ts, props, entries)
+    elif event.type == LEADERBOARD_WON:
+        added += win_leaderboard(program, state, new, event_id, props, entries)
+    elif program.challenges and (rewarded or earned + added):
+        added += advance_challenges(
+            program, state, new, event_id, ts, props, rewarded, earned + added, entries
+        )
+    return added, len(entries) > before
+
+
+def _book(
+    program: CompiledProgram,
+    state: MemberState,
+    new: MemberState,
+    event: Event,
+    rewarded: list[str],
+    earned: int,
+    stepped: bool,
+    entries: list[Entry],
+) -> None:
+    """The points land: streaks (and their milestone points), lifetime and balance, badges
+    (and theirs), the tier, and stages whose rules follow quests or lifetime points."""
+    event_id, ts = event.id, event.ts
     if earned or rewarded or stepped:
         new.own(state, "monthly_points")  # points, or badge points, land here
     if rewarded and program.streaks_by_action:
@@ -131,9 +198,6 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
     _move_tier(program, new, event_id, ts, entries)
     if program.stages_after_points:  # again: rules on quests completed or lifetime points
         move_stage(program, state, new, event_id, ts, entries, rewarded)
-
-    status = Status.LIMITED if limited and not (rewarded or stepped) else Status.ACCEPTED
-    return Evaluation(status, tuple(entries), new, tuple(notes))
 
 
 @lru_cache(maxsize=4096)
