@@ -12,7 +12,7 @@ from accolade.engine.effects import Entry, EntryKind, Evaluation, Status
 from accolade.engine.evaluate import evaluate
 from accolade.engine.events import Event
 from accolade.engine.state import MemberState
-from accolade.engine.tiers import qualifying_points, tier_reason
+from accolade.engine.tiers import entry_tier, qualifying_points, tier_reason
 from accolade.program.compile import CompiledProgram
 
 # (event id, qualified rule, period) -> (points, lifetime points)
@@ -55,19 +55,50 @@ def reconcile(
     each was evaluated under; ``version`` is the active version, recorded on the new entries;
     ``reversed_at`` is the reversed event's time (the qualification window's end if no event is left).
     """
-    state = MemberState(current.member)
+    state, produced = _replay(programs, history, current.member)
+    why = f"reversal of event {reversed_event}: {reason}"
+    order = {event.id: i for i, (event, _) in enumerate(history)}
+    entries = _compensations(
+        totals_of(produced), current_totals, order, reversed_event, why, version
+    )
+    entries += _badge_changes(current, state, why, version)
+    active = programs[version]
+    last = history[-1][0].ts if history else reversed_at
+    entries += _tier_and_stage_changes(active, current, state, reversed_event, why, version, last)
+    # Spending is not an event effect: carry the balance over, moved only by the compensation.
+    state.balance = current.balance + sum(e.points for e in entries)
+    return Evaluation(Status.REVERSED, tuple(entries), state)
+
+
+def _replay(
+    programs: Mapping[int, CompiledProgram],
+    history: Sequence[tuple[Event, int]],
+    member: str,
+) -> tuple[MemberState, list[Entry]]:
+    """The state and the entries ``history`` alone produces, each event under its version."""
+    state = MemberState(member)
     produced: list[Entry] = []
     for event, event_version in history:
         evaluation = evaluate(programs[event_version], state, event)
         produced.extend(evaluation.entries)
         state = evaluation.state
-    expected = totals_of(produced)
-    order = {event.id: i for i, (event, _) in enumerate(history)}
+    return state, produced
+
+
+def _compensations(
+    expected: Totals,
+    current_totals: Totals,
+    order: Mapping[str, int],
+    reversed_event: str,
+    why: str,
+    version: int,
+) -> list[Entry]:
+    """An entry for each (event, rule, period) whose points differ from what the history now
+    earns: the reversed event's own as a reversal, the others' as adjustments."""
     keys = sorted(
         set(expected) | {k for k in current_totals if k[1].startswith(_EVENT_RULES)},
         key=lambda k: (order.get(k[0], -1), k),
     )
-    why = f"reversal of event {reversed_event}: {reason}"
     entries: list[Entry] = []
     for key in keys:
         want, want_life = expected.get(key, (0, 0))
@@ -82,41 +113,58 @@ def reconcile(
         entries.append(
             Entry(event_id, kind, rule, want - have, want_life - have_life, text, version, period)
         )
+    return entries
 
-    for (badge, period), event_id in sorted(current.badges.items()):
-        if (badge, period) not in state.badges:
-            entries.append(
-                Entry(
-                    event_id,
-                    EntryKind.BADGE_REVOKED,
-                    f"badge:{badge}",
-                    0,
-                    0,
-                    f"no longer earned after {why}",
-                    version,
-                    period,
-                )
-            )
-    for (badge, period), event_id in sorted(state.badges.items()):
-        if (badge, period) not in current.badges:
-            entries.append(
-                Entry(
-                    event_id,
-                    EntryKind.BADGE,
-                    f"badge:{badge}",
-                    0,
-                    0,
-                    f"earned on re-evaluation after {why}",
-                    version,
-                    period,
-                )
-            )
-    active = programs[version]
-    if state.tier is None and active.tiers:
-        state.tier = active.tiers[0].key  # no events left: the entry tier, as at 0 points
+
+def _badge_changes(current: MemberState, state: MemberState, why: str, version: int) -> list[Entry]:
+    """Badges held that the history no longer earns (revoked), and ones it now earns."""
+    revoked = [
+        Entry(
+            e,
+            EntryKind.BADGE_REVOKED,
+            f"badge:{b}",
+            0,
+            0,
+            f"no longer earned after {why}",
+            version,
+            p,
+        )
+        for (b, p), e in sorted(current.badges.items())
+        if (b, p) not in state.badges
+    ]
+    earned = [
+        Entry(
+            e,
+            EntryKind.BADGE,
+            f"badge:{b}",
+            0,
+            0,
+            f"earned on re-evaluation after {why}",
+            version,
+            p,
+        )
+        for (b, p), e in sorted(state.badges.items())
+        if (b, p) not in current.badges
+    ]
+    return revoked + earned
+
+
+def _tier_and_stage_changes(
+    active: CompiledProgram,
+    current: MemberState,
+    state: MemberState,
+    reversed_event: str,
+    why: str,
+    version: int,
+    last: int,
+) -> list[Entry]:
+    """The tier and the stage the member moves back (or on) to, each with its entry; ``last``
+    is the time qualification counts to."""
+    entries: list[Entry] = []
+    if state.tier is None:
+        state.tier = entry_tier(active)  # no events left: the entry tier, as at 0 points
     new_tier = next((t for t in active.tiers if t.key == state.tier), None)
     if new_tier is not None and state.tier != current.tier:
-        last = history[-1][0].ts if history else reversed_at
         basis = tier_reason(active, current.tier, new_tier, qualifying_points(active, state, last))
         entries.append(
             Entry(
@@ -142,6 +190,4 @@ def reconcile(
                 version,
             )
         )
-    # Spending is not an event effect: carry the balance over, moved only by the compensation.
-    state.balance = current.balance + sum(e.points for e in entries)
-    return Evaluation(Status.REVERSED, tuple(entries), state)
+    return entries
