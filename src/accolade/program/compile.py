@@ -5,11 +5,11 @@ Compiled once per published version; evaluating a compiled condition is a dict l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from accolade.program.bonus import BonusTable
@@ -29,6 +29,8 @@ from accolade.program.models import (
     Streak,
     Tier,
 )
+
+_T = TypeVar("_T")
 
 Predicate = Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
 _MISSING = object()
@@ -290,38 +292,18 @@ RESERVED_EVENT_TYPES = (*UNACTIONABLE_EVENT_TYPES, *REFERRAL_EVENTS, *REFERENCE_
 def compile_program(program: Program, version: int = 0, program_hash: str = "") -> CompiledProgram:
     expiry = program.points.expiry if program.points else None
     actions = {a.key: _compile_action(a) for a in program.actions}
-    by_event: dict[str, list[CompiledAction]] = {
-        MEMBER_UPDATED: [],
-        CHALLENGE_WON: [],
-        LEADERBOARD_WON: [],
-        **{t: [] for t in (*REFERRAL_EVENTS, *REFERENCE_EVENTS)},
+    by_event = {
+        **{t: () for t in (MEMBER_UPDATED, CHALLENGE_WON, LEADERBOARD_WON)},
+        **{t: () for t in (*REFERRAL_EVENTS, *REFERENCE_EVENTS)},
+        **_index(actions.values(), lambda a: [a.event_type]),
     }
-    for action in actions.values():
-        by_event.setdefault(action.event_type, []).append(action)
-    badges_by_action: dict[str, list[Badge]] = {}
-    for badge in program.badges:
-        rule = badge.when
-        if rule is None:
-            continue  # awarded by a quest, a challenge or a streak milestone only
-        for name in [rule.action] if rule.action else rule.all_of or []:
-            badges_by_action.setdefault(name, []).append(badge)
+    badges_by_action = _index(program.badges, _actions_of_badge)
     points_badges = tuple(
         b for b in program.badges if b.when is not None and b.when.lifetime_points is not None
     )
     quests = {q.key: _compile_quest(q) for q in program.quests}
-    quests_by_action: dict[str, list[CompiledQuest]] = {}
-    for quest in quests.values():
-        for action_key in dict.fromkeys(step.action for step in quest.steps):
-            quests_by_action.setdefault(action_key, []).append(quest)
     zone = ZoneInfo(program.timezone)
     challenges = {c.key: _compile_challenge(c, zone) for c in program.challenges}
-    challenges_by_action: dict[str, list[CompiledChallenge]] = {}
-    for challenge in challenges.values():
-        if challenge.goal_action is not None:
-            challenges_by_action.setdefault(challenge.goal_action, []).append(challenge)
-    streaks_by_action: dict[str, list[Streak]] = {}
-    for streak in program.streaks:
-        streaks_by_action.setdefault(streak.action, []).append(streak)
     return CompiledProgram(
         key=program.key,
         version=version,
@@ -329,9 +311,9 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         definition=program,
         zone=zone,
         actions=actions,
-        actions_by_event={k: tuple(v) for k, v in by_event.items()},
+        actions_by_event=by_event,
         badges={b.key: b for b in program.badges},
-        badges_by_action={k: tuple(v) for k, v in badges_by_action.items()},
+        badges_by_action=badges_by_action,
         points_badges=points_badges,
         badges_on_reward={
             key: tuple(badges_by_action.get(key, ())) + points_badges for key in actions
@@ -342,11 +324,15 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         else None,
         event_types=tuple(sorted(by_event)),
         quests=quests,
-        quests_by_action={k: tuple(v) for k, v in quests_by_action.items()},
+        quests_by_action=_index(
+            quests.values(), lambda q: dict.fromkeys(step.action for step in q.steps)
+        ),
         challenges=challenges,
-        challenges_by_action={k: tuple(v) for k, v in challenges_by_action.items()},
+        challenges_by_action=_index(
+            challenges.values(), lambda c: [c.goal_action] if c.goal_action is not None else []
+        ),
         points_challenges=tuple(c for c in challenges.values() if c.goal_action is None),
-        streaks_by_action={k: tuple(v) for k, v in streaks_by_action.items()},
+        streaks_by_action=_index(program.streaks, lambda s: [s.action]),
         stages=tuple(_compile_stage(stage) for stage in program.stages),
         stage_index={stage.key: i for i, stage in enumerate(program.stages)},
         stages_after_points=any(
@@ -360,6 +346,25 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         expire_after=expiry.after if expiry else None,
         expiry_warn=expiry.warn if expiry else None,
     )
+
+
+def _actions_of_badge(badge: Badge) -> list[str]:
+    """The actions whose occurrences can earn ``badge`` (none for a badge without a rule:
+    a quest, a challenge or a streak milestone awards it)."""
+    rule = badge.when
+    if rule is None:
+        return []
+    return [rule.action] if rule.action else list(rule.all_of or [])
+
+
+def _index(items: Iterable[_T], keys: Callable[[_T], Iterable[str]]) -> dict[str, tuple[_T, ...]]:
+    """Each item under each of its keys, in the order given: the hot path's lookups by action
+    or event type."""
+    out: dict[str, list[_T]] = {}
+    for item in items:
+        for key in keys(item):
+            out.setdefault(key, []).append(item)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _compile_references(references: References) -> CompiledReferences:
