@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
 
 from accolade.errors import (
     Conflict,
@@ -23,7 +23,6 @@ from accolade.service.ingest import ingest_batch
 from accolade.service.programs import publish
 from accolade.service.replay import replay
 from accolade.service.reverse import reverse
-from accolade.store.database import make_engine
 from accolade.store.tables import redemptions, reward_codes
 from accolade.store.unit_of_work import Store
 
@@ -370,9 +369,17 @@ def test_concurrent_redemptions_neither_overspend_nor_oversell(store: Store) -> 
 
 def _wide_store(store: Store, connections: int) -> Store:
     """A second store on the same database with a connection for every thread."""
-    # Each test has a database of its own (not a schema), so its URL is all a second store needs.
-    url = store.engine.url.render_as_string(hide_password=False)
-    return Store(make_engine(url, pool_size=connections))
+    if store.dialect == "sqlite":
+        return Store.open(str(store.engine.url), pool_size=connections)
+    with store.engine.connect() as conn:
+        path = conn.execute(text("SHOW search_path")).scalar_one()
+    engine = create_engine(
+        store.engine.url,
+        pool_size=connections,
+        max_overflow=0,
+        connect_args={"options": f"-csearch_path={path}"},
+    )
+    return Store(engine)
 
 
 def test_redemption_times_are_stored_in_utc(shop: Store) -> None:
