@@ -18,6 +18,9 @@ from tests.e2e.builders import TEST_SECRET_KEY, Clock
 from tests.integration.builders import publish_demo, quizzes, send
 
 EXAMPLES = 20  # per operation, per mode, per database
+# The operations are dealt round-robin into this many tests per mode and database, each on a
+# fresh store, so that pytest-xdist's workers share the ~40 s of work.
+SHARDS = 4
 
 
 @pytest.fixture
@@ -39,14 +42,15 @@ def api_schema(store):
     return schemathesis.openapi.from_asgi("/openapi.json", app, config=config), headers
 
 
+@pytest.mark.parametrize("shard", range(SHARDS))
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-def test_api_answers_within_its_schema(api_schema, mode):
+def test_api_answers_within_its_schema(api_schema, mode, shard):
     schema, headers = api_schema
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 45, [o.label for o in operations]
     if mode is GenerationMode.NEGATIVE:
         operations = [o for o in operations if _has_data_to_break(o)]
-    for operation in operations:
+    for operation in operations[shard::SHARDS]:
 
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(
