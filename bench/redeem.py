@@ -316,11 +316,11 @@ def setup_advocates(url: str, advocates: int) -> Store:
         ]
         ingest_batch(store, "refs", list(enumerate(batch, 1)))
     # a year of asks: a tenth of the advocates asked once, on a random day
-    with store.transaction() as repo:
-        program = repo.program_by_key("refs")
+    with store.transaction() as uow:
+        program = uow.programs.program_by_key("refs")
         assert program is not None
         program_id = program.id
-        repo.insert_reference_request(
+        uow.references.insert_reference_request(
             {
                 "program_id": program_id,
                 "request_id": "history",
@@ -329,7 +329,7 @@ def setup_advocates(url: str, advocates: int) -> Store:
                 "created_at": now,
             }
         )
-        request_pk = repo.reference_request(program_id, "history").id
+        request_pk = uow.references.reference_request(program_id, "history").id
     with store.engine.begin() as conn:
         ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM members ORDER BY id")]
         asked = rng.sample(ids, len(ids) // 10)

@@ -170,8 +170,8 @@ def badges_of(store: Store, member: str) -> list[tuple[str, str, str]]:
 def ledger_sums(store: Store, member: str) -> tuple[int, int]:
     """(balance, lifetime) as the repository sums them from the member's ledger."""
     row = member_row(store, member)
-    with store.transaction() as repo:
-        return repo.ledger_sums(row.id)
+    with store.transaction() as uow:
+        return uow.ledger.ledger_sums(row.id)
 
 
 def assert_balances_match_ledger(store: Store) -> None:
@@ -180,8 +180,8 @@ def assert_balances_match_ledger(store: Store) -> None:
         rows = list(conn.execute(select(members)))
     assert rows, "no members to check"
     for r in rows:
-        with store.transaction() as repo:
-            balance, lifetime = repo.ledger_sums(r.id)
+        with store.transaction() as uow:
+            balance, lifetime = uow.ledger.ledger_sums(r.id)
         assert (int(r.balance), int(r.lifetime)) == (balance, lifetime), r.external_id
 
 

@@ -214,7 +214,7 @@ def test_a_state_kept_between_batches_is_read_again_after_another_writer_changed
 ) -> None:
     from accolade.service.ingest import ingest_batch
     from accolade.service.reverse import reverse
-    from accolade.store.repository import MemberCache
+    from accolade.store.repositories.members import MemberCache
 
     publish_demo(store)
     cache: MemberCache = {}
@@ -235,7 +235,7 @@ def test_a_state_kept_between_batches_is_read_again_after_another_writer_changed
 
 def test_a_state_kept_between_batches_is_reused_while_nobody_else_wrote(store: Store) -> None:
     from accolade.service.ingest import ingest_batch
-    from accolade.store.repository import MemberCache
+    from accolade.store.repositories.members import MemberCache
 
     publish_demo(store)
     cache: MemberCache = {}

@@ -16,7 +16,7 @@ from accolade.service.ingest import ingest_batch
 from accolade.service.leaderboard_windows import close_windows
 from accolade.service.replay import replay
 from accolade.service.reverse import reverse
-from accolade.store.rankings_repo import group_row
+from accolade.store.repositories.rankings import group_row
 from accolade.store.tables import leaderboard_scores, leaderboard_windows
 from accolade.store.unit_of_work import Store
 
@@ -435,12 +435,12 @@ def test_board_reads_plan_their_statements_once_on_postgresql(program: Store) ->
     one type whatever their size."""
     if program.dialect != "postgresql":
         pytest.skip("SQLite has no plan cache setting")
-    with program.read(generic_plans=True) as repo:
-        assert repo.conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_generic_plan"
-    with program.read() as repo:
-        assert repo.conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
+    with program.read(generic_plans=True) as uow:
+        assert uow.conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_generic_plan"
+    with program.read() as uow:
+        assert uow.conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
         # one type for every integer: psycopg prepares a statement per text and types
-        typed = repo._read("SELECT pg_typeof(%s)::text, pg_typeof(%s)::text", [7, 2**40])
+        typed = uow.rankings._read("SELECT pg_typeof(%s)::text, pg_typeof(%s)::text", [7, 2**40])
         assert tuple(typed.one()) == ("bigint", "bigint")
     send(program, story("s1", "a"))
     assert ranks(top(program, "all_time")) == [(1, "a", 100)]

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from accolade.service.reverse import reverse
-from accolade.store.repository import Repository
+from accolade.store.repositories.members import MembersRepository
 from accolade.store.tables import outbox, programs, webhook_subscriptions
 from tests.integration.builders import (
     NOW,
@@ -24,9 +24,9 @@ from tests.integration.builders import (
 
 
 def subscribe(store, types: str) -> None:
-    with store.transaction() as repo:
-        program_id = repo.conn.scalar(select(programs.c.id).where(programs.c.key == PROGRAM))
-        repo.conn.execute(
+    with store.transaction() as uow:
+        program_id = uow.conn.scalar(select(programs.c.id).where(programs.c.key == PROGRAM))
+        uow.conn.execute(
             insert(webhook_subscriptions).values(
                 program_id=program_id,
                 url="http://127.0.0.1:9/hook",
@@ -105,7 +105,7 @@ def test_nothing_is_told_when_the_transaction_rolls_back(store, monkeypatch):
     def fail(self, *args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Repository, "save_members", fail)
+    monkeypatch.setattr(MembersRepository, "save_members", fail)
     with pytest.raises(RuntimeError):
         send(store, quiz("q1"))
     assert messages(store) == []

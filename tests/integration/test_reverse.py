@@ -98,10 +98,10 @@ def test_reversal_marks_the_event_reversed_and_logs_the_reversal(store: Store) -
     after = row_counts(store)
     assert after["events"] == before["events"] + 1
     assert after["members"] == before["members"]
-    with store.transaction() as repo:
-        program_id = repo.program_by_key(PROGRAM).id
-        original = repo.event_row(program_id, "event", "q-1")
-        reversal = repo.event_row(program_id, "reversal", "q-1")
+    with store.transaction() as uow:
+        program_id = uow.programs.program_by_key(PROGRAM).id
+        original = uow.log.event_row(program_id, "event", "q-1")
+        reversal = uow.log.event_row(program_id, "reversal", "q-1")
     assert reversal is not None and original.reversed_by == reversal.id
     assert reversal.member_id == original.member_id
 

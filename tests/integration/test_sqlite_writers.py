@@ -27,8 +27,8 @@ def two_stores(tmp_path: Path):
 
 
 def _hold_write_lock(store: Store, seconds: float, held: threading.Event) -> None:
-    with store.transaction() as repo:
-        repo.conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+    with store.transaction() as uow:
+        uow.conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
         held.set()
         time.sleep(seconds)
 
@@ -40,9 +40,9 @@ def test_a_writer_waits_for_another_and_then_goes_ahead(two_stores):
     holder.start()
     held.wait(5)
     start = time.monotonic()
-    with second.transaction() as repo:
+    with second.transaction() as uow:
         waited = time.monotonic() - start
-        repo.conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+        uow.conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
     holder.join()
     assert 0.2 < waited < 5
 
@@ -60,8 +60,8 @@ def test_a_writer_gives_up_with_sqlites_error_after_the_busy_time(two_stores, mo
     ):
         pass
     holder.join()
-    with second.transaction() as repo:  # the connection is usable again, its timeout restored
-        assert repo.conn.execute(text("PRAGMA busy_timeout")).scalar() == 200
+    with second.transaction() as uow:  # the connection is usable again, its timeout restored
+        assert uow.conn.execute(text("PRAGMA busy_timeout")).scalar() == 200
 
 
 def test_threads_of_one_process_take_turns_without_errors(tmp_path: Path):
@@ -70,8 +70,8 @@ def test_threads_of_one_process_take_turns_without_errors(tmp_path: Path):
 
     def write(i: int) -> None:
         for _ in range(20):
-            with store.transaction() as repo:
-                repo.conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            with store.transaction() as uow:
+                uow.conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
         done.append(i)
 
     threads = [threading.Thread(target=write, args=(i,)) for i in range(6)]

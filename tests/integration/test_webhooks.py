@@ -29,7 +29,6 @@ from accolade.service.webhooks import (
     subscribe,
 )
 from accolade.settings import Settings
-from accolade.store.outbox import OutboxRepository
 from accolade.store.unit_of_work import Store
 
 from .builders import PROGRAM, demo_with, publish_demo, row_counts
@@ -142,10 +141,10 @@ def tell(store: Store, type_: str, clock: Clock, program: str = PROGRAM, **data:
         ensure_ascii=False,
         indent=1,  # spacing and non-ASCII a re-serialising sender would not keep
     )
-    with store.transaction() as repo:
-        program_row = repo.program_by_key(program)
+    with store.transaction() as uow:
+        program_row = uow.programs.program_by_key(program)
         assert program_row is not None
-        OutboxRepository(repo.conn).append(program_row.id, [(type_, payload)], clock())
+        uow.outbox.append(program_row.id, [(type_, payload)], clock())
     return payload
 
 

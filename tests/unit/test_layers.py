@@ -227,7 +227,7 @@ def test_the_reader_finds_every_kind_of_import(named: str):
 def test_the_table_refuses_upward_imports_and_allows_downward_ones():
     assert not allowed("accolade.engine.points", "accolade.store.unit_of_work")
     assert not allowed("accolade.program.compile", "accolade.engine.bonus")
-    assert not allowed("accolade.api.members", "accolade.store.members_repo")
+    assert not allowed("accolade.api.members", "accolade.store.repositories.members")
     assert not allowed("accolade.service.ingest", "accolade.api.errors")
     assert allowed("accolade.cli.rewards", "accolade.store.unit_of_work")
     assert allowed("accolade.service.ingest", "accolade.engine.evaluate")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from accolade.engine.leaderboards import contributions, placement, visible, win_leaderboard
 from accolade.errors import InvalidEvent, InvalidProgram
 from accolade.program.loader import load_program
-from accolade.store.rankings_repo import bucket_ceiling, bucket_of
+from accolade.store.repositories.rankings import bucket_ceiling, bucket_of
 
 from .builders import event, member, program, run
 

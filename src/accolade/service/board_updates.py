@@ -24,8 +24,8 @@ from accolade.engine.leaderboards import (
 from accolade.engine.state import MemberState
 from accolade.engine.windows import local_ordinal
 from accolade.program.compile import CompiledLeaderboard, CompiledProgram
-from accolade.store.leaderboards_repo import ScoreChange
-from accolade.store.repository import Repository
+from accolade.store.repositories.leaderboards import ScoreChange
+from accolade.store.unit_of_work import UnitOfWork
 
 Placement = tuple[str | None, bool]
 
@@ -71,7 +71,7 @@ class BoardUpdates:
 
     def reversal(
         self,
-        repo: Repository,
+        uow: UnitOfWork,
         program_id: int,
         version: Callable[[int], CompiledProgram],
         member_pk: int,
@@ -80,7 +80,7 @@ class BoardUpdates:
     ) -> None:
         """The change reversing ``event_id`` makes: the member's history without it, minus
         with it (a reversal can also move the member's later events, a cap freed)."""
-        history = repo.member_history(member_pk, before_log_id)
+        history = uow.log.member_history(member_pk, before_log_id)
         programs = {v: version(v) for v in {h.program_version for h in history}}
         if not any(p.leaderboards for p in programs.values()):
             return
@@ -97,17 +97,17 @@ class BoardUpdates:
                 add_up_one(self.totals, key, Total(delta, now.ts if delta > 0 else 0))
 
     def flush(
-        self, repo: Repository, program_id: int, program: CompiledProgram, now: datetime
+        self, uow: UnitOfWork, program_id: int, program: CompiledProgram, now: datetime
     ) -> None:
         """Write it all: window rows, rolling days, moved members, then the score deltas."""
         self.boards.update(program.leaderboards)
         if not self.boards:
             return
-        self._move_members(repo, program_id)
+        self._move_members(uow, program_id)
         if not self.totals:
             return
-        ids = repo.window_ids(program_id, self.bounds)
-        first_days = self._rolling_first_days(repo, program_id, ids, program, now)
+        ids = uow.leaderboards.window_ids(program_id, self.bounds)
+        first_days = self._rolling_first_days(uow, program_id, ids, program, now)
         # Each member's visibility worked out once: this loop runs per subject and board of
         # every chunk.
         changes: dict[tuple[int, str], ScoreChange] = {}
@@ -138,10 +138,10 @@ class BoardUpdates:
                 seen = shown[subject] = visible(states[1])
             where = placement(board, states[1]) if board.placed else ""
             changes[key] = (window_id, subject, where, seen, delta, ts)
-        repo.add_days(days)
-        repo.apply_scores([c for c in changes.values() if c[4]])
+        uow.leaderboards.add_days(days)
+        uow.leaderboards.apply_scores([c for c in changes.values() if c[4]])
 
-    def _move_members(self, repo: Repository, program_id: int) -> None:
+    def _move_members(self, uow: UnitOfWork, program_id: int) -> None:
         """Members whose partition, eligibility or visibility changed in the chunk take their
         stored rows with them."""
         member_boards = [b for b in self.boards.values() if b.subject == "member"]
@@ -168,12 +168,12 @@ class BoardUpdates:
         for board_key, external_id, old, new in moves:
             by_board.setdefault(board_key, []).append((external_id, old, new))
         for board_key in sorted(by_board):
-            windows = [w.id for w in repo.board_windows(program_id, board_key)]
-            repo.move_subjects(windows, by_board[board_key])
+            windows = [w.id for w in uow.leaderboards.board_windows(program_id, board_key)]
+            uow.leaderboards.move_subjects(windows, by_board[board_key])
 
     def _rolling_first_days(
         self,
-        repo: Repository,
+        uow: UnitOfWork,
         program_id: int,
         ids: dict[tuple[str, str], int],
         program: CompiledProgram,
@@ -184,13 +184,13 @@ class BoardUpdates:
         if not rolling:
             return {}
         first: dict[int, int] = {}
-        for w in repo.board_windows(program_id, labels=[ROLLING]):
+        for w in uow.leaderboards.board_windows(program_id, labels=[ROLLING]):
             if w.id not in rolling:
                 continue
             last_day = w.last_day
             if last_day is None:
                 last_day = local_ordinal(int(now.timestamp()), program.zone)
-                repo.set_last_day(w.id, last_day)
+                uow.leaderboards.set_last_day(w.id, last_day)
             first[w.id] = last_day - rolling[w.id].days + 1
         return first
 

@@ -18,6 +18,7 @@ from accolade.engine.challenges import (
     describe_goal,
     in_segment,
 )
+from accolade.engine.tiers import tier_of
 from accolade.errors import AccoladeError, NotFound
 from accolade.program.compile import CompiledChallenge
 from accolade.service import Clock, once_more_on_conflict, system_clock
@@ -54,10 +55,10 @@ def close(store: Store, program_key: str, clock: Clock = system_clock) -> list[C
 
 
 def _close_once(store: Store, program_key: str, now: datetime) -> list[ClosedChallenge]:
-    with store.transaction() as repo:
-        program = active(repo, program_key)
+    with store.transaction() as uow:
+        program = active(uow, program_key)
         compiled = program.compiled
-        closed = repo.challenge_closes(program.id)
+        closed = uow.programs.challenge_closes(program.id)
         due = [
             c
             for c in compiled.challenges.values()
@@ -66,13 +67,13 @@ def _close_once(store: Store, program_key: str, now: datetime) -> list[ClosedCha
         if not due:
             return []
         records: dict[str, list[tuple[str, list[Any]]]] = defaultdict(list)
-        for member, _, _, progress in repo.member_progress(program.id, "challenges"):
+        for member, _, _, progress in uow.members.member_progress(program.id, "challenges"):
             for key, record in progress.get("challenges", {}).items():
                 records[key].append((member, record))
         ranked = [(c, _rank(c, records.get(c.key, []))) for c in due]
         won: list[dict[str, Any]] = []
         for challenge, winners in ranked:
-            repo.record_close(
+            uow.programs.record_close(
                 program.id, challenge.key, compiled.version, _winners_json(winners), now
             )
             if challenge.first is not None or challenge.top is not None:
@@ -90,7 +91,7 @@ def _close_once(store: Store, program_key: str, now: datetime) -> list[ClosedCha
         # One batch for every challenge closed: its members are locked in the one order every
         # writer uses, so a close never deadlocks with an ingest.
         outcomes = apply_events(
-            repo, program, parse_records(list(enumerate(won, 1)), reserved=True), now
+            uow, program, parse_records(list(enumerate(won, 1)), reserved=True), now
         )
         refused = [o for o in outcomes if o.status.value == "rejected"]
         if refused:  # never record a close that did not pay its winners
@@ -193,8 +194,8 @@ def stats(
 ) -> list[ChallengeStats]:
     """Completion of each challenge (or one), optionally split by a member attribute."""
     now = clock().timestamp()
-    with store.read() as repo:
-        program = active(repo, program_key)
+    with store.read() as uow:
+        program = active(uow, program_key)
         compiled = program.compiled
         chosen = list(compiled.challenges.values())
         if challenge is not None:
@@ -203,19 +204,18 @@ def stats(
                 raise NotFound(
                     f"no challenge '{challenge}' in program '{program_key}'", field="challenge"
                 )
-        closes = repo.challenge_closes(program.id)
-        first_tier = compiled.tiers[0].key if compiled.tiers else None
+        closes = uow.programs.challenge_closes(program.id)
         # challenge -> segment value -> [eligible, participants, reached]
         counts: dict[str, dict[str | None, list[int]]] = {
             c.key: defaultdict(lambda: [0, 0, 0]) for c in chosen
         }
-        for _, attrs, tier, progress in repo.member_progress(program.id):
+        for _, attrs, tier, progress in uow.members.member_progress(program.id):
             mine = progress.get("challenges", {})
             value = attrs.get(by) if by is not None else None
             group = None if value is None else str(value)
             for c in chosen:
                 record = mine.get(c.key)
-                eligible = in_segment(c, attrs, tier or first_tier, progress.get("stage"))
+                eligible = in_segment(c, attrs, tier_of(compiled, tier), progress.get("stage"))
                 if not eligible and record is None:
                     continue
                 row = counts[c.key][group]

@@ -27,18 +27,18 @@ class EventView:
 
 
 def event_view(store: Store, program_key: str, event_id: str) -> EventView:
-    with store.read() as repo:
-        program = active(repo, program_key)
-        row = repo.event_row(program.id, "event", event_id)
+    with store.read() as uow:
+        program = active(uow, program_key)
+        row = uow.log.event_row(program.id, "event", event_id)
         if row is None:
             raise NotFound(f"no event '{event_id}' in program '{program_key}'", field="event_id")
-        reversal = repo.event_row(program.id, "reversal", event_id)
-        caused = repo.entries_caused([row.id] + ([reversal.id] if reversal else []))
+        reversal = uow.log.event_row(program.id, "reversal", event_id)
+        caused = uow.ledger.entries_caused([row.id] + ([reversal.id] if reversal else []))
         notes = json.loads(row.notes) if row.notes else ()
         return EventView(
             id=row.event_id,
             type=row.type,
-            member=repo.member_external_id(row.member_id),
+            member=uow.members.member_external_id(row.member_id),
             occurred_at=row.occurred_at,
             received_at=row.received_at,
             program_version=int(row.program_version),

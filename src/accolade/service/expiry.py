@@ -24,9 +24,10 @@ from accolade.program.durations import format_duration
 from accolade.service import Clock, system_clock
 from accolade.service.notify import POINTS_EXPIRING
 from accolade.service.programs import ActiveProgram, active
-from accolade.store.outbox import OutboxRepository
-from accolade.store.repository import LockedMember, NewEntry, NewEvent, Repository
-from accolade.store.unit_of_work import Store
+from accolade.store.repositories.ledger import NewEntry
+from accolade.store.repositories.log import NewEvent
+from accolade.store.repositories.members import LockedMember
+from accolade.store.unit_of_work import Store, UnitOfWork
 
 BATCH = 1000
 
@@ -47,19 +48,19 @@ def expire_points(
 ) -> ExpiryReport:
     """Expire what is due and warn of what is coming, a transaction per batch of members."""
     now = clock()
-    with store.read() as repo:
-        program = active(repo, program_key)
+    with store.read() as uow:
+        program = active(uow, program_key)
     if program.compiled.expire_after is None:
         return ExpiryReport(0, 0, 0)
     after_id, expired_members, expired_points, warned = 0, 0, 0, 0
     while True:
-        with store.transaction() as repo:
-            program = active(repo, program_key)
-            batch = repo.members_with_balance(program.id, after_id, BATCH)
+        with store.transaction() as uow:
+            program = active(uow, program_key)
+            batch = uow.members.members_with_balance(program.id, after_id, BATCH)
             if not batch:
                 break
             after_id = batch[-1][0]
-            done = _expire_batch(repo, program, [external for _, external in batch], now)
+            done = _expire_batch(uow, program, [external for _, external in batch], now)
         expired_members += done[0]
         expired_points += done[1]
         warned += done[2]
@@ -69,29 +70,29 @@ def expire_points(
 
 
 def _expire_batch(
-    repo: Repository, program: ActiveProgram, externals: list[str], now: datetime
+    uow: UnitOfWork, program: ActiveProgram, externals: list[str], now: datetime
 ) -> tuple[int, int, int]:
     compiled = program.compiled
     if compiled.expire_after is None:  # a version without expiry was published meanwhile
         return 0, 0, 0
     after = timedelta(seconds=compiled.expire_after)
     warn = timedelta(seconds=compiled.expiry_warn) if compiled.expiry_warn else None
-    locked = repo.lock_members(program.id, sorted(externals))
+    locked = uow.members.lock_members(program.id, sorted(externals))
     by_pk = {m.id: m for m in locked.values()}
     cutoffs = [now - after] + ([now + warn - after] if warn else [])
-    totals = repo.expiry_totals(list(by_pk), cutoffs)
+    totals = uow.ledger.expiry_totals(list(by_pk), cutoffs)
     day = f"{now:%Y-%m-%d}"
     window = int(now.timestamp() // warn.total_seconds()) if warn else 0
-    logged = repo.logged_events(program.id, "expiry", [f"{pk}:{day}" for pk in by_pk])
+    logged = uow.log.logged_events(program.id, "expiry", [f"{pk}:{day}" for pk in by_pk])
     warned_before = (
-        repo.logged_events(program.id, "warning", [f"{pk}:{window}" for pk in by_pk])
+        uow.log.logged_events(program.id, "warning", [f"{pk}:{window}" for pk in by_pk])
         if warn
         else {}
     )
     expired_members, expired_points, warned = 0, 0, 0
     rows: list[tuple[int, str, str, int]] = []  # (member pk, kind, event id, points)
     messages = []
-    wanted = OutboxRepository(repo.conn).wanted_types(program.id)
+    wanted = uow.outbox.wanted_types(program.id)
     for pk, (earned, taken, _expired) in totals.items():
         member = by_pk[pk]
         due = max(0, min(earned[0] + taken, member.state.balance))
@@ -131,7 +132,7 @@ def _expire_batch(
                 notes=None,
             )
         )
-    log_ids = repo.insert_events(program.id, events, now)
+    log_ids = uow.log.insert_events(program.id, events, now)
     entries = []
     changed = []
     for (pk, kind, event_id, points), log_id in zip(rows, log_ids, strict=True):
@@ -144,9 +145,9 @@ def _expire_batch(
         state.balance += points
         by_pk[pk].state = state
         changed.append((pk, state))
-    repo.insert_entries(program.id, entries, now)
-    repo.save_members(changed, now)
-    OutboxRepository(repo.conn).append(program.id, messages, now)
+    uow.ledger.insert_entries(program.id, entries, now)
+    uow.members.save_members(changed, now)
+    uow.outbox.append(program.id, messages, now)
     return expired_members, expired_points, warned
 
 
@@ -157,7 +158,7 @@ def _span(seconds: int) -> str:
 
 
 def give_back_expired(
-    repo: Repository, program: ActiveProgram, member: LockedMember, cause: int, now: datetime
+    uow: UnitOfWork, program: ActiveProgram, member: LockedMember, cause: int, now: datetime
 ) -> None:
     """After a reversal: points of the reversed event that had already expired were taken
     twice (by the expiry, then by the reversal); give back what the member's expiries took
@@ -166,7 +167,7 @@ def give_back_expired(
     if compiled.expire_after is None:
         return
     cutoff = now - timedelta(seconds=compiled.expire_after)
-    found = repo.expiry_totals([member.id], [cutoff]).get(member.id)
+    found = uow.ledger.expiry_totals([member.id], [cutoff]).get(member.id)
     if found is None:
         return
     earned, taken, expired = found
@@ -180,7 +181,7 @@ def give_back_expired(
         sort_keys=True,
         separators=(",", ":"),
     )
-    [log_id] = repo.insert_events(
+    [log_id] = uow.log.insert_events(
         program.id,
         [
             NewEvent(
@@ -200,11 +201,11 @@ def give_back_expired(
         now,
     )
     entry = expiry_entry(event_id, back, why, compiled.version)
-    repo.insert_entries(program.id, [NewEntry(member.id, log_id, log_id, now, entry)], now)
+    uow.ledger.insert_entries(program.id, [NewEntry(member.id, log_id, log_id, now, entry)], now)
     state = member.state.successor()
     state.balance += back
     member.state = state
-    repo.save_members([(member.id, state)], now)
+    uow.members.save_members([(member.id, state)], now)
 
 
 def expiry_entry(event_id: str, points: int, why: str, version: int) -> Entry:

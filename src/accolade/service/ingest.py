@@ -26,15 +26,9 @@ from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.notify import Message, notices
 from accolade.service.programs import ActiveProgram, active, compiled_version
-from accolade.store.outbox import OutboxRepository
-from accolade.store.repository import (
-    Evaluated,
-    LockedMember,
-    LoggedEvent,
-    MemberCache,
-    Repository,
-)
-from accolade.store.unit_of_work import Store, WriteConflict
+from accolade.store.repositories.log import Evaluated, LoggedEvent
+from accolade.store.repositories.members import LockedMember, MemberCache
+from accolade.store.unit_of_work import Store, UnitOfWork, WriteConflict
 
 Record = tuple[int, object]  # (line or position, a decoded event or the error decoding it)
 
@@ -206,16 +200,16 @@ def _ingest_once(
     cache: MemberCache | None,
 ) -> list[Outcome]:
     saved: list[LockedMember] = []
-    with store.transaction() as repo:
-        program = active(repo, program_key)
-        outcomes = apply_events(repo, program, parsed, clock(), cache, saved)
+    with store.transaction() as uow:
+        program = active(uow, program_key)
+        outcomes = apply_events(uow, program, parsed, clock(), cache, saved)
     if cache is not None:  # only what committed: a rolled-back state must never be reused
         cache.update((m.id, (m.revision + 1, m.state)) for m in saved)
     return outcomes
 
 
 def apply_events(
-    repo: Repository,
+    uow: UnitOfWork,
     program: ActiveProgram,
     parsed: Parsed,
     now: datetime,
@@ -230,15 +224,15 @@ def apply_events(
         outcomes[i] = outcome
 
     member_ids = list(dict.fromkeys(e.member for _, e, _, _ in valid))
-    locked = repo.lock_or_create_members(program.id, member_ids, cache)
-    logged = repo.logged_events(program.id, "event", list({e.id for _, e, _, _ in valid}))
+    locked = uow.members.lock_or_create_members(program.id, member_ids, cache)
+    logged = uow.log.logged_events(program.id, "event", list({e.id for _, e, _, _ in valid}))
 
     compiled = program.compiled
-    outbox = OutboxRepository(repo.conn)
+    outbox = uow.outbox
     wanted = outbox.wanted_types(program.id)  # webhooks: only what some subscription wants
     messages: list[Message] = []
     seen: dict[str, tuple[str, Outcome]] = {}  # event id -> (digest, first outcome) in this chunk
-    firsts = _first_results(repo, logged)
+    firsts = _first_results(uow, logged)
     evaluated: list[Evaluated] = []
     changed: dict[int, LockedMember] = {}
     boards = BoardUpdates() if compiled.leaderboards else None
@@ -292,33 +286,33 @@ def apply_events(
             )
         )
 
-    repo.write_evaluated(program.id, compiled.version, evaluated, now)
+    uow.log.write_evaluated(program.id, compiled.version, evaluated, now)
     outbox.append(program.id, messages, now)
     written = [m for m in locked.values() if m.id in changed]  # in lock order
-    repo.save_members(((m.id, m.state) for m in written), now)
+    uow.members.save_members(((m.id, m.state) for m in written), now)
     if boards is not None:
         for m in written:
             boards.member(m.state.member, initial[m.id], m.state)
-        boards.flush(repo, program.id, compiled, now)
+        boards.flush(uow, program.id, compiled, now)
     if facets:
-        repo.sync_facets(
+        uow.facets.sync_facets(
             program.id,
             facets,
             ((m.id, None if m.fresh else initial[m.id], m.state) for m in written),
             default_tier,
         )
     if written:
-        _facets_of_a_newer_version(repo, program, facets, default_tier, written)
+        _facets_of_a_newer_version(uow, program, facets, default_tier, written)
     if saved is not None:
         saved.extend(written)
-    repo.delete_members_without_state(
+    uow.members.delete_members_without_state(
         [m.id for m in locked.values() if m.fresh and m.id not in changed]
     )
     return [o for o in outcomes if o is not None]
 
 
 def _facets_of_a_newer_version(
-    repo: Repository,
+    uow: UnitOfWork,
     program: ActiveProgram,
     facets: tuple[str, ...],
     default_tier: str | None,
@@ -328,25 +322,25 @@ def _facets_of_a_newer_version(
     may index other attributes; index these members as that version says, since the publish
     rebuilt the index without them. Only PostgreSQL lets a publish commit while a chunk runs;
     on SQLite the version read here is always the chunk's own (one read per chunk)."""
-    current = repo.active_version_number(program.id)
+    current = uow.programs.active_version_number(program.id)
     if current is None or current == program.compiled.version:
         return
-    names, tier = facet_names(compiled_version(repo, program.id, current))
+    names, tier = facet_names(compiled_version(uow, program.id, current))
     if (names, tier) == (facets, default_tier):
         return
     if names:
-        repo.sync_facets(program.id, names, ((m.id, None, m.state) for m in written), tier)
+        uow.facets.sync_facets(program.id, names, ((m.id, None, m.state) for m in written), tier)
     else:
-        repo.drop_member_facets(program.id, [m.id for m in written])
+        uow.facets.drop_member_facets(program.id, [m.id for m in written])
 
 
 # Enum .value is a Python-level descriptor; a dict lookup is cheaper once per event.
 _STATUS_TEXT = {status: status.value for status in Status}
 
 
-def _first_results(repo: Repository, logged: dict[str, LoggedEvent]) -> dict[int, dict[str, Any]]:
+def _first_results(uow: UnitOfWork, logged: dict[str, LoggedEvent]) -> dict[int, dict[str, Any]]:
     """Results of already-logged events, rebuilt from the entries they caused."""
-    entries = repo.entries_caused([row.id for row in logged.values()])
+    entries = uow.ledger.entries_caused([row.id for row in logged.values()])
     return {row.id: logged_result(row, entries[row.id]) for row in logged.values()}
 
 
@@ -395,13 +389,13 @@ def _id_in(text: str | bytes) -> object:
 
 
 def apply_own_events(
-    repo: Repository, program: ActiveProgram, events: list[dict[str, Any]], now: datetime
+    uow: UnitOfWork, program: ActiveProgram, events: list[dict[str, Any]], now: datetime
 ) -> list[str]:
     """Events Accolade sends a member itself (a referral's stages, a reference's answers),
     received ``now``, evaluated and stored in the caller's transaction; their ids. One the
     engine refuses is an error (the caller's transaction keeps nothing)."""
     outcomes = apply_events(
-        repo, program, parse_records(list(enumerate(events, 1)), reserved=True), now
+        uow, program, parse_records(list(enumerate(events, 1)), reserved=True), now
     )
     failed = next((o for o in outcomes if o.status is Status.REJECTED), None)
     if failed is not None:

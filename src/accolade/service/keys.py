@@ -25,7 +25,6 @@ from sqlalchemy import URL
 from accolade.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from accolade.service import Clock, system_clock
 from accolade.service.programs import program_row
-from accolade.store.access import AccessRepository
 from accolade.store.unit_of_work import Store
 
 SCOPES: dict[str, str] = {
@@ -108,9 +107,9 @@ def create_key(
 ) -> CreatedKey:
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    with store.transaction() as repo:
-        program = program_row(repo, program_key)
-        AccessRepository(repo.conn).add_key(
+    with store.transaction() as uow:
+        program = program_row(uow, program_key)
+        uow.keys.add_key(
             program.id,
             key_id,
             _digest(secret),
@@ -122,9 +121,9 @@ def create_key(
 
 
 def list_keys(store: Store, program_key: str) -> list[KeyInfo]:
-    with store.transaction() as repo:
-        program = program_row(repo, program_key)
-        rows = AccessRepository(repo.conn).keys(program.id)
+    with store.transaction() as uow:
+        program = program_row(uow, program_key)
+        rows = uow.keys.keys(program.id)
     return [
         KeyInfo(r.key_id, r.name, tuple(r.scopes.split()), r.created_at, r.revoked_at) for r in rows
     ]
@@ -132,11 +131,10 @@ def list_keys(store: Store, program_key: str) -> list[KeyInfo]:
 
 def revoke_key(store: Store, key_id: str, clock: Clock = system_clock) -> None:
     key_id = key_id.removeprefix(_KEY_PREFIX).split("_")[0]
-    with store.transaction() as repo:
-        access = AccessRepository(repo.conn)
-        if access.key(key_id) is None:
+    with store.transaction() as uow:
+        if uow.keys.key(key_id) is None:
             raise NotFound(f"no key '{key_id}'", field="key_id")
-        if not access.revoke_key(key_id, clock()):
+        if not uow.keys.revoke_key(key_id, clock()):
             raise InvalidInput(f"key '{key_id}' is already revoked", field="key_id")
 
 
@@ -218,9 +216,9 @@ def mint_member_token(
         raise Forbidden("a member token cannot mint tokens", field="authorization")
     if not timedelta(seconds=1) <= ttl <= MAX_TOKEN_TTL:
         raise InvalidInput("must be between 1 and 86400 seconds", field="ttl_seconds")
-    with store.read() as repo:
-        row = AccessRepository(repo.conn).key(principal.key_id)
-        known = repo.member(principal.program_id, member) is not None
+    with store.read() as uow:
+        row = uow.keys.key(principal.key_id)
+        known = uow.members.member(principal.program_id, member) is not None
     if row is None:
         raise Unauthenticated("unknown API key")
     if not known:
@@ -262,8 +260,8 @@ def _verify_member_token(store: Store, token: str, now: datetime, secret: bytes)
 
 
 def _key_row(store: Store, key_id: str) -> Any:
-    with store.read() as repo:
-        return AccessRepository(repo.conn).key(key_id)
+    with store.read() as uow:
+        return uow.keys.key(key_id)
 
 
 def _digest(secret: str) -> str:

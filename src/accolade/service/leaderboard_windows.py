@@ -24,7 +24,7 @@ from accolade.service.leaderboards import (
     window_view,
 )
 from accolade.service.programs import active
-from accolade.store.leaderboards_repo import BoardWindow
+from accolade.store.repositories.leaderboards import BoardWindow
 from accolade.store.unit_of_work import Store
 
 # How many of each partition a close keeps as the final standings (more if the prize goes
@@ -63,22 +63,24 @@ def close_windows(store: Store, program_key: str, clock: Clock = system_clock) -
 
 def _close_once(store: Store, program_key: str, now: datetime) -> CloseReport:
     ts = int(now.timestamp())
-    with store.transaction() as repo:
-        program = active(repo, program_key)
+    with store.transaction() as uow:
+        program = active(uow, program_key)
         compiled = program.compiled
         rolled: list[Rolled] = []
         today = local_ordinal(ts, compiled.zone)
         rolling = [b for b in compiled.leaderboards.values() if b.window == ROLLING]
-        ids = repo.window_ids(program.id, {(b.key, ROLLING): (None, None) for b in rolling})
+        ids = uow.leaderboards.window_ids(
+            program.id, {(b.key, ROLLING): (None, None) for b in rolling}
+        )
         for board in rolling:
             window_id = ids[(board.key, ROLLING)]
-            stored = repo.board_windows(program.id, board.key, [ROLLING])[0]
+            stored = uow.leaderboards.board_windows(program.id, board.key, [ROLLING])[0]
             if stored.last_day is not None and stored.last_day >= today:
                 continue
             moved = 0
             if stored.last_day is not None:
-                moved = repo.roll_days(window_id, today - board.days + 1)
-            repo.set_last_day(window_id, today)
+                moved = uow.leaderboards.roll_days(window_id, today - board.days + 1)
+            uow.leaderboards.set_last_day(window_id, today)
             rolled.append(Rolled(board.key, rolling_window(board, today, compiled), moved))
 
         closed: list[Closed] = []
@@ -86,13 +88,13 @@ def _close_once(store: Store, program_key: str, now: datetime) -> CloseReport:
         for board in compiled.leaderboards.values():
             if board.window in (ALL_TIME, ROLLING):
                 continue
-            for w in repo.board_windows(program.id, board.key):
+            for w in uow.leaderboards.board_windows(program.id, board.key):
                 if w.closed_at is not None or w.ends_at is None or w.ends_at > now:
                     continue
                 kept = max(STANDINGS_KEPT, board.reward_top or 0)
                 standings: dict[str, list[dict[str, Any]]] = {}
-                for key in repo.partitions(w.id):
-                    found, names, _ = repo.top(
+                for key in uow.rankings.partitions(w.id):
+                    found, names, _ = uow.rankings.top(
                         w.id,
                         key,
                         kept,
@@ -101,11 +103,13 @@ def _close_once(store: Store, program_key: str, now: datetime) -> CloseReport:
                         names_in(program, board),
                         with_total=False,
                     )
-                    rows = ranked_rows(repo, w.id, key, found, names, at_top=True)
+                    rows = ranked_rows(uow, w.id, key, found, names, at_top=True)
                     standings[key] = [r.__dict__ for r in rows]
                     if board.reward_top:  # the first N in board order: ties by who got there first
                         won += [_won_event(board, w, r, key) for r in rows[: board.reward_top]]
-                if not repo.close_window(w.id, now, json.dumps(standings, ensure_ascii=False)):
+                if not uow.leaderboards.close_window(
+                    w.id, now, json.dumps(standings, ensure_ascii=False)
+                ):
                     continue
                 paid = sum(
                     1
@@ -118,7 +122,7 @@ def _close_once(store: Store, program_key: str, now: datetime) -> CloseReport:
                 )
         if won:
             outcomes = apply_events(
-                repo, program, parse_records(list(enumerate(won, 1)), reserved=True), now
+                uow, program, parse_records(list(enumerate(won, 1)), reserved=True), now
             )
             refused = [o for o in outcomes if o.status.value == "rejected"]
             if refused:  # never record a close that did not pay its winners

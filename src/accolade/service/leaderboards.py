@@ -23,10 +23,9 @@ from accolade.program.compile import CompiledLeaderboard, CompiledProgram
 from accolade.service import Clock, system_clock
 from accolade.service.members import member_of
 from accolade.service.programs import ActiveProgram, active, active_with_member
-from accolade.store.leaderboards_repo import BoardWindow
-from accolade.store.rankings_repo import Ranked, Standing
-from accolade.store.repository import Repository
-from accolade.store.unit_of_work import Store
+from accolade.store.repositories.leaderboards import BoardWindow
+from accolade.store.repositories.rankings import Ranked, Standing
+from accolade.store.unit_of_work import Store, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -100,10 +99,10 @@ def metric_text(board: CompiledLeaderboard) -> str:
 
 def boards(store: Store, program_key: str) -> list[BoardSummary]:
     """Every board of the active program with the windows it has scores in."""
-    with store.read() as repo:
-        program = active(repo, program_key)
+    with store.read() as uow:
+        program = active(uow, program_key)
         windows: dict[str, list[Window]] = {}
-        for w in repo.board_windows(program.id):
+        for w in uow.leaderboards.board_windows(program.id):
             windows.setdefault(w.board, []).append(window_view(w))
         return [
             BoardSummary(
@@ -128,8 +127,8 @@ def boards(store: Store, program_key: str) -> list[BoardSummary]:
 
 def subject_of(store: Store, program_key: str, board_key: str) -> str:
     """What a board ranks: member, team or company."""
-    with store.read() as repo:
-        return _board(active(repo, program_key).compiled, board_key).subject
+    with store.read() as uow:
+        return _board(active(uow, program_key).compiled, board_key).subject
 
 
 def top(
@@ -149,14 +148,14 @@ def top(
         raise InvalidInput("must be between 1 and 1000", field="limit")
     if offset < 0:
         raise InvalidInput("must be 0 or more", field="offset")
-    with store.read(generic_plans=True) as repo:
-        program = active(repo, program_key)
+    with store.read(generic_plans=True) as uow:
+        program = active(uow, program_key)
         board = _board(program.compiled, board_key)
-        stored, shown, _ = _window_at(repo, program, board, window, clock())
-        key, total = _partition_asked(repo, board, stored, partition or {})
+        stored, shown, _ = _window_at(uow, program, board, window, clock())
+        key, total = _partition_asked(uow, board, stored, partition or {})
         rows, final = [], None
         if stored is not None:
-            found, names, counted = repo.top(
+            found, names, counted = uow.rankings.top(
                 stored.id,
                 key,
                 limit,
@@ -169,9 +168,9 @@ def top(
                 total = (
                     counted
                     if counted is not None
-                    else repo.ranked_count(stored.id, key, board.min_score)
+                    else uow.rankings.ranked_count(stored.id, key, board.min_score)
                 )
-            rows = ranked_rows(repo, stored.id, key, found, names, at_top=offset == 0)
+            rows = ranked_rows(uow, stored.id, key, found, names, at_top=offset == 0)
             if stored.standings is not None:
                 final = [Row(**r) for r in json.loads(stored.standings).get(key, [])]
         return BoardPage(
@@ -201,11 +200,11 @@ def standing(
     next rank up, and ``around`` ranked subjects above and below."""
     if not 0 <= around <= 50:
         raise InvalidInput("must be between 0 and 50", field="around")
-    with store.read(generic_plans=True) as repo:
+    with store.read(generic_plans=True) as uow:
         # the program, the member (on a member board) and the subject's score: two statements
-        program, found = active_with_member(repo, program_key, subject)
+        program, found = active_with_member(uow, program_key, subject)
         board = _board(program.compiled, board_key)
-        stored, shown, mine = _window_at(repo, program, board, window, clock(), subject)
+        stored, shown, mine = _window_at(uow, program, board, window, clock(), subject)
         if board.subject == "member":
             member = member_of(found)
             if member is None:
@@ -239,10 +238,12 @@ def standing(
             return SubjectStanding(**out)
         key = mine.partition
         if not ranked:
-            out["total"] = repo.ranked_count(stored.id, key, board.min_score)
+            out["total"] = uow.rankings.ranked_count(stored.id, key, board.min_score)
             return SubjectStanding(**out)
         above, below, names = (
-            repo.neighbours(mine, stored.id, around, board.min_score, names_in(program, board))
+            uow.rankings.neighbours(
+                mine, stored.id, around, board.min_score, names_in(program, board)
+            )
             if around
             else ([], [], {})
         )
@@ -250,14 +251,14 @@ def standing(
         # every count this standing needs, in one statement: the total, the subject's rank,
         # and where the groups around it start
         wanted = {board.min_score - 1, mine.score} | _to_count(up) | _to_count(below)
-        counted = repo.counts_above(stored.id, key, wanted)
+        counted = uow.rankings.counts_above(stored.id, key, wanted)
         total = counted[board.min_score - 1]
         rank = counted[mine.score] + 1
         # a member who opted out sees their own rank among the others, without counting twice
         total += 0 if mine.visible else 1
         higher = next((score for _, score, _ in above if score > mine.score), None)
         if higher is None and rank > 1:
-            higher = repo.next_higher(stored.id, key, mine.score)
+            higher = uow.rankings.next_higher(stored.id, key, mine.score)
         out.update(
             rank=rank,
             total=total,
@@ -270,7 +271,7 @@ def standing(
 
 
 def ranked_rows(
-    repo: Repository,
+    uow: UnitOfWork,
     window_id: int,
     key: str,
     found: list[Ranked],
@@ -279,7 +280,7 @@ def ranked_rows(
 ) -> list[Row]:
     """Rows consecutive on the board, best first, with their competition ranks (one statement
     counts what is needed; ``at_top``: the list starts at the board's first row, no count)."""
-    counted = repo.counts_above(window_id, key, _to_count(found, at_top))
+    counted = uow.rankings.counts_above(window_id, key, _to_count(found, at_top))
     return _with_ranks(found, counted, names, at_top)
 
 
@@ -335,7 +336,7 @@ def _board(program: CompiledProgram, key: str) -> CompiledLeaderboard:
 
 
 def _window_at(
-    repo: Repository,
+    uow: UnitOfWork,
     program: ActiveProgram,
     board: CompiledLeaderboard,
     asked: str | None,
@@ -363,7 +364,7 @@ def _window_at(
         label = calendar_window(starts - 1, board.window, compiled.zone)[2]
     else:
         label = asked
-    stored, mine = repo.board_window(program.id, board.key, label, subject)
+    stored, mine = uow.leaderboards.board_window(program.id, board.key, label, subject)
     if stored is not None:
         shown = window_view(stored)
         if board.window == ROLLING:
@@ -423,7 +424,7 @@ def window_view(w: BoardWindow) -> Window:
 
 
 def _partition_asked(
-    repo: Repository, board: CompiledLeaderboard, window: BoardWindow | None, asked: dict[str, str]
+    uow: UnitOfWork, board: CompiledLeaderboard, window: BoardWindow | None, asked: dict[str, str]
 ) -> tuple[str, int | None]:
     """The stored partition key for ``{attribute: value}`` as text (a query string's values
     are text; a stored value may be a number), and the partition's ranked total when finding
@@ -444,10 +445,10 @@ def _partition_asked(
         # its ranked total. Listing the window's partitions reads every bucket row of the
         # window: one per score band in each partition.
         direct = partition_key([asked[n] for n in names])
-        counted = repo.counts_above(window.id, direct, {0, board.min_score - 1})
+        counted = uow.rankings.counts_above(window.id, direct, {0, board.min_score - 1})
         if counted[0]:
             return direct, counted[board.min_score - 1]
-    known = repo.partitions(window.id) if window is not None else []
+    known = uow.rankings.partitions(window.id) if window is not None else []
     if missing:
         values = sorted({str(partition_values(board, k)[missing[0]]) for k in known})
         raise InvalidInput(

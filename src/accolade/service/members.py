@@ -19,8 +19,7 @@ from accolade.program.models import Scalar
 from accolade.service import Clock, system_clock
 from accolade.service.ingest import ingest_batch
 from accolade.service.programs import ActiveProgram, active, active_with_member
-from accolade.store.repository import Repository
-from accolade.store.unit_of_work import Store
+from accolade.store.unit_of_work import Store, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -91,8 +90,8 @@ def show(
     store: Store, program_key: str, member: str, recent: int = 10, clock: Clock = system_clock
 ) -> MemberView:
     """The member as they see themselves; quests as of ``clock()`` (a time limit may run out)."""
-    with store.read() as repo:
-        program, row = program_and_member(repo, program_key, member)
+    with store.read() as uow:
+        program, row = program_and_member(uow, program_key, member)
         compiled = program.compiled
         state, now = row.state, int(clock().timestamp())
         tiers = compiled.tiers
@@ -106,9 +105,9 @@ def show(
                 b.period,
                 b.awarded_at,
             )
-            for b in repo.badges_of(row.id)
+            for b in uow.ledger.badges_of(row.id)
         ]
-        lines = [_line(r) for r in repo.ledger(row.id, limit=recent, newest_first=True)]
+        lines = [_line(r) for r in uow.ledger.ledger(row.id, limit=recent, newest_first=True)]
         return MemberView(
             member=row.external_id,
             team=row.team,
@@ -130,7 +129,9 @@ def show(
             streaks=_streaks(compiled, state, now),
             stage=stage_view(compiled, state),
             pending=(
-                repo.pending_points(row.id, datetime.fromtimestamp(now - compiled.pending_for, UTC))
+                uow.ledger.pending_points(
+                    row.id, datetime.fromtimestamp(now - compiled.pending_for, UTC)
+                )
                 if compiled.pending_for
                 else 0
             ),
@@ -155,8 +156,8 @@ def update(
     event_id = f"{MEMBER_UPDATED}:{idempotency_key or secrets.token_hex(12)}"
     at = clock()
     if idempotency_key is not None:
-        with store.read() as repo:
-            earlier = repo.event_row(active(repo, program_key).id, "event", event_id)
+        with store.read() as uow:
+            earlier = uow.log.event_row(active(uow, program_key).id, "event", event_id)
         if earlier is not None:  # a retry: the change is compared, not the time it was sent
             at = earlier.occurred_at.replace(tzinfo=UTC)
     event: dict[str, Any] = {
@@ -179,9 +180,9 @@ def update(
 
 def explain(store: Store, program_key: str, member: str) -> list[EntryLine]:
     """Every ledger entry of ``member``, oldest first, with the event and version behind it."""
-    with store.read() as repo:
-        _, row = program_and_member(repo, program_key, member)
-        return [_line(r) for r in repo.ledger(row.id)]
+    with store.read() as uow:
+        _, row = program_and_member(uow, program_key, member)
+        return [_line(r) for r in uow.ledger.ledger(row.id)]
 
 
 def ledger_page(
@@ -189,9 +190,9 @@ def ledger_page(
 ) -> list[EntryLine]:
     """A page of ``member``'s ledger, newest first; ``before`` is the id of the last entry
     of the previous page."""
-    with store.read() as repo:
-        _, row = program_and_member(repo, program_key, member)
-        return [_line(r) for r in repo.ledger_page(row.id, before, limit)]
+    with store.read() as uow:
+        _, row = program_and_member(uow, program_key, member)
+        return [_line(r) for r in uow.ledger.ledger_page(row.id, before, limit)]
 
 
 @dataclass(frozen=True)
@@ -215,9 +216,9 @@ class TierInfo:
 
 def badges(store: Store, program_key: str) -> list[BadgeInfo]:
     """The active version's badges, with how many members hold each."""
-    with store.read() as repo:
-        program = active(repo, program_key)
-        held = repo.badge_counts(program.id)
+    with store.read() as uow:
+        program = active(uow, program_key)
+        held = uow.ledger.badge_counts(program.id)
     return [
         BadgeInfo(b.key, b.name, b.description, b.points, b.repeat, held.get(b.key, 0))
         for b in program.compiled.badges.values()
@@ -226,9 +227,9 @@ def badges(store: Store, program_key: str) -> list[BadgeInfo]:
 
 def tiers(store: Store, program_key: str) -> list[TierInfo]:
     """The active version's tiers, lowest first, with how many members are in each."""
-    with store.read() as repo:
-        program = active(repo, program_key)
-        counts = repo.tier_counts(program.id)
+    with store.read() as uow:
+        program = active(uow, program_key)
+        counts = uow.members.tier_counts(program.id)
     return [
         TierInfo(t.key, t.name, t.min_points, dict(t.benefits), counts.get(t.key, 0))
         for t in program.compiled.tiers
@@ -237,9 +238,9 @@ def tiers(store: Store, program_key: str) -> list[TierInfo]:
 
 def table(store: Store, program_key: str, limit: int | None = 20) -> list[MemberRow]:
     """Members by lifetime points, with their badges: the summary an owner looks at first."""
-    with store.read() as repo:
-        program = active(repo, program_key)
-        held = repo.badge_holders(program.id)
+    with store.read() as uow:
+        program = active(uow, program_key)
+        held = uow.ledger.badge_holders(program.id)
         return [
             MemberRow(
                 r.external_id,
@@ -250,13 +251,13 @@ def table(store: Store, program_key: str, limit: int | None = 20) -> list[Member
                 r.tier,
                 held.get(r.external_id, []),
             )
-            for r in repo.member_rows(program.id, limit)
+            for r in uow.members.member_rows(program.id, limit)
         ]
 
 
 def count(store: Store, program_key: str) -> int:
-    with store.read() as repo:
-        return repo.count_members(active(repo, program_key).id)
+    with store.read() as uow:
+        return uow.members.count_members(active(uow, program_key).id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,22 +294,22 @@ def _streaks(program: CompiledProgram, state: MemberState, now: int) -> list[Str
     ]
 
 
-def member_id(repo: Repository, program: ActiveProgram, member: str | None) -> int | None:
+def member_id(uow: UnitOfWork, program: ActiveProgram, member: str | None) -> int | None:
     """The row id of ``member`` (None for None); NotFound for a member the program lacks."""
     if member is None:
         return None
-    row = repo.member(program.id, member)
+    row = uow.members.member(program.id, member)
     if row is None:
         raise NotFound(f"no member '{member}' in program '{program.compiled.key}'", field="member")
     return int(row.id)
 
 
 def program_and_member(
-    repo: Repository, program_key: str, member: str
+    uow: UnitOfWork, program_key: str, member: str
 ) -> tuple[ActiveProgram, _Member]:
     """The active program and the member's row, in one query; NotFound for a member who
     never earned a state (no row, or only a row a rejected event left)."""
-    program, found = active_with_member(repo, program_key, member)
+    program, found = active_with_member(uow, program_key, member)
     row = member_of(found)
     if row is None:
         raise NotFound(f"no member '{member}' in program '{program_key}'", field="member")

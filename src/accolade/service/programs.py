@@ -15,8 +15,7 @@ from accolade.program.compile import CompiledProgram, compile_program
 from accolade.program.loader import load_program, program_hash
 from accolade.program.models import Program
 from accolade.service import Clock, system_clock
-from accolade.store.repository import Repository
-from accolade.store.unit_of_work import Store
+from accolade.store.unit_of_work import Store, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -51,29 +50,29 @@ def publish(store: Store, source: str, clock: Clock = system_clock) -> Published
     program = load_program(source)
     digest = program_hash(program)
     now = clock()
-    with store.transaction() as repo:
-        row = repo.lock_program(program.key)
+    with store.transaction() as uow:
+        row = uow.programs.lock_program(program.key)
         if row is None:
-            repo.create_program(program.key, program.name, now)
-            row = repo.lock_program(program.key)
+            uow.programs.create_program(program.key, program.name, now)
+            row = uow.programs.lock_program(program.key)
             assert row is not None
-        existing = repo.version_by_hash(row.id, digest)
+        existing = uow.programs.version_by_hash(row.id, digest)
         if existing is not None:
             reactivated = row.active_version != existing.version
             if reactivated:
-                new = compiled_version(repo, row.id, existing.version)
-                _guard_state(repo, row, new, now)
-                _refresh_facets(repo, row, new)
-                repo.activate(row.id, existing.version, "publish", now)
+                new = compiled_version(uow, row.id, existing.version)
+                _guard_state(uow, row, new, now)
+                _refresh_facets(uow, row, new)
+                uow.programs.activate(row.id, existing.version, "publish", now)
             return Published(
                 program.key, existing.version, digest, new=False, reactivated=reactivated
             )
-        version = max((v.version for v in repo.versions(row.id)), default=0) + 1
+        version = max((v.version for v in uow.programs.versions(row.id)), default=0) + 1
         new = compile_program(program, version, digest)  # parsed once, above
-        _guard_state(repo, row, new, now)
-        _refresh_facets(repo, row, new)
-        repo.add_version(row.id, version, digest, source, now)
-        repo.activate(row.id, version, "publish", now)
+        _guard_state(uow, row, new, now)
+        _refresh_facets(uow, row, new)
+        uow.programs.add_version(row.id, version, digest, source, now)
+        uow.programs.activate(row.id, version, "publish", now)
         return Published(program.key, version, digest, new=True)
 
 
@@ -84,41 +83,41 @@ def add_draft(store: Store, key: str, source: str, clock: Clock = system_clock) 
     if program.key != key:
         raise InvalidInput(f"this file is program '{program.key}', not '{key}'", field="key")
     digest = program_hash(program)
-    with store.transaction() as repo:
-        row = repo.lock_program(key)
+    with store.transaction() as uow:
+        row = uow.programs.lock_program(key)
         if row is None:
             raise NotFound(f"no program '{key}'", field="program")
-        existing = repo.version_by_hash(row.id, digest)
+        existing = uow.programs.version_by_hash(row.id, digest)
         if existing is not None:
             return int(existing.version), False
-        version = max((v.version for v in repo.versions(row.id)), default=0) + 1
-        repo.add_version(row.id, version, digest, source, clock())
+        version = max((v.version for v in uow.programs.versions(row.id)), default=0) + 1
+        uow.programs.add_version(row.id, version, digest, source, clock())
         return version, True
 
 
 def publish_version(store: Store, key: str, version: int, clock: Clock = system_clock) -> None:
     """Make stored version ``version`` the active one."""
-    with store.transaction() as repo:
-        row = repo.lock_program(key)
+    with store.transaction() as uow:
+        row = uow.programs.lock_program(key)
         if row is None:
             raise NotFound(f"no program '{key}'", field="program")
-        if repo.version(row.id, version) is None:
+        if uow.programs.version(row.id, version) is None:
             raise NotFound(f"program '{key}' has no version {version}", field="version")
         if row.active_version == version:
             raise Conflict(f"version {version} of '{key}' is already active", field="version")
         now = clock()
-        new = compiled_version(repo, row.id, version)
-        _guard_state(repo, row, new, now)
-        _refresh_facets(repo, row, new)
-        repo.activate(row.id, version, "publish", now)
+        new = compiled_version(uow, row.id, version)
+        _guard_state(uow, row, new, now)
+        _refresh_facets(uow, row, new)
+        uow.programs.activate(row.id, version, "publish", now)
 
 
 def version_source(store: Store, key: str, version: int | None = None) -> tuple[VersionInfo, str]:
     """A version (the active one by default) and its YAML source."""
-    with store.read() as repo:
-        row = program_row(repo, key)
+    with store.read() as uow:
+        row = program_row(uow, key)
         number = version if version is not None else row.active_version
-        found = repo.version(row.id, number) if number is not None else None
+        found = uow.programs.version(row.id, number) if number is not None else None
         if found is None:
             what = f"no version {number}" if number is not None else "no active version"
             raise NotFound(f"program '{key}' has {what}", field="version")
@@ -130,61 +129,61 @@ def version_source(store: Store, key: str, version: int | None = None) -> tuple[
 
 def rollback(store: Store, key: str, to: int | None = None, clock: Clock = system_clock) -> int:
     """Make an earlier version active again (by default the one active before this one)."""
-    with store.transaction() as repo:
-        row = repo.lock_program(key)
+    with store.transaction() as uow:
+        row = uow.programs.lock_program(key)
         if row is None:
             raise NotFound(f"no program '{key}'", field="program")
         if to is None:
-            history = [a.version for a in repo.activations(row.id)]
+            history = [a.version for a in uow.programs.activations(row.id)]
             earlier = [v for v in history if v != row.active_version]
             if not earlier:
                 raise Conflict(
                     f"program '{key}' has no earlier version to roll back to", field="version"
                 )
             to = earlier[-1]
-        if repo.version(row.id, to) is None:
+        if uow.programs.version(row.id, to) is None:
             raise NotFound(f"program '{key}' has no version {to}", field="version")
         if to == row.active_version:
             raise Conflict(f"version {to} of '{key}' is already active", field="version")
         now = clock()
-        new = compiled_version(repo, row.id, to)
-        _guard_state(repo, row, new, now)
-        _refresh_facets(repo, row, new)
-        repo.activate(row.id, to, "rollback", now)
+        new = compiled_version(uow, row.id, to)
+        _guard_state(uow, row, new, now)
+        _refresh_facets(uow, row, new)
+        uow.programs.activate(row.id, to, "rollback", now)
         return to
 
 
-def _refresh_facets(repo: Repository, row: Any, new: CompiledProgram) -> None:
+def _refresh_facets(uow: UnitOfWork, row: Any, new: CompiledProgram) -> None:
     """Rebuild the facet index when the version to activate indexes other attributes."""
-    old = compiled_version(repo, row.id, row.active_version) if row.active_version else None
+    old = compiled_version(uow, row.id, row.active_version) if row.active_version else None
     names, default_tier = facet_names(new)
     if facet_names(old) == (names, default_tier):
         return
     # ingests that started under the old version either end before the rebuild (the lock
     # waits for them) or find the new version when they end (service.ingest)
-    repo.lock_members_table()
+    uow.members.lock_members_table()
     if names:
-        repo.rebuild_facets(row.id, names, default_tier)
+        uow.facets.rebuild_facets(row.id, names, default_tier)
     else:
-        repo.clear_facets(row.id)
+        uow.facets.clear_facets(row.id)
 
 
-def _guard_state(repo: Repository, row: Any, new: CompiledProgram, now: datetime) -> None:
+def _guard_state(uow: UnitOfWork, row: Any, new: CompiledProgram, now: datetime) -> None:
     """Refuse a version that would lose or garble state kept under a key."""
-    _guard_leaderboards(repo, row, new)
-    _guard_challenge_windows(repo, row, new, now)
+    _guard_leaderboards(uow, row, new)
+    _guard_challenge_windows(uow, row, new, now)
 
 
 def _guard_challenge_windows(
-    repo: Repository, row: Any, new: CompiledProgram, now: datetime
+    uow: UnitOfWork, row: Any, new: CompiledProgram, now: datetime
 ) -> None:
     """Refuse a version that would lose challenge state: a challenge key names one window
     (members' progress and the close are kept by key), and a first/top challenge that has ended
     is paid by its close, which needs it in the active version."""
     if row.active_version is None:
         return
-    current = compiled_version(repo, row.id, row.active_version).challenges
-    closed = repo.challenge_closes(row.id)
+    current = compiled_version(uow, row.id, row.active_version).challenges
+    closed = uow.programs.challenge_closes(row.id)
     for key, challenge in current.items():
         replacement = new.challenges.get(key)
         if replacement is not None and (replacement.starts, replacement.ends) != (
@@ -210,11 +209,11 @@ def _guard_challenge_windows(
 _BOARD_FREE = {"name", "description", "min_score", "reward"}
 
 
-def _guard_leaderboards(repo: Repository, row: Any, new: CompiledProgram) -> None:
+def _guard_leaderboards(uow: UnitOfWork, row: Any, new: CompiledProgram) -> None:
     """Refuse a version that changes what an existing board's scores mean: its key names them."""
     if row.active_version is None:
         return
-    current = compiled_version(repo, row.id, row.active_version).definition.leaderboards
+    current = compiled_version(uow, row.id, row.active_version).definition.leaderboards
     replacements = {b.key: b for b in new.definition.leaderboards}
     for board in current:
         replacement = replacements.get(board.key)
@@ -233,11 +232,11 @@ def _guard_leaderboards(repo: Repository, row: Any, new: CompiledProgram) -> Non
 
 
 def versions(store: Store, key: str) -> list[VersionInfo]:
-    with store.read() as repo:
-        row = program_row(repo, key)
+    with store.read() as uow:
+        row = program_row(uow, key)
         return [
             VersionInfo(v.version, v.hash, v.created_at, v.version == row.active_version)
-            for v in repo.versions(row.id)
+            for v in uow.programs.versions(row.id)
         ]
 
 
@@ -245,8 +244,8 @@ def resolve_key(store: Store, key: str | None) -> str:
     """The program to work on: the one named, or the only one in the database."""
     if key:
         return key
-    with store.read() as repo:
-        keys = repo.program_keys()
+    with store.read() as uow:
+        keys = uow.programs.program_keys()
     if not keys:
         raise NotFound(
             "no program published yet: run `accolade init` or `accolade program publish FILE`",
@@ -259,28 +258,28 @@ def resolve_key(store: Store, key: str | None) -> str:
     return keys[0]
 
 
-def active(repo: Repository, key: str) -> ActiveProgram:
+def active(uow: UnitOfWork, key: str) -> ActiveProgram:
     """The program's active version, compiled; one small query when it was compiled before
     (versions are immutable: their hash names them)."""
-    return _compiled_active(repo, key, repo.active_version(key))
+    return _compiled_active(uow, key, uow.programs.active_version(key))
 
 
-def active_with_member(repo: Repository, key: str, member: str) -> tuple[ActiveProgram, Any]:
+def active_with_member(uow: UnitOfWork, key: str, member: str) -> tuple[ActiveProgram, Any]:
     """The active program and ``member``'s row (columns ``member_<name>``, all None when
     there is no such member) in the same query."""
-    found = repo.active_version(key, member)
-    return _compiled_active(repo, key, found), found
+    found = uow.programs.active_version(key, member)
+    return _compiled_active(uow, key, found), found
 
 
-def _compiled_active(repo: Repository, key: str, found: Any) -> ActiveProgram:
+def _compiled_active(uow: UnitOfWork, key: str, found: Any) -> ActiveProgram:
     if found is None:
-        program_row(repo, key)  # raises NotFound, listing the known programs
+        program_row(uow, key)  # raises NotFound, listing the known programs
     assert found is not None
     if found.active_version is None:
         raise NotFound(f"program '{key}' has no active version", field="program")
     compiled = _compiled_by_hash.get((found.hash, found.active_version))
     if compiled is None:
-        compiled = compiled_version(repo, found.id, found.active_version)
+        compiled = compiled_version(uow, found.id, found.active_version)
         _compiled_by_hash[(found.hash, found.active_version)] = compiled
     return ActiveProgram(found.id, compiled)
 
@@ -289,8 +288,8 @@ def _compiled_active(repo: Repository, key: str, found: Any) -> ActiveProgram:
 _compiled_by_hash: dict[tuple[str, int], CompiledProgram] = {}
 
 
-def compiled_version(repo: Repository, program_id: int, version: int) -> CompiledProgram:
-    row = repo.version(program_id, version)
+def compiled_version(uow: UnitOfWork, program_id: int, version: int) -> CompiledProgram:
+    row = uow.programs.version(program_id, version)
     if row is None:
         raise NotFound(f"version {version} does not exist", field="version")
     return _compile(row.source, version, row.hash)
@@ -301,11 +300,11 @@ def _compile(source: str, version: int, digest: str) -> CompiledProgram:
     return compile_program(load_program(source), version, digest)
 
 
-def program_row(repo: Repository, key: str) -> Row[Any]:
+def program_row(uow: UnitOfWork, key: str) -> Row[Any]:
     """Program ``key``; NotFound (field ``program``) naming the known programs otherwise."""
-    row = repo.program_by_key(key)
+    row = uow.programs.program_by_key(key)
     if row is None:
-        known = repo.program_keys()
+        known = uow.programs.program_keys()
         hint = f" (known: {', '.join(known)})" if known else ""
         raise NotFound(f"no program '{key}'{hint}", field="program")
     return row

@@ -38,12 +38,12 @@ class QuestFunnel:
 
 def funnels(store: Store, program_key: str) -> list[QuestFunnel]:
     """Every quest of the active program with its funnel, from one pass over the members."""
-    with store.read() as repo:
-        program = active(repo, program_key)
+    with store.read() as uow:
+        program = active(uow, program_key)
         quests = program.compiled.quests
         times: dict[str, list[dict[str, int]]] = {key: [] for key in quests}
         completed = dict.fromkeys(quests, 0)
-        for _, _, _, progress in repo.member_progress(program.id, "quest_steps"):
+        for _, _, _, progress in uow.members.member_progress(program.id, "quest_steps"):
             steps, done = progress.get("quest_steps", {}), progress.get("quests_done", {})
             for key, step_times in steps.items():
                 if key in times and step_times:

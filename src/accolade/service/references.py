@@ -30,8 +30,7 @@ from accolade.program.compile import REFERENCE_OPT_OUT, CompiledProgram, Compile
 from accolade.service import Clock, once_more_on_conflict, public_id, system_clock
 from accolade.service.ingest import apply_own_events
 from accolade.service.programs import ActiveProgram, active
-from accolade.store.repository import Repository
-from accolade.store.unit_of_work import Store
+from accolade.store.unit_of_work import Store, UnitOfWork
 
 MAX_ID = 100
 MAX_COUNT = 50
@@ -93,20 +92,20 @@ def request(
         raise InvalidInput("must be 1 to 200 characters", field="requested_by")
 
     def run() -> ReferenceRequest:
-        with store.transaction() as repo:
-            program = active(repo, program_key)
+        with store.transaction() as uow:
+            program = active(uow, program_key)
             policy = _policy(program.compiled)
             wanted = _criteria(policy, criteria)
             now = clock()
-            earlier = repo.reference_request(program.id, rid)
+            earlier = uow.references.reference_request(program.id, rid)
             if earlier is not None:
                 if json.loads(earlier.criteria) != _plain(criteria):
                     raise Conflict(
                         f"request '{rid}' was made before with other criteria", field="request_id"
                     )
-                found = candidates(repo, program, policy, wanted, rid, count, now)
-                return _request_view(repo, earlier, found, duplicate=True)
-            repo.insert_reference_request(
+                found = candidates(uow, program, policy, wanted, rid, count, now)
+                return _request_view(uow, earlier, found, duplicate=True)
+            uow.references.insert_reference_request(
                 {
                     "program_id": program.id,
                     "request_id": rid,
@@ -116,9 +115,9 @@ def request(
                     "created_at": now,
                 }
             )
-            row = repo.reference_request(program.id, rid)
-            found = candidates(repo, program, policy, wanted, rid, count, now)
-            return _request_view(repo, row, found)
+            row = uow.references.reference_request(program.id, rid)
+            found = candidates(uow, program, policy, wanted, rid, count, now)
+            return _request_view(uow, row, found)
 
     return once_more_on_conflict(run)
 
@@ -135,15 +134,15 @@ def match(
     """The ranked candidates for ``criteria``, recording nothing (a preview, and the bench)."""
     if not 1 <= count <= MAX_COUNT:
         raise InvalidInput(f"must be between 1 and {MAX_COUNT}", field="count")
-    with store.read() as repo:
-        program = active(repo, program_key)
+    with store.read() as uow:
+        program = active(uow, program_key)
         policy = _policy(program.compiled)
         wanted = _criteria(policy, criteria)
-        return candidates(repo, program, policy, wanted, seed, count, clock())
+        return candidates(uow, program, policy, wanted, seed, count, clock())
 
 
 def candidates(
-    repo: Repository,
+    uow: UnitOfWork,
     program: ActiveProgram,
     policy: CompiledReferences,
     wanted: dict[str, list[str]],
@@ -164,8 +163,11 @@ def candidates(
     digest = hashlib.sha256(seed.encode()).digest()
     a = 1 + int.from_bytes(digest[:4], "big") % 2147483646
     b = int.from_bytes(digest[4:8], "big") % 2147483647
-    rows = repo.reference_candidates(program.id, wanted, excluded, limits, oldest, (a, b), count)
-    people = repo.member_summaries([int(r.member_id) for r in rows])
+    references = uow.references
+    rows = references.reference_candidates(
+        program.id, wanted, excluded, limits, oldest, (a, b), count
+    )
+    people = references.member_summaries([int(r.member_id) for r in rows])
     out = []
     for rank, r in enumerate(rows, 1):
         external_id, attributes, tier = people[int(r.member_id)]
@@ -177,7 +179,7 @@ def candidates(
                 shown if isinstance(shown, str) else None,
                 tier,
                 int(r.asked),
-                repo.as_time(r.last_asked) if r.last_asked is not None else None,
+                references.as_time(r.last_asked) if r.last_asked is not None else None,
             )
         )
     return out
@@ -254,19 +256,19 @@ def ask(
     same request changes nothing."""
     if not members or len(members) > MAX_COUNT:
         raise InvalidInput(f"name 1 to {MAX_COUNT} members", field="members")
-    with store.transaction() as repo:
-        program = active(repo, program_key)
+    with store.transaction() as uow:
+        program = active(uow, program_key)
         policy = _policy(program.compiled)
-        row = repo.reference_request(program.id, request_id)
+        row = uow.references.reference_request(program.id, request_id)
         if row is None:
             raise NotFound(f"no reference request '{request_id}'", field="request_id")
         now = clock()
         wanted = sorted(set(members))
-        locked = repo.lock_members(program.id, wanted)
+        locked = uow.members.lock_members(program.id, wanted)
         missing = [m for m in wanted if m not in locked]
         if missing:
             raise NotFound(f"no member '{missing[0]}' in program '{program_key}'", field="members")
-        already = {a.member for a in repo.reference_asks(int(row.id))}
+        already = {a.member for a in uow.references.reference_asks(int(row.id))}
         limits = [(n, now - timedelta(seconds=s)) for n, s in policy.limits]
         for i, member in enumerate(members):
             if member in already:
@@ -275,13 +277,13 @@ def ask(
             if facet_text(state.attributes.get(REFERENCE_OPT_OUT)) == "true":  # as the index
                 raise Conflict(f"{member} opted out of reference requests", field=f"members[{i}]")
             for n, since in limits:
-                if repo.asks_since(locked[member].id, since) >= n:
+                if uow.references.asks_since(locked[member].id, since) >= n:
                     raise Conflict(
                         f"{member} was asked {n} time(s) since {since:%Y-%m-%d}: the program's "
                         "limit",
                         field=f"members[{i}]",
                     )
-            repo.insert_reference_ask(
+            uow.references.insert_reference_ask(
                 {
                     "program_id": program.id,
                     "request_id": int(row.id),
@@ -292,7 +294,7 @@ def ask(
                 }
             )
             already.add(member)
-        return _request_view(repo, row, [])
+        return _request_view(uow, row, [])
 
 
 def answer(
@@ -311,13 +313,15 @@ def answer(
         raise InvalidInput(
             f"unknown answer '{answer}'; one of {', '.join(ANSWERS)}", field="answer"
         )
-    with store.transaction() as repo:
-        program = active(repo, program_key)
-        row = repo.reference_request(program.id, request_id)
+    with store.transaction() as uow:
+        program = active(uow, program_key)
+        row = uow.references.reference_request(program.id, request_id)
         if row is None:
             raise NotFound(f"no reference request '{request_id}'", field="request_id")
-        locked = repo.lock_members(program.id, [member]).get(member)
-        found = next((a for a in repo.reference_asks(int(row.id)) if a.member == member), None)
+        locked = uow.members.lock_members(program.id, [member]).get(member)
+        found = next(
+            (a for a in uow.references.reference_asks(int(row.id)) if a.member == member), None
+        )
         if locked is None or found is None:
             raise NotFound(f"{member} was not asked for request '{request_id}'", field="member")
         target = ANSWERS[answer]
@@ -337,14 +341,14 @@ def answer(
         now = clock()
         stages = {"accepted": ["accepted"], "declined": [], "completed": ["accepted", "completed"]}
         todo = [s for s in stages[target] if not (s == "accepted" and found.status == "accepted")]
-        sent = _send(repo, program, row, member, todo, now)
-        repo.update_reference_ask(int(found.id), status=target, updated_at=now)
-        after = next(a for a in repo.reference_asks(int(row.id)) if a.member == member)
+        sent = _send(uow, program, row, member, todo, now)
+        uow.references.update_reference_ask(int(found.id), status=target, updated_at=now)
+        after = next(a for a in uow.references.reference_asks(int(row.id)) if a.member == member)
         return _ask(after, sent)
 
 
 def _send(
-    repo: Repository,
+    uow: UnitOfWork,
     program: ActiveProgram,
     row: Any,
     member: str,
@@ -364,23 +368,23 @@ def _send(
         }
         for stage in stages
     ]
-    return apply_own_events(repo, program, events, at)
+    return apply_own_events(uow, program, events, at)
 
 
 # reads --------------------------------------------------------------------------------------
 
 
 def reference_request(store: Store, program_key: str, request_id: str) -> ReferenceRequest:
-    with store.read() as repo:
-        program = active(repo, program_key)
-        row = repo.reference_request(program.id, request_id)
+    with store.read() as uow:
+        program = active(uow, program_key)
+        row = uow.references.reference_request(program.id, request_id)
         if row is None:
             raise NotFound(f"no reference request '{request_id}'", field="request_id")
-        return _request_view(repo, row, [])
+        return _request_view(uow, row, [])
 
 
 def _request_view(
-    repo: Repository, row: Any, found: list[Candidate], *, duplicate: bool = False
+    uow: UnitOfWork, row: Any, found: list[Candidate], *, duplicate: bool = False
 ) -> ReferenceRequest:
     return ReferenceRequest(
         request_id=row.request_id,
@@ -389,7 +393,7 @@ def _request_view(
         note=row.note,
         created_at=row.created_at,
         candidates=found,
-        asks=[_ask(a) for a in repo.reference_asks(int(row.id))],
+        asks=[_ask(a) for a in uow.references.reference_asks(int(row.id))],
         duplicate=duplicate,
     )
 

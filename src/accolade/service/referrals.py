@@ -50,8 +50,7 @@ from accolade.service.ingest import apply_own_events
 from accolade.service.members import member_id
 from accolade.service.programs import ActiveProgram, active
 from accolade.service.reverse import reverse_in
-from accolade.store.repository import Repository
-from accolade.store.unit_of_work import Store
+from accolade.store.unit_of_work import Store, UnitOfWork
 
 MAX_ID = 150  # the event ids built from it stay within 200 characters
 _EMAIL = re.compile(r"^[^@\s]+@([^@\s]+\.[^@\s]+)$")
@@ -120,9 +119,9 @@ def submit(
     key = prospect_key(name, domain, email)
 
     def run() -> Referral:
-        with store.transaction() as repo:
-            program = active(repo, program_key)
-            earlier = repo.referral(program.id, rid)
+        with store.transaction() as uow:
+            program = active(uow, program_key)
+            earlier = uow.referrals.referral(program.id, rid)
             if earlier is not None:
                 if earlier.member != member or earlier.prospect != name:
                     raise Conflict(
@@ -131,12 +130,12 @@ def submit(
                         field="referral_id",
                     )
                 return _view(earlier, duplicate=True)
-            locked = repo.lock_members(program.id, [member]).get(member)
+            locked = uow.members.lock_members(program.id, [member]).get(member)
             if locked is None:
                 raise NotFound(f"no member '{member}' in program '{program_key}'", field="member")
             now = clock()
-            first = repo.first_valid(program.id, key)
-            repo.insert_referral(
+            first = uow.referrals.first_valid(program.id, key)
+            uow.referrals.insert_referral(
                 {
                     "program_id": program.id,
                     "referral_id": rid,
@@ -153,9 +152,9 @@ def submit(
                     "updated_at": now,
                 }
             )
-            row = repo.referral(program.id, rid)
-            sent = [] if first is not None else _send(repo, program, row, ["submitted"], now, now)
-            return _view(repo.referral(program.id, rid), sent=sent)
+            row = uow.referrals.referral(program.id, rid)
+            sent = [] if first is not None else _send(uow, program, row, ["submitted"], now, now)
+            return _view(uow.referrals.referral(program.id, rid), sent=sent)
 
     return once_more_on_conflict(run)
 
@@ -183,14 +182,14 @@ def move(
     value, currency, minor = _money(amount, currency)
     reason = _text(reason, "reason")
     require_what_it_needs(to, has_amount=value is not None, has_reason=reason is not None)
-    with store.transaction() as repo:
-        program = active(repo, program_key)
-        row = repo.referral(program.id, referral_id, for_update=True)
+    with store.transaction() as uow:
+        program = active(uow, program_key)
+        row = uow.referrals.referral(program.id, referral_id, for_update=True)
         if row is None:
             raise NotFound(f"no referral '{referral_id}'", field="referral_id")
         # the member's lock first, as every writer takes it, then the row again
-        repo.lock_members(program.id, [row.member])
-        row = repo.referral(program.id, referral_id)
+        uow.members.lock_members(program.id, [row.member])
+        row = uow.referrals.referral(program.id, referral_id)
         if row.status == target:
             return _view(row, duplicate=True)
         check_move(row.referral_id, row.status, row.duplicate_of, target)
@@ -202,20 +201,22 @@ def move(
             values["currency"] = currency
         if reason is not None:
             values["reason"] = reason
-        repo.update_referral(int(row.id), **values)
-        row = repo.referral(program.id, referral_id)
-        stages = stages_to_send(_last_stage(repo, program.id, referral_id), target)
-        sent = _send(repo, program, row, stages, at, now)
+        uow.referrals.update_referral(int(row.id), **values)
+        row = uow.referrals.referral(program.id, referral_id)
+        stages = stages_to_send(_last_stage(uow, program.id, referral_id), target)
+        sent = _send(uow, program, row, stages, at, now)
         why = f"referral {referral_id} {target}: {reason}"
         taken_back = stages_taken_back(target)
-        reversed_ = _claw_back(repo, program, referral_id, taken_back, why, now)
-        return _view(repo.referral(program.id, referral_id), sent=sent, reversed_=reversed_)
+        reversed_ = _claw_back(uow, program, referral_id, taken_back, why, now)
+        return _view(
+            uow.referrals.referral(program.id, referral_id), sent=sent, reversed_=reversed_
+        )
 
 
-def _last_stage(repo: Repository, program_id: int, referral_id: str) -> str:
+def _last_stage(uow: UnitOfWork, program_id: int, referral_id: str) -> str:
     """The furthest stage whose event was sent (the events are the record of it)."""
     ids = [_event_id(referral_id, s) for s in STAGES]
-    logged = repo.logged_events(program_id, "event", ids)
+    logged = uow.log.logged_events(program_id, "event", ids)
     done = [s for s in STAGES if _event_id(referral_id, s) in logged]
     return done[-1] if done else "submitted"
 
@@ -225,7 +226,7 @@ def _event_id(referral_id: str, stage: str) -> str:
 
 
 def _send(
-    repo: Repository,
+    uow: UnitOfWork,
     program: ActiveProgram,
     row: Any,
     stages: list[str],
@@ -251,11 +252,11 @@ def _send(
         # no team or company on it: an event naming them would move the member back to the
         # ones they had when they referred (the referral row keeps those for the pipeline)
         events.append(event)
-    return apply_own_events(repo, program, events, now)
+    return apply_own_events(uow, program, events, now)
 
 
 def _claw_back(
-    repo: Repository,
+    uow: UnitOfWork,
     program: ActiveProgram,
     referral_id: str,
     stages: tuple[str, ...],
@@ -265,13 +266,13 @@ def _claw_back(
     if not stages:
         return []
     ids = [_event_id(referral_id, s) for s in stages]
-    logged = repo.logged_events(program.id, "event", ids)
+    logged = uow.log.logged_events(program.id, "event", ids)
     taken: list[str] = []
     for event_id in ids:
         found = logged.get(event_id)
-        if found is None or repo.event_row(program.id, "reversal", event_id) is not None:
+        if found is None or uow.log.event_row(program.id, "reversal", event_id) is not None:
             continue
-        reverse_in(repo, program, event_id, why, now)
+        reverse_in(uow, program, event_id, why, now)
         taken.append(event_id)
     return taken
 
@@ -280,9 +281,9 @@ def _claw_back(
 
 
 def referral(store: Store, program_key: str, referral_id: str) -> Referral:
-    with store.read() as repo:
-        program = active(repo, program_key)
-        row = repo.referral(program.id, referral_id)
+    with store.read() as uow:
+        program = active(uow, program_key)
+        row = uow.referrals.referral(program.id, referral_id)
         if row is None:
             raise NotFound(f"no referral '{referral_id}'", field="referral_id")
         return _view(row)
@@ -299,10 +300,10 @@ def referrals(
 ) -> ReferralPage:
     """Newest first: a member's referrals, or the program's (``status`` filters)."""
     check_page(status, STATUSES, limit)
-    with store.read() as repo:
-        program = active(repo, program_key)
-        member_pk = member_id(repo, program, member)
-        rows = repo.referrals_page(
+    with store.read() as uow:
+        program = active(uow, program_key)
+        member_pk = member_id(uow, program, member)
+        rows = uow.referrals.referrals_page(
             program.id, member_id=member_pk, status=status, before=before, limit=limit + 1
         )
         more = len(rows) > limit
@@ -315,9 +316,9 @@ def pipeline(store: Store, program_key: str, by: str = "member") -> list[Pipelin
     were when the referral was submitted), biggest won value first."""
     if by not in ("member", "team", "company"):
         raise InvalidInput(f"unknown '{by}'; one of member, team, company", field="by")
-    with store.read() as repo:
-        program = active(repo, program_key)
-        rows = repo.pipeline(program.id, by)
+    with store.read() as uow:
+        program = active(uow, program_key)
+        rows = uow.referrals.pipeline(program.id, by)
     merged: dict[str | None, PipelineRow] = {}
     for r in rows:
         row = merged.setdefault(r.key, PipelineRow(r.key, 0, 0, 0, 0, {}, {}))

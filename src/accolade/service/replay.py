@@ -23,8 +23,9 @@ from accolade.service.expiry import expiry_entry
 from accolade.service.programs import ActiveProgram, active, compiled_version
 from accolade.service.reverse import apply_reconciliation, reconcile_member
 from accolade.service.rewards import points_entry
-from accolade.store.repository import LockedMember, NewEntry, Repository
-from accolade.store.unit_of_work import Store
+from accolade.store.repositories.ledger import NewEntry
+from accolade.store.repositories.members import LockedMember
+from accolade.store.unit_of_work import Store, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -44,54 +45,54 @@ def replay(
 ) -> ReplayReport:
     """Rebuild ``program_key``'s derived state; ``on_progress(done, total)`` after each chunk."""
     now = clock()
-    with store.transaction() as repo, repo.large_page_cache():
-        program = active(repo, program_key)
-        total = repo.count_events(program.id)
-        repo.clear_derived(program.id)
-        repo.clear_leaderboards(program.id)
-        repo.reset_members(program.id)
-        repo.reset_reversals(program.id)
+    with store.transaction() as uow, uow.large_page_cache():
+        program = active(uow, program_key)
+        total = uow.log.count_events(program.id)
+        uow.ledger.clear_derived(program.id)
+        uow.leaderboards.clear_leaderboards(program.id)
+        uow.members.reset_members(program.id)
+        uow.log.reset_reversals(program.id)
         compiled: dict[int, CompiledProgram] = {}
 
         def version(v: int) -> CompiledProgram:
             if v not in compiled:
-                compiled[v] = compiled_version(repo, program.id, v)
+                compiled[v] = compiled_version(uow, program.id, v)
             return compiled[v]
 
         # The rebuild is one transaction: member states stay in memory from their first event
         # to the end, and are written once.
         states: dict[str, LockedMember] = {}
         after, done, n_events, n_reversals = 0, 0, 0, 0
-        while rows := repo.log_after(program.id, after, chunk_size):
+        while rows := uow.log.log_after(program.id, after, chunk_size):
             pending: list[Any] = []
             for row in rows:
                 if row.kind == "event":
                     pending.append(row)
                     continue
-                n_events += _replay_events(repo, program, pending, version, now, states)
+                n_events += _replay_events(uow, program, pending, version, now, states)
                 pending = []
                 if row.kind == "reversal":
-                    _replay_reversal(repo, program, row, version, now, states)
+                    _replay_reversal(uow, program, row, version, now, states)
                     n_reversals += 1
                 elif row.kind != "warning":  # a redemption's points, a refund, an expiry
-                    _replay_points(repo, program.id, row, version, now, states)
-            n_events += _replay_events(repo, program, pending, version, now, states)
+                    _replay_points(uow, program.id, row, version, now, states)
+            n_events += _replay_events(uow, program, pending, version, now, states)
             after = rows[-1].id
             done += len(rows)
             if on_progress is not None:
                 on_progress(done, total)
-        repo.save_members(((m.id, m.state) for m in states.values()), now)
+        uow.members.save_members(((m.id, m.state) for m in states.values()), now)
         facets, default_tier = facet_names(program.compiled)
-        repo.clear_facets(program.id)
+        uow.facets.clear_facets(program.id)
         if facets:
-            repo.sync_facets(
+            uow.facets.sync_facets(
                 program.id, facets, ((m.id, None, m.state) for m in states.values()), default_tier
             )
-        return ReplayReport(n_events, n_reversals, repo.count_members(program.id))
+        return ReplayReport(n_events, n_reversals, uow.members.count_members(program.id))
 
 
 def _replay_events(
-    repo: Repository,
+    uow: UnitOfWork,
     program: ActiveProgram,
     rows: list[Any],
     version: Callable[[int], CompiledProgram],
@@ -103,7 +104,7 @@ def _replay_events(
     program_id = program.id
     parsed = [(row, Event.model_validate_json(row.body)) for row in rows]
     new = sorted({e.member for _, e in parsed if e.member not in states})  # the lock order
-    states.update(repo.lock_members(program_id, new))
+    states.update(uow.members.lock_members(program_id, new))
     entries: list[NewEntry] = []
     boards = BoardUpdates()
     for row, event in parsed:
@@ -117,14 +118,14 @@ def _replay_events(
         entries.extend(
             NewEntry(member.id, row.id, row.id, event.occurred_at, e) for e in evaluation.entries
         )
-    repo.insert_entries(program_id, entries, now)
-    repo.apply_badges(program_id, entries)
-    boards.flush(repo, program_id, program.compiled, now)
+    uow.ledger.insert_entries(program_id, entries, now)
+    uow.ledger.apply_badges(program_id, entries)
+    boards.flush(uow, program_id, program.compiled, now)
     return len(rows)
 
 
 def _replay_points(
-    repo: Repository,
+    uow: UnitOfWork,
     program_id: int,
     row: Any,
     version: Callable[[int], CompiledProgram],
@@ -133,9 +134,9 @@ def _replay_points(
 ) -> None:
     """A redemption's debit, its refund, or an expiry, at its place in the log (balance only)."""
     body = json.loads(row.body)
-    external_id = repo.member_external_id(row.member_id)
+    external_id = uow.members.member_external_id(row.member_id)
     if external_id not in states:
-        states.update(repo.lock_members(program_id, [external_id]))
+        states.update(uow.members.lock_members(program_id, [external_id]))
     locked = states[external_id]
     if row.kind == "expiry":
         entry = expiry_entry(row.event_id, int(body["points"]), body["reason"], row.program_version)
@@ -151,12 +152,12 @@ def _replay_points(
             row.program_version,
         )
     at = datetime.fromisoformat(body["at"])
-    repo.insert_entries(program_id, [NewEntry(locked.id, row.id, row.id, at, entry)], now)
+    uow.ledger.insert_entries(program_id, [NewEntry(locked.id, row.id, row.id, at, entry)], now)
     locked.state.balance += int(body["points"])
 
 
 def _replay_reversal(
-    repo: Repository,
+    uow: UnitOfWork,
     program: ActiveProgram,
     row: Any,
     version: Callable[[int], CompiledProgram],
@@ -165,14 +166,14 @@ def _replay_reversal(
 ) -> None:
     program_id = program.id
     reason = json.loads(row.body)["reason"]
-    target = repo.event_row(program_id, "event", row.event_id)
+    target = uow.log.event_row(program_id, "event", row.event_id)
     assert target is not None
-    external_id = repo.member_external_id(row.member_id)
+    external_id = uow.members.member_external_id(row.member_id)
     if external_id not in states:
-        states.update(repo.lock_members(program_id, [external_id]))
+        states.update(uow.members.lock_members(program_id, [external_id]))
     locked = states[external_id]
     evaluation = reconcile_member(
-        repo,
+        uow,
         program_id,
         version(row.program_version),
         locked.id,
@@ -183,9 +184,9 @@ def _replay_reversal(
         row.id,
     )
     boards = BoardUpdates()
-    boards.reversal(repo, program_id, version, locked.id, row.event_id, row.id)
+    boards.reversal(uow, program_id, version, locked.id, row.event_id, row.id)
     boards.member(external_id, locked.state, evaluation.state)
-    repo.mark_reversed(target.id, row.id)
-    apply_reconciliation(repo, program_id, locked.id, row.id, evaluation, now)
-    boards.flush(repo, program_id, program.compiled, now)
+    uow.log.mark_reversed(target.id, row.id)
+    apply_reconciliation(uow, program_id, locked.id, row.id, evaluation, now)
+    boards.flush(uow, program_id, program.compiled, now)
     locked.state = evaluation.state

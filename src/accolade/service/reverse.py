@@ -18,9 +18,9 @@ from accolade.service.board_updates import BoardUpdates
 from accolade.service.expiry import give_back_expired
 from accolade.service.notify import notices
 from accolade.service.programs import ActiveProgram, active, compiled_version
-from accolade.store.outbox import OutboxRepository
-from accolade.store.repository import NewEntry, NewEvent, Repository
-from accolade.store.unit_of_work import Store
+from accolade.store.repositories.ledger import NewEntry
+from accolade.store.repositories.log import NewEvent
+from accolade.store.unit_of_work import Store, UnitOfWork
 
 
 def reverse(
@@ -30,15 +30,15 @@ def reverse(
     reason = reason.strip()
     if not reason:
         raise InvalidInput("say why the event is reversed", field="reason")
-    with store.transaction() as repo:
-        program = active(repo, program_key)
-        return reverse_in(repo, program, event_id, reason, clock())
+    with store.transaction() as uow:
+        program = active(uow, program_key)
+        return reverse_in(uow, program, event_id, reason, clock())
 
 
 def reverse_in(
-    repo: Repository, program: ActiveProgram, event_id: str, reason: str, now: datetime
+    uow: UnitOfWork, program: ActiveProgram, event_id: str, reason: str, now: datetime
 ) -> dict[str, Any]:
-    target = repo.event_row(program.id, "event", event_id)
+    target = uow.log.event_row(program.id, "event", event_id)
     if target is None:
         raise NotFound(
             f"no event '{event_id}' in program '{program.compiled.key}'", field="event_id"
@@ -50,20 +50,22 @@ def reverse_in(
     # The earlier reversal is looked for with the member locked: a concurrent reversal of the
     # same event holds that lock until it commits, and then this transaction sees its row
     # (READ COMMITTED reads afresh after the wait) instead of inserting a second one.
-    member = repo.lock_members(program.id, [repo.member_external_id(target.member_id)])
+    member = uow.members.lock_members(
+        program.id, [uow.members.member_external_id(target.member_id)]
+    )
     locked = next(iter(member.values()))
-    earlier = repo.event_row(program.id, "reversal", event_id)
+    earlier = uow.log.event_row(program.id, "reversal", event_id)
     if earlier is not None:
         if earlier.body_hash != digest:
             raise Conflict(
                 f"event '{event_id}' was already reversed ({earlier.received_at:%Y-%m-%d})",
                 field="event_id",
             )
-        caused = repo.entries_caused([earlier.id])[earlier.id]
+        caused = uow.ledger.entries_caused([earlier.id])[earlier.id]
         return {"status": "duplicate", "first": result_of(earlier.status, caused, ())}
 
     evaluation = reconcile_member(
-        repo,
+        uow,
         program.id,
         program.compiled,
         locked.id,
@@ -73,7 +75,7 @@ def reverse_in(
         int(target.occurred_at.timestamp()),
     )
     result = evaluation.result()
-    [reversal_pk] = repo.insert_events(
+    [reversal_pk] = uow.log.insert_events(
         program.id,
         [
             NewEvent(
@@ -93,17 +95,19 @@ def reverse_in(
         now,
     )
     boards = BoardUpdates()
-    boards.reversal(repo, program.id, lambda v: _version(repo, program, v), locked.id, event_id)
+    boards.reversal(uow, program.id, lambda v: _version(uow, program, v), locked.id, event_id)
     boards.member(locked.state.member, locked.state, evaluation.state)
-    repo.mark_reversed(target.id, reversal_pk)
-    apply_reconciliation(repo, program.id, locked.id, reversal_pk, evaluation, now)
-    boards.flush(repo, program.id, program.compiled, now)
+    uow.log.mark_reversed(target.id, reversal_pk)
+    apply_reconciliation(uow, program.id, locked.id, reversal_pk, evaluation, now)
+    boards.flush(uow, program.id, program.compiled, now)
     before, locked.state = locked.state, evaluation.state
-    give_back_expired(repo, program, locked, reversal_pk, now)
+    give_back_expired(uow, program, locked, reversal_pk, now)
     facets, default_tier = facet_names(program.compiled)
     if facets:
-        repo.sync_facets(program.id, facets, [(locked.id, before, evaluation.state)], default_tier)
-    outbox = OutboxRepository(repo.conn)
+        uow.facets.sync_facets(
+            program.id, facets, [(locked.id, before, evaluation.state)], default_tier
+        )
+    outbox = uow.outbox
     wanted = outbox.wanted_types(program.id)
     outbox.append(
         program.id,
@@ -122,14 +126,14 @@ def reverse_in(
     return result
 
 
-def _version(repo: Repository, program: ActiveProgram, version: int) -> CompiledProgram:
+def _version(uow: UnitOfWork, program: ActiveProgram, version: int) -> CompiledProgram:
     if version == program.compiled.version:
         return program.compiled
-    return compiled_version(repo, program.id, version)
+    return compiled_version(uow, program.id, version)
 
 
 def reconcile_member(
-    repo: Repository,
+    uow: UnitOfWork,
     program_id: int,
     at: CompiledProgram,
     member_pk: int,
@@ -144,18 +148,20 @@ def reconcile_member(
     ``before_log_id`` limits the member's history to what was logged before the reversal
     (replay passes it: later events are in the log but not yet replayed).
     """
-    history = [h for h in repo.member_history(member_pk, before_log_id) if h.event_id != event_id]
+    history = [
+        h for h in uow.log.member_history(member_pk, before_log_id) if h.event_id != event_id
+    ]
     programs: dict[int, CompiledProgram] = {at.version: at}
     for h in history:
         if h.program_version not in programs:
-            programs[h.program_version] = compiled_version(repo, program_id, h.program_version)
+            programs[h.program_version] = compiled_version(uow, program_id, h.program_version)
     events = [(Event.model_validate_json(h.body), h.program_version) for h in history]
-    totals = repo.ledger_totals(member_pk)
+    totals = uow.ledger.ledger_totals(member_pk)
     return reconcile(programs, events, current, totals, event_id, reason, at.version, reversed_at)
 
 
 def apply_reconciliation(
-    repo: Repository,
+    uow: UnitOfWork,
     program_id: int,
     member_pk: int,
     cause_pk: int,
@@ -163,11 +169,11 @@ def apply_reconciliation(
     now: datetime,
 ) -> None:
     subjects = {e.event_id for e in evaluation.entries}
-    rows = repo.logged_events(program_id, "event", sorted(subjects))
+    rows = uow.log.logged_events(program_id, "event", sorted(subjects))
     entries = [
         NewEntry(member_pk, rows[e.event_id].id, cause_pk, rows[e.event_id].occurred_at, e)
         for e in evaluation.entries
     ]
-    repo.insert_entries(program_id, entries, now)
-    repo.apply_badges(program_id, entries)
-    repo.save_members([(member_pk, evaluation.state)], now)
+    uow.ledger.insert_entries(program_id, entries, now)
+    uow.ledger.apply_badges(program_id, entries)
+    uow.members.save_members([(member_pk, evaluation.state)], now)

@@ -36,10 +36,11 @@ from accolade.service import Clock, check_page, once_more_on_conflict, public_id
 from accolade.service.members import member_id, program_and_member
 from accolade.service.notify import REDEMPTION_UPDATED, REWARD_REDEEMED
 from accolade.service.programs import ActiveProgram, active
-from accolade.store.outbox import OutboxRepository
-from accolade.store.repository import LockedMember, NewEntry, NewEvent, Repository
-from accolade.store.rewards_repo import RETURNED
-from accolade.store.unit_of_work import Store
+from accolade.store.repositories.ledger import NewEntry
+from accolade.store.repositories.log import NewEvent
+from accolade.store.repositories.members import LockedMember
+from accolade.store.repositories.rewards import RETURNED
+from accolade.store.unit_of_work import Store, UnitOfWork
 
 REQUESTED, APPROVED, FULFILLED, REJECTED, CANCELLED = (
     "requested",
@@ -108,12 +109,12 @@ def catalogue(
 ) -> list[CatalogueItem]:
     """Every item; for ``member``, only those they are eligible for (tier, stage, segment),
     each saying whether they can redeem it now and, if not, why (balance, stock, limit)."""
-    with store.read() as repo:
+    with store.read() as uow:
         if member is None:
-            program = active(repo, program_key)
-            return [_item(i, _left(repo, program, i)) for i in program.compiled.rewards.values()]
-        program, row = program_and_member(repo, program_key, member)
-        state = repo.member_state(row)
+            program = active(uow, program_key)
+            return [_item(i, _left(uow, program, i)) for i in program.compiled.rewards.values()]
+        program, row = program_and_member(uow, program_key, member)
+        state = uow.members.member_state(row)
         compiled = program.compiled
         now = int(clock().timestamp())
         items = [i for i in compiled.rewards.values() if why_not(compiled, i, state) is None]
@@ -122,33 +123,31 @@ def catalogue(
             for i in items
             if (start := limit_since(i, now, compiled.zone)) is not None
         }
-        counts = repo.redeemed_counts(int(row.id), since)
-        spendable = state.balance - pending_points(repo, compiled, int(row.id), clock())
+        counts = uow.rewards.redeemed_counts(int(row.id), since)
+        spendable = state.balance - pending_points(uow, compiled, int(row.id), clock())
         out = []
         for item in items:
-            left = _left(repo, program, item)
+            left = _left(uow, program, item)
             reason = blocked(item, left, counts.get(item.key, 0), spendable)
             out.append(_item(item, left, reason is None, reason))
         return out
 
 
-def _left(repo: Repository, program: ActiveProgram, item: CompiledReward) -> int | None:
+def _left(uow: UnitOfWork, program: ActiveProgram, item: CompiledReward) -> int | None:
     left: int | None = None
     if item.stock is not None:
-        left = max(0, item.stock - repo.stock_taken(program.id).get(item.key, 0))
+        left = max(0, item.stock - uow.rewards.stock_taken(program.id).get(item.key, 0))
     if item.fulfilment == "code":
-        free = repo.free_codes(program.id).get(item.key, 0)
+        free = uow.rewards.free_codes(program.id).get(item.key, 0)
         left = free if left is None else min(left, free)
     return left
 
 
-def pending_points(
-    repo: Repository, program: CompiledProgram, member_pk: int, now: datetime
-) -> int:
+def pending_points(uow: UnitOfWork, program: CompiledProgram, member_pk: int, now: datetime) -> int:
     """Points of the balance still pending (earned within the program's ``points.pending``)."""
     if not program.pending_for:
         return 0
-    return repo.pending_points(member_pk, now - timedelta(seconds=program.pending_for))
+    return uow.ledger.pending_points(member_pk, now - timedelta(seconds=program.pending_for))
 
 
 def _item(
@@ -188,24 +187,24 @@ def redeem(
     rid = public_id(redemption_id, "redemption_id", "rdm", MAX_ID)
 
     def run() -> Redemption:
-        with store.transaction() as repo:
-            return _redeem(repo, active(repo, program_key), member, reward, rid, clock())
+        with store.transaction() as uow:
+            return _redeem(uow, active(uow, program_key), member, reward, rid, clock())
 
     return once_more_on_conflict(run)
 
 
 def _redeem(
-    repo: Repository, program: ActiveProgram, member: str, reward: str, rid: str, now: datetime
+    uow: UnitOfWork, program: ActiveProgram, member: str, reward: str, rid: str, now: datetime
 ) -> Redemption:
     compiled = program.compiled
     item = compiled.rewards.get(reward)
     if item is None:
         known = ", ".join(compiled.rewards) or "(the catalogue is empty)"
         raise NotFound(f"no reward '{reward}' in the catalogue; known: {known}", field="reward")
-    locked = repo.lock_members(program.id, [member]).get(member)
+    locked = uow.members.lock_members(program.id, [member]).get(member)
     if locked is None:
         raise NotFound(f"no member '{member}' in program '{compiled.key}'", field="member")
-    earlier = repo.redemption(program.id, rid)
+    earlier = uow.rewards.redemption(program.id, rid)
     if earlier is not None:
         if earlier.member != member or earlier.reward != reward:
             raise Conflict(
@@ -219,20 +218,20 @@ def _redeem(
         raise NotRedeemable(f"'{reward}' is {reason}", field="reward")
     since = limit_since(item, int(now.timestamp()), compiled.zone)
     if since is not None and item.limit is not None:
-        redeemed = repo.redeemed_count(locked.id, reward, datetime.fromtimestamp(since, UTC))
+        redeemed = uow.rewards.redeemed_count(locked.id, reward, datetime.fromtimestamp(since, UTC))
         if redeemed >= item.limit.count:
             raise NotRedeemable(f"'{reward}': {limit_text(item)}", field="reward")
-    pending = pending_points(repo, compiled, locked.id, now)
+    pending = pending_points(uow, compiled, locked.id, now)
     if state.balance - pending < item.price:
         have = f"{member}'s balance is {state.balance:,}"
         if pending:
             have = f"{member} can spend {max(0, state.balance - pending):,} now ({have}, "
             have += f"{pending:,} of it pending)"
         raise InsufficientBalance(f"'{reward}' costs {item.price:,} points; {have}", field="reward")
-    if item.stock is not None and not repo.take_stock(program.id, reward, item.stock):
+    if item.stock is not None and not uow.rewards.take_stock(program.id, reward, item.stock):
         raise NotRedeemable(f"'{reward}' is out of stock", field="reward")
     status = REQUESTED if item.approval else APPROVED
-    pk = repo.insert_redemption(
+    pk = uow.rewards.insert_redemption(
         {
             "program_id": program.id,
             "redemption_id": rid,
@@ -250,20 +249,22 @@ def _redeem(
         }
     )
     if item.fulfilment == "code":
-        code = repo.claim_code(program.id, reward, pk)
+        code = uow.rewards.claim_code(program.id, reward, pk)
         if code is None:
             raise NotRedeemable(f"'{reward}' is out of stock (no codes left)", field="reward")
-        repo.update_redemption(pk, code_id=code, status=FULFILLED if status == APPROVED else status)
-    _move_points(repo, program, locked, "redemption", rid, item, -item.price, now, "redeemed")
-    row = repo.redemption(program.id, rid)
+        uow.rewards.update_redemption(
+            pk, code_id=code, status=FULFILLED if status == APPROVED else status
+        )
+    _move_points(uow, program, locked, "redemption", rid, item, -item.price, now, "redeemed")
+    row = uow.rewards.redemption(program.id, rid)
     assert row is not None
     view = _view(compiled, row, balance=locked.state.balance)
-    _tell(repo, program.id, REWARD_REDEEMED, view, now)
+    _tell(uow, program.id, REWARD_REDEEMED, view, now)
     return view
 
 
 def _move_points(
-    repo: Repository,
+    uow: UnitOfWork,
     program: ActiveProgram,
     locked: LockedMember,
     kind: str,
@@ -285,7 +286,7 @@ def _move_points(
         sort_keys=True,
         separators=(",", ":"),
     )
-    [log_pk] = repo.insert_events(
+    [log_pk] = uow.log.insert_events(
         program.id,
         [
             NewEvent(
@@ -305,10 +306,10 @@ def _move_points(
         now,
     )
     entry = points_entry(kind, rid, item.key, item.name, points, why, program.compiled.version)
-    repo.insert_entries(program.id, [NewEntry(locked.id, log_pk, log_pk, now, entry)], now)
+    uow.ledger.insert_entries(program.id, [NewEntry(locked.id, log_pk, log_pk, now, entry)], now)
     state = locked.state.successor()
     state.balance += points
-    repo.save_members([(locked.id, state)], now)
+    uow.members.save_members([(locked.id, state)], now)
     locked.state = state
 
 
@@ -344,14 +345,14 @@ def decide(
         )
     if note is not None and len(note) > 2000:
         raise InvalidInput("must be at most 2,000 characters", field="note")
-    with store.transaction() as repo:
-        program = active(repo, program_key)
-        found = repo.redemption(program.id, redemption_id)
+    with store.transaction() as uow:
+        program = active(uow, program_key)
+        found = uow.rewards.redemption(program.id, redemption_id)
         if found is None or (member is not None and found.member != member):
             raise NotFound(f"no redemption '{redemption_id}'", field="redemption_id")
         # lock the member first (the order every writer takes), then read the row again
-        locked = repo.lock_members(program.id, [found.member])[found.member]
-        row = repo.redemption(program.id, redemption_id)
+        locked = uow.members.lock_members(program.id, [found.member])[found.member]
+        row = uow.rewards.redemption(program.id, redemption_id)
         assert row is not None
         start, to = _DECISIONS[decision]
         # the same decision again: nothing more to do (a code item approved is fulfilled)
@@ -376,19 +377,19 @@ def decide(
             item = _item_of(program.compiled, row)
             why = note.strip() if note and note.strip() else to
             _move_points(
-                repo, program, locked, "refund", row.redemption_id, item, int(row.price), now, why
+                uow, program, locked, "refund", row.redemption_id, item, int(row.price), now, why
             )
             if row.code_id is not None:
-                repo.release_code(int(row.code_id))
+                uow.rewards.release_code(int(row.code_id))
                 values["code_id"] = None
             if row.stock_taken:
-                repo.return_stock(program.id, row.reward)
+                uow.rewards.return_stock(program.id, row.reward)
             balance = locked.state.balance
-        repo.update_redemption(int(row.id), **values)
-        after = repo.redemption(program.id, redemption_id)
+        uow.rewards.update_redemption(int(row.id), **values)
+        after = uow.rewards.redemption(program.id, redemption_id)
         assert after is not None
         view = _view(program.compiled, after, balance=balance)
-        _tell(repo, program.id, REDEMPTION_UPDATED, view, now)
+        _tell(uow, program.id, REDEMPTION_UPDATED, view, now)
         return view
 
 
@@ -429,8 +430,8 @@ def add_codes(
     too_long = next((c for c in cleaned if len(c) > 200), None)
     if too_long is not None:
         raise InvalidInput(f"'{too_long[:20]}...' is longer than 200 characters", field="codes")
-    with store.transaction() as repo:
-        program = active(repo, program_key)
+    with store.transaction() as uow:
+        program = active(uow, program_key)
         item = program.compiled.rewards.get(reward)
         if item is None:
             raise NotFound(f"no reward '{reward}' in the catalogue", field="reward")
@@ -438,8 +439,8 @@ def add_codes(
             raise InvalidInput(
                 f"'{reward}' is fulfilled by {item.fulfilment}, not by codes", field="reward"
             )
-        added = repo.add_codes(program.id, reward, list(dict.fromkeys(cleaned)), clock())
-        return added, repo.free_codes(program.id).get(reward, 0)
+        added = uow.rewards.add_codes(program.id, reward, list(dict.fromkeys(cleaned)), clock())
+        return added, uow.rewards.free_codes(program.id).get(reward, 0)
 
 
 # reads --------------------------------------------------------------------------------------
@@ -448,9 +449,9 @@ def add_codes(
 def redemption(
     store: Store, program_key: str, redemption_id: str, member: str | None = None
 ) -> Redemption:
-    with store.read() as repo:
-        program = active(repo, program_key)
-        row = repo.redemption(program.id, redemption_id)
+    with store.read() as uow:
+        program = active(uow, program_key)
+        row = uow.rewards.redemption(program.id, redemption_id)
         if row is None or (member is not None and row.member != member):
             raise NotFound(f"no redemption '{redemption_id}'", field="redemption_id")
         return _view(program.compiled, row)
@@ -468,10 +469,10 @@ def redemptions(
     """Newest first: a member's history, or the program's (``status="requested"``: the
     approval queue)."""
     check_page(status, STATUSES, limit)
-    with store.read() as repo:
-        program = active(repo, program_key)
-        member_pk = member_id(repo, program, member)
-        rows = repo.redemptions_page(
+    with store.read() as uow:
+        program = active(uow, program_key)
+        member_pk = member_id(uow, program, member)
+        rows = uow.rewards.redemptions_page(
             program.id, member_id=member_pk, status=status, before=before, limit=limit + 1
         )
         more = len(rows) > limit
@@ -509,8 +510,8 @@ def _view(
     )
 
 
-def _tell(repo: Repository, program_id: int, type_: str, view: Redemption, now: datetime) -> None:
-    outbox = OutboxRepository(repo.conn)
+def _tell(uow: UnitOfWork, program_id: int, type_: str, view: Redemption, now: datetime) -> None:
+    outbox = uow.outbox
     wanted = outbox.wanted_types(program_id)
     if "*" not in wanted and type_ not in wanted:
         return

@@ -18,9 +18,8 @@ from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.service import Clock, system_clock
 from accolade.service.notify import EFFECT_TYPES
 from accolade.service.programs import program_row
-from accolade.store.outbox import ALL_TYPES, Claim, OutboxRepository
-from accolade.store.repository import Repository
-from accolade.store.unit_of_work import Store
+from accolade.store.repositories.outbox import ALL_TYPES, Claim, OutboxRepository
+from accolade.store.unit_of_work import Store, UnitOfWork
 
 STATUSES = ("pending", "delivered", "dead")
 MAX_BACKOFF = timedelta(hours=6)
@@ -110,9 +109,9 @@ def subscribe(
             field="description",
         )
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(_SECRET_BYTES)).decode()
-    with store.transaction() as repo:
-        program_id = _program_id(repo, program_key)
-        outbox = OutboxRepository(repo.conn)
+    with store.transaction() as uow:
+        program_id = _program_id(uow, program_key)
+        outbox = uow.outbox
         subscription_id = outbox.add_subscription(
             program_id, url, " ".join(wanted), secret, description, clock()
         )
@@ -124,15 +123,15 @@ def subscribe(
 def list_subscriptions(
     store: Store, program_key: str, include_disabled: bool = False
 ) -> list[Subscription]:
-    with store.read() as repo:
-        program_id = _program_id(repo, program_key)
-        rows = OutboxRepository(repo.conn).subscriptions(program_id, include_disabled)
+    with store.read() as uow:
+        program_id = _program_id(uow, program_key)
+        rows = uow.outbox.subscriptions(program_id, include_disabled)
     return [_subscription(r) for r in rows]
 
 
 def get_subscription(store: Store, program_key: str, subscription_id: int) -> Subscription:
-    with store.read() as repo:
-        row = _subscription_row(repo, _program_id(repo, program_key), subscription_id)
+    with store.read() as uow:
+        row = _subscription_row(uow, _program_id(uow, program_key), subscription_id)
     return _subscription(row)
 
 
@@ -142,12 +141,12 @@ def disable_subscription(
     """Stop a subscription (what deleting one does): it gets no new messages and its pending
     deliveries are given up. Its rows stay, as the history of its deliveries. Disabling a
     disabled subscription changes nothing."""
-    with store.transaction() as repo:
-        program_id = _program_id(repo, program_key)
-        row = _subscription_row(repo, program_id, subscription_id)
+    with store.transaction() as uow:
+        program_id = _program_id(uow, program_key)
+        row = _subscription_row(uow, program_id, subscription_id)
         if row.disabled_at is None:
-            OutboxRepository(repo.conn).disable_subscription(row.id, clock())
-            row = _subscription_row(repo, program_id, subscription_id)
+            uow.outbox.disable_subscription(row.id, clock())
+            row = _subscription_row(uow, program_id, subscription_id)
     return _subscription(row)
 
 
@@ -181,8 +180,8 @@ def deliver_due(
             break
         now = clock()
         lease_until = now + timedelta(seconds=lease_seconds)
-        with store.transaction() as repo:
-            claim = OutboxRepository(repo.conn).claim_due(now, lease_until)
+        with store.transaction() as uow:
+            claim = uow.outbox.claim_due(now, lease_until)
         if claim is None:
             break
         attempt = _Attempt(store, claim, lease_until)
@@ -213,9 +212,9 @@ def redeliver(
     store: Store, program_key: str, delivery_id: int, clock: Clock = system_clock
 ) -> Delivery:
     """Send a dead (or delivered) delivery again: pending, attempts reset, due now."""
-    with store.transaction() as repo:
-        program_id = _program_id(repo, program_key)
-        outbox = OutboxRepository(repo.conn)
+    with store.transaction() as uow:
+        program_id = _program_id(uow, program_key)
+        outbox = uow.outbox
         row = _delivery_row(outbox, program_id, delivery_id)
         if row.subscription_disabled_at is not None:
             raise Conflict(
@@ -234,10 +233,8 @@ def redeliver(
 
 
 def get_delivery(store: Store, program_key: str, delivery_id: int) -> Delivery:
-    with store.read() as repo:
-        row = _delivery_row(
-            OutboxRepository(repo.conn), _program_id(repo, program_key), delivery_id
-        )
+    with store.read() as uow:
+        row = _delivery_row(uow.outbox, _program_id(uow, program_key), delivery_id)
     return _delivery(row)
 
 
@@ -255,11 +252,11 @@ def list_deliveries(
         )
     if not 1 <= limit <= 1000:
         raise InvalidInput("give a limit from 1 to 1000", field="limit")
-    with store.read() as repo:
-        program_id = _program_id(repo, program_key)
+    with store.read() as uow:
+        program_id = _program_id(uow, program_key)
         if subscription_id is not None:
-            _subscription_row(repo, program_id, subscription_id)
-        rows = OutboxRepository(repo.conn).deliveries(program_id, subscription_id, status, limit)
+            _subscription_row(uow, program_id, subscription_id)
+        rows = uow.outbox.deliveries(program_id, subscription_id, status, limit)
     return [_delivery(r) for r in rows]
 
 
@@ -268,8 +265,8 @@ def list_deliveries(
 
 def _fan_out(store: Store, batch: int, now: datetime) -> int:
     """One pending delivery per message and active subscription that wants its type."""
-    with store.transaction() as repo:
-        outbox = OutboxRepository(repo.conn)
+    with store.transaction() as uow:
+        outbox = uow.outbox
         messages = outbox.unfanned_messages(batch)
         if not messages:
             return 0
@@ -324,10 +321,10 @@ class _Attempt:
         next_attempt_at: datetime | None = None,
         delivered_at: datetime | None = None,
     ) -> None:
-        with self.store.transaction() as repo:
+        with self.store.transaction() as uow:
             # Nothing is written when the claim was lost (the lease ran out, or an admin
             # redelivered it meanwhile): whoever holds it now records its own attempt.
-            OutboxRepository(repo.conn).record_attempt(
+            uow.outbox.record_attempt(
                 self.claim.id,
                 self.lease_until,
                 status=status,
@@ -374,12 +371,12 @@ def _valid_types(types: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(t for t in EFFECT_TYPES if t in given)
 
 
-def _program_id(repo: Repository, program_key: str) -> int:
-    return int(program_row(repo, program_key).id)
+def _program_id(uow: UnitOfWork, program_key: str) -> int:
+    return int(program_row(uow, program_key).id)
 
 
-def _subscription_row(repo: Repository, program_id: int, subscription_id: int) -> Row[Any]:
-    row = OutboxRepository(repo.conn).subscription(program_id, subscription_id)
+def _subscription_row(uow: UnitOfWork, program_id: int, subscription_id: int) -> Row[Any]:
+    row = uow.outbox.subscription(program_id, subscription_id)
     if row is None:
         raise NotFound(f"no webhook subscription {subscription_id}", field="subscription_id")
     return row

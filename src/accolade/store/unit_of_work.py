@@ -1,4 +1,4 @@
-"""One transaction, one repository: every state change commits whole or not at all."""
+"""One transaction, one unit of work: every state change commits whole or not at all."""
 
 from __future__ import annotations
 
@@ -6,19 +6,111 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from accolade.errors import Unavailable
-from accolade.store.database import POOL_SIZE, READ_ONLY, make_engine, migrate, require_head
-from accolade.store.repository import Repository
+from accolade.store.database import (
+    POOL_SIZE,
+    READ_ONLY,
+    SQLITE_PAGE_CACHE,
+    make_engine,
+    migrate,
+    require_head,
+)
+from accolade.store.repositories.facets import FacetsRepository
+from accolade.store.repositories.keys import KeysRepository
+from accolade.store.repositories.leaderboards import LeaderboardsRepository
+from accolade.store.repositories.ledger import LedgerRepository
+from accolade.store.repositories.log import LogRepository
+from accolade.store.repositories.members import MembersRepository
+from accolade.store.repositories.outbox import OutboxRepository
+from accolade.store.repositories.programs import ProgramsRepository
+from accolade.store.repositories.rankings import RankingsRepository
+from accolade.store.repositories.references import ReferencesRepository
+from accolade.store.repositories.referrals import ReferralsRepository
+from accolade.store.repositories.rewards import RewardsRepository
 
 
 class WriteConflict(Exception):
     """Another transaction committed a row this one meant to insert (say, the same event id
     for another member): roll back and run the use case again, it will see that row."""
+
+
+class UnitOfWork:
+    """One transaction's connection and a repository per aggregate on it, each made on first
+    use and kept for the rest of the transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect.name
+        # tables this transaction rewrote in bulk: the store samples them once it commits
+        self.rewritten: set[str] = set()
+
+    @cached_property
+    def programs(self) -> ProgramsRepository:
+        return ProgramsRepository(self.conn)
+
+    @cached_property
+    def members(self) -> MembersRepository:
+        return MembersRepository(self.conn)
+
+    @cached_property
+    def log(self) -> LogRepository:
+        """The event log; it writes an event's ledger entries and badges with the event."""
+        return LogRepository(self.conn, self.ledger)
+
+    @cached_property
+    def ledger(self) -> LedgerRepository:
+        return LedgerRepository(self.conn)
+
+    @cached_property
+    def leaderboards(self) -> LeaderboardsRepository:
+        return LeaderboardsRepository(self.conn)
+
+    @cached_property
+    def rankings(self) -> RankingsRepository:
+        return RankingsRepository(self.conn)
+
+    @cached_property
+    def rewards(self) -> RewardsRepository:
+        return RewardsRepository(self.conn)
+
+    @cached_property
+    def referrals(self) -> ReferralsRepository:
+        return ReferralsRepository(self.conn)
+
+    @cached_property
+    def references(self) -> ReferencesRepository:
+        return ReferencesRepository(self.conn)
+
+    @cached_property
+    def facets(self) -> FacetsRepository:
+        return FacetsRepository(self.conn, self.rewritten)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self.conn)
+
+    @cached_property
+    def keys(self) -> KeysRepository:
+        return KeysRepository(self.conn)
+
+    @contextmanager
+    def large_page_cache(self) -> Iterator[None]:
+        """SQLite: 256 MiB of page cache on this connection for the duration (replay rewrites
+        every derived row; 1M events: 72 s -> 65 s, measured). PostgreSQL: nothing to do."""
+        if self.dialect != "sqlite":
+            yield
+            return
+        self.conn.exec_driver_sql("PRAGMA cache_size=-262144")
+        try:
+            yield
+        finally:
+            self.conn.exec_driver_sql(f"PRAGMA cache_size={SQLITE_PAGE_CACHE}")
 
 
 class Store:
@@ -54,17 +146,17 @@ class Store:
         return self.engine.dialect.name
 
     @contextmanager
-    def transaction(self) -> Iterator[Repository]:
+    def transaction(self) -> Iterator[UnitOfWork]:
         try:
             with self._writer, self.engine.begin() as conn:
-                repo = Repository(conn)
-                yield repo
+                uow = UnitOfWork(conn)
+                yield uow
         except Exception as exc:
             _raise_lost_connection(exc)
             if not _is_retryable(exc):
                 raise
             raise WriteConflict(str(exc)) from exc
-        self._refresh_statistics(repo.rewritten)
+        self._refresh_statistics(uow.rewritten)
 
     def _refresh_statistics(self, tables: set[str]) -> None:
         """PostgreSQL: sample the tables a transaction rewrote in bulk, once it has committed,
@@ -80,7 +172,7 @@ class Store:
                 conn.exec_driver_sql(f"ANALYZE {table}")
 
     @contextmanager
-    def read(self, *, generic_plans: bool = False) -> Iterator[Repository]:
+    def read(self, *, generic_plans: bool = False) -> Iterator[UnitOfWork]:
         """A read-only transaction: one consistent snapshot; on SQLite it never takes the
         write lock, so reads go on while an ingest writes.
 
@@ -96,7 +188,7 @@ class Store:
             ):
                 if generic_plans and self.dialect == "postgresql":
                     conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
-                yield Repository(conn)
+                yield UnitOfWork(conn)
         except DBAPIError as exc:
             _raise_lost_connection(exc)
             raise

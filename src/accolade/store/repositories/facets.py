@@ -5,16 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 
 from accolade.engine.facets import facets_of
 from accolade.engine.state import MemberState
-from accolade.store._base import RepositoryBase, _parts
-from accolade.store.members_repo import state_of
+from accolade.store.repositories._base import RepositoryBase, _parts
+from accolade.store.repositories.members import state_of
 from accolade.store.tables import member_facets, members
 
 
-class FacetsRepo(RepositoryBase):
+class FacetsRepository(RepositoryBase):
+    def __init__(self, conn: Connection, rewritten: set[str]) -> None:
+        super().__init__(conn)
+        # the unit of work's: tables this transaction rewrote in bulk, sampled after commit
+        self.rewritten = rewritten
+
     def sync_facets(
         self,
         program_id: int,

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, func, select
 
-from accolade.store._base import RepositoryBase, newest_first
+from accolade.store.repositories._base import RepositoryBase, newest_first
 from accolade.store.tables import members, redemptions, reward_codes, reward_stock
 
 # Redemptions that no longer hold their points, stock or code.
@@ -61,7 +61,7 @@ _BY_ID = (
 _INSERT = redemptions.insert().returning(redemptions.c.id)
 
 
-class RewardsRepo(RepositoryBase):
+class RewardsRepository(RepositoryBase):
     # stock -------------------------------------------------------------------------------
 
     def take_stock(self, program_id: int, reward: str, stock: int) -> bool:

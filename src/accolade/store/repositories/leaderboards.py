@@ -1,6 +1,6 @@
 """Leaderboard storage: windows, scores moved by deltas with their rank buckets kept in step,
 rolling days, members moving between partitions, and rolling windows rolling forward. The
-rank reads are in rankings_repo."""
+rank reads are in rankings."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from accolade.store._base import RepositoryBase, _parts
-from accolade.store.rankings_repo import Standing, bucket_of, group_row
+from accolade.store.repositories._base import RepositoryBase, _parts
+from accolade.store.repositories.rankings import Standing, bucket_of, group_row
 from accolade.store.tables import (
     leaderboard_buckets,
     leaderboard_days,
@@ -79,7 +79,7 @@ _WINDOW_AND_SCORE = (
 )
 
 
-class LeaderboardRepo(RepositoryBase):
+class LeaderboardsRepository(RepositoryBase):
     # -- windows ----------------------------------------------------------------------------
     def board_windows(
         self, program_id: int, board: str | None = None, labels: Iterable[str] | None = None
@@ -232,7 +232,7 @@ class LeaderboardRepo(RepositoryBase):
         return out
 
     def _apply_buckets(self, buckets: dict[BucketKey, int]) -> None:
-        """Add score-bucket deltas, and each to its group's row (rankings_repo.group_row): a
+        """Add score-bucket deltas, and each to its group's row (rankings.group_row): a
         move inside a group leaves the group row alone."""
         groups: dict[BucketKey, int] = defaultdict(int)
         for (window_id, partition, bucket), n in buckets.items():

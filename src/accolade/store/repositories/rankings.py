@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import CursorResult, select
 from sqlalchemy.util.typing import TupleAny
 
-from accolade.store._base import RepositoryBase
+from accolade.store.repositories._base import RepositoryBase
 from accolade.store.tables import leaderboard_buckets
 
 # Scores up to _EXACT have a bucket each (low scores are where thousands tie); above, buckets
@@ -70,7 +70,7 @@ class Standing(NamedTuple):
     visible: bool
 
 
-class RankingRepo(RepositoryBase):
+class RankingsRepository(RepositoryBase):
     def _read(self, sql: str, params: Sequence[Any]) -> CursorResult[*TupleAny]:
         """Run a read. PostgreSQL: every integer goes as a bigint. psycopg types an integer by
         its size (smallint, integer, bigint) and prepares a statement per text and types, so

@@ -7,8 +7,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, Select, bindparam, insert, select, update
+from sqlalchemy import Row, Select, bindparam, insert, select, update
 
+from accolade.store.repositories._base import RepositoryBase
 from accolade.store.tables import outbox, webhook_deliveries, webhook_subscriptions
 
 ALL_TYPES = "*"
@@ -33,10 +34,7 @@ _WANTED = select(webhook_subscriptions.c.types).where(
 )
 
 
-class OutboxRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
+class OutboxRepository(RepositoryBase):
     def wanted_types(self, program_id: int) -> frozenset[str]:
         """Effect types some active subscription of the program wants ("*": all of them).
         Ingest writes outbox messages only for these, so a program without webhooks pays

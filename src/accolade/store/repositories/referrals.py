@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
-from accolade.store._base import RepositoryBase, newest_first
+from accolade.store.repositories._base import RepositoryBase, newest_first
 from accolade.store.tables import members, referrals
 
 # A referral of a prospect that makes a later one of the same prospect a duplicate.
@@ -15,7 +15,7 @@ VALID = ("submitted", "accepted", "qualified", "opportunity", "won")
 _REFERRAL = (*referrals.c, members.c.external_id.label("member"))
 
 
-class ReferralsRepo(RepositoryBase):
+class ReferralsRepository(RepositoryBase):
     def insert_referral(self, values: dict[str, Any]) -> int:
         return int(
             self.conn.execute(

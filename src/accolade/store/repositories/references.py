@@ -9,14 +9,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from accolade.store._base import RepositoryBase
+from accolade.store.repositories._base import RepositoryBase
 from accolade.store.tables import members, reference_asks, reference_requests
 
 # asks that count against an advocate's limits
 STANDING = ("asked", "accepted", "completed")
 
 
-class ReferencesRepo(RepositoryBase):
+class ReferencesRepository(RepositoryBase):
     def insert_reference_request(self, values: dict[str, Any]) -> None:
         self.conn.execute(reference_requests.insert().values(**values))
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, insert, select, update
 
-from accolade.store._base import RepositoryBase
+from accolade.store.repositories._base import RepositoryBase
 from accolade.store.tables import (
     challenge_closes,
     members,
@@ -34,7 +34,7 @@ _ACTIVE_VERSION_AND_MEMBER = _ACTIVE_VERSION.outerjoin(
 ).add_columns(*(c.label(f"member_{c.name}") for c in members.c))
 
 
-class ProgramsRepo(RepositoryBase):
+class ProgramsRepository(RepositoryBase):
     def program_by_key(self, key: str) -> Row[Any] | None:
         return self.conn.execute(select(programs).where(programs.c.key == key)).first()
 
@@ -50,12 +50,6 @@ class ProgramsRepo(RepositoryBase):
         return self.conn.execute(
             select(programs.c.active_version).where(programs.c.id == program_id)
         ).scalar_one_or_none()
-
-    def lock_members_table(self) -> None:
-        """PostgreSQL: wait for every transaction writing members to end, and keep new ones
-        from writing until this one ends (a rebuild from all members sees them all)."""
-        if self.dialect == "postgresql":
-            self.conn.exec_driver_sql("LOCK TABLE members IN SHARE MODE")
 
     def create_program(self, key: str, name: str, now: datetime) -> int:
         values = {"key": key, "name": name, "created_at": now}

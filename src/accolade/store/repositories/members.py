@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Row, delete, func, select, update
 
 from accolade.engine.state import MemberState, compact_json
-from accolade.store._base import RepositoryBase, _parts
+from accolade.store.repositories._base import RepositoryBase, _parts
 from accolade.store.tables import members
 
 
@@ -30,7 +30,7 @@ _STATE_COLUMNS = "id, external_id, team, company, attributes, lifetime, balance,
 MemberCache = dict[int, tuple[int, MemberState]]
 
 
-class MembersRepo(RepositoryBase):
+class MembersRepository(RepositoryBase):
     def ensure_members(self, program_id: int, external_ids: Sequence[str]) -> None:
         if not external_ids:
             return
@@ -55,6 +55,12 @@ class MembersRepo(RepositoryBase):
                 "ON CONFLICT (program_id, external_id) DO NOTHING",
                 [(program_id, m) for m in external_ids],
             )
+
+    def lock_members_table(self) -> None:
+        """PostgreSQL: wait for every transaction writing members to end, and keep new ones
+        from writing until this one ends (a rebuild from all members sees them all)."""
+        if self.dialect == "postgresql":
+            self.conn.exec_driver_sql("LOCK TABLE members IN SHARE MODE")
 
     def lock_or_create_members(
         self, program_id: int, external_ids: Sequence[str], cache: MemberCache | None = None

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Row, Select, case, delete, func, select
 
 from accolade.engine.effects import Entry, EntryKind
-from accolade.store._base import RepositoryBase
+from accolade.store.repositories._base import RepositoryBase
 from accolade.store.tables import events, ledger_entries, member_badges, members
 
 
@@ -25,7 +25,7 @@ class NewEntry(NamedTuple):
 BALANCE_ONLY_KINDS = ("redemption", "refund", "expiry")
 
 
-class LedgerRepo(RepositoryBase):
+class LedgerRepository(RepositoryBase):
     def insert_entries(self, program_id: int, rows: Sequence[NewEntry], now: datetime) -> None:
         if not rows:
             return
@@ -52,7 +52,7 @@ class LedgerRepo(RepositoryBase):
     def apply_badges(self, program_id: int, rows: Sequence[NewEntry]) -> None:
         """Keep member_badges (who holds what now) in step with badge entries."""
         awarded = [r for r in rows if r.entry.kind is EntryKind.BADGE]
-        self._revoke_badges([r for r in rows if r.entry.kind is EntryKind.BADGE_REVOKED])
+        self.revoke_badges([r for r in rows if r.entry.kind is EntryKind.BADGE_REVOKED])
         if awarded:
             self._append(
                 "member_badges",
@@ -65,7 +65,7 @@ class LedgerRepo(RepositoryBase):
                 ],
             )
 
-    def _revoke_badges(self, revoked: Sequence[NewEntry]) -> None:
+    def revoke_badges(self, revoked: Sequence[NewEntry]) -> None:
         for r in revoked:
             self.conn.execute(
                 delete(member_badges).where(
@@ -255,7 +255,7 @@ def _entry_row(
     at: Any,
     when: Any,
 ) -> tuple[Any, ...]:
-    """A ledger row in _ENTRY_COLUMNS order; ``at`` and ``when`` as Repository._time gives them."""
+    """A ledger row in _ENTRY_COLUMNS order; ``at`` and ``when`` as RepositoryBase._time gives them."""
     return (
         program_id,
         member_id,

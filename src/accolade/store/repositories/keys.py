@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Row, insert, select, update
 
+from accolade.store.repositories._base import RepositoryBase
 from accolade.store.tables import api_keys, programs
 
 
-class AccessRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
+class KeysRepository(RepositoryBase):
     def add_key(
         self,
         program_id: int,

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Connection, Row, func, select, update
 
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.events import EVENT_SCHEMA_VERSION, Event
-from accolade.store.ledger_repo import (
+from accolade.store.repositories._base import RepositoryBase
+from accolade.store.repositories.ledger import (
     _BADGE_COLUMNS,
     _ENTRY_COLUMNS,
-    LedgerRepo,
+    LedgerRepository,
     NewEntry,
     _badge_row,
     _entry_row,
@@ -62,8 +63,12 @@ class Evaluated(NamedTuple):
     entries: tuple[Entry, ...]
 
 
-# A LedgerRepo: write_evaluated writes each event's ledger entries and badges in the same pass.
-class LogRepo(LedgerRepo):
+class LogRepository(RepositoryBase):
+    def __init__(self, conn: Connection, ledger: LedgerRepository) -> None:
+        super().__init__(conn)
+        # write_evaluated writes each event's ledger entries and badges in the same pass
+        self.ledger = ledger
+
     def logged_events(
         self, program_id: int, kind: str, event_ids: Sequence[str]
     ) -> dict[str, LoggedEvent]:
@@ -170,7 +175,7 @@ class LogRepo(LedgerRepo):
                     revoked.append(NewEntry(member_id, pk, pk, event.occurred_at, e))
         self._append("events", _EVENT_COLUMNS, log)
         self._append("ledger_entries", _ENTRY_COLUMNS, ledger)
-        self._revoke_badges(revoked)
+        self.ledger.revoke_badges(revoked)
         self._append("member_badges", _BADGE_COLUMNS, badges)
 
     def mark_reversed(self, event_pk: int, reversal_pk: int) -> None:

@@ -1,25 +1,20 @@
-"""The bulk plumbing every part of the repository shares: ids, COPY/executemany, times."""
+"""The bulk plumbing every repository shares: ids, COPY/executemany, times."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, Table
 
-from accolade.store.database import SQLITE_PAGE_CACHE
-
 
 class RepositoryBase:
-    """The caller's connection, and the bulk writes every part of the repository makes on it."""
+    """The caller's connection, and the bulk writes every repository makes on it."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
-        # tables this transaction rewrote in bulk: the store samples them once it commits
-        self.rewritten: set[str] = set()
 
     @property
     def _mark(self) -> str:
@@ -69,19 +64,6 @@ class RepositoryBase:
             .replace(tzinfo=None)
             .isoformat(" ")
         )
-
-    @contextmanager
-    def large_page_cache(self) -> Iterator[None]:
-        """SQLite: 256 MiB of page cache on this connection for the duration (replay rewrites
-        every derived row; 1M events: 72 s -> 65 s, measured). PostgreSQL: nothing to do."""
-        if self.dialect != "sqlite":
-            yield
-            return
-        self.conn.exec_driver_sql("PRAGMA cache_size=-262144")
-        try:
-            yield
-        finally:
-            self.conn.exec_driver_sql(f"PRAGMA cache_size={SQLITE_PAGE_CACHE}")
 
 
 def _parts(values: Sequence[Any], size: int = 5000) -> list[Sequence[Any]]:
