@@ -217,7 +217,7 @@ class CompiledReferences:
 
     @property
     def facets(self) -> tuple[str, ...]:
-        """The member attributes kept in the facet index (store.facets_repo)."""
+        """The member attributes kept in the facet index (store.repositories.facets)."""
         return (*self.match, REFERENCE_OPT_OUT)
 
 
