@@ -1,6 +1,6 @@
 """The facets of a member that reference matching filters on: some attributes (as text), the
 tier (a member without one is in the lowest) and the lifecycle stage. Pure: the store keeps
-them in an index (store/facets_repo.py), services compare requests with them."""
+them in an index (store/repositories/facets.py), services compare requests with them."""
 
 from __future__ import annotations
 
