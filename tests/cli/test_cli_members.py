@@ -136,36 +136,9 @@ def test_replay_rebuilds_the_same_member_state(tmp_path):
 
 def test_member_update_sets_and_clears_attributes_and_a_repeat_changes_nothing(tmp_path):
     ok(tmp_path, "init")
-    first = ok(
-        tmp_path,
-        "member",
-        "update",
-        "ana",
-        "--set",
-        "region=EMEA",
-        "--set",
-        "seats=12",
-        "--company",
-        "acme",
-        "--id",
-        "crm-1",
-        "--json",
-    )
-    again = ok(
-        tmp_path,
-        "member",
-        "update",
-        "ana",
-        "--set",
-        "region=EMEA",
-        "--set",
-        "seats=12",
-        "--company",
-        "acme",
-        "--id",
-        "crm-1",
-        "--json",
-    )
+    change = "member update ana --set region=EMEA --set seats=12 --company acme --id crm-1"
+    first = ok(tmp_path, *change.split(), "--json")
+    again = ok(tmp_path, *change.split(), "--json")
     cleared = ok(tmp_path, "member", "update", "ana", "--clear", "seats", "--json")
 
     assert json.loads(first.stdout)["attributes"] == {"region": "EMEA", "seats": 12}
