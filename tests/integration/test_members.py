@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -139,25 +140,15 @@ def test_update_merges_attributes_null_clears_one_and_a_repeat_changes_nothing(
     publish_demo(store)
     update(store, PROGRAM, "alice", attributes={"region": "EMEA", "seats": 5}, clock=clock_at())
 
-    view = update(
-        store,
-        PROGRAM,
-        "alice",
-        attributes={"seats": None, "plan": "pro"},
-        company="acme",
-        idempotency_key="crm-1",
-        clock=clock_at(),
-    )
+    change: dict[str, Any] = {
+        "attributes": {"seats": None, "plan": "pro"},
+        "company": "acme",
+        "idempotency_key": "crm-1",
+    }
+    view = update(store, PROGRAM, "alice", **change, clock=clock_at())
     before = row_counts(store)
-    again = update(  # a retry a minute later: the same change, so nothing changes
-        store,
-        PROGRAM,
-        "alice",
-        attributes={"seats": None, "plan": "pro"},
-        company="acme",
-        idempotency_key="crm-1",
-        clock=clock_at(NOW + timedelta(minutes=1)),
-    )
+    # a retry a minute later: the same change, so nothing changes
+    again = update(store, PROGRAM, "alice", **change, clock=clock_at(NOW + timedelta(minutes=1)))
     with pytest.raises(Conflict):  # the same key for another change
         update(store, PROGRAM, "alice", attributes={"plan": "max"}, idempotency_key="crm-1")
 
