@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import Any, NamedTuple
@@ -21,7 +21,7 @@ from accolade.engine.events import Event, body_hash, parse_event, text_problem
 from accolade.engine.facets import facet_names
 from accolade.engine.state import compact_json
 from accolade.errors import AccoladeError, Conflict, InvalidEvent, InvalidInput
-from accolade.program.compile import RESERVED_EVENT_TYPES
+from accolade.program.compile import RESERVED_EVENT_TYPES, CompiledProgram
 from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.notify import Message, notices
@@ -222,73 +222,22 @@ def apply_events(
     outcomes: list[Outcome | None] = [None] * len(records)
     for i, outcome in rejected:
         outcomes[i] = outcome
-
     member_ids = list(dict.fromkeys(e.member for _, e, _, _ in valid))
     locked = uow.members.lock_or_create_members(program.id, member_ids, cache)
     logged = uow.log.logged_events(program.id, "event", list({e.id for _, e, _, _ in valid}))
-
     compiled = program.compiled
-    outbox = uow.outbox
-    wanted = outbox.wanted_types(program.id)  # webhooks: only what some subscription wants
-    messages: list[Message] = []
-    seen: dict[str, tuple[str, Outcome]] = {}  # event id -> (digest, first outcome) in this chunk
-    firsts = _first_results(uow, logged)
-    evaluated: list[Evaluated] = []
-    changed: dict[int, LockedMember] = {}
     boards = BoardUpdates() if compiled.leaderboards else None
     facets, default_tier = facet_names(compiled)
     # each member's state before the chunk: where they stood on the boards, what the facet
     # index holds for them
     initial = {m.id: m.state for m in locked.values()} if boards is not None or facets else {}
-    for i, event, canonical, digest in valid:
-        position = records[i][0]
-        first = logged.get(event.id)
-        if first is not None:
-            outcomes[i] = _repeat(position, event.id, digest, first.body_hash, firsts[first.id])
-            continue
-        if event.id in seen:
-            first_digest, first_outcome = seen[event.id]
-            outcomes[i] = _repeat(position, event.id, digest, first_digest, first_outcome.result)
-            continue
-        member = locked[event.member]
-        try:
-            evaluation = evaluate(compiled, member.state, event)
-        except AccoladeError as exc:
-            outcomes[i] = _rejected(position, {"id": event.id}, exc)
-            continue
-        if boards is not None:
-            boards.add(compiled, event, evaluation.entries, evaluation.state)
-        if wanted:
-            messages += notices(
-                wanted,
-                event.id,
-                member.state,
-                evaluation.state,
-                evaluation.entries,
-                now,
-                quests=compiled.quests,
-            )
-        member.state = evaluation.state
-        changed[member.id] = member
-        status, entries, _, notes = evaluation
-        outcome = Outcome(position, event.id, status, entries=entries, notes=notes)
-        seen[event.id] = (digest, outcome)
-        outcomes[i] = outcome
-        evaluated.append(
-            Evaluated(
-                event,
-                canonical,
-                digest,
-                member.id,
-                _STATUS_TEXT[status],
-                compact_json(notes) if notes else None,
-                entries,
-            )
-        )
-
-    uow.log.write_evaluated(program.id, compiled.version, evaluated, now)
-    outbox.append(program.id, messages, now)
-    written = [m for m in locked.values() if m.id in changed]  # in lock order
+    run = _ChunkRun(
+        compiled, records, locked, logged, _first_results(uow, logged), boards, now, outcomes
+    )
+    run.evaluate_all(valid, uow.outbox.wanted_types(program.id))
+    written = [m for m in locked.values() if m.id in run.changed]  # in lock order
+    uow.log.write_evaluated(program.id, compiled.version, run.evaluated, now)
+    uow.outbox.append(program.id, run.messages, now)
     uow.members.save_members(((m.id, m.state) for m in written), now)
     if boards is not None:
         for m in written:
@@ -306,9 +255,88 @@ def apply_events(
     if saved is not None:
         saved.extend(written)
     uow.members.delete_members_without_state(
-        [m.id for m in locked.values() if m.fresh and m.id not in changed]
+        [m.id for m in locked.values() if m.fresh and m.id not in run.changed]
     )
     return [o for o in outcomes if o is not None]
+
+
+@dataclass
+class _ChunkRun:
+    """One chunk's pass through the engine: each event's outcome (in ``outcomes``), what is
+    to be written (``evaluated``, ``messages``) and the members it changed."""
+
+    compiled: CompiledProgram
+    records: Sequence[Record]
+    locked: dict[str, LockedMember]
+    logged: dict[str, LoggedEvent]
+    firsts: dict[int, dict[str, Any]]
+    boards: BoardUpdates | None
+    now: datetime
+    outcomes: list[Outcome | None]
+    evaluated: list[Evaluated] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    changed: dict[int, LockedMember] = field(default_factory=dict)
+
+    def evaluate_all(
+        self, valid: list[tuple[int, Event, str, str]], wanted: frozenset[str]
+    ) -> None:
+        """Each valid event in order: a repeat gets its first result, the others the engine's."""
+        compiled, locked, boards, now = self.compiled, self.locked, self.boards, self.now
+        outcomes, evaluated, changed = self.outcomes, self.evaluated, self.changed
+        seen: dict[str, tuple[str, Outcome]] = {}  # event id -> (digest, first outcome)
+        for i, event, canonical, digest in valid:
+            position = self.records[i][0]
+            repeat = self._repeat(position, event.id, digest, seen)
+            if repeat is not None:
+                outcomes[i] = repeat
+                continue
+            member = locked[event.member]
+            try:
+                evaluation = evaluate(compiled, member.state, event)
+            except AccoladeError as exc:
+                outcomes[i] = _rejected(position, {"id": event.id}, exc)
+                continue
+            if boards is not None:
+                boards.add(compiled, event, evaluation.entries, evaluation.state)
+            if wanted:
+                self.messages += notices(
+                    wanted,
+                    event.id,
+                    member.state,
+                    evaluation.state,
+                    evaluation.entries,
+                    now,
+                    quests=compiled.quests,
+                )
+            member.state = evaluation.state
+            changed[member.id] = member
+            status, entries, _, notes = evaluation
+            outcome = Outcome(position, event.id, status, entries=entries, notes=notes)
+            seen[event.id] = (digest, outcome)
+            outcomes[i] = outcome
+            evaluated.append(
+                Evaluated(
+                    event,
+                    canonical,
+                    digest,
+                    member.id,
+                    _STATUS_TEXT[status],
+                    compact_json(notes) if notes else None,
+                    entries,
+                )
+            )
+
+    def _repeat(
+        self, position: int, event_id: str, digest: str, seen: dict[str, tuple[str, Outcome]]
+    ) -> Outcome | None:
+        """The outcome of an id logged before, or sent earlier in this chunk; None if new."""
+        first = self.logged.get(event_id)
+        if first is not None:
+            return _repeat(position, event_id, digest, first.body_hash, self.firsts[first.id])
+        if event_id in seen:
+            first_digest, first_outcome = seen[event_id]
+            return _repeat(position, event_id, digest, first_digest, first_outcome.result)
+        return None
 
 
 def _facets_of_a_newer_version(
