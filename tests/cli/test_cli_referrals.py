@@ -38,3 +38,21 @@ def test_submit_move_and_the_pipeline(tmp_path):
     assert error_lines(lost) == ["error: reason: say why"]
     out = ok(tmp_path, "referrals", "move", "L-9", "lose", "--reason", "contract cancelled")
     assert "reversed referral:L-9:won" in out.stdout
+
+
+def test_a_deal_shows_its_currency_s_places(tmp_path):
+    program_with_members(tmp_path)
+    ok(tmp_path, "referrals", "submit", "ana", "Acme", "--domain", "acme.com", "--id", "L-1")
+    ok(tmp_path, "referrals", "submit", "ben", "Initech", "--domain", "initech.com", "--id", "L-2")
+
+    yen = ok(
+        tmp_path, "referrals", "move", "L-1", "win", "--amount", "1250000", "--currency", "JPY"
+    )
+    dinar = ok(
+        tmp_path, "referrals", "move", "L-2", "win", "--amount", "1.234", "--currency", "KWD"
+    )
+
+    assert "deal 1,250,000 JPY" in yen.stdout
+    assert "deal 1.234 KWD" in dinar.stdout
+    listed = {r[0]: r[4] for r in table_rows(ok(tmp_path, "referrals", "list"))}
+    assert listed == {"L-1": "1,250,000 JPY", "L-2": "1.234 KWD"}

@@ -100,7 +100,7 @@ def referrals_list(
             r.member,
             r.prospect,
             r.status + (f" of {r.duplicate_of}" if r.duplicate_of else ""),
-            f"{r.amount:,.2f} {r.currency}" if r.amount is not None else "-",
+            f"{r.amount:,f} {r.currency}" if r.amount is not None else "-",
             f"{r.submitted_at:%Y-%m-%d}",
         )
     out.print(table)
@@ -135,7 +135,7 @@ def referrals_pipeline(
 
 
 def _money(sums: Mapping[str, Decimal]) -> str:
-    return ", ".join(f"{v:,.2f} {c}" for c, v in sorted(sums.items())) or "-"
+    return ", ".join(f"{v:,f} {c}" for c, v in sorted(sums.items())) or "-"
 
 
 def _print(r: Referral) -> None:
@@ -145,7 +145,7 @@ def _print(r: Referral) -> None:
         line += f" of {r.duplicate_of} (the first valid referral counts)"
     out.print(line)
     if r.amount is not None:
-        out.print(f"deal {r.amount:,.2f} {r.currency}")
+        out.print(f"deal {r.amount:,f} {r.currency}")
     if r.sent:
         out.print("sent " + ", ".join(r.sent))
     if r.reversed:
