@@ -1,8 +1,8 @@
 """The one store fixture: every integration test runs on SQLite and on PostgreSQL.
 
 Alembic runs once per session (per xdist worker) into a template; each test gets a fresh copy:
-SQLite a copy of the migrated file, PostgreSQL a fresh schema (dropped afterwards) into which
-the statements of that one migration are replayed. A PostgreSQL server that cannot be reached fails the tests with
+SQLite a copy of the migrated file, PostgreSQL a migrated schema that no other test is using,
+emptied by the test before it (SchemaPool). A PostgreSQL server that cannot be reached fails the tests with
 a message; it is never skipped.
 """
 
@@ -24,6 +24,9 @@ from accolade.store.database import make_engine, migrate
 from accolade.store.unit_of_work import Store
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# A test needs no commit to survive a crash of the server: commits return before their WAL is
+# flushed (each one saves a disk flush; what a transaction sees and locks is unchanged).
+_NO_FLUSH = "-csynchronous_commit=off"
 _server_checked: list[str] = []  # the error of the one attempt to reach the server, or "ok"
 
 
@@ -94,7 +97,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_admin() -> Iterator[Engine]:
     """The connection that creates and drops the tests' schemas."""
-    admin = create_engine(require_postgres())
+    admin = create_engine(require_postgres(), connect_args={"options": _NO_FLUSH})
     yield admin
     admin.dispose()
 
@@ -147,7 +150,95 @@ def replay(engine: Engine, statements: list[Statement]) -> None:
 
 def postgres_engine(url: str, schema: str) -> Engine:
     """An engine whose connections all work inside ``schema``."""
-    return create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    return create_engine(url, connect_args={"options": f"-csearch_path={schema} {_NO_FLUSH}"})
+
+
+class SchemaPool:
+    """Migrated PostgreSQL schemas for one xdist worker, each used by one test at a time.
+
+    A test takes a schema, and gives it back emptied: every table's rows deleted (the
+    migration's own ``alembic_version`` row kept) and every sequence restarted, ~6 ms, where
+    a new schema and its migration cost ~150 ms. A schema that cannot be emptied (a test left
+    a lock behind, or changed the schema) is dropped and the next test gets a new one.
+    """
+
+    def __init__(self, admin: Engine, url: str, migration: list[Statement]) -> None:
+        self.admin, self.url, self.migration = admin, url, migration
+        self.free: list[str] = []
+        self.made: list[str] = []
+        self.empty_sql = ""
+
+    def take(self) -> tuple[str, Engine]:
+        if self.free:
+            schema = self.free.pop()
+            return schema, postgres_engine(self.url, schema)
+        schema = self._create()
+        engine = postgres_engine(self.url, schema)
+        replay(engine, self.migration)
+        if not self.empty_sql:
+            self.empty_sql = _emptying_sql(engine)
+        return schema, engine
+
+    def give_back(self, schema: str, engine: Engine) -> None:
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+                conn.exec_driver_sql(self.empty_sql)
+        except sqlalchemy.exc.DBAPIError:
+            self.drop(schema)
+        else:
+            self.free.append(schema)
+        finally:
+            engine.dispose()
+
+    def _create(self) -> str:
+        schema = f"test_{secrets.token_hex(6)}"
+        with self.admin.begin() as conn:
+            conn.execute(text(f'create schema "{schema}"'))
+        self.made.append(schema)
+        return schema
+
+    def drop(self, schema: str) -> None:
+        with self.admin.begin() as conn:
+            conn.execute(text(f'drop schema if exists "{schema}" cascade'))
+
+    def close(self) -> None:
+        for schema in self.made:
+            self.drop(schema)
+
+
+def _emptying_sql(engine: Engine) -> str:
+    """One script that deletes every row a test can have written, children before parents,
+    and restarts every sequence; it checks that the migrated schema has no table the
+    application's metadata does not know, so that none is left unemptied."""
+    from accolade.store.tables import metadata
+
+    with engine.connect() as conn:
+        tables = set(
+            conn.exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            ).scalars()
+        )
+        sequences = list(
+            conn.exec_driver_sql(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
+            ).scalars()
+        )
+    known = [table.name for table in reversed(metadata.sorted_tables)]
+    assert tables - {"alembic_version"} == set(known), "the tables differ from the metadata"
+    return "; ".join(
+        [f'DELETE FROM "{name}"' for name in known]
+        + [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_schemas(
+    postgres_admin: Engine, postgres_migration: list[Statement]
+) -> Iterator[SchemaPool]:
+    pool = SchemaPool(postgres_admin, postgres_url(), postgres_migration)
+    yield pool
+    pool.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -167,15 +258,23 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         return
 
     url = require_postgres()  # fails this test, with the reason, when the server is down
+    if migrated:
+        pool: SchemaPool = request.getfixturevalue("postgres_schemas")
+        schema, engine = pool.take()
+        opened = Store(engine)
+        try:
+            yield opened
+        finally:
+            opened.close()
+            pool.give_back(schema, postgres_engine(url, schema))
+        return
+
     admin: Engine = request.getfixturevalue("postgres_admin")
     schema = f"test_{secrets.token_hex(6)}"
     with admin.begin() as conn:
         conn.execute(text(f'create schema "{schema}"'))
-    engine = postgres_engine(url, schema)
-    opened = Store(engine)
+    opened = Store(postgres_engine(url, schema))
     try:
-        if migrated:
-            replay(engine, request.getfixturevalue("postgres_migration"))
         yield opened
     finally:
         opened.close()
