@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.cli.builders import error_lines, event, ok, run, write_jsonl
 
 
@@ -80,6 +82,7 @@ def test_program_from_the_setting(tmp_path):
     assert error_lines(result) == ["error: program: no program 'academy' (known: partner)"]
 
 
+@pytest.mark.fresh_database
 def test_a_database_without_schema_is_one_error_line_saying_to_run_init(tmp_path):
     result = run(tmp_path, "member", "show", "alice")
 

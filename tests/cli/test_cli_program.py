@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.cli.builders import DEMO_PROGRAM, error_lines, ok, run, table_rows
 
 BROKEN = """\
@@ -40,6 +42,7 @@ def versions(tmp_path: Path) -> list[list[str]]:
     return table_rows(ok(tmp_path, "program", "versions"))
 
 
+@pytest.mark.fresh_database  # a user's first command
 def test_init_publishes_the_demo_program(tmp_path):
     result = ok(tmp_path, "init")
 

@@ -9,4 +9,5 @@ from tests.integration.conftest import (  # noqa: F401  (the one store fixture a
     pytest_configure,
     sqlite_template,
     store,
+    stores,
 )

@@ -13,6 +13,7 @@ import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -245,8 +246,25 @@ def postgres_schemas(
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """A fresh store for each test: a copy of the migrated template (Alembic runs once per
     session), or an empty one under ``@pytest.mark.empty_database``."""
+    with open_store(request.param, request, tmp_path) as opened:
+        yield opened
+
+
+@pytest.fixture
+def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
+    """A fresh SQLite store and a fresh PostgreSQL store in one test, for a test whose costly
+    part (generating requests, say) is the same for both databases."""
+    with (
+        open_store("sqlite", request, tmp_path) as sqlite,
+        open_store("postgresql", request, tmp_path) as postgresql,
+    ):
+        yield sqlite, postgresql
+
+
+@contextmanager
+def open_store(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     migrated = request.node.get_closest_marker("empty_database") is None
-    if request.param == "sqlite":
+    if kind == "sqlite":
         path = tmp_path / "accolade.db"
         if migrated:
             shutil.copyfile(request.getfixturevalue("sqlite_template"), path)

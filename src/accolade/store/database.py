@@ -127,7 +127,10 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (idempotent)."""
+    """Bring the schema to ``revision`` (idempotent). A schema already at head is read in one
+    query, without loading Alembic and its scripts (~150 ms on each `init` or `serve`)."""
+    if revision == "head" and at_head(engine):
+        return
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
