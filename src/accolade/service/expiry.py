@@ -1,9 +1,7 @@
 """Points expiry: earned points not spent within the program's ``points.expiry.after`` expire,
 oldest first, with a warning ``warn`` ahead. Run daily (``accolade points expire``, cron).
 
-First in, first out, from totals: spending takes the oldest points first, so what expires at
-``now`` is what was earned by events up to ``now - after`` (net of reversals) and has not been
-taken yet, by spending (net of refunds) or an earlier expiry. Each expiry is a log row of kind
+What is due is engine.expiry's rule (first in, first out, from the ledger's totals). Each expiry is a log row of kind
 ``expiry`` with its ledger entry (balance only, never lifetime points or the tier), so replay
 rebuilds it, and running the job twice on a day expires nothing more. A warning is a
 ``points.expiring`` webhook with what expires within ``warn``, at most once per ``warn`` period
@@ -17,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from accolade.engine import expiry as rules
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.events import EVENT_SCHEMA_VERSION, body_hash
 from accolade.engine.state import compact_json
+from accolade.program.compile import CompiledProgram
 from accolade.program.durations import format_duration
 from accolade.service import Clock, system_clock
 from accolade.service.notify import POINTS_EXPIRING
@@ -72,67 +72,79 @@ def expire_points(
 def _expire_batch(
     uow: UnitOfWork, program: ActiveProgram, externals: list[str], now: datetime
 ) -> tuple[int, int, int]:
+    """Lock the batch's members, decide what expires and whom to warn, and write it."""
     compiled = program.compiled
     if compiled.expire_after is None:  # a version without expiry was published meanwhile
         return 0, 0, 0
-    after = timedelta(seconds=compiled.expire_after)
-    warn = timedelta(seconds=compiled.expiry_warn) if compiled.expiry_warn else None
     locked = uow.members.lock_members(program.id, sorted(externals))
     by_pk = {m.id: m for m in locked.values()}
-    cutoffs = [now - after] + ([now + warn - after] if warn else [])
-    totals = uow.ledger.expiry_totals(list(by_pk), cutoffs)
+    rows, messages = _due_and_coming(uow, program, by_pk, now)
+    if not rows:
+        return 0, 0, 0
+    _write(uow, program, by_pk, rows, now)
+    uow.outbox.append(program.id, messages, now)
+    expiries = [points for _, kind, _, points in rows if kind == "expiry"]
+    return len(expiries), -sum(expiries), len(rows) - len(expiries)
+
+
+Row = tuple[int, str, str, int]  # (member pk, kind, event id, points)
+
+
+def _due_and_coming(
+    uow: UnitOfWork, program: ActiveProgram, by_pk: dict[int, LockedMember], now: datetime
+) -> tuple[list[Row], list[tuple[str, str]]]:
+    """The log rows to write (an expiry per member with points due, unless one was written
+    today; a warning per member with points coming, unless one was sent this warning
+    period), and the warnings' webhook messages."""
+    compiled = program.compiled
+    assert compiled.expire_after is not None
+    warn = compiled.expiry_warn
+    totals = uow.ledger.expiry_totals(list(by_pk), rules.cutoffs(now, compiled.expire_after, warn))
     day = f"{now:%Y-%m-%d}"
-    window = int(now.timestamp() // warn.total_seconds()) if warn else 0
+    window = int(now.timestamp() // warn) if warn else 0
     logged = uow.log.logged_events(program.id, "expiry", [f"{pk}:{day}" for pk in by_pk])
     warned_before = (
         uow.log.logged_events(program.id, "warning", [f"{pk}:{window}" for pk in by_pk])
         if warn
         else {}
     )
-    expired_members, expired_points, warned = 0, 0, 0
-    rows: list[tuple[int, str, str, int]] = []  # (member pk, kind, event id, points)
-    messages = []
     wanted = uow.outbox.wanted_types(program.id)
-    for pk, (earned, taken, _expired) in totals.items():
-        member = by_pk[pk]
-        due = max(0, min(earned[0] + taken, member.state.balance))
+    rows: list[Row] = []
+    messages = []
+    for pk, member_totals in totals.items():
+        balance = by_pk[pk].state.balance
+        due = rules.due(member_totals, balance)
         if due and f"{pk}:{day}" not in logged:
             rows.append((pk, "expiry", f"{pk}:{day}", -due))
-            expired_members += 1
-            expired_points += due
         if warn and f"{pk}:{window}" not in warned_before:
-            coming = max(0, min(earned[1] + taken - due, member.state.balance - due))
+            coming = rules.coming(member_totals, balance, due)
             if coming:
                 rows.append((pk, "warning", f"{pk}:{window}", coming))
-                warned += 1
                 if "*" in wanted or POINTS_EXPIRING in wanted:
-                    messages.append(_warning(member.state.member, coming, now, warn, now))
-    if not rows:
-        return 0, 0, 0
+                    by = now + timedelta(seconds=warn)
+                    messages.append(_warning(by_pk[pk].state.member, coming, by, now))
+    return rows, messages
+
+
+def _write(
+    uow: UnitOfWork,
+    program: ActiveProgram,
+    by_pk: dict[int, LockedMember],
+    rows: list[Row],
+    now: datetime,
+) -> None:
+    """The log rows, the expiries' ledger entries, and the members' new balances."""
+    compiled = program.compiled
+    assert compiled.expire_after is not None
     why = f"not spent within {_span(compiled.expire_after)} of earning"
-    events = []
-    for pk, kind, event_id, points in rows:
-        body = json.dumps(
-            {"points": points, "reason": why, "at": now.isoformat()},
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        events.append(
-            NewEvent(
-                kind=kind,
-                event_id=event_id,
-                type=f"points.{kind}",
-                member_id=pk,
-                occurred_at=now,
-                program_version=compiled.version,
-                schema_version=EVENT_SCHEMA_VERSION,
-                body_hash=body_hash(body),
-                body=body,
-                status="accepted",
-                notes=None,
-            )
-        )
-    log_ids = uow.log.insert_events(program.id, events, now)
+    log_ids = uow.log.insert_events(
+        program.id,
+        [
+            _log_row(kind, event_id, pk, points, why, compiled.version, now)
+            for pk, kind, event_id, points in rows
+        ],
+        now,
+    )
     entries = []
     changed = []
     for (pk, kind, event_id, points), log_id in zip(rows, log_ids, strict=True):
@@ -147,8 +159,30 @@ def _expire_batch(
         changed.append((pk, state))
     uow.ledger.insert_entries(program.id, entries, now)
     uow.members.save_members(changed, now)
-    uow.outbox.append(program.id, messages, now)
-    return expired_members, expired_points, warned
+
+
+def _log_row(
+    kind: str, event_id: str, member_pk: int, points: int, why: str, version: int, now: datetime
+) -> NewEvent:
+    """An expiry's or a warning's log row: what replay rebuilds the entry from."""
+    body = json.dumps(
+        {"points": points, "reason": why, "at": now.isoformat()},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return NewEvent(
+        kind=kind,
+        event_id=event_id,
+        type=f"points.{kind}",
+        member_id=member_pk,
+        occurred_at=now,
+        program_version=version,
+        schema_version=EVENT_SCHEMA_VERSION,
+        body_hash=body_hash(body),
+        body=body,
+        status="accepted",
+        notes=None,
+    )
 
 
 def _span(seconds: int) -> str:
@@ -166,39 +200,15 @@ def give_back_expired(
     compiled = program.compiled
     if compiled.expire_after is None:
         return
-    cutoff = now - timedelta(seconds=compiled.expire_after)
+    [cutoff] = rules.cutoffs(now, compiled.expire_after, None)
     found = uow.ledger.expiry_totals([member.id], [cutoff]).get(member.id)
-    if found is None:
-        return
-    earned, taken, expired = found
-    back = min(-(earned[0] + taken), -expired)
-    if back <= 0:
+    back = rules.given_back(found) if found is not None else 0
+    if not back:
         return
     why = "the event they were earned by was reversed"
     event_id = f"{member.id}:undo:{cause}"
-    body = json.dumps(
-        {"points": back, "reason": why, "at": now.isoformat()},
-        sort_keys=True,
-        separators=(",", ":"),
-    )
     [log_id] = uow.log.insert_events(
-        program.id,
-        [
-            NewEvent(
-                kind="expiry",
-                event_id=event_id,
-                type="points.expiry",
-                member_id=member.id,
-                occurred_at=now,
-                program_version=compiled.version,
-                schema_version=EVENT_SCHEMA_VERSION,
-                body_hash=body_hash(body),
-                body=body,
-                status="accepted",
-                notes=None,
-            )
-        ],
-        now,
+        program.id, [_log_row("expiry", event_id, member.id, back, why, compiled.version, now)], now
     )
     entry = expiry_entry(event_id, back, why, compiled.version)
     uow.ledger.insert_entries(program.id, [NewEntry(member.id, log_id, log_id, now, entry)], now)
@@ -206,6 +216,14 @@ def give_back_expired(
     state.balance += back
     member.state = state
     uow.members.save_members([(member.id, state)], now)
+
+
+def pending_points(uow: UnitOfWork, program: CompiledProgram, member_pk: int, now: datetime) -> int:
+    """Points of the balance still pending (earned within the program's ``points.pending``)."""
+    if not program.pending_for:
+        return 0
+    since = rules.pending_since(now, program.pending_for)
+    return rules.pending(uow.ledger.earned_since(member_pk, since))
 
 
 def expiry_entry(event_id: str, points: int, why: str, version: int) -> Entry:
@@ -225,13 +243,7 @@ def expiry_entry(event_id: str, points: int, why: str, version: int) -> Entry:
     )
 
 
-def _warning(
-    member: str, points: int, now: datetime, warn: timedelta, stamp: datetime
-) -> tuple[str, str]:
-    data = {
-        "member": member,
-        "points": points,
-        "by": (now + warn).isoformat().replace("+00:00", "Z"),
-    }
-    text = stamp.isoformat().replace("+00:00", "Z")
+def _warning(member: str, points: int, by: datetime, now: datetime) -> tuple[str, str]:
+    data = {"member": member, "points": points, "by": by.isoformat().replace("+00:00", "Z")}
+    text = now.isoformat().replace("+00:00", "Z")
     return POINTS_EXPIRING, compact_json({"type": POINTS_EXPIRING, "timestamp": text, "data": data})

@@ -17,6 +17,7 @@ from accolade.errors import NotFound
 from accolade.program.compile import MEMBER_UPDATED, CompiledProgram
 from accolade.program.models import Scalar
 from accolade.service import Clock, system_clock
+from accolade.service.expiry import pending_points
 from accolade.service.ingest import ingest_batch
 from accolade.service.programs import ActiveProgram, active, active_with_member
 from accolade.store.unit_of_work import Store, UnitOfWork
@@ -128,13 +129,7 @@ def show(
             challenges=challenge_progress(compiled, state, now),
             streaks=_streaks(compiled, state, now),
             stage=stage_view(compiled, state),
-            pending=(
-                uow.ledger.pending_points(
-                    row.id, datetime.fromtimestamp(now - compiled.pending_for, UTC)
-                )
-                if compiled.pending_for
-                else 0
-            ),
+            pending=pending_points(uow, compiled, row.id, datetime.fromtimestamp(now, UTC)),
         )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from accolade.engine.catalog import blocked, limit_since, limit_text, why_not
@@ -33,6 +33,7 @@ from accolade.engine.state import compact_json
 from accolade.errors import Conflict, InsufficientBalance, InvalidInput, NotFound, NotRedeemable
 from accolade.program.compile import CompiledProgram, CompiledReward
 from accolade.service import Clock, check_page, once_more_on_conflict, public_id, system_clock
+from accolade.service.expiry import pending_points
 from accolade.service.members import member_id, program_and_member
 from accolade.service.notify import REDEMPTION_UPDATED, REWARD_REDEEMED
 from accolade.service.programs import ActiveProgram, active
@@ -141,13 +142,6 @@ def _left(uow: UnitOfWork, program: ActiveProgram, item: CompiledReward) -> int 
         free = uow.rewards.free_codes(program.id).get(item.key, 0)
         left = free if left is None else min(left, free)
     return left
-
-
-def pending_points(uow: UnitOfWork, program: CompiledProgram, member_pk: int, now: datetime) -> int:
-    """Points of the balance still pending (earned within the program's ``points.pending``)."""
-    if not program.pending_for:
-        return 0
-    return uow.ledger.pending_points(member_pk, now - timedelta(seconds=program.pending_for))
 
 
 def _item(

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Row, Select, case, delete, func, select
 
 from accolade.engine.effects import Entry, EntryKind
+from accolade.engine.expiry import BALANCE_ONLY_KINDS, ExpiryTotals
 from accolade.store.repositories._base import RepositoryBase
 from accolade.store.tables import events, ledger_entries, member_badges, members
 
@@ -19,10 +20,6 @@ class NewEntry(NamedTuple):
     cause_id: int
     occurred_at: datetime
     entry: Entry
-
-
-# Entries that move the balance only, not earned points: spending, refunds, expiry.
-BALANCE_ONLY_KINDS = ("redemption", "refund", "expiry")
 
 
 class LedgerRepository(RepositoryBase):
@@ -149,10 +146,10 @@ class LedgerRepository(RepositoryBase):
         ).one()
         return int(row[0]), int(row[1])
 
-    def pending_points(self, member_id: int, since: datetime) -> int:
-        """Points earned (net of their reversals) by events received since ``since``: not
-        spendable yet. Received, not occurred: a backdated event still waits out the period;
-        and the log keeps when it was received, so replay changes nothing."""
+    def earned_since(self, member_id: int, since: datetime) -> int:
+        """Points earned (net of their reversals) by events received since ``since`` (the log
+        keeps when each was received, so replay changes nothing); engine.expiry.pending says
+        what is pending."""
         total = self.conn.execute(
             select(func.coalesce(func.sum(ledger_entries.c.points), 0))
             .join(events, events.c.id == ledger_entries.c.event_id)
@@ -162,11 +159,11 @@ class LedgerRepository(RepositoryBase):
                 events.c.received_at >= since,
             )
         ).scalar_one()
-        return max(0, int(total))
+        return int(total)
 
     def expiry_totals(
         self, member_ids: Sequence[int], cutoffs: Sequence[datetime]
-    ) -> dict[int, tuple[list[int], int, int]]:
+    ) -> dict[int, ExpiryTotals]:
         """Per member: the points earned (net of reversals) by events up to each cutoff, what
         spending, refunds and earlier expiries took (a negative sum), and what expiries took."""
         if not member_ids:
@@ -197,7 +194,10 @@ class LedgerRepository(RepositoryBase):
             .where(ledger_entries.c.member_id.in_(list(member_ids)))
             .group_by(ledger_entries.c.member_id)
         )
-        return {int(r[0]): ([int(v) for v in r[3:]], int(r[1]), int(r[2])) for r in rows}
+        return {
+            int(r[0]): ExpiryTotals(tuple(int(v) for v in r[3:]), int(r[1]), int(r[2]))
+            for r in rows
+        }
 
     def badges_of(self, member_id: int) -> list[Row[Any]]:
         return list(
