@@ -14,7 +14,7 @@ from starlette.types import ASGIApp
 
 from accolade import __version__
 from accolade.api import (
-    catalog,
+    badges,
     challenges,
     errors,
     events,
@@ -89,7 +89,7 @@ def create_app(
         events,
         members,
         program,
-        catalog,
+        badges,
         quests,
         challenges,
         leaderboards,

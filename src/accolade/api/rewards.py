@@ -58,7 +58,7 @@ class CodesAdded(BaseModel):
 
 @router.get(
     "/v1/rewards",
-    response_model=list[rewards_service.CatalogueItem],
+    response_model=list[rewards_service.RewardOffer],
     summary="The catalogue; for a member, what they may redeem and whether they can now",
 )
 def get_rewards(

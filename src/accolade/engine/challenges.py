@@ -17,7 +17,7 @@ from typing import Any
 
 from accolade.engine.badges import grant_badge
 from accolade.engine.effects import Entry, EntryKind
-from accolade.engine.rewards import RewardView, reward_view
+from accolade.engine.prizes import PrizeView, prize_view
 from accolade.engine.state import MemberState
 from accolade.engine.tiers import tier_of
 from accolade.errors import InvalidEvent
@@ -205,7 +205,7 @@ class ChallengeProgress:
     reached_at: datetime | None
     award: str  # everyone | first N | top N
     won: bool
-    reward: RewardView
+    reward: PrizeView
 
 
 def challenge_progress(
@@ -239,7 +239,7 @@ def challenge_progress(
                 reached_at=_utc(record[REACHED]) if record else None,
                 award=challenge.award,
                 won=bool(record and record[WON] is not None),
-                reward=reward_view(
+                reward=prize_view(
                     program, challenge.reward_points, challenge.reward_badge, challenge.entitlements
                 ),
             )

@@ -15,7 +15,7 @@ from typing import Any
 
 from accolade.engine.badges import grant_badge
 from accolade.engine.effects import Entry, EntryKind
-from accolade.engine.rewards import RewardView, reward_view
+from accolade.engine.prizes import PrizeView, prize_view
 from accolade.engine.state import MemberState
 from accolade.program.compile import CompiledProgram, CompiledQuest, CompiledStep
 
@@ -164,7 +164,7 @@ class QuestProgress:
     percent: int
     next_step: NextStep | None
     steps: list[StepProgress]
-    unlocks: RewardView  # what completing the quest gives
+    unlocks: PrizeView  # what completing the quest gives
     started_at: datetime | None
     completed_at: datetime | None
     expires_at: datetime | None
@@ -210,7 +210,7 @@ def quest_progress(program: CompiledProgram, state: MemberState, now: int) -> li
                     StepProgress(s.key, s.name, s.points, s.key in done, _utc(done.get(s.key)))
                     for s in quest.steps
                 ],
-                unlocks=reward_view(
+                unlocks=prize_view(
                     program, quest.reward_points, quest.reward_badge, quest.entitlements
                 ),
                 started_at=_utc(started),

@@ -16,7 +16,6 @@ from accolade.program.bonus import BonusTable
 from accolade.program.durations import CALENDAR_WINDOWS, parse_duration
 from accolade.program.models import (
     Badge,
-    CatalogItem,
     Challenge,
     Condition,
     Leaderboard,
@@ -24,6 +23,7 @@ from accolade.program.models import (
     Program,
     Quest,
     References,
+    Reward,
     RewardLimit,
     Stage,
     Streak,
@@ -385,7 +385,7 @@ def _compile_references(references: References) -> CompiledReferences:
     )
 
 
-def _compile_reward(item: CatalogItem) -> CompiledReward:
+def _compile_reward(item: Reward) -> CompiledReward:
     return CompiledReward(
         key=item.key,
         name=item.name,

@@ -523,7 +523,7 @@ class RewardLimit(_Model):
     per: LimitPeriod = "ever"
 
 
-class CatalogItem(_Model):
+class Reward(_Model):
     """A reward a member can buy with spendable points."""
 
     key: Key
@@ -540,7 +540,7 @@ class CatalogItem(_Model):
     approval: bool = False  # an admin approves each redemption before it is fulfilled
 
     @model_validator(mode="after")
-    def _segment_on_attributes(self) -> CatalogItem:
+    def _segment_on_attributes(self) -> Reward:
         for condition in self.segment:
             if condition.attribute is None:
                 raise ValueError("a segment tests member attributes: use 'attribute'")
@@ -609,7 +609,7 @@ class Program(_Model):
     streaks: list[Streak] = Field(default_factory=list, exclude_if=lambda v: not v)
     stages: list[Stage] = Field(default_factory=list, exclude_if=lambda v: not v)
     leaderboards: list[Leaderboard] = Field(default_factory=list, exclude_if=lambda v: not v)
-    rewards: list[CatalogItem] = Field(default_factory=list, exclude_if=lambda v: not v)
+    rewards: list[Reward] = Field(default_factory=list, exclude_if=lambda v: not v)
     references: References | None = Field(default=None, exclude_if=lambda v: v is None)
     points: PointsPolicy | None = Field(default=None, exclude_if=lambda v: v is None)
 
@@ -658,7 +658,7 @@ def known_keys() -> set[str]:
         Leaderboard,
         Money,
         RewardLimit,
-        CatalogItem,
+        Reward,
         ReferenceLimit,
         References,
         PointsExpiry,

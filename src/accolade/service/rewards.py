@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from accolade.engine.catalog import blocked, limit_since, limit_text, why_not
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.events import EVENT_SCHEMA_VERSION, body_hash
+from accolade.engine.rewards import blocked, limit_since, limit_text, why_not
 from accolade.engine.state import compact_json
 from accolade.errors import Conflict, InsufficientBalance, InvalidInput, NotFound, NotRedeemable
 from accolade.program.compile import CompiledProgram, CompiledReward
@@ -63,7 +63,7 @@ MAX_ID = 150  # redemption ids
 
 
 @dataclass(frozen=True)
-class CatalogueItem:
+class RewardOffer:
     key: str
     name: str
     description: str | None
@@ -107,7 +107,7 @@ class RedemptionPage:
 
 def catalogue(
     store: Store, program_key: str, member: str | None = None, *, clock: Clock = system_clock
-) -> list[CatalogueItem]:
+) -> list[RewardOffer]:
     """Every item; for ``member``, only those they are eligible for (tier, stage, segment),
     each saying whether they can redeem it now and, if not, why (balance, stock, limit)."""
     with store.read() as uow:
@@ -149,8 +149,8 @@ def _item(
     left: int | None,
     redeemable: bool | None = None,
     reason: str | None = None,
-) -> CatalogueItem:
-    return CatalogueItem(
+) -> RewardOffer:
+    return RewardOffer(
         key=item.key,
         name=item.name,
         description=item.description,

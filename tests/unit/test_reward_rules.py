@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from accolade.engine.catalog import blocked, limit_since, why_not
+from accolade.engine.rewards import blocked, limit_since, why_not
 from accolade.errors import InvalidProgram
 from accolade.program.loader import load_program, program_hash
 from tests.unit.builders import member, program
