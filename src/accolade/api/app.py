@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from anyio import to_thread
@@ -52,26 +52,7 @@ def create_app(
     )
     deliver = settings.deliver_webhooks if deliver_webhooks is None else deliver_webhooks
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # Request handlers run on worker threads, each holding a database connection: no more
-        # threads than connections, so a burst queues on the event loop instead of in the pool.
-        to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
-        worker = None
-        if deliver:
-            from accolade.integrations.webhooks import start_in_process_worker
-
-            worker = start_in_process_worker(the_store, settings)
-        try:
-            yield
-        finally:
-            if worker is not None:
-                thread, stop = worker
-                stop.set()
-                thread.join(timeout=30)
-            if owns_store:
-                the_store.close()
-
+    lifespan = _lifespan(the_store, settings, deliver=deliver, owns_store=owns_store)
     app = _App(
         title="Accolade",
         version=__version__,
@@ -102,6 +83,35 @@ def create_app(
     _health(app, the_store)
     _event_schema_in_openapi(app)
     return app
+
+
+def _lifespan(
+    store: Store, settings: Settings, *, deliver: bool, owns_store: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start-up and shut-down: the request thread limit, the in-process webhook worker, and
+    closing the store the app opened itself."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Request handlers run on worker threads, each holding a database connection: no more
+        # threads than connections, so a burst queues on the event loop instead of in the pool.
+        to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
+        worker = None
+        if deliver:
+            from accolade.integrations.webhooks import start_in_process_worker
+
+            worker = start_in_process_worker(store, settings)
+        try:
+            yield
+        finally:
+            if worker is not None:
+                thread, stop = worker
+                stop.set()
+                thread.join(timeout=30)
+            if owns_store:
+                store.close()
+
+    return lifespan
 
 
 class _App(FastAPI):

@@ -20,6 +20,7 @@ from accolade.service.notify import notices
 from accolade.service.programs import ActiveProgram, active, compiled_version
 from accolade.store.repositories.ledger import NewEntry
 from accolade.store.repositories.log import NewEvent
+from accolade.store.repositories.members import LockedMember
 from accolade.store.unit_of_work import Store, UnitOfWork
 
 
@@ -38,6 +39,8 @@ def reverse(
 def reverse_in(
     uow: UnitOfWork, program: ActiveProgram, event_id: str, reason: str, now: datetime
 ) -> dict[str, Any]:
+    """Reverse ``event_id`` in ``uow``: find it, lock its member, answer an earlier reversal
+    of it, or reconcile the member's history without it and write what changed."""
     target = uow.log.event_row(program.id, "event", event_id)
     if target is None:
         raise NotFound(
@@ -46,7 +49,6 @@ def reverse_in(
     body = json.dumps(
         {"event_id": event_id, "reason": reason}, sort_keys=True, separators=(",", ":")
     )
-    digest = body_hash(body)
     # The earlier reversal is looked for with the member locked: a concurrent reversal of the
     # same event holds that lock until it commits, and then this transaction sees its row
     # (READ COMMITTED reads afresh after the wait) instead of inserting a second one.
@@ -54,16 +56,9 @@ def reverse_in(
         program.id, [uow.members.member_external_id(target.member_id)]
     )
     locked = next(iter(member.values()))
-    earlier = uow.log.event_row(program.id, "reversal", event_id)
+    earlier = _earlier_reversal(uow, program, event_id, body_hash(body))
     if earlier is not None:
-        if earlier.body_hash != digest:
-            raise Conflict(
-                f"event '{event_id}' was already reversed ({earlier.received_at:%Y-%m-%d})",
-                field="event_id",
-            )
-        caused = uow.ledger.entries_caused([earlier.id])[earlier.id]
-        return {"status": "duplicate", "first": result_of(earlier.status, caused, ())}
-
+        return earlier
     evaluation = reconcile_member(
         uow,
         program.id,
@@ -74,19 +69,50 @@ def reverse_in(
         reason,
         int(target.occurred_at.timestamp()),
     )
-    result = evaluation.result()
+    reversal_pk = _log_reversal(uow, program, locked.id, target, body, evaluation, now)
+    _write(uow, program, locked, (target.id, reversal_pk), event_id, reason, evaluation, now)
+    return evaluation.result()
+
+
+def _earlier_reversal(
+    uow: UnitOfWork, program: ActiveProgram, event_id: str, digest: str
+) -> dict[str, Any] | None:
+    """The first result again when the event was reversed for the same reason; Conflict when
+    it was reversed for another."""
+    earlier = uow.log.event_row(program.id, "reversal", event_id)
+    if earlier is None:
+        return None
+    if earlier.body_hash != digest:
+        raise Conflict(
+            f"event '{event_id}' was already reversed ({earlier.received_at:%Y-%m-%d})",
+            field="event_id",
+        )
+    caused = uow.ledger.entries_caused([earlier.id])[earlier.id]
+    return {"status": "duplicate", "first": result_of(earlier.status, caused, ())}
+
+
+def _log_reversal(
+    uow: UnitOfWork,
+    program: ActiveProgram,
+    member_pk: int,
+    target: Any,
+    body: str,
+    evaluation: Evaluation,
+    now: datetime,
+) -> int:
+    """The reversal's log row (what replay reverses again), at the reversed event's time."""
     [reversal_pk] = uow.log.insert_events(
         program.id,
         [
             NewEvent(
                 kind="reversal",
-                event_id=event_id,
+                event_id=target.event_id,
                 type="reversal",
-                member_id=locked.id,
+                member_id=member_pk,
                 occurred_at=target.occurred_at,
                 program_version=program.compiled.version,
                 schema_version=EVENT_SCHEMA_VERSION,
-                body_hash=digest,
+                body_hash=body_hash(body),
                 body=body,
                 status=evaluation.status.value,
                 notes=None,
@@ -94,10 +120,27 @@ def reverse_in(
         ],
         now,
     )
+    return reversal_pk
+
+
+def _write(
+    uow: UnitOfWork,
+    program: ActiveProgram,
+    locked: LockedMember,
+    log_pks: tuple[int, int],
+    event_id: str,
+    reason: str,
+    evaluation: Evaluation,
+    now: datetime,
+) -> None:
+    """What the reversal changed: the reversed event marked (``log_pks``: its log row and the
+    reversal's), ledger and member, boards, expired points given back, reference facets, and
+    the notices."""
+    target_pk, reversal_pk = log_pks
     boards = BoardUpdates()
     boards.reversal(uow, program.id, lambda v: _version(uow, program, v), locked.id, event_id)
     boards.member(locked.state.member, locked.state, evaluation.state)
-    uow.log.mark_reversed(target.id, reversal_pk)
+    uow.log.mark_reversed(target_pk, reversal_pk)
     apply_reconciliation(uow, program.id, locked.id, reversal_pk, evaluation, now)
     boards.flush(uow, program.id, program.compiled, now)
     before, locked.state = locked.state, evaluation.state
@@ -107,23 +150,18 @@ def reverse_in(
         uow.facets.sync_facets(
             program.id, facets, [(locked.id, before, evaluation.state)], default_tier
         )
-    outbox = uow.outbox
-    wanted = outbox.wanted_types(program.id)
-    outbox.append(
-        program.id,
-        notices(
-            wanted,
-            event_id,
-            before,
-            evaluation.state,
-            evaluation.entries,
-            now,
-            reason,
-            quests=program.compiled.quests,
-        ),
+    wanted = uow.outbox.wanted_types(program.id)
+    messages = notices(
+        wanted,
+        event_id,
+        before,
+        evaluation.state,
+        evaluation.entries,
         now,
+        reason,
+        quests=program.compiled.quests,
     )
-    return result
+    uow.outbox.append(program.id, messages, now)
 
 
 def _version(uow: UnitOfWork, program: ActiveProgram, version: int) -> CompiledProgram:
