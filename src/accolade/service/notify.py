@@ -52,69 +52,82 @@ def notices(
     ``quests`` (the program's) give completed quests their entitlements."""
     if not wanted:
         return []
-    every = "*" in wanted
-    member = after.member
     stamp = now.isoformat().replace("+00:00", "Z")
-    out: list[Message] = []
+    found = [
+        *_points(event_id, after, entries, reversal_reason),
+        *_badges(after.member, entries),
+        *_quests(event_id, before, after, quests or {}),
+        *_changes(event_id, before, after),
+    ]
+    return [
+        (type_, compact_json({"type": type_, "timestamp": stamp, "data": data}))
+        for type_, data in found
+        if "*" in wanted or type_ in wanted
+    ]
 
-    def tell(type_: str, data: dict[str, object]) -> None:
-        if every or type_ in wanted:
-            out.append((type_, compact_json({"type": type_, "timestamp": stamp, "data": data})))
 
+Found = list[tuple[str, dict[str, object]]]  # (message type, its data)
+
+
+def _points(
+    event_id: str, after: MemberState, entries: Sequence[Entry], reversal_reason: str | None
+) -> Found:
+    """The event's points awarded, or its reversal with what it took back."""
     points = sum(e.points for e in entries)
+    data: dict[str, object] = {"member": after.member, "event_id": event_id}
     if reversal_reason is not None:
-        tell(
-            EVENT_REVERSED,
-            {
-                "member": member,
-                "event_id": event_id,
-                "reason": reversal_reason,
-                "points": points,
-                "balance": after.balance,
-                "lifetime": after.lifetime,
-            },
-        )
+        data |= {"reason": reversal_reason, "points": points}
+        kind = EVENT_REVERSED
     elif points > 0:
-        tell(
-            POINTS_AWARDED,
+        data["points"] = points
+        kind = POINTS_AWARDED
+    else:
+        return []
+    return [(kind, data | {"balance": after.balance, "lifetime": after.lifetime})]
+
+
+def _badges(member: str, entries: Sequence[Entry]) -> Found:
+    return [
+        (
+            BADGE_EARNED if e.kind is EntryKind.BADGE else BADGE_REVOKED,
             {
                 "member": member,
-                "event_id": event_id,
-                "points": points,
-                "balance": after.balance,
-                "lifetime": after.lifetime,
+                "event_id": e.event_id,
+                "badge": e.rule.removeprefix("badge:"),
+                "period": e.period,
             },
         )
-    for e in entries:
-        if e.kind is EntryKind.BADGE or e.kind is EntryKind.BADGE_REVOKED:
-            tell(
-                BADGE_EARNED if e.kind is EntryKind.BADGE else BADGE_REVOKED,
-                {
-                    "member": member,
-                    "event_id": e.event_id,
-                    "badge": e.rule.removeprefix("badge:"),
-                    "period": e.period,
-                },
+        for e in entries
+        if e.kind is EntryKind.BADGE or e.kind is EntryKind.BADGE_REVOKED
+    ]
+
+
+def _quests(
+    event_id: str, before: MemberState, after: MemberState, quests: Mapping[str, CompiledQuest]
+) -> Found:
+    """Quests completed, with the entitlements they grant, and quests undone by a reversal."""
+    if after.quests_done is before.quests_done:
+        return []
+    done, had = after.quests_done.keys(), before.quests_done.keys()
+    found: Found = []
+    for type_, keys in ((QUEST_COMPLETED, done - had), (QUEST_UNDONE, had - done)):
+        for key in sorted(keys):
+            quest = quests.get(key)
+            granted = dict(quest.entitlements) if quest else {}
+            data = {"member": after.member, "event_id": event_id, "quest": key}
+            found.append((type_, data | {"entitlements": granted}))
+    return found
+
+
+def _changes(event_id: str, before: MemberState, after: MemberState) -> Found:
+    """A new stage, a new tier."""
+    found: Found = []
+    for type_, old, new in (
+        (STAGE_CHANGED, before.stage, after.stage),
+        (TIER_CHANGED, before.tier, after.tier),
+    ):
+        if old != new:
+            found.append(
+                (type_, {"member": after.member, "event_id": event_id, "from": old, "to": new})
             )
-    if after.quests_done is not before.quests_done:
-        known = quests or {}
-        done, had = after.quests_done.keys(), before.quests_done.keys()
-        for type_, keys in ((QUEST_COMPLETED, done - had), (QUEST_UNDONE, had - done)):
-            for key in sorted(keys):
-                quest = known.get(key)
-                granted = dict(quest.entitlements) if quest else {}
-                tell(
-                    type_,
-                    {"member": member, "event_id": event_id, "quest": key, "entitlements": granted},
-                )
-    if before.stage != after.stage:
-        tell(
-            STAGE_CHANGED,
-            {"member": member, "event_id": event_id, "from": before.stage, "to": after.stage},
-        )
-    if before.tier != after.tier:
-        tell(
-            TIER_CHANGED,
-            {"member": member, "event_id": event_id, "from": before.tier, "to": after.tier},
-        )
-    return out
+    return found
