@@ -205,16 +205,7 @@ def standing(
         program, found = active_with_member(uow, program_key, subject)
         board = _board(program.compiled, board_key)
         stored, shown, mine = _window_at(uow, program, board, window, clock(), subject)
-        if board.subject == "member":
-            member = member_of(found)
-            if member is None:
-                raise NotFound(
-                    f"no member '{subject}' in program '{program.compiled.key}'", field="member"
-                )
-            state = member.state
-            where, seen = placement(board, state), visible(state)
-        else:
-            where, seen = "", True
+        where, seen = _placement(program, board, found, subject)
         if mine is None or stored is None:
             mine = Standing(subject, 0, 0, where, seen)
         ranked = mine.partition is not None and mine.score >= board.min_score
@@ -236,38 +227,63 @@ def standing(
         }
         if stored is None or mine.partition is None:
             return SubjectStanding(**out)
-        key = mine.partition
         if not ranked:
-            out["total"] = uow.rankings.ranked_count(stored.id, key, board.min_score)
-            return SubjectStanding(**out)
-        above, below, names = (
-            uow.rankings.neighbours(
-                mine, stored.id, around, board.min_score, names_in(program, board)
-            )
-            if around
-            else ([], [], {})
-        )
-        up = list(reversed(above))  # best first, like the board
-        # every count this standing needs, in one statement: the total, the subject's rank,
-        # and where the groups around it start
-        wanted = {board.min_score - 1, mine.score} | _to_count(up) | _to_count(below)
-        counted = uow.rankings.counts_above(stored.id, key, wanted)
-        total = counted[board.min_score - 1]
-        rank = counted[mine.score] + 1
-        # a member who opted out sees their own rank among the others, without counting twice
-        total += 0 if mine.visible else 1
-        higher = next((score for _, score, _ in above if score > mine.score), None)
-        if higher is None and rank > 1:
-            higher = uow.rankings.next_higher(stored.id, key, mine.score)
-        out.update(
-            rank=rank,
-            total=total,
-            percentile=round(100 * (total - rank + 1) / total, 1),
-            gap=None if higher is None else higher - mine.score,
-            above=_with_ranks(up, counted, names),
-            below=_with_ranks(below, counted, names),
-        )
+            out["total"] = uow.rankings.ranked_count(stored.id, mine.partition, board.min_score)
+        else:
+            out.update(_ranks(uow, program, board, stored.id, mine, around))
         return SubjectStanding(**out)
+
+
+def _placement(
+    program: ActiveProgram, board: CompiledLeaderboard, found: Any, subject: str
+) -> tuple[str | None, bool]:
+    """The partition a member competes in (None: the board's eligibility leaves them out) and
+    whether they show on boards; a team or a company competes in "" and always shows."""
+    if board.subject != "member":
+        return "", True
+    member = member_of(found)
+    if member is None:
+        raise NotFound(f"no member '{subject}' in program '{program.compiled.key}'", field="member")
+    return placement(board, member.state), visible(member.state)
+
+
+def _ranks(
+    uow: UnitOfWork,
+    program: ActiveProgram,
+    board: CompiledLeaderboard,
+    window_id: int,
+    mine: Standing,
+    around: int,
+) -> dict[str, Any]:
+    """A ranked subject's rank, the total ranked, percentile, gap to the next score up, and
+    its neighbours with their ranks."""
+    assert mine.partition is not None
+    key = mine.partition
+    above, below, names = (
+        uow.rankings.neighbours(mine, window_id, around, board.min_score, names_in(program, board))
+        if around
+        else ([], [], {})
+    )
+    up = list(reversed(above))  # best first, like the board
+    # every count this standing needs, in one statement: the total, the subject's rank,
+    # and where the groups around it start
+    wanted = {board.min_score - 1, mine.score} | _to_count(up) | _to_count(below)
+    counted = uow.rankings.counts_above(window_id, key, wanted)
+    total = counted[board.min_score - 1]
+    rank = counted[mine.score] + 1
+    # a member who opted out sees their own rank among the others, without counting twice
+    total += 0 if mine.visible else 1
+    higher = next((score for _, score, _ in above if score > mine.score), None)
+    if higher is None and rank > 1:
+        higher = uow.rankings.next_higher(window_id, key, mine.score)
+    return {
+        "rank": rank,
+        "total": total,
+        "percentile": round(100 * (total - rank + 1) / total, 1),
+        "gap": None if higher is None else higher - mine.score,
+        "above": _with_ranks(up, counted, names),
+        "below": _with_ranks(below, counted, names),
+    }
 
 
 def ranked_rows(
