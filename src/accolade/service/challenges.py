@@ -23,8 +23,8 @@ from accolade.errors import AccoladeError, NotFound
 from accolade.program.compile import CompiledChallenge
 from accolade.service import Clock, once_more_on_conflict, system_clock
 from accolade.service.ingest import apply_events, parse_records
-from accolade.service.programs import active
-from accolade.store.unit_of_work import Store
+from accolade.service.programs import ActiveProgram, active
+from accolade.store.unit_of_work import Store, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -196,8 +196,7 @@ def stats(
     now = clock().timestamp()
     with store.read() as uow:
         program = active(uow, program_key)
-        compiled = program.compiled
-        chosen = list(compiled.challenges.values())
+        chosen = list(program.compiled.challenges.values())
         if challenge is not None:
             chosen = [c for c in chosen if c.key == challenge]
             if not chosen:
@@ -205,63 +204,65 @@ def stats(
                     f"no challenge '{challenge}' in program '{program_key}'", field="challenge"
                 )
         closes = uow.programs.challenge_closes(program.id)
-        # challenge -> segment value -> [eligible, participants, reached]
-        counts: dict[str, dict[str | None, list[int]]] = {
-            c.key: defaultdict(lambda: [0, 0, 0]) for c in chosen
-        }
-        for _, attrs, tier, progress in uow.members.member_progress(program.id):
-            mine = progress.get("challenges", {})
-            value = attrs.get(by) if by is not None else None
-            group = None if value is None else str(value)
-            for c in chosen:
-                record = mine.get(c.key)
-                eligible = in_segment(c, attrs, tier_of(compiled, tier), progress.get("stage"))
-                if not eligible and record is None:
-                    continue
-                row = counts[c.key][group]
-                row[0] += int(eligible)
-                row[1] += int(record is not None)
-                row[2] += int(record is not None and record[REACHED] is not None)
-    out: list[ChallengeStats] = []
-    for c in chosen:
-        groups = counts[c.key]
-        total = [sum(g[i] for g in groups.values()) for i in range(3)]
-        recorded = closes.get(c.key)
-        status = (
-            "upcoming"
-            if now < c.starts
-            else "open"
-            if now < c.ends
-            else "closed"
-            if recorded is not None
-            else "ended"
-        )
-        out.append(
-            ChallengeStats(
-                key=c.key,
-                name=c.name,
-                status=status,
-                goal=describe_goal(c),
-                award=c.award,
-                starts_at=datetime.fromtimestamp(c.starts, UTC),
-                ends_at=datetime.fromtimestamp(c.ends, UTC),
-                eligible=total[0],
-                participants=total[1],
-                reached=total[2],
-                completion_percent=_percent(total[2], total[0]),
-                winners=[w["member"] for w in json.loads(recorded.winners)] if recorded else [],
-                by=by,
-                segments=[
-                    SegmentStats(value, g[0], g[1], g[2], _percent(g[2], g[0]))
-                    for value, g in sorted(
-                        groups.items(), key=lambda kv: (kv[0] is None, kv[0] or "")
-                    )
-                ]
-                if by is not None
-                else [],
-            )
-        )
-    return out
+        counts = _counts(uow, program, chosen, by)
+    return [_stats(c, counts[c.key], closes.get(c.key), by, now) for c in chosen]
+
+
+Counts = dict[str | None, list[int]]  # segment value -> [eligible, participants, reached]
+
+
+def _counts(
+    uow: UnitOfWork, program: ActiveProgram, chosen: list[CompiledChallenge], by: str | None
+) -> dict[str, Counts]:
+    """Per challenge and segment value: the members eligible, taking part, and reaching it."""
+    compiled = program.compiled
+    counts: dict[str, Counts] = {c.key: defaultdict(lambda: [0, 0, 0]) for c in chosen}
+    for _, attrs, tier, progress in uow.members.member_progress(program.id):
+        mine = progress.get("challenges", {})
+        value = attrs.get(by) if by is not None else None
+        group = None if value is None else str(value)
+        for c in chosen:
+            record = mine.get(c.key)
+            eligible = in_segment(c, attrs, tier_of(compiled, tier), progress.get("stage"))
+            if not eligible and record is None:
+                continue
+            row = counts[c.key][group]
+            row[0] += int(eligible)
+            row[1] += int(record is not None)
+            row[2] += int(record is not None and record[REACHED] is not None)
+    return counts
+
+
+def _stats(
+    c: CompiledChallenge, groups: Counts, recorded: Any, by: str | None, now: float
+) -> ChallengeStats:
+    total = [sum(g[i] for g in groups.values()) for i in range(3)]
+    if now < c.starts:
+        status = "upcoming"
+    elif now < c.ends:
+        status = "open"
+    else:
+        status = "closed" if recorded is not None else "ended"
+    segments = [
+        SegmentStats(value, g[0], g[1], g[2], _percent(g[2], g[0]))
+        for value, g in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+    ]
+    return ChallengeStats(
+        key=c.key,
+        name=c.name,
+        status=status,
+        goal=describe_goal(c),
+        award=c.award,
+        starts_at=datetime.fromtimestamp(c.starts, UTC),
+        ends_at=datetime.fromtimestamp(c.ends, UTC),
+        eligible=total[0],
+        participants=total[1],
+        reached=total[2],
+        completion_percent=_percent(total[2], total[0]),
+        winners=[w["member"] for w in json.loads(recorded.winners)] if recorded else [],
+        by=by,
+        segments=segments if by is not None else [],
+    )
 
 
 def _percent(part: int, whole: int) -> float:
