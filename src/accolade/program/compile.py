@@ -186,7 +186,7 @@ class CompiledLeaderboard:
 
 @dataclass(frozen=True, slots=True)
 class CompiledReward:
-    """A catalogue item; who may redeem it: ``tiers``, ``stages`` and ``segment`` (each empty: all)."""
+    """A reward (a catalogue item); who may redeem it: ``tiers``, ``stages`` and ``segment`` (each empty: all)."""
 
     key: str
     name: str

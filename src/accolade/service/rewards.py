@@ -206,7 +206,26 @@ def _redeem(
                 field="redemption_id",
             )
         return _view(compiled, earlier, duplicate=True)
-    state = locked.state
+    _check_redeemable(uow, compiled, item, locked, now)
+    _record(uow, program, item, locked.id, rid, now)
+    _move_points(uow, program, locked, "redemption", rid, item, -item.price, now, "redeemed")
+    row = uow.rewards.redemption(program.id, rid)
+    assert row is not None
+    view = _view(compiled, row, balance=locked.state.balance)
+    _tell(uow, program.id, REWARD_REDEEMED, view, now)
+    return view
+
+
+def _check_redeemable(
+    uow: UnitOfWork,
+    compiled: CompiledProgram,
+    item: CompiledReward,
+    locked: LockedMember,
+    now: datetime,
+) -> None:
+    """NotRedeemable or InsufficientBalance, naming why, unless the member may redeem
+    ``item`` now: eligible, within the per-member limit, with the spendable points, in stock."""
+    member, reward, state = locked.state.member, item.key, locked.state
     reason = why_not(compiled, item, state)
     if reason is not None:
         raise NotRedeemable(f"'{reward}' is {reason}", field="reward")
@@ -222,6 +241,19 @@ def _redeem(
             have = f"{member} can spend {max(0, state.balance - pending):,} now ({have}, "
             have += f"{pending:,} of it pending)"
         raise InsufficientBalance(f"'{reward}' costs {item.price:,} points; {have}", field="reward")
+
+
+def _record(
+    uow: UnitOfWork,
+    program: ActiveProgram,
+    item: CompiledReward,
+    member_pk: int,
+    rid: str,
+    now: datetime,
+) -> None:
+    """The redemption's row, with its stock taken and its code claimed (NotRedeemable when
+    either has run out), requested when the reward needs approval."""
+    reward = item.key
     if item.stock is not None and not uow.rewards.take_stock(program.id, reward, item.stock):
         raise NotRedeemable(f"'{reward}' is out of stock", field="reward")
     status = REQUESTED if item.approval else APPROVED
@@ -229,7 +261,7 @@ def _redeem(
         {
             "program_id": program.id,
             "redemption_id": rid,
-            "member_id": locked.id,
+            "member_id": member_pk,
             "reward": reward,
             "price": item.price,
             "value_amount": item.value.amount if item.value else None,
@@ -237,7 +269,7 @@ def _redeem(
             "fulfilment": item.fulfilment,
             "status": status,
             "stock_taken": item.stock is not None,
-            "program_version": compiled.version,
+            "program_version": program.compiled.version,
             "requested_at": now,
             "updated_at": now,
         }
@@ -249,12 +281,6 @@ def _redeem(
         uow.rewards.update_redemption(
             pk, code_id=code, status=FULFILLED if status == APPROVED else status
         )
-    _move_points(uow, program, locked, "redemption", rid, item, -item.price, now, "redeemed")
-    row = uow.rewards.redemption(program.id, rid)
-    assert row is not None
-    view = _view(compiled, row, balance=locked.state.balance)
-    _tell(uow, program.id, REWARD_REDEEMED, view, now)
-    return view
 
 
 def _move_points(
