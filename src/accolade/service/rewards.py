@@ -394,16 +394,8 @@ def decide(
             values["status"] = FULFILLED  # the code set aside at the request is handed out
         balance = None
         if to in RETURNED:
-            item = _item_of(program.compiled, row)
             why = note.strip() if note and note.strip() else to
-            _move_points(
-                uow, program, locked, "refund", row.redemption_id, item, int(row.price), now, why
-            )
-            if row.code_id is not None:
-                uow.rewards.release_code(int(row.code_id))
-                values["code_id"] = None
-            if row.stock_taken:
-                uow.rewards.return_stock(program.id, row.reward)
+            values |= _give_back(uow, program, locked, row, why, now)
             balance = locked.state.balance
         uow.rewards.update_redemption(int(row.id), **values)
         after = uow.rewards.redemption(program.id, redemption_id)
@@ -411,6 +403,22 @@ def decide(
         view = _view(program.compiled, after, balance=balance)
         _tell(uow, program.id, REDEMPTION_UPDATED, view, now)
         return view
+
+
+def _give_back(
+    uow: UnitOfWork, program: ActiveProgram, locked: LockedMember, row: Any, why: str, now: datetime
+) -> dict[str, Any]:
+    """A rejected or cancelled redemption: its points refunded (``why``: the decision's note,
+    or its status), its code and its stock returned; the row's values that change with it."""
+    item = _item_of(program.compiled, row)
+    _move_points(uow, program, locked, "refund", row.redemption_id, item, int(row.price), now, why)
+    values: dict[str, Any] = {}
+    if row.code_id is not None:
+        uow.rewards.release_code(int(row.code_id))
+        values["code_id"] = None
+    if row.stock_taken:
+        uow.rewards.return_stock(program.id, row.reward)
+    return values
 
 
 def _item_of(program: CompiledProgram, row: Any) -> CompiledReward:
