@@ -18,6 +18,7 @@ from accolade.errors import (
     NotFound,
     NotRedeemable,
 )
+from accolade.service import redemptions as redemption_service
 from accolade.service import rewards
 from accolade.service.ingest import ingest_batch
 from accolade.service.programs import publish
@@ -69,13 +70,13 @@ def earn(store: Store, member: str, reviews: int, *, region: str = "emea", start
     assert all(o.status.value == "accepted" for o in outcomes), outcomes
 
 
-def redeem(store: Store, member: str, reward: str, **kwargs: Any) -> rewards.Redemption:
+def redeem(store: Store, member: str, reward: str, **kwargs: Any) -> redemption_service.Redemption:
     return rewards.redeem(store, KEY, member, reward, clock=clock_at(NOW), **kwargs)
 
 
-def decide(store: Store, rid: str, decision: str, **kwargs: Any) -> rewards.Redemption:
+def decide(store: Store, rid: str, decision: str, **kwargs: Any) -> redemption_service.Redemption:
     kwargs.setdefault("by", "admin@example.com")
-    return rewards.decide(store, KEY, rid, decision, clock=clock_at(NOW), **kwargs)
+    return redemption_service.decide(store, KEY, rid, decision, clock=clock_at(NOW), **kwargs)
 
 
 def balance_and_lifetime(store: Store, member: str) -> tuple[int, int, str | None]:
@@ -219,12 +220,12 @@ def test_approval_comes_before_fulfilment_and_cancelling_refunds(shop: Store) ->
     earn(shop, "alice", 2)  # gold
     asked = redeem(shop, "alice", "advisory")
     assert (asked.status, asked.balance) == ("requested", 900)
-    queue = rewards.redemptions(shop, KEY, status="requested")
+    queue = redemption_service.redemptions(shop, KEY, status="requested")
     assert [r.redemption_id for r in queue.items] == [asked.redemption_id]
     with pytest.raises(Conflict, match="fulfil needs it approved"):
         decide(shop, asked.redemption_id, "fulfil")
     assert decide(shop, asked.redemption_id, "approve").status == "approved"
-    assert rewards.redemptions(shop, KEY, status="requested").items == []
+    assert redemption_service.redemptions(shop, KEY, status="requested").items == []
     assert decide(shop, asked.redemption_id, "fulfil").status == "fulfilled"
     with pytest.raises(Conflict, match="is fulfilled; cancel needs it requested or approved"):
         decide(shop, asked.redemption_id, "cancel")
@@ -234,7 +235,7 @@ def test_approval_comes_before_fulfilment_and_cancelling_refunds(shop: Store) ->
         decide(shop, second.redemption_id, "cancel", by="bob", member="bob")
     cancelled = decide(shop, second.redemption_id, "cancel", by="alice", member="alice")
     assert (cancelled.status, cancelled.balance) == ("cancelled", 900)
-    history = rewards.redemptions(shop, KEY, member="alice")
+    history = redemption_service.redemptions(shop, KEY, member="alice")
     assert [(r.reward, r.status) for r in history.items] == [
         ("advisory", "cancelled"),
         ("advisory", "fulfilled"),
@@ -276,7 +277,7 @@ def test_a_code_is_set_aside_at_the_request_and_shown_once_approved(shop: Store)
     again = redeem(shop, "bob", "voucher")
     approved = decide(shop, again.redemption_id, "approve")
     assert (approved.status, approved.code) == ("fulfilled", "V-1")
-    assert rewards.redemption(shop, KEY, again.redemption_id).code == "V-1"
+    assert redemption_service.redemption(shop, KEY, again.redemption_id).code == "V-1"
 
 
 def test_the_same_redemption_id_redeems_once(shop: Store) -> None:

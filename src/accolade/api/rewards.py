@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accolade.api.access import Caller, Ctx, scoped
 from accolade.api.errors import ERROR_RESPONSES, ROW_ID_MAX
 from accolade.service import expiry as expiry_service
+from accolade.service import redemptions as redemptions_service
 from accolade.service import rewards as rewards_service
 from accolade.service.keys import Principal
 
@@ -81,7 +82,7 @@ def get_rewards(
 
 @router.post(
     "/v1/rewards/{reward}/redemptions",
-    response_model=rewards_service.Redemption,
+    response_model=redemptions_service.Redemption,
     status_code=201,
     summary="Redeem an item for a member: debits the balance, takes a unit of stock",
     responses={200: {"description": "The same redemption id again: the first result"}},
@@ -122,7 +123,7 @@ async def post_codes(reward: Reward, body: CodesRequest, ctx: Ctx, principal: Ad
 
 @router.get(
     "/v1/redemptions",
-    response_model=rewards_service.RedemptionPage,
+    response_model=redemptions_service.RedemptionPage,
     summary="Redemptions, newest first: a member's history, or the approval queue",
 )
 def get_redemptions(
@@ -147,18 +148,18 @@ def get_redemptions(
         principal.may_read_member(member)
     else:
         principal.require("rewards:admin")  # every member's redemptions
-    return rewards_service.redemptions(
+    return redemptions_service.redemptions(
         ctx.store, principal.program_key, member=member, status=status, before=before, limit=limit
     )
 
 
 @router.get(
     "/v1/redemptions/{redemption_id}",
-    response_model=rewards_service.Redemption,
+    response_model=redemptions_service.Redemption,
     summary="One redemption, with its code once fulfilled",
 )
 def get_redemption(redemption_id: RedemptionId, ctx: Ctx, principal: Caller) -> Any:
-    found = rewards_service.redemption(
+    found = redemptions_service.redemption(
         ctx.store, principal.program_key, redemption_id, principal.member
     )
     if principal.member is None:
@@ -168,7 +169,7 @@ def get_redemption(redemption_id: RedemptionId, ctx: Ctx, principal: Caller) -> 
 
 @router.post(
     "/v1/redemptions/{redemption_id}/{decision}",
-    response_model=rewards_service.Redemption,
+    response_model=redemptions_service.Redemption,
     summary="approve, fulfil or reject (rewards:admin), or cancel (rewards:write) a redemption",
 )
 async def post_decision(
@@ -180,7 +181,7 @@ async def post_decision(
 ) -> Any:
     principal.require("rewards:write" if decision == "cancel" else "rewards:admin")
     return await run_in_threadpool(
-        rewards_service.decide,
+        redemptions_service.decide,
         ctx.store,
         principal.program_key,
         redemption_id,

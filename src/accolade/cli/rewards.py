@@ -15,7 +15,7 @@ from accolade.cli.output import out, print_json
 from accolade.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from accolade.service.rewards import Redemption
+    from accolade.service.redemptions import Redemption
 
 rewards_app = typer.Typer(
     help="Rewards: the catalogue, redemptions and their approval, code pools.",
@@ -100,10 +100,10 @@ def rewards_redemptions(
     as_json: JsonOption = False,
 ) -> None:
     """Redemptions, newest first."""
-    from accolade.service import rewards as rewards_service
+    from accolade.service import redemptions as redemptions_service
 
     store, key = open_program(program)
-    page = rewards_service.redemptions(store, key, member=member, status=status, limit=limit)
+    page = redemptions_service.redemptions(store, key, member=member, status=status, limit=limit)
     if as_json:
         print_json(page)
         return
@@ -127,11 +127,11 @@ def rewards_redemptions(
 def _decide(
     decision: str, redemption_id: str, note: str | None, by: str | None, program: str | None
 ) -> None:
-    from accolade.service import rewards as rewards_service
+    from accolade.service import redemptions as redemptions_service
 
     store, key = open_program(program)
     who = by or getpass.getuser()
-    _print(rewards_service.decide(store, key, redemption_id, decision, by=who, note=note))
+    _print(redemptions_service.decide(store, key, redemption_id, decision, by=who, note=note))
 
 
 @rewards_app.command("approve")

@@ -21,8 +21,8 @@ from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.expiry import expiry_entry
 from accolade.service.programs import ActiveProgram, active, compiled_version
+from accolade.service.redemptions import points_entry
 from accolade.service.reverse import apply_reconciliation, reconcile_member
-from accolade.service.rewards import points_entry
 from accolade.store.repositories.ledger import NewEntry
 from accolade.store.repositories.members import LockedMember
 from accolade.store.unit_of_work import Store, UnitOfWork
