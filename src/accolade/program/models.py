@@ -231,7 +231,7 @@ class QuestRequirements(_Model):
     tier: str | None = None
 
 
-class QuestReward(_Model):
+class QuestPrize(_Model):
     """What completing a quest gives: points, a badge, entitlements for the host product."""
 
     points: int = Field(default=0, ge=0)
@@ -247,7 +247,7 @@ class Quest(_Model):
     description: str | None = None
     ordered: bool = True
     steps: list[QuestStep] = Field(min_length=1)
-    reward: QuestReward = Field(default_factory=QuestReward)
+    reward: QuestPrize = Field(default_factory=QuestPrize)
     time_limit: Duration | None = None
     requires: QuestRequirements = Field(default_factory=QuestRequirements)
     hidden: bool = False
@@ -306,7 +306,7 @@ class Challenge(_Model):
     tiers: list[str] = Field(default_factory=list)
     stages: list[str] = Field(default_factory=list)
     award: ChallengeAward = Field(default_factory=ChallengeAward)
-    reward: QuestReward = Field(default_factory=QuestReward)
+    reward: QuestPrize = Field(default_factory=QuestPrize)
 
     @field_validator("starts", "ends", mode="before")
     @classmethod
@@ -441,7 +441,7 @@ class LeaderboardMetric(_Model):
     sum: str | None = Field(default=None, min_length=1)
 
 
-class LeaderboardReward(_Model):
+class LeaderboardPrize(_Model):
     """Paid to the ``top`` N of each partition when a calendar window closes."""
 
     top: int = Field(ge=1, le=1000)
@@ -464,7 +464,7 @@ class Leaderboard(_Model):
     tiers: list[str] = Field(default_factory=list)
     stages: list[str] = Field(default_factory=list)
     min_score: int = Field(default=1, ge=1)
-    reward: LeaderboardReward | None = None
+    reward: LeaderboardPrize | None = None
 
     @field_validator("window")
     @classmethod
@@ -640,7 +640,7 @@ def known_keys() -> set[str]:
         TierQualification,
         QuestStep,
         QuestRequirements,
-        QuestReward,
+        QuestPrize,
         Quest,
         ChallengeGoal,
         ChallengeAward,
@@ -654,7 +654,7 @@ def known_keys() -> set[str]:
         StageRule,
         Stage,
         LeaderboardMetric,
-        LeaderboardReward,
+        LeaderboardPrize,
         Leaderboard,
         Money,
         RewardLimit,
