@@ -25,7 +25,7 @@ from accolade.service import Clock, system_clock
 from accolade.service.notify import POINTS_EXPIRING
 from accolade.service.programs import ActiveProgram, active
 from accolade.store.repositories.ledger import NewEntry
-from accolade.store.repositories.log import NewEvent
+from accolade.store.repositories.log import NewLoggedEvent
 from accolade.store.repositories.members import LockedMember
 from accolade.store.unit_of_work import Store, UnitOfWork
 
@@ -163,14 +163,14 @@ def _write(
 
 def _log_row(
     kind: str, event_id: str, member_pk: int, points: int, why: str, version: int, now: datetime
-) -> NewEvent:
+) -> NewLoggedEvent:
     """An expiry's or a warning's log row: what replay rebuilds the entry from."""
     body = json.dumps(
         {"points": points, "reason": why, "at": now.isoformat()},
         sort_keys=True,
         separators=(",", ":"),
     )
-    return NewEvent(
+    return NewLoggedEvent(
         kind=kind,
         event_id=event_id,
         type=f"points.{kind}",

@@ -26,7 +26,7 @@ from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.notify import Message, notices
 from accolade.service.programs import ActiveProgram, active, compiled_version
-from accolade.store.repositories.log import Evaluated, LoggedEvent
+from accolade.store.repositories.log import EvaluatedEvent, LoggedEvent
 from accolade.store.repositories.members import LockedMember, MemberCache
 from accolade.store.unit_of_work import Store, UnitOfWork, WriteConflict
 
@@ -273,7 +273,7 @@ class _ChunkRun:
     boards: BoardUpdates | None
     now: datetime
     outcomes: list[Outcome | None]
-    evaluated: list[Evaluated] = field(default_factory=list)
+    evaluated: list[EvaluatedEvent] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     changed: dict[int, LockedMember] = field(default_factory=dict)
 
@@ -315,7 +315,7 @@ class _ChunkRun:
             seen[event.id] = (digest, outcome)
             outcomes[i] = outcome
             evaluated.append(
-                Evaluated(
+                EvaluatedEvent(
                     event,
                     canonical,
                     digest,

@@ -31,7 +31,7 @@ from accolade.service.members import member_id
 from accolade.service.notify import REDEMPTION_UPDATED
 from accolade.service.programs import ActiveProgram, active
 from accolade.store.repositories.ledger import NewEntry
-from accolade.store.repositories.log import NewEvent
+from accolade.store.repositories.log import NewLoggedEvent
 from accolade.store.repositories.members import LockedMember
 from accolade.store.repositories.rewards import RETURNED
 from accolade.store.unit_of_work import Store, UnitOfWork
@@ -105,7 +105,7 @@ def move_points(
     [log_pk] = uow.log.insert_events(
         program.id,
         [
-            NewEvent(
+            NewLoggedEvent(
                 kind=kind,
                 event_id=rid,
                 type=f"reward.{kind}",

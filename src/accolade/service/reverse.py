@@ -19,7 +19,7 @@ from accolade.service.expiry import give_back_expired
 from accolade.service.notify import notices
 from accolade.service.programs import ActiveProgram, active, compiled_version
 from accolade.store.repositories.ledger import NewEntry
-from accolade.store.repositories.log import NewEvent
+from accolade.store.repositories.log import NewLoggedEvent
 from accolade.store.repositories.members import LockedMember
 from accolade.store.unit_of_work import Store, UnitOfWork
 
@@ -104,7 +104,7 @@ def _log_reversal(
     [reversal_pk] = uow.log.insert_events(
         program.id,
         [
-            NewEvent(
+            NewLoggedEvent(
                 kind="reversal",
                 event_id=target.event_id,
                 type="reversal",

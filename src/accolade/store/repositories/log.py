@@ -37,7 +37,7 @@ class LoggedEvent:
     occurred_at: datetime
 
 
-class NewEvent(NamedTuple):
+class NewLoggedEvent(NamedTuple):
     kind: str
     event_id: str
     type: str
@@ -51,7 +51,7 @@ class NewEvent(NamedTuple):
     notes: str | None
 
 
-class Evaluated(NamedTuple):
+class EvaluatedEvent(NamedTuple):
     """An ingested event with what the engine made of it, ready for the log and the ledger."""
 
     event: Event
@@ -98,7 +98,9 @@ class LogRepository(RepositoryBase):
                 found[r.event_id] = _logged(r)
         return found
 
-    def insert_events(self, program_id: int, rows: Sequence[NewEvent], now: datetime) -> list[int]:
+    def insert_events(
+        self, program_id: int, rows: Sequence[NewLoggedEvent], now: datetime
+    ) -> list[int]:
         """Appends to the log; returns the new rows' ids, in order."""
         if not rows:
             return []
@@ -131,7 +133,7 @@ class LogRepository(RepositoryBase):
         return ids
 
     def write_evaluated(
-        self, program_id: int, version: int, items: Sequence[Evaluated], now: datetime
+        self, program_id: int, version: int, items: Sequence[EvaluatedEvent], now: datetime
     ) -> None:
         """The ingest hot path: log rows, their ledger entries and badge awards, each in one
         bulk statement, with every row built in a single pass."""
