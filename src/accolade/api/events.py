@@ -87,31 +87,7 @@ async def post_events(
     """Idempotent by event id: the same id again returns the first result and writes
     nothing; the same id with another body is a conflict. A single event may leave out its
     `id` when an `Idempotency-Key` header gives it."""
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise BadRequest("the body is not valid JSON", field="body") from None
-    except RecursionError:  # the parser's own limit, far above MAX_DEPTH for properties
-        raise BadRequest(
-            f"the body nests objects and lists too deeply (properties: at most {MAX_DEPTH} levels)",
-            field="body",
-        ) from None
-    single = isinstance(body, dict)
-    if single:
-        if idempotency_key and "id" not in body:
-            body = {"id": idempotency_key, **body}
-        items: list[Any] = [body]
-    elif isinstance(body, list):
-        if not body:
-            raise InvalidInput("send at least one event", field="body")
-        if len(body) > MAX_BATCH:
-            raise InvalidInput(
-                f"at most {MAX_BATCH:,} events per request, got {len(body):,}", field="body"
-            )
-        items = body
-    else:
-        raise InvalidInput("send an event object or an array of events", field="body")
-
+    items, single = _events_of(await request.body(), idempotency_key)
     outcomes = await run_in_threadpool(
         ingest_batch,
         ctx.store,
@@ -140,6 +116,34 @@ async def post_events(
         "results": results,
     }
     return FastJSONResponse(batch, status_code=200)
+
+
+def _events_of(raw: bytes, idempotency_key: str | None) -> tuple[list[Any], bool]:
+    """The events of a body (one object or an array of them), and whether it was one; a
+    single event without an ``id`` takes the Idempotency-Key's. BadRequest or InvalidInput,
+    naming the body, for anything else."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise BadRequest("the body is not valid JSON", field="body") from None
+    except RecursionError:  # the parser's own limit, far above MAX_DEPTH for properties
+        raise BadRequest(
+            f"the body nests objects and lists too deeply (properties: at most {MAX_DEPTH} levels)",
+            field="body",
+        ) from None
+    if isinstance(body, dict):
+        if idempotency_key and "id" not in body:
+            body = {"id": idempotency_key, **body}
+        return [body], True
+    if not isinstance(body, list):
+        raise InvalidInput("send an event object or an array of events", field="body")
+    if not body:
+        raise InvalidInput("send at least one event", field="body")
+    if len(body) > MAX_BATCH:
+        raise InvalidInput(
+            f"at most {MAX_BATCH:,} events per request, got {len(body):,}", field="body"
+        )
+    return body, False
 
 
 def _result(outcome: Outcome) -> dict[str, Any]:
