@@ -18,7 +18,8 @@ from accolade.engine.evaluate import evaluate
 from accolade.engine.events import Event, parse_event
 from accolade.engine.reconcile import reconcile, totals_of
 from accolade.engine.state import MemberState
-from accolade.program.compile import CompiledProgram, compile_program
+from accolade.program.compile import compile_program
+from accolade.program.compiled import CompiledProgram
 from accolade.program.loader import load_program
 
 DEMO_PROGRAM = Path(__file__).resolve().parents[2] / "examples" / "partner-program.yaml"

@@ -15,7 +15,8 @@ import pytest
 from accolade.engine.effects import Entry
 from accolade.engine.evaluate import evaluate
 from accolade.errors import InvalidProgram
-from accolade.program.compile import CompiledProgram, compile_program
+from accolade.program.compile import compile_program
+from accolade.program.compiled import CompiledProgram
 from accolade.program.loader import load_program, program_hash
 from tests.unit.builders import (
     HOUR,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from accolade.engine.state import MemberState
 from accolade.engine.streaks import StreakStatus, longest_run, period_label, streak_status
 from accolade.errors import InvalidProgram
-from accolade.program.compile import CompiledProgram
+from accolade.program.compiled import CompiledProgram
 from accolade.program.loader import load_program
 from tests.unit.builders import DAY, HOUR, T0, event, of_kind, program, reverse, run
 

@@ -7,7 +7,7 @@ from bisect import bisect_left, bisect_right
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.state import MemberState
 from accolade.engine.windows import PERIOD_WINDOW, calendar_window, months_back, period_of
-from accolade.program.compile import CompiledProgram
+from accolade.program.compiled import CompiledProgram
 from accolade.program.models import Badge
 
 

@@ -21,7 +21,7 @@ from accolade.engine.prizes import PrizeView, prize_view
 from accolade.engine.state import MemberState
 from accolade.engine.tiers import tier_of
 from accolade.errors import InvalidEvent
-from accolade.program.compile import CHALLENGE_WON, CompiledChallenge, CompiledProgram
+from accolade.program.compiled import CHALLENGE_WON, CompiledChallenge, CompiledProgram
 
 __all__ = [
     "CHALLENGE_WON",

@@ -7,7 +7,7 @@ from typing import Any
 
 from accolade.engine.challenges import won
 from accolade.engine.state import MemberState
-from accolade.program.compile import CompiledProgram
+from accolade.program.compiled import CompiledProgram
 
 
 def entitlements(program: CompiledProgram, state: MemberState) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from accolade.engine.streaks import record_streaks
 from accolade.engine.tiers import qualifying_points, tier_for, tier_of, tier_reason
 from accolade.engine.windows import month_key
 from accolade.errors import InvalidEvent
-from accolade.program.compile import LEADERBOARD_WON, CompiledAction, CompiledProgram
+from accolade.program.compiled import LEADERBOARD_WON, CompiledAction, CompiledProgram
 
 # Badge points can cross a points threshold that awards another badge; a program has
 # finitely many badges, so this many passes always reaches a fixed point.

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from accolade.engine.state import MemberState
 from accolade.engine.tiers import entry_tier
-from accolade.program.compile import CompiledProgram
+from accolade.program.compiled import CompiledProgram
 
 TIER, STAGE = "@tier", "@stage"
 MAX_VALUE = 200

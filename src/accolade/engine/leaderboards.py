@@ -17,7 +17,7 @@ from accolade.engine.events import Event
 from accolade.engine.state import MemberState
 from accolade.engine.windows import calendar_window, local_ordinal
 from accolade.errors import InvalidEvent
-from accolade.program.compile import CompiledLeaderboard, CompiledProgram
+from accolade.program.compiled import CompiledLeaderboard, CompiledProgram
 from accolade.program.models import OPT_OUT_ATTRIBUTE
 
 ALL_TIME = "all"

@@ -9,7 +9,7 @@ from typing import Any
 
 from accolade.engine.windows import calendar_window
 from accolade.errors import InvalidEvent
-from accolade.program.compile import CompiledAction, CompiledProgram
+from accolade.program.compiled import CompiledAction, CompiledProgram
 from accolade.program.durations import format_duration
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from accolade.program.compile import CompiledProgram
+from accolade.program.compiled import CompiledProgram
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from accolade.engine.badges import grant_badge
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.prizes import PrizeView, prize_view
 from accolade.engine.state import MemberState
-from accolade.program.compile import CompiledProgram, CompiledQuest, CompiledStep
+from accolade.program.compiled import CompiledProgram, CompiledQuest, CompiledStep
 
 
 def advance_quests(

@@ -13,7 +13,7 @@ from accolade.engine.evaluate import evaluate
 from accolade.engine.events import Event
 from accolade.engine.state import MemberState
 from accolade.engine.tiers import entry_tier, qualifying_points, tier_reason
-from accolade.program.compile import CompiledProgram
+from accolade.program.compiled import CompiledProgram
 
 # (event id, qualified rule, period) -> (points, lifetime points)
 Totals = dict[tuple[str, str, str], tuple[int, int]]

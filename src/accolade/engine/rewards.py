@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from accolade.engine.state import MemberState
 from accolade.engine.tiers import tier_of
 from accolade.engine.windows import calendar_window
-from accolade.program.compile import CompiledProgram, CompiledReward
+from accolade.program.compiled import CompiledProgram, CompiledReward
 
 
 def why_not(program: CompiledProgram, item: CompiledReward, state: MemberState) -> str | None:

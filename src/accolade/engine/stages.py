@@ -15,7 +15,7 @@ from typing import Any
 
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.state import MemberState
-from accolade.program.compile import CompiledProgram, CompiledStage
+from accolade.program.compiled import CompiledProgram, CompiledStage
 
 _DAY = 86_400
 

@@ -30,7 +30,7 @@ from accolade.engine.badges import award_badge
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.state import MemberState
 from accolade.engine.windows import local_ordinal, period_of
-from accolade.program.compile import CompiledProgram
+from accolade.program.compiled import CompiledProgram
 from accolade.program.models import Badge, Streak
 
 _NONE: list[int] = []

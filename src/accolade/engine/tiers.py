@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from accolade.engine.state import MemberState
 from accolade.engine.windows import month_key, months_back
-from accolade.program.compile import CompiledProgram
+from accolade.program.compiled import CompiledProgram
 from accolade.program.models import Tier
 
 

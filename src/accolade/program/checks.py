@@ -8,7 +8,7 @@ import difflib
 from typing import Any
 
 from accolade.errors import FieldError
-from accolade.program.compile import UNACTIONABLE_EVENT_TYPES
+from accolade.program.compiled import UNACTIONABLE_EVENT_TYPES
 
 
 def check_references(raw: dict[str, Any]) -> list[FieldError]:

@@ -23,7 +23,7 @@ from accolade.engine.leaderboards import (
 )
 from accolade.engine.state import MemberState
 from accolade.engine.windows import local_ordinal
-from accolade.program.compile import CompiledLeaderboard, CompiledProgram
+from accolade.program.compiled import CompiledLeaderboard, CompiledProgram
 from accolade.store.repositories.leaderboards import ScoreChange
 from accolade.store.unit_of_work import UnitOfWork
 

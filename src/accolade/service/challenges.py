@@ -20,7 +20,7 @@ from accolade.engine.challenges import (
 )
 from accolade.engine.tiers import tier_of
 from accolade.errors import AccoladeError, NotFound
-from accolade.program.compile import CompiledChallenge
+from accolade.program.compiled import CompiledChallenge
 from accolade.service import Clock, once_more_on_conflict, system_clock
 from accolade.service.ingest import apply_events, parse_records
 from accolade.service.programs import ActiveProgram, active

@@ -19,7 +19,7 @@ from accolade.engine import expiry as rules
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.events import EVENT_SCHEMA_VERSION, body_hash
 from accolade.engine.state import compact_json
-from accolade.program.compile import CompiledProgram
+from accolade.program.compiled import CompiledProgram
 from accolade.program.durations import format_duration
 from accolade.service import Clock, system_clock
 from accolade.service.notify import POINTS_EXPIRING

@@ -21,7 +21,7 @@ from accolade.engine.events import Event, body_hash, parse_event, text_problem
 from accolade.engine.facets import facet_names
 from accolade.engine.state import compact_json
 from accolade.errors import AccoladeError, Conflict, InvalidEvent, InvalidInput
-from accolade.program.compile import RESERVED_EVENT_TYPES, CompiledProgram
+from accolade.program.compiled import RESERVED_EVENT_TYPES, CompiledProgram
 from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.notify import Message, notices

@@ -12,7 +12,7 @@ from typing import Any
 from accolade.engine.leaderboards import ALL_TIME, ROLLING
 from accolade.engine.windows import local_ordinal
 from accolade.errors import AccoladeError
-from accolade.program.compile import LEADERBOARD_WON, CompiledLeaderboard
+from accolade.program.compiled import LEADERBOARD_WON, CompiledLeaderboard
 from accolade.service import Clock, once_more_on_conflict, system_clock
 from accolade.service.ingest import apply_events, parse_records
 from accolade.service.leaderboards import (

@@ -19,7 +19,7 @@ from accolade.engine.leaderboards import (
 )
 from accolade.engine.windows import calendar_window, local_ordinal
 from accolade.errors import InvalidInput, NotFound
-from accolade.program.compile import CompiledLeaderboard, CompiledProgram
+from accolade.program.compiled import CompiledLeaderboard, CompiledProgram
 from accolade.service import Clock, system_clock
 from accolade.service.members import member_of
 from accolade.service.programs import ActiveProgram, active, active_with_member

@@ -14,7 +14,7 @@ from accolade.engine.stages import StageView, stage_view
 from accolade.engine.state import MemberState
 from accolade.engine.streaks import StreakStatus, streak_status
 from accolade.errors import NotFound
-from accolade.program.compile import MEMBER_UPDATED, CompiledProgram
+from accolade.program.compiled import MEMBER_UPDATED, CompiledProgram
 from accolade.program.models import Scalar
 from accolade.service import Clock, system_clock
 from accolade.service.expiry import pending_points

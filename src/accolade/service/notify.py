@@ -8,7 +8,7 @@ from datetime import datetime
 
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.state import MemberState, compact_json
-from accolade.program.compile import CompiledQuest
+from accolade.program.compiled import CompiledQuest
 
 POINTS_AWARDED = "points.awarded"
 BADGE_EARNED = "badge.earned"

@@ -11,7 +11,8 @@ from sqlalchemy import Row
 
 from accolade.engine.facets import facet_names
 from accolade.errors import Conflict, InvalidInput, NotFound
-from accolade.program.compile import CompiledProgram, compile_program
+from accolade.program.compile import compile_program
+from accolade.program.compiled import CompiledProgram
 from accolade.program.loader import load_program, program_hash
 from accolade.program.models import Program
 from accolade.service import Clock, system_clock

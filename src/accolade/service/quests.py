@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from statistics import median
 
 from accolade.errors import NotFound
-from accolade.program.compile import CompiledQuest
+from accolade.program.compiled import CompiledQuest
 from accolade.service.programs import active
 from accolade.store.unit_of_work import Store
 

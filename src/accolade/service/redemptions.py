@@ -25,7 +25,7 @@ from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.events import EVENT_SCHEMA_VERSION, body_hash
 from accolade.engine.state import compact_json
 from accolade.errors import Conflict, InvalidInput, NotFound
-from accolade.program.compile import CompiledProgram, CompiledReward
+from accolade.program.compiled import CompiledProgram, CompiledReward
 from accolade.service import Clock, check_page, system_clock
 from accolade.service.members import member_id
 from accolade.service.notify import REDEMPTION_UPDATED

@@ -26,7 +26,7 @@ from typing import Any
 
 from accolade.engine.facets import STAGE, TIER, facet_text
 from accolade.errors import Conflict, InvalidInput, NotFound
-from accolade.program.compile import REFERENCE_OPT_OUT, CompiledProgram, CompiledReferences
+from accolade.program.compiled import REFERENCE_OPT_OUT, CompiledProgram, CompiledReferences
 from accolade.service import Clock, once_more_on_conflict, public_id, system_clock
 from accolade.service.ingest import apply_own_events
 from accolade.service.programs import ActiveProgram, active

@@ -16,7 +16,7 @@ from typing import Any
 from accolade.engine.evaluate import evaluate
 from accolade.engine.events import Event
 from accolade.engine.facets import facet_names
-from accolade.program.compile import CompiledProgram
+from accolade.program.compiled import CompiledProgram
 from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.expiry import expiry_entry

@@ -12,7 +12,7 @@ from accolade.engine.facets import facet_names
 from accolade.engine.reconcile import reconcile
 from accolade.engine.state import MemberState
 from accolade.errors import Conflict, InvalidInput, NotFound
-from accolade.program.compile import CompiledProgram
+from accolade.program.compiled import CompiledProgram
 from accolade.service import Clock, system_clock
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.expiry import give_back_expired

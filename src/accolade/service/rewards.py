@@ -17,7 +17,7 @@ from typing import Any
 
 from accolade.engine.rewards import blocked, limit_since, limit_text, why_not
 from accolade.errors import Conflict, InsufficientBalance, InvalidInput, NotFound, NotRedeemable
-from accolade.program.compile import CompiledProgram, CompiledReward
+from accolade.program.compiled import CompiledProgram, CompiledReward
 from accolade.service import Clock, once_more_on_conflict, public_id, system_clock
 from accolade.service.expiry import pending_points
 from accolade.service.members import program_and_member
