@@ -18,15 +18,13 @@ from accolade.service.replay import replay
 from accolade.service.reverse import reverse
 from accolade.store.tables import events
 from accolade.store.unit_of_work import Store
+from tests.programs import program_head
 
 from .builders import assert_balances_match_ledger, clock_at, ledger_of, member_row, projection
 
-PROGRAM = """
-key: loyal
-name: Loyalty
-tiers:
-  - {key: bronze, name: Bronze, min_points: 0}
-  - {key: gold, name: Gold, min_points: 1000}
+PROGRAM = (
+    program_head("loyal", "Loyalty")
+    + """
 actions:
   - {key: deal, event: deal.won, points_from: {property: points, per: 1}}
 rewards:
@@ -35,6 +33,7 @@ points:
   pending: 14d
   expiry: {after: 365d, warn: 30d}
 """
+)
 KEY = "loyal"
 T0 = datetime(2026, 1, 10, 12, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -19,16 +19,13 @@ from accolade.service.reverse import reverse
 from accolade.store.repositories.rankings import group_row
 from accolade.store.tables import leaderboard_scores, leaderboard_windows
 from accolade.store.unit_of_work import Store
+from tests.programs import MEMBER_GOLD, program_head
 
 from .builders import clock_at, leaderboard_rows, projection, publish_demo, row_counts
 
-PROGRAM = """
-key: advocates
-name: Advocates
-timezone: America/New_York
-tiers:
-  - {key: member, name: Member, min_points: 0}
-  - {key: gold, name: Gold, min_points: 1000}
+PROGRAM = (
+    program_head("advocates", "Advocates", timezone="America/New_York", tiers=MEMBER_GOLD)
+    + """
 actions:
   - {key: story, event: story.submitted, points: 100}
   - {key: deal, event: deal.won, points: 10, limits: {cooldown: 1h}}
@@ -50,6 +47,7 @@ leaderboards:
   - {key: closers, name: Deals closed, metric: {action: deal}}
   - {key: advocates_only, name: Advocates, segment: [{attribute: role, eq: advocate}], min_score: 150}
 """
+)
 KEY = "advocates"
 # Wednesday 2026-08-12, noon in New York; its week (2026-W33) runs Mon 10 to Sun 16 August.
 NOW = datetime(2026, 8, 12, 16, tzinfo=UTC)

@@ -18,15 +18,13 @@ from accolade.service.replay import replay
 from accolade.service.reverse import reverse
 from accolade.store.tables import member_facets
 from accolade.store.unit_of_work import Store
+from tests.programs import program_head
 
 from .builders import clock_at, member_row
 
-PROGRAM = """
-key: refs
-name: References
-tiers:
-  - {key: bronze, name: Bronze, min_points: 0}
-  - {key: gold, name: Gold, min_points: 1000}
+PROGRAM = (
+    program_head("refs", "References")
+    + """
 stages:
   - {key: onboarding, name: Onboarding}
   - {key: mature, name: Mature, when: {lifetime_points: 500}}
@@ -43,6 +41,7 @@ references:
   segment:
     - {attribute: region, ne: embargoed}
 """
+)
 KEY = "refs"
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 DAY = timedelta(days=1)

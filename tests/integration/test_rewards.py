@@ -26,17 +26,14 @@ from accolade.service.replay import replay
 from accolade.service.reverse import reverse
 from accolade.store.tables import redemptions, reward_codes
 from accolade.store.unit_of_work import Store
+from tests.programs import program_head
 
 from .builders import assert_balances_match_ledger, clock_at, ledger_of, member_row, projection
 from .builders import row_counts as all_row_counts
 
-PROGRAM = """
-key: shop
-name: Shop
-timezone: Europe/Berlin
-tiers:
-  - {key: bronze, name: Bronze, min_points: 0}
-  - {key: gold, name: Gold, min_points: 1000}
+PROGRAM = (
+    program_head("shop", "Shop", timezone="Europe/Berlin")
+    + """
 actions:
   - {key: review, event: review.posted, points: 500}
 rewards:
@@ -51,6 +48,7 @@ rewards:
   - {key: emea_swag, name: EMEA swag, price: 10, segment: [{attribute: region, eq: emea}]}
   - {key: voucher, name: Event voucher, price: 100, fulfilment: code, approval: true}
 """
+)
 KEY = "shop"
 NOW = datetime(2026, 9, 15, 10, tzinfo=UTC)
 

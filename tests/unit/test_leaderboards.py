@@ -13,16 +13,13 @@ from accolade.engine.leaderboards import contributions, placement, visible, win_
 from accolade.errors import InvalidEvent, InvalidProgram
 from accolade.program.loader import load_program
 from accolade.store.repositories.rankings import bucket_ceiling, bucket_of
+from tests.programs import MEMBER_GOLD, program_head
 
 from .builders import event, member, program, run
 
-BOARDS = """
-key: test
-name: Test
-timezone: America/New_York
-tiers:
-  - {key: member, name: Member, min_points: 0}
-  - {key: gold, name: Gold, min_points: 1000}
+BOARDS = (
+    program_head("test", "Test", timezone="America/New_York", tiers=MEMBER_GOLD)
+    + """
 actions:
   - {key: story, event: story, points: 100}
   - {key: deal, event: deal, points: 10, limits: {cooldown: 1h}}
@@ -41,6 +38,7 @@ leaderboards:
     tier_bracket: true
     segment: [{attribute: role, eq: advocate}]
 """
+)
 # Sunday 2026-08-16, 23:30 in New York: still ISO week 33 there (Monday 03:30 UTC).
 SUNDAY_NIGHT = datetime(2026, 8, 17, 3, 30, tzinfo=UTC)
 

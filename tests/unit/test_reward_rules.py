@@ -11,16 +11,17 @@ import pytest
 from accolade.engine.rewards import blocked, limit_since, why_not
 from accolade.errors import InvalidProgram
 from accolade.program.loader import load_program, program_hash
+from tests.programs import BRONZE_GOLD, program_head
 from tests.unit.builders import member, program
 
-SOURCE = """
-key: shop
-name: Shop
-timezone: Europe/Berlin
-tiers:
-  - {key: bronze, name: Bronze, min_points: 0}
-  - {key: gold, name: Gold, min_points: 1000}
-  - {key: platinum, name: Platinum, min_points: 5000}
+SOURCE = (
+    program_head(
+        "shop",
+        "Shop",
+        timezone="Europe/Berlin",
+        tiers=[*BRONZE_GOLD, ("platinum", "Platinum", 5000)],
+    )
+    + """
 stages:
   - {key: trial, name: Trial}
   - {key: active, name: Active, when: {action: review}}
@@ -34,6 +35,7 @@ rewards:
   - {key: monthly, name: Monthly, price: 10, limit: {count: 2, per: month}}
   - {key: once, name: Once, price: 10, limit: {count: 1}}
 """
+)
 
 
 def errors_of(rewards: str) -> list[str]:
