@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel
 
 from accolade import cli
+from accolade.program import analytics as program_analytics
 from accolade.program import models
 from accolade.program.loader import load_program, load_program_file
 from accolade.settings import Settings
@@ -91,14 +92,19 @@ def test_setting_is_documented(field):
     assert f"`{variable}`" in CLI_SECTIONS["Settings"], f"docs/cli.md: settings lack `{variable}`"
 
 
+# the modules that declare a program file's sections
+PROGRAM_MODULES = (models, program_analytics)
+
+
 def program_models() -> list[type[BaseModel]]:
-    """Every public model of a program file, found in the module (a new one must be documented)."""
+    """Every public model of a program file, found in its modules (a new one must be documented)."""
     return [
         obj
-        for name, obj in vars(models).items()
+        for module in PROGRAM_MODULES
+        for name, obj in vars(module).items()
         if inspect.isclass(obj)
         and issubclass(obj, BaseModel)
-        and obj.__module__ == models.__name__
+        and obj.__module__ == module.__name__
         and not name.startswith("_")
     ]
 

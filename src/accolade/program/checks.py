@@ -30,6 +30,7 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
     _check_references(raw, tier_keys, errors)
     _check_badges(badges, action_keys, awarded, errors)
     _check_tiers(raw, tiers, errors)
+    _check_analytics(raw, action_keys, badge_keys, errors)
     return errors
 
 
@@ -334,6 +335,43 @@ def _check_streaks(
                     _unknown(f"streaks[{i}].milestones[{j}].badge", "badge", badge, badge_keys)
                 )
     return awarded
+
+
+def _check_analytics(
+    raw: dict[str, Any], action_keys: list[str], badge_keys: list[str], errors: list[FieldError]
+) -> None:
+    """Analytics definitions name actions; milestones name actions, quests, challenges and
+    badges that exist."""
+    analytics = raw.get("analytics")
+    if not isinstance(analytics, dict):
+        return
+    known = {
+        "action": action_keys,
+        "badge": badge_keys,
+        "quest": _names(raw.get("quests")),
+        "challenge": _names(raw.get("challenges")),
+    }
+    for field in ("invited", "qualified", "adopted"):
+        for j, name in enumerate(_list(analytics.get(field))):
+            if isinstance(name, str) and name not in action_keys:
+                errors.append(_unknown(f"analytics.{field}[{j}]", "action", name, action_keys))
+    for field in ("activated", "active"):
+        for j, milestone in enumerate(_list(analytics.get(field))):
+            kind, _, name = str(milestone).partition(":")
+            if kind in known and name != "*" and name not in known[kind]:
+                errors.append(_unknown(f"analytics.{field}[{j}]", kind, name, known[kind]))
+    pipeline = analytics.get("pipeline")
+    if isinstance(pipeline, dict):
+        for field in ("influenced", "won"):
+            for j, name in enumerate(_list(pipeline.get(field))):
+                if isinstance(name, str) and name not in action_keys:
+                    errors.append(
+                        _unknown(f"analytics.pipeline.{field}[{j}]", "action", name, action_keys)
+                    )
+
+
+def _names(value: object) -> list[str]:
+    return [item["key"] for _, item in _items(value) if isinstance(item.get("key"), str)]
 
 
 def _list(value: object) -> list[Any]:

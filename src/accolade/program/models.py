@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from accolade.program.analytics import Analytics, Pipeline
 from accolade.program.durations import CALENDAR_WINDOWS, Duration, parse_duration
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
@@ -612,6 +613,7 @@ class Program(_Model):
     rewards: list[Reward] = Field(default_factory=list, exclude_if=lambda v: not v)
     references: References | None = Field(default=None, exclude_if=lambda v: v is None)
     points: PointsPolicy | None = Field(default=None, exclude_if=lambda v: v is None)
+    analytics: Analytics | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @field_validator("timezone")
     @classmethod
@@ -663,6 +665,8 @@ def known_keys() -> set[str]:
         References,
         PointsExpiry,
         PointsPolicy,
+        Analytics,
+        Pipeline,
     ]
     keys: set[str] = set()
     for model in models:
