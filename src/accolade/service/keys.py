@@ -37,6 +37,7 @@ SCOPES: dict[str, str] = {
     "referrals:write": "submit referrals and move them through their stages (the CRM)",
     "references:write": "request references, ask advocates and record their answers",
     "webhooks:admin": "manage webhook subscriptions and their deliveries",
+    "analytics:read": "read analytics and experiment reports, and the members behind each figure",
 }
 MEMBER_SCOPE = "member:self"  # what a member token grants: its own member, read-only
 
