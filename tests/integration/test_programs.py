@@ -125,3 +125,15 @@ def test_replay_keeps_each_event_under_its_own_version(store: Store) -> None:
     assert projection(store) == before
     earned = [line for line in ledger_of(store, "alice") if line.kind == "earn"]
     assert [(line.points, line.version) for line in earned] == [(20, 2), (10, 1)]
+
+
+def test_a_recorded_simulation_is_found_by_its_program_hash_only(store: Store) -> None:
+    published = publish_demo(store)
+    with store.transaction() as uow:
+        program = uow.programs.program_by_key(PROGRAM)
+        assert program is not None
+        uow.programs.record_simulation(program.id, "a" * 64, clock_at()(), '{"events": 3}')
+
+    with store.read() as uow:
+        assert uow.programs.simulated(program.id, "a" * 64)
+        assert not uow.programs.simulated(program.id, published.hash)

@@ -92,6 +92,22 @@ program_activations = Table(
     Column("version", Integer, nullable=False),
     Column("action", String(16), nullable=False),  # publish | rollback
     Column("at", UTCDateTime, nullable=False),
+    # the release record: why this version went live, and who approved it
+    Column("notes", Text, nullable=True),
+    Column("approved_by", String(200), nullable=True),
+)
+
+# One row per simulation of a draft, by the draft's program hash: publishing can require that a
+# new version was simulated first (ACCOLADE_PUBLISH_REQUIRES_SIMULATION).
+program_simulations = Table(
+    "program_simulations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("simulated_at", UTCDateTime, nullable=False),
+    Column("summary", Text, nullable=False),  # JSON
+    Index(None, "program_id", "hash"),
 )
 
 members = Table(

@@ -12,6 +12,7 @@ from accolade.store.tables import (
     challenge_closes,
     members,
     program_activations,
+    program_simulations,
     program_versions,
     programs,
 )
@@ -97,13 +98,27 @@ class ProgramsRepository(RepositoryBase):
             )
         ).first()
 
-    def activate(self, program_id: int, version: int, action: str, now: datetime) -> None:
+    def activate(
+        self,
+        program_id: int,
+        version: int,
+        action: str,
+        now: datetime,
+        notes: str | None = None,
+        approved_by: str | None = None,
+    ) -> None:
+        """Make ``version`` the active one, with its release record (notes, approver)."""
         self.conn.execute(
             update(programs).where(programs.c.id == program_id).values(active_version=version)
         )
         self.conn.execute(
             insert(program_activations).values(
-                program_id=program_id, version=version, action=action, at=now
+                program_id=program_id,
+                version=version,
+                action=action,
+                at=now,
+                notes=notes,
+                approved_by=approved_by,
             )
         )
 
@@ -115,6 +130,27 @@ class ProgramsRepository(RepositoryBase):
                 .order_by(program_activations.c.id)
             )
         )
+
+    def record_simulation(self, program_id: int, digest: str, at: datetime, summary: str) -> None:
+        """Remember that the draft with program hash ``digest`` was simulated; ``summary`` is
+        JSON."""
+        self.conn.execute(
+            insert(program_simulations).values(
+                program_id=program_id, hash=digest, simulated_at=at, summary=summary
+            )
+        )
+
+    def simulated(self, program_id: int, digest: str) -> bool:
+        """Whether the draft with program hash ``digest`` was ever simulated."""
+        row = self.conn.execute(
+            select(program_simulations.c.id)
+            .where(
+                program_simulations.c.program_id == program_id,
+                program_simulations.c.hash == digest,
+            )
+            .limit(1)
+        ).first()
+        return row is not None
 
     def challenge_closes(self, program_id: int) -> dict[str, Row[Any]]:
         rows = self.conn.execute(
