@@ -1,9 +1,11 @@
-"""`accolade init` and `accolade program`: validate, publish, roll back and list versions."""
+"""`accolade init` and `accolade program`: validate, publish, roll back and list versions, and
+simulate a draft over the event log."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -16,10 +18,14 @@ from accolade.cli.options import (
     open_program,
     open_store,
 )
-from accolade.cli.output import out, print_json
+from accolade.cli.output import count, err, out, print_json
+
+if TYPE_CHECKING:
+    from accolade.service.simulate import Figure, Simulation
 
 program_app = typer.Typer(
-    help="Validate, publish, roll back and list program versions.", no_args_is_help=True
+    help="Validate, publish, roll back and list program versions; simulate a draft.",
+    no_args_is_help=True,
 )
 
 
@@ -113,3 +119,149 @@ def program_versions(program: ProgramOption = None, as_json: JsonOption = False)
             str(v.version), v.hash[:12], f"{v.created_at:%Y-%m-%d %H:%M}", "●" if v.active else ""
         )
     out.print(table)
+
+
+@program_app.command("simulate")
+def program_simulate(
+    file: Path,
+    program: ProgramOption = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--from", help="Count the points of events from this date or time (UTC)."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--to", help="... up to this date or time, excluded (UTC)."),
+    ] = None,
+    members: Annotated[
+        list[str] | None,
+        typer.Option("--member", help="A member to compare one by one (repeatable)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Evaluate the whole event log under a draft program file and show what would change;
+    nothing live is written (only the record that the draft was simulated)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from accolade.cli.ingest import tune_gc_for_batch
+    from accolade.program.loader import read_program_file
+    from accolade.service import simulate as simulate_service
+
+    source = read_program_file(file)
+    start = None if since is None else simulate_service.moment(since, "from")
+    end = None if until is None else simulate_service.moment(until, "to")
+    tune_gc_for_batch()
+    store, key = open_program(program)
+    with Progress(
+        TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+    ) as bar:
+        task = bar.add_task("simulate", total=None)
+        result = simulate_service.simulate(
+            store,
+            key,
+            source,
+            since=start,
+            until=end,
+            members=members or (),
+            on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if as_json:
+        print_json(result)
+        return
+    print_simulation(result)
+
+
+def print_simulation(result: Simulation) -> None:
+    """The report as tables: only what a reader acts on (changed rows are bold)."""
+    span = ""
+    if result.since or result.until:
+        start = f"{result.since:%Y-%m-%d %H:%M}" if result.since else "the start"
+        end = f"{result.until:%Y-%m-%d %H:%M}" if result.until else "the end"
+        span = f"; points of {result.counted:,} events from {start} to {end} (excluded)"
+    out.print(
+        f"simulated {result.program} draft {result.draft_hash[:12]} against active version "
+        f"{result.active_version}: {count(result.events, 'event')} evaluated, "
+        f"{result.reversed:,} reversed (skipped), {count(result.members, 'member')}{span}; "
+        f"{result.seconds:.1f} s, {result.events_per_second:,.0f} events/s",
+        soft_wrap=True,
+    )
+    for rejected in result.rejected:
+        err.print(
+            f"[yellow]{count(rejected.events, 'event')} of type {rejected.type} refused by "
+            f"the draft: {rejected.reason}[/yellow]"
+        )
+    _figure_table("points issued", "rule", [*result.points, result.issued])
+    _figure_table("members per tier", "tier", result.tiers)
+    if result.tier_moves_total:
+        out.print(f"{count(result.tier_moves_total, 'member')} would change tier:")
+        for move in result.tier_moves:
+            out.print(f"  {move.member}: {move.before or '-'} -> {move.after or '-'}")
+        if result.tier_moves_total > len(result.tier_moves):
+            out.print(f"  ... and {result.tier_moves_total - len(result.tier_moves):,} more")
+    _badge_table(result)
+    _figure_table("balances", "", [result.liability, result.overdrawn])
+    _board_lines(result)
+    _figure_table("members who reached the goal", "challenge", result.challenges_reached)
+    _figure_table("members paid the reward", "challenge", result.challenges_won)
+    for diff in result.member_details:
+        table = Table("", "balance", "lifetime", "tier", "badges", title=f"member {diff.member}")
+        for side, f in (("actual", diff.actual), ("simulated", diff.simulated)):
+            table.add_row(
+                side, f"{f.balance:,}", f"{f.lifetime:,}", f.tier or "-", ", ".join(f.badges)
+            )
+        out.print(table)
+
+
+def _figure_table(title: str, what: str, figures: Sequence[Figure]) -> None:
+    if not figures:
+        return
+    table = Table(what, "actual", "simulated", "delta", title=title)
+    for f in figures:
+        style = "bold" if f.delta else None
+        table.add_row(f.key, f"{f.actual:,}", f"{f.simulated:,}", f"{f.delta:+,}", style=style)
+    out.print(table)
+
+
+def _badge_table(result: Simulation) -> None:
+    if not result.badges:
+        return
+    table = Table("badge", "actual", "simulated", "delta", "gained", "lost", title="badge holders")
+    for b in result.badges:
+        table.add_row(
+            b.key,
+            f"{b.actual:,}",
+            f"{b.simulated:,}",
+            f"{b.delta:+,}",
+            f"{b.gained:,}",
+            f"{b.lost:,}",
+            style="bold" if b.gained or b.lost else None,
+        )
+    out.print(table)
+    for b in result.badges:
+        for verb, shown, n in (
+            ("gain", b.gained_members, b.gained),
+            ("lose", b.lost_members, b.lost),
+        ):
+            if shown:
+                more = f" and {n - len(shown):,} more" if n > len(shown) else ""
+                out.print(f"{b.key}: would {verb} it: {', '.join(shown)}{more}", soft_wrap=True)
+
+
+def _board_lines(result: Simulation) -> None:
+    for board in result.leaderboards:
+        where = f" {board.partition}" if board.partition else ""
+        if not board.changed:
+            out.print(f"leaderboard {board.key}{where}: top {len(board.actual)} unchanged")
+            continue
+        out.print(
+            f"leaderboard {board.key}{where}: "
+            + "; ".join(
+                f"{name}: {', '.join(subjects)}"
+                for name, subjects in (("enters", board.entered), ("leaves", board.left))
+                if subjects
+            )
+            + (
+                " (the same members, in another order)" if not (board.entered or board.left) else ""
+            ),
+            soft_wrap=True,
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -136,6 +136,36 @@ class LedgerRepository(RepositoryBase):
             .group_by(member_badges.c.badge)
         )
         return {badge: int(n) for badge, n in rows}
+
+    def points_by_rule(
+        self, program_id: int, since: datetime | None = None, until: datetime | None = None
+    ) -> dict[str, int]:
+        """Points issued (net of reversals; spending, refunds and expiries left out) per
+        qualified rule, by events that occurred in [since, until): a compensation counts at
+        the time of the event it compensates."""
+        stmt = (
+            select(ledger_entries.c.rule, func.sum(ledger_entries.c.points))
+            .where(
+                ledger_entries.c.program_id == program_id,
+                ledger_entries.c.kind.not_in(BALANCE_ONLY_KINDS),
+            )
+            .group_by(ledger_entries.c.rule)
+        )
+        if since is not None:
+            stmt = stmt.where(ledger_entries.c.occurred_at >= since)
+        if until is not None:
+            stmt = stmt.where(ledger_entries.c.occurred_at < until)
+        return {rule: int(points) for rule, points in self.conn.execute(stmt)}
+
+    def badge_holdings(self, program_id: int) -> Iterator[tuple[int, str, str]]:
+        """(member id, badge, period) of every badge held now, streamed."""
+        stmt = (
+            select(member_badges.c.member_id, member_badges.c.badge, member_badges.c.period)
+            .where(member_badges.c.program_id == program_id)
+            .execution_options(yield_per=5000)
+        )
+        for member_id, badge, period in self.conn.execute(stmt):
+            yield int(member_id), badge, period
 
     def ledger_sums(self, member_id: int) -> tuple[int, int]:
         row = self.conn.execute(

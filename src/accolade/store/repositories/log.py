@@ -198,12 +198,13 @@ class LogRepository(RepositoryBase):
 
     def log_after(self, program_id: int, after_id: int, limit: int) -> list[Any]:
         """The next ``limit`` log rows after ``after_id``: (id, kind, event_id, member_id,
-        program_version, body). Plain SQL: replay reads the whole log through here, and the
-        body carries everything else (its time included)."""
+        program_version, body, reversed_by). Plain SQL: replay and simulate read the whole log
+        through here, and the body carries everything else (its time included)."""
         mark = "%s" if self.dialect == "postgresql" else "?"
         return list(
             self.conn.exec_driver_sql(
-                "SELECT id, kind, event_id, member_id, program_version, body FROM events "
+                "SELECT id, kind, event_id, member_id, program_version, body, reversed_by "
+                "FROM events "
                 f"WHERE program_id = {mark} AND id > {mark} ORDER BY id LIMIT {mark}",
                 (program_id, after_id, limit),
             )

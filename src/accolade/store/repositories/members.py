@@ -275,6 +275,22 @@ class MembersRepository(RepositoryBase):
             attrs = attributes if isinstance(attributes, dict) else json.loads(attributes or "{}")
             yield external_id, attrs, tier, json.loads(progress)
 
+    def member_figures(self, program_id: int) -> Iterator[tuple[int, str, str | None, int, int]]:
+        """(id, external id, tier, balance, lifetime) of every member with a state, streamed."""
+        stmt = (
+            select(
+                members.c.id,
+                members.c.external_id,
+                members.c.tier,
+                members.c.balance,
+                members.c.lifetime,
+            )
+            .where(members.c.program_id == program_id, members.c.progress.is_not(None))
+            .execution_options(yield_per=5000)
+        )
+        for pk, external_id, tier, balance, lifetime in self.conn.execute(stmt):
+            yield int(pk), external_id, tier, int(balance), int(lifetime)
+
     def count_members(self, program_id: int) -> int:
         return int(
             self.conn.scalar(
