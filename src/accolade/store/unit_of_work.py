@@ -21,6 +21,7 @@ from accolade.store.database import (
     migrate,
     require_head,
 )
+from accolade.store.repositories.analytics import AnalyticsRepository
 from accolade.store.repositories.facets import FacetsRepository
 from accolade.store.repositories.keys import KeysRepository
 from accolade.store.repositories.leaderboards import LeaderboardsRepository
@@ -98,6 +99,10 @@ class UnitOfWork:
     @cached_property
     def keys(self) -> KeysRepository:
         return KeysRepository(self.conn)
+
+    @cached_property
+    def analytics(self) -> AnalyticsRepository:
+        return AnalyticsRepository(self.conn)
 
     @contextmanager
     def large_page_cache(self) -> Iterator[None]:

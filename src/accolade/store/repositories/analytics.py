@@ -1,0 +1,673 @@
+"""Set-based reads for the analytics reports: who reached which milestone when, bucketed into
+the report's periods, counted per period and segment in the database.
+
+A report is built from *facts*: rows (member, period, value) of one measure ("invited",
+"active", "points issued"). The service says which facts a metric needs (service/analytics.py);
+this module turns them into SQL on both databases and aggregates them, or lists the members
+behind one figure. Reversed events count nowhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.selectable import Subquery
+
+from accolade.store.repositories._base import RepositoryBase
+from accolade.store.tables import (
+    UTCDateTime,
+    events,
+    ledger_entries,
+    member_badges,
+    members,
+    referrals,
+)
+
+# the log rows that are an event (the others: reversals, redemptions, refunds, expiries)
+EVENT = "event"
+# ledger kinds that are not points issued: spending, giving back, expiring
+BALANCE_KINDS = ("redemption", "refund", "expiry")
+# referrals that still count as pipeline (not disqualified, duplicate or lost)
+_LIVE_REFERRALS = ("submitted", "accepted", "qualified", "opportunity", "won")
+
+
+@dataclass(frozen=True)
+class Milestones:
+    """What counts: events of some types (``any_event``: of every type), ledger entries of a
+    kind (and rule; rule "" for every rule of that kind), badges held."""
+
+    event_types: tuple[str, ...] = ()
+    any_event: bool = False
+    entries: tuple[tuple[str, str], ...] = ()  # (ledger kind, rule or "")
+    badges: tuple[str, ...] = ()
+    any_badge: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.event_types or self.any_event or self.entries or self.badges or self.any_badge
+        )
+
+
+@dataclass(frozen=True)
+class Periods:
+    """The report's periods, consecutive: [starts[i], starts[i + 1]) is period ``labels[i]``;
+    the last ends at ``end``."""
+
+    labels: tuple[str, ...]
+    starts: tuple[datetime, ...]
+    end: datetime
+
+    @property
+    def start(self) -> datetime:
+        return self.starts[0]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One measure's rows: ``query`` selects (member_id, at, value[, currency]); ``count``: the
+    measure is the number of distinct members (else the sum of value)."""
+
+    measure: str
+    query: Select[Any]
+    count: bool = True
+    currency: bool = False
+
+
+@dataclass
+class Cell:
+    period: str
+    group: str | None
+    measure: str
+    members: int = 0
+    value: int = 0
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """How members are split: None, a column of theirs, their stage, or an attribute."""
+
+    by: str | None = None  # team | company | tier | stage | attribute:NAME
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class AnalyticsRepository(RepositoryBase):
+    # -- building blocks -------------------------------------------------------------------
+
+    def occurrences(
+        self,
+        program_id: int,
+        milestones: Milestones,
+        start: datetime | None,
+        end: datetime,
+        value: ColumnElement[Any] | None = None,
+    ) -> Select[Any]:
+        """(member_id, at, value) of every time a member reached one of ``milestones`` in
+        [start, end) (from the beginning when ``start`` is None); value 1 unless given (an
+        expression on the events table)."""
+        one: ColumnElement[Any] = value if value is not None else literal(1)
+        parts: list[Select[Any]] = []
+        if milestones.any_event or milestones.event_types:
+            q = select(
+                events.c.member_id, events.c.occurred_at.label("at"), one.label("value")
+            ).where(
+                events.c.program_id == program_id,
+                events.c.kind == EVENT,
+                events.c.reversed_by.is_(None),
+                events.c.occurred_at < self.bound(end),
+            )
+            if start is not None:
+                q = q.where(events.c.occurred_at >= self.bound(start))
+            if not milestones.any_event:
+                q = q.where(events.c.type.in_(milestones.event_types))
+            parts.append(q)
+        if milestones.entries:
+            tests = [
+                and_(ledger_entries.c.kind == kind, ledger_entries.c.rule == rule)
+                if rule
+                else ledger_entries.c.kind == kind
+                for kind, rule in milestones.entries
+            ]
+            q = (
+                select(
+                    ledger_entries.c.member_id,
+                    ledger_entries.c.occurred_at.label("at"),
+                    literal(1).label("value"),
+                )
+                .join(events, events.c.id == ledger_entries.c.event_id)
+                .where(
+                    ledger_entries.c.program_id == program_id,
+                    or_(*tests),
+                    ledger_entries.c.points >= 0,  # not the compensation of a reversal
+                    events.c.reversed_by.is_(None),
+                    ledger_entries.c.occurred_at < self.bound(end),
+                )
+            )
+            if start is not None:
+                q = q.where(ledger_entries.c.occurred_at >= self.bound(start))
+            parts.append(q)
+        if milestones.any_badge or milestones.badges:
+            q = select(
+                member_badges.c.member_id,
+                member_badges.c.awarded_at.label("at"),
+                literal(1).label("value"),
+            ).where(
+                member_badges.c.program_id == program_id,
+                member_badges.c.awarded_at < self.bound(end),
+            )
+            if start is not None:
+                q = q.where(member_badges.c.awarded_at >= self.bound(start))
+            if not milestones.any_badge:
+                q = q.where(member_badges.c.badge.in_(milestones.badges))
+            parts.append(q)
+        if not parts:  # nothing defined: no rows
+            return select(
+                events.c.member_id, events.c.occurred_at.label("at"), literal(1).label("value")
+            ).where(false())
+        if len(parts) == 1:
+            return parts[0]
+        union = union_all(*parts).subquery()
+        return select(union.c.member_id, union.c.at, union.c.value)
+
+    def firsts(self, program_id: int, milestones: Milestones, end: datetime) -> Subquery:
+        """(member_id, at): each member's first time reaching one of ``milestones`` before end."""
+        occ = self.occurrences(program_id, milestones, None, end).subquery()
+        return (
+            select(occ.c.member_id, func.min(occ.c.at).label("at"))
+            .group_by(occ.c.member_id)
+            .subquery()
+        )
+
+    def number_property(self, name: str) -> ColumnElement[Any]:
+        """An event's numeric property ``name`` (None when absent or not a number)."""
+        path = f"$.properties.{_json_key(name)}"
+        if self.dialect == "postgresql":
+            value = cast(events.c.body, JSONB)["properties"][name]
+            return case(
+                (func.jsonb_typeof(value) == "number", cast(value.astext, Float)), else_=null()
+            )
+        kind = func.json_type(events.c.body, path)
+        return case(
+            (kind.in_(("integer", "real")), cast(func.json_extract(events.c.body, path), Float)),
+            else_=null(),
+        )
+
+    def entries_in(
+        self,
+        program_id: int,
+        start: datetime,
+        end: datetime,
+        kinds: Sequence[str],
+        *,
+        exclude: bool = False,
+        negate: bool = False,
+    ) -> Select[Any]:
+        """(member_id, at, value=points) of ledger entries in [start, end) of ``kinds`` (of
+        every other kind with ``exclude``); ``negate``: value is minus the points."""
+        points = ledger_entries.c.points
+        kind = ledger_entries.c.kind
+        return select(
+            ledger_entries.c.member_id,
+            ledger_entries.c.occurred_at.label("at"),
+            (-points if negate else points).label("value"),
+        ).where(
+            ledger_entries.c.program_id == program_id,
+            ledger_entries.c.occurred_at >= self.bound(start),
+            ledger_entries.c.occurred_at < self.bound(end),
+            kind.not_in(kinds) if exclude else kind.in_(kinds),
+        )
+
+    def entries_of_rule(
+        self, program_id: int, rule: str, start: datetime, end: datetime
+    ) -> Select[Any]:
+        """(member_id, at, value=points) of a mechanic's ledger entries in [start, end)."""
+        return select(
+            ledger_entries.c.member_id,
+            ledger_entries.c.occurred_at.label("at"),
+            ledger_entries.c.points.label("value"),
+        ).where(
+            ledger_entries.c.program_id == program_id,
+            ledger_entries.c.rule == rule,
+            ledger_entries.c.occurred_at >= self.bound(start),
+            ledger_entries.c.occurred_at < self.bound(end),
+        )
+
+    def entries_with_period(
+        self,
+        program_id: int,
+        entries: tuple[tuple[str, str], ...],
+        period: str | None,
+        start: datetime,
+        end: datetime,
+    ) -> Select[Any]:
+        """Milestone occurrences of ``entries`` whose entry period (a quest's step; "" the
+        quest done) is ``period`` (any when None)."""
+        q = self.occurrences(program_id, Milestones(entries=entries), start, end)
+        if period is not None:
+            q = q.where(ledger_entries.c.period == period)
+        return q
+
+    def firsts_select(self, firsts: Subquery, both: Subquery | None = None) -> Select[Any]:
+        """(member_id, at, value) of ``firsts``; with ``both``, only members also in it (at:
+        the time from ``firsts``)."""
+        q = select(firsts.c.member_id, firsts.c.at, literal(1).label("value"))
+        if both is not None:
+            q = q.join(both, both.c.member_id == firsts.c.member_id)
+        return q
+
+    def with_currency(self, q: Select[Any], currency: str) -> Select[Any]:
+        """A fact's rows with a fixed currency, rows without a value left out."""
+        sub = q.subquery()
+        return select(
+            sub.c.member_id, sub.c.at, sub.c.value, literal(currency).label("currency")
+        ).where(sub.c.value.is_not(None))
+
+    def union(self, parts: Sequence[Select[Any]]) -> Select[Any]:
+        if len(parts) == 1:
+            return parts[0]
+        sub = union_all(*parts).subquery()
+        return select(*sub.c)
+
+    def per_member(self, q: Select[Any], total: bool) -> list[tuple[int, Any]]:
+        """(member_id, 1) of each member in ``q`` (``total``: the sum of their values)."""
+        sub = q.subquery()
+        value = func.sum(sub.c.value) if total else literal(1)
+        stmt = select(sub.c.member_id, value).group_by(sub.c.member_id)
+        return [(int(m), v) for m, v in self.conn.execute(stmt)]
+
+    def count_members(self, q: Select[Any]) -> int:
+        sub = q.subquery()
+        stmt = select(func.count(func.distinct(sub.c.member_id)))
+        return int(self.conn.execute(stmt).scalar_one())
+
+    def days_between(
+        self,
+        program_id: int,
+        outcome: Milestones,
+        since: Milestones,
+        periods: Periods,
+        grouping: Grouping,
+    ) -> list[tuple[str, str | None, float]]:
+        """For each member whose first ``outcome`` ever falls in a period: the days from their
+        first ``since`` (their first event when they never reached it) to it."""
+        first = self.firsts(program_id, outcome, periods.end)
+        start = self.firsts(program_id, since, periods.end)
+        began = self.firsts(program_id, Milestones(any_event=True), periods.end)
+        group = self._group(grouping)
+        q = (
+            select(
+                self.period_of(first.c.at, periods),
+                group,
+                first.c.at,
+                func.coalesce(start.c.at, began.c.at),
+            )
+            .select_from(
+                first.join(members, members.c.id == first.c.member_id)
+                .outerjoin(start, start.c.member_id == first.c.member_id)
+                .outerjoin(began, began.c.member_id == first.c.member_id)
+            )
+            .where(first.c.at >= self.bound(periods.start))
+        )
+        out = []
+        for period, grp, reached, since_at in self.conn.execute(q):
+            reached_at, since_time = _utc(reached), _utc(since_at)
+            waited = (
+                max((reached_at - since_time).total_seconds(), 0)
+                if reached_at and since_time
+                else 0
+            )
+            out.append((periods.labels[int(period)], _text(grp), waited / 86400))
+        return out
+
+    def mechanics(self, program_id: int, periods: Periods) -> list[tuple[Any, ...]]:
+        """(period, kind, rule, events, members, points) of the ledger per period and rule,
+        balance-only kinds (spending, refunds, expiry) left out."""
+        le = ledger_entries
+        period = self.period_of(le.c.occurred_at, periods)
+        q = (
+            select(
+                period,
+                func.min(le.c.kind),
+                le.c.rule,
+                func.count(func.distinct(le.c.event_id)),
+                func.count(func.distinct(le.c.member_id)),
+                func.coalesce(func.sum(le.c.points), 0),
+            )
+            .where(
+                le.c.program_id == program_id,
+                le.c.occurred_at >= self.bound(periods.start),
+                le.c.occurred_at < self.bound(periods.end),
+                le.c.kind.not_in(BALANCE_KINDS),
+            )
+            .group_by(period, le.c.rule)
+            .order_by(period, le.c.rule)
+        )
+        return [
+            (periods.labels[int(p)], k, r, int(e), int(m), int(pts))
+            for p, k, r, e, m, pts in self.conn.execute(q)
+        ]
+
+    def completions(
+        self, program_id: int, start: datetime, end: datetime
+    ) -> dict[tuple[str, str, str], int]:
+        """Members per (kind, rule, period) of quest and challenge entries in the range."""
+        occ = self.occurrences(
+            program_id, Milestones(entries=(("quest", ""), ("challenge", ""))), start, end
+        )
+        le = ledger_entries
+        q = occ.add_columns(le.c.kind, le.c.rule, le.c.period).subquery()
+        stmt = select(
+            q.c.kind, q.c.rule, q.c.period, func.count(func.distinct(q.c.member_id))
+        ).group_by(q.c.kind, q.c.rule, q.c.period)
+        return {(k, r, p): int(n) for k, r, p, n in self.conn.execute(stmt)}
+
+    def challenge_started_select(
+        self,
+        program_id: int,
+        key: str,
+        event_types: tuple[str, ...] | None,
+        start: datetime,
+        end: datetime,
+    ) -> Select[Any]:
+        """Members who moved towards a challenge in the range: an event of its goal's types
+        (any event for a points goal) inside its window, or its reward."""
+        # the challenge's window is applied by the caller's range and the engine's progress:
+        # an event of the goal's type is a step towards it
+        moved = Milestones(
+            event_types=event_types or (),
+            any_event=event_types is None,
+            entries=(("challenge", f"challenge:{key}"),),
+        )
+        return self.occurrences(program_id, moved, start, end)
+
+    def challenge_started(
+        self,
+        program_id: int,
+        key: str,
+        event_types: tuple[str, ...] | None,
+        start: datetime,
+        end: datetime,
+    ) -> int:
+        return self.count_members(
+            self.challenge_started_select(program_id, key, event_types, start, end)
+        )
+
+    def badges_awarded(self, program_id: int, start: datetime, end: datetime) -> dict[str, int]:
+        """Members per badge awarded in [start, end) (and still held)."""
+        mb = member_badges
+        q = (
+            select(mb.c.badge, func.count(func.distinct(mb.c.member_id)))
+            .where(
+                mb.c.program_id == program_id,
+                mb.c.awarded_at >= self.bound(start),
+                mb.c.awarded_at < self.bound(end),
+            )
+            .group_by(mb.c.badge)
+        )
+        return {b: int(n) for b, n in self.conn.execute(q)}
+
+    def cohorts(
+        self, activated: Subquery, active: Select[Any], periods: Periods, grouping: Grouping
+    ) -> tuple[dict[tuple[str, str | None], int], dict[tuple[str, str | None, int], int]]:
+        """Cohort sizes per (period of activation, group), and per (period, group, offset) the
+        members of the cohort active ``offset`` periods later."""
+        group = self._group(grouping)
+        cohort = self.period_of(activated.c.at, periods)
+        in_range = activated.c.at >= self.bound(periods.start)
+        sizes_q = (
+            select(cohort, group, func.count())
+            .select_from(activated.join(members, members.c.id == activated.c.member_id))
+            .where(in_range)
+            .group_by(cohort, group)
+        )
+        sizes = {
+            (periods.labels[int(c)], _text(g)): int(n) for c, g, n in self.conn.execute(sizes_q)
+        }
+        occ = active.subquery()
+        seen = self.period_of(occ.c.at, periods)
+        offset = seen - cohort
+        cells_q = (
+            select(cohort, group, offset, func.count(func.distinct(occ.c.member_id)))
+            .select_from(
+                activated.join(members, members.c.id == activated.c.member_id).join(
+                    occ, occ.c.member_id == activated.c.member_id
+                )
+            )
+            .where(in_range, offset >= 0)
+            .group_by(cohort, group, offset)
+        )
+        cells = {
+            (periods.labels[int(c)], _text(g), int(o)): int(n)
+            for c, g, o, n in self.conn.execute(cells_q)
+        }
+        return sizes, cells
+
+    def cohort_members(
+        self, activated: Subquery, active: Select[Any], periods: Periods, first: int, offset: int
+    ) -> Select[Any]:
+        """(member_id, at=activation, 1) of cohort ``first``'s members active ``offset``
+        periods after it."""
+        occ = active.subquery()
+        return (
+            select(activated.c.member_id, activated.c.at, literal(1).label("value"))
+            .join(occ, occ.c.member_id == activated.c.member_id)
+            .where(
+                self.period_of(activated.c.at, periods) == first,
+                self.period_of(occ.c.at, periods) == first + offset,
+                activated.c.at >= self.bound(periods.start),
+            )
+        )
+
+    def points_before(
+        self, program_id: int, at: datetime, grouping: Grouping
+    ) -> dict[str | None, int]:
+        """The sum of every balance change before ``at``, per group (the opening liability)."""
+        group = self._group(grouping)
+        q = (
+            select(group, func.coalesce(func.sum(ledger_entries.c.points), 0))
+            .select_from(ledger_entries.join(members, members.c.id == ledger_entries.c.member_id))
+            .where(
+                ledger_entries.c.program_id == program_id,
+                ledger_entries.c.occurred_at < self.bound(at),
+            )
+            .group_by(group)
+        )
+        return {_text(g): int(v) for g, v in self.conn.execute(q)}
+
+    def referral_values(
+        self, program_id: int, start: datetime, end: datetime, won: bool
+    ) -> Select[Any]:
+        """(member_id, at, value, currency) of referrals with a deal value: submitted in the
+        range (influenced), or won in it (``won``: the time of the last change)."""
+        at = referrals.c.updated_at if won else referrals.c.submitted_at
+        q = select(
+            referrals.c.member_id,
+            at.label("at"),
+            referrals.c.amount.label("value"),
+            referrals.c.currency.label("currency"),
+        ).where(
+            referrals.c.program_id == program_id,
+            referrals.c.amount.is_not(None),
+            at >= self.bound(start),
+            at < self.bound(end),
+        )
+        if won:
+            return q.where(referrals.c.status == "won")
+        return q.where(referrals.c.status.in_(_LIVE_REFERRALS))
+
+    # -- aggregation -----------------------------------------------------------------------
+
+    def aggregate(self, facts: Sequence[Fact], periods: Periods, grouping: Grouping) -> list[Cell]:
+        """Each fact counted (distinct members) or summed per period and group."""
+        group = self._group(grouping)
+        cells: list[Cell] = []
+        for fact in facts:
+            f = fact.query.subquery()
+            period = self.period_of(f.c.at, periods)
+            measure = (
+                func.count(func.distinct(f.c.member_id))
+                if fact.count
+                else func.coalesce(func.sum(f.c.value), 0)
+            )
+            columns: list[Any] = [period.label("period"), group.label("grp"), measure]
+            keys: list[Any] = [period, group]
+            if fact.currency:
+                columns.append(f.c.currency)
+                keys.append(f.c.currency)
+            q = (
+                select(*columns)
+                .select_from(f.join(members, members.c.id == f.c.member_id))
+                .where(f.c.at >= self.bound(periods.start), f.c.at < self.bound(periods.end))
+                .group_by(*keys)
+            )
+            for row in self.conn.execute(q):
+                cell = Cell(periods.labels[int(row[0])], _text(row[1]), fact.measure)
+                if fact.count:
+                    cell.members = int(row[2])
+                else:
+                    cell.value = round(row[2] or 0)
+                if fact.currency:
+                    cell.currency = row[3]
+                cells.append(cell)
+        return cells
+
+    def fact_members(
+        self,
+        fact: Fact,
+        periods: Periods,
+        grouping: Grouping,
+        period: str | None,
+        group: str | None,
+        after: str | None,
+        limit: int,
+    ) -> list[str]:
+        """The external ids of the members behind one cell (a page, in id order)."""
+        f = fact.query.subquery()
+        column = self._group(grouping)
+        start, end = periods.start, periods.end
+        if period is not None:
+            i = periods.labels.index(period)
+            start = periods.starts[i]
+            end = periods.starts[i + 1] if i + 1 < len(periods.starts) else periods.end
+        q = (
+            select(members.c.external_id)
+            .select_from(f.join(members, members.c.id == f.c.member_id))
+            .where(f.c.at >= self.bound(start), f.c.at < self.bound(end))
+            .distinct()
+            .order_by(members.c.external_id)
+            .limit(limit)
+        )
+        if grouping.by is not None:
+            q = q.where(column.is_(None) if group is None else column == group)
+        if after is not None:
+            q = q.where(members.c.external_id > after)
+        return [r[0] for r in self.conn.execute(q)]
+
+    def rows(self, q: Select[Any]) -> list[Any]:
+        return list(self.conn.execute(q))
+
+    def group_column(self, grouping: Grouping) -> ColumnElement[Any]:
+        return self._group(grouping)
+
+    def has_attribute(self, program_id: int, name: str) -> bool:
+        """Whether any member of the program has attribute ``name``."""
+        if self.dialect == "postgresql":
+            test: ColumnElement[Any] = cast(members.c.attributes, JSONB).has_key(name)
+        else:
+            test = func.json_type(members.c.attributes, f"$.{_json_key(name)}").is_not(None)
+        q = select(literal(1)).where(members.c.program_id == program_id, test).limit(1)
+        return self.conn.execute(q).first() is not None
+
+    def attribute_names(self, program_id: int, sample: int = 1000) -> list[str]:
+        """Attribute names found on (a sample of) the program's members: for 'did you mean'."""
+        q = select(members.c.attributes).where(members.c.program_id == program_id).limit(sample)
+        names: set[str] = set()
+        for (attrs,) in self.conn.execute(q):
+            if isinstance(attrs, dict):
+                names.update(attrs)
+        return sorted(names)
+
+    def _group(self, grouping: Grouping) -> ColumnElement[Any]:
+        by = grouping.by
+        if by is None:
+            return literal_column("NULL")
+        if by in ("team", "company", "tier"):
+            return members.c[by]
+        if by == "stage":
+            stage: ColumnElement[Any] = (
+                cast(members.c.progress, JSONB)["stage"].astext
+                if self.dialect == "postgresql"
+                else func.json_extract(members.c.progress, "$.stage")
+            )
+            return stage
+        name = by.removeprefix("attribute:")
+        if self.dialect == "postgresql":
+            attribute: ColumnElement[Any] = cast(members.c.attributes, JSONB)[name].astext
+            return attribute
+        # as PostgreSQL's ->> gives it: numbers and booleans as their JSON text
+        path = f"$.{_json_key(name)}"
+        kind = func.json_type(members.c.attributes, path)
+        return case(
+            (kind == "true", "true"),
+            (kind == "false", "false"),
+            else_=cast(func.json_extract(members.c.attributes, path), String),
+        )
+
+    def period_of(self, at: ColumnElement[Any], periods: Periods) -> ColumnElement[Any]:
+        """The index of the period holding ``at`` (rows outside every period are filtered out)."""
+        if len(periods.starts) == 1:
+            return literal(0, Integer)
+        whens = [(at < self.bound(s), i) for i, s in enumerate(periods.starts[1:])]
+        return case(*whens, else_=len(periods.starts) - 1)
+
+    def bound(self, at: datetime) -> ColumnElement[Any]:
+        """A time to compare stored times with. SQLite keeps them as text, whole seconds
+        without a fraction (``_time``): the bound is written alike, so that text order is time
+        order even at a boundary."""
+        if self.dialect == "postgresql":
+            return literal(at, UTCDateTime)
+        return literal(self._time(at), String)
+
+
+def _utc(value: Any) -> datetime | None:
+    """A time read back through an aggregate (SQLite gives its text)."""
+    if value is None:
+        return None
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(at, datetime)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
+def _json_key(name: str) -> str:
+    """A JSON path step for ``name`` (quoted, so dots and spaces stay part of the name)."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
