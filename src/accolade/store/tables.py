@@ -164,6 +164,16 @@ events = Table(
     Column("reversed_by", Id, nullable=True),
     UniqueConstraint("program_id", "kind", "event_id"),
     Index(None, "member_id", "id"),
+    # analytics (revision 0013): who did what in a date range, read from the index alone
+    Index(
+        "ix_events_analytics",
+        "program_id",
+        "kind",
+        "occurred_at",
+        "type",
+        "member_id",
+        "reversed_by",
+    ),
 )
 
 ledger_entries = Table(
@@ -185,6 +195,7 @@ ledger_entries = Table(
     Column("recorded_at", UTCDateTime, nullable=False),
     Index(None, "member_id", "id"),
     Index(None, "cause_id"),  # what an event (or a reversal) wrote: duplicates' results
+    Index("ix_ledger_entries_analytics", "program_id", "occurred_at"),  # revision 0013
 )
 
 member_badges = Table(
