@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 
 from accolade import __version__
 from accolade.api import (
+    analytics,
     badges,
     challenges,
     errors,
@@ -78,6 +79,7 @@ def create_app(
         referrals,
         references,
         webhooks,
+        analytics,
     ):
         # The routers' own routes, built once at import (each with its router's prefix, tags
         # and error responses). app.include_router would wrap each router for this app and

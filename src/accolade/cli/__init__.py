@@ -11,6 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from accolade.cli import (
+    analytics,
     challenges,
     demo,
     ingest,
@@ -76,3 +77,4 @@ app.add_typer(rewards.rewards_app, name="rewards")
 app.add_typer(points.points_app, name="points")
 app.add_typer(referrals.referrals_app, name="referrals")
 app.add_typer(references.references_app, name="references")
+app.add_typer(analytics.analytics_app, name="analytics")

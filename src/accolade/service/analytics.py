@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -208,7 +208,7 @@ class _Context:
     periods: Periods
     grouping: Grouping
     zone: ZoneInfo
-    extra: dict[str, Any] = field(default_factory=dict)
+    compiled: CompiledProgram
 
 
 def parse_range(
@@ -455,6 +455,7 @@ def _context(
         periods_of(rng, zone),
         Grouping(rng.by),
         zone,
+        program.compiled,
     )
     return ctx, rng
 
@@ -687,8 +688,9 @@ def _completion_rows(ctx: _Context) -> list[dict[str, Any]]:
         n = counts.get(("quest", f"quest:{quest.key}", ""), 0)
         rows.append(_completion_row(f"quest:{quest.key}", "quest", len(quest.steps) + 1, n, before))
     for challenge in ctx.program.challenges:
+        first, last = _challenge_window(ctx, challenge.key)
         started = repo.challenge_started(
-            pid, challenge.key, _challenge_types(ctx, challenge.key), start, end
+            pid, challenge.key, _challenge_types(ctx, challenge.key), first, last
         )
         done = counts.get(("challenge", f"challenge:{challenge.key}", ""), 0)
         rows.append(
@@ -718,6 +720,14 @@ def _completion_row(
         "rate": _rate(n, before) if before is not None else None,
         "drop_off": max(before - n, 0) if before is not None and drop else None,
     }
+
+
+def _challenge_window(ctx: _Context, key: str) -> tuple[datetime, datetime]:
+    """The range cut to the challenge's window (an empty range when they do not meet)."""
+    compiled = ctx.compiled.challenges[key]
+    first = max(ctx.periods.start, datetime.fromtimestamp(compiled.starts, UTC))
+    last = min(ctx.periods.end, datetime.fromtimestamp(compiled.ends, UTC))
+    return first, max(first, last)
 
 
 def _challenge_types(ctx: _Context, key: str) -> tuple[str, ...] | None:
@@ -816,6 +826,7 @@ def _completion_fact(ctx: _Context, key: str | None) -> Fact:
     if kind == "challenge" and any(c.key == name for c in ctx.program.challenges):
         if step == "started":
             types = _challenge_types(ctx, name)
+            start, end = _challenge_window(ctx, name)
             return Fact(
                 "members",
                 ctx.repo.challenge_started_select(ctx.program_id, name, types, start, end),
