@@ -41,6 +41,8 @@ from accolade.store.unit_of_work import Store, UnitOfWork
 
 __all__ = ["Figure", "Simulation", "moment", "simulate"]
 
+MEMBERS_ASKED = 100  # members compared one by one in one simulation
+
 
 def simulate(
     store: Store,
@@ -130,6 +132,8 @@ def _asked_members(
     uow: UnitOfWork, program_id: int, members: Sequence[str]
 ) -> list[tuple[int, str]]:
     """(id, external id) of each member asked for, in the order asked; NotFound otherwise."""
+    if len(members) > MEMBERS_ASKED:
+        raise InvalidInput(f"at most {MEMBERS_ASKED} members at a time", field="member")
     found: list[tuple[int, str]] = []
     for external_id in dict.fromkeys(members):
         row = uow.members.member(program_id, external_id)

@@ -6,12 +6,12 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, Select, case, delete, func, select
+from sqlalchemy import ColumnElement, Row, Select, String, case, delete, func, literal, select
 
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.expiry import BALANCE_ONLY_KINDS, ExpiryTotals
 from accolade.store.repositories._base import RepositoryBase
-from accolade.store.tables import events, ledger_entries, member_badges, members
+from accolade.store.tables import UTCDateTime, events, ledger_entries, member_badges, members
 
 
 class NewEntry(NamedTuple):
@@ -152,10 +152,18 @@ class LedgerRepository(RepositoryBase):
             .group_by(ledger_entries.c.rule)
         )
         if since is not None:
-            stmt = stmt.where(ledger_entries.c.occurred_at >= since)
+            stmt = stmt.where(ledger_entries.c.occurred_at >= self._bound(since))
         if until is not None:
-            stmt = stmt.where(ledger_entries.c.occurred_at < until)
+            stmt = stmt.where(ledger_entries.c.occurred_at < self._bound(until))
         return {rule: int(points) for rule, points in self.conn.execute(stmt)}
+
+    def _bound(self, at: datetime) -> ColumnElement[Any]:
+        """A time to compare stored times with. SQLite keeps them as text, written by
+        ``_time`` without a fraction of a second when there is none: the bound is written
+        alike, so that text order is time order at a boundary too."""
+        if self.dialect == "postgresql":
+            return literal(at, UTCDateTime)
+        return literal(self._time(at), String)
 
     def badge_holdings(self, program_id: int) -> Iterator[tuple[int, str, str]]:
         """(member id, badge, period) of every badge held now, streamed."""
