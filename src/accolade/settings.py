@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         description="Requests with an unknown, revoked or malformed credential one client address "
         "may make a minute, per worker process, before 429; 0 turns the limit off.",
     )
+    publish_requires_simulation: bool = Field(
+        default=False,
+        description="Publishing (or rolling back to) a version never active before needs a "
+        "simulation of its content first (`accolade program simulate FILE`).",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         min_length=32,

@@ -1,11 +1,12 @@
-"""The program: its active version, its versions, upload, validate, publish, roll back."""
+"""The program: its active version, its versions, upload, validate, publish, roll back, and
+the rule changes between two versions."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from accolade.api.access import Caller, Ctx, scoped
@@ -31,6 +32,14 @@ class VersionOut(BaseModel):
     hash: str
     created_at: datetime
     active: bool
+    released_at: datetime | None = Field(
+        default=None, description="When the version was last made active (null: never)."
+    )
+    action: str | None = Field(
+        default=None, description="How it was last made active: `publish` or `rollback`."
+    )
+    notes: str | None = Field(default=None, description="That release's notes.")
+    approved_by: str | None = Field(default=None, description="Who approved that release.")
 
 
 class ProgramOut(BaseModel):
@@ -53,12 +62,44 @@ class ValidOut(BaseModel):
     tiers: int
 
 
-class RollbackIn(BaseModel):
+class ReleaseIn(BaseModel):
+    """The release record of a publish or a rollback; both fields optional."""
+
     model_config = ConfigDict(extra="forbid", strict=True)  # `true` is not a number
 
+    notes: str | None = Field(
+        default=None, max_length=programs_service.NOTES_MAX, description="Why it is released."
+    )
+    approved_by: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=programs_service.APPROVER_MAX,
+        description="Who approved the release.",
+    )
+
+
+class RollbackIn(ReleaseIn):
     to: int | None = Field(
         default=None, ge=1, le=2**31 - 1, description="Default: the version active before."
     )
+
+
+class ChangeOut(BaseModel):
+    section: str = Field(description="The program's top-level key: `actions`, `timezone`, ...")
+    key: str | None = Field(description="The item's key in a keyed list (null: not a list).")
+    field: str | None = Field(
+        description="Path inside the item or object (null: the whole item or value)."
+    )
+    before: Any = Field(description="The value before (null: there was none).")  # any JSON
+    after: Any = Field(description="The value after (null: there is none).")  # any JSON
+    text: str = Field(description="The change in words.")
+
+
+class DiffOut(BaseModel):
+    program: str
+    from_version: int
+    to_version: int
+    changes: list[ChangeOut]
 
 
 class ActiveOut(BaseModel):
@@ -114,18 +155,56 @@ async def post_version(request: Request, ctx: Ctx, principal: Admin) -> Any:
     summary="Make a stored version the active one",
 )
 def post_publish(
-    version: Annotated[int, Path(ge=1, le=2**31 - 1)], ctx: Ctx, principal: Admin
+    version: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    ctx: Ctx,
+    principal: Admin,
+    body: ReleaseIn | None = None,
 ) -> Any:
-    programs_service.publish_version(ctx.store, principal.program_key, version, ctx.clock)
+    release = body or ReleaseIn()
+    programs_service.publish_version(
+        ctx.store,
+        principal.program_key,
+        version,
+        ctx.clock,
+        notes=release.notes,
+        approved_by=release.approved_by,
+        require_simulation=ctx.settings.publish_requires_simulation,
+    )
     return ActiveOut(active_version=version)
 
 
 @router.post("/rollback", response_model=ActiveOut, summary="Make an earlier version active again")
 def post_rollback(ctx: Ctx, principal: Admin, body: RollbackIn | None = None) -> Any:
+    release = body or RollbackIn()
     to = programs_service.rollback(
-        ctx.store, principal.program_key, body.to if body else None, ctx.clock
+        ctx.store,
+        principal.program_key,
+        release.to,
+        ctx.clock,
+        notes=release.notes,
+        approved_by=release.approved_by,
+        require_simulation=ctx.settings.publish_requires_simulation,
     )
     return ActiveOut(active_version=to)
+
+
+@router.get("/diff", response_model=DiffOut, summary="The rule changes between two versions")
+def get_diff(
+    ctx: Ctx,
+    principal: Admin,
+    to: Annotated[int, Query(ge=1, le=2**31 - 1, description="The version compared.")],
+    from_: Annotated[
+        int | None,
+        Query(alias="from", ge=1, le=2**31 - 1, description="Default: the active version."),
+    ] = None,
+) -> Any:
+    found = programs_service.diff(ctx.store, principal.program_key, from_, to)
+    return DiffOut(
+        program=found.program,
+        from_version=found.from_version,
+        to_version=to,
+        changes=[ChangeOut(**vars(c)) for c in found.changes],
+    )
 
 
 @router.post(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from accolade.cli.demo import examples_folder
 from accolade.cli.options import (
@@ -19,9 +20,17 @@ from accolade.cli.options import (
     open_store,
 )
 from accolade.cli.output import count, err, out, print_json
+from accolade.errors import InvalidInput
 
 if TYPE_CHECKING:
     from accolade.service.simulate import Figure, Simulation
+
+NotesOption = Annotated[
+    str | None, typer.Option("--notes", help="Release notes: why this version goes live.")
+]
+ApprovedByOption = Annotated[
+    str | None, typer.Option("--approved-by", help="Who approved the release.")
+]
 
 program_app = typer.Typer(
     help="Validate, publish, roll back and list program versions; simulate a draft.",
@@ -42,7 +51,9 @@ def init(
     settings = load_settings()
     store = open_store(settings, migrate=True)
     source = read_program_file(program_file or examples_folder() / "partner-program.yaml")
-    published = program_service.publish(store, source)
+    published = program_service.publish(
+        store, source, require_simulation=settings.publish_requires_simulation
+    )
     state = "published as" if published.new else "already published as"
     out.print(f"database ready at {settings.database_url}")
     out.print(f"program [bold]{published.program}[/bold] {state} version {published.version}")
@@ -67,13 +78,24 @@ def program_validate(file: Path) -> None:
 
 
 @program_app.command("publish")
-def program_publish(file: Path) -> None:
-    """Store a program file as a new immutable version and make it active."""
+def program_publish(
+    file: Path, notes: NotesOption = None, approved_by: ApprovedByOption = None
+) -> None:
+    """Store a program file as a new immutable version and make it active, with its release
+    record (notes, approver)."""
     from accolade.program.loader import read_program_file
     from accolade.service import programs as program_service
 
+    program_service.release_record(notes, approved_by)  # before the database is opened
     source = read_program_file(file)
-    published = program_service.publish(open_store(load_settings(), migrate=True), source)
+    settings = load_settings()
+    published = program_service.publish(
+        open_store(settings, migrate=True),
+        source,
+        notes=notes,
+        approved_by=approved_by,
+        require_simulation=settings.publish_requires_simulation,
+    )
     if published.new:
         out.print(
             f"published {published.program} version {published.version} ({published.hash[:12]})"
@@ -94,18 +116,29 @@ def program_rollback(
     to: Annotated[
         int | None, typer.Option(help="Version to make active (default: the previous one).")
     ] = None,
+    notes: NotesOption = None,
+    approved_by: ApprovedByOption = None,
 ) -> None:
     """Make an earlier version active again; events from now on are evaluated under it."""
     from accolade.service import programs as program_service
 
+    program_service.release_record(notes, approved_by)
     store, key = open_program(program)
-    version = program_service.rollback(store, key, to)
+    version = program_service.rollback(
+        store,
+        key,
+        to,
+        notes=notes,
+        approved_by=approved_by,
+        require_simulation=load_settings().publish_requires_simulation,
+    )
     out.print(f"{key}: version {version} is active again")
 
 
 @program_app.command("versions")
 def program_versions(program: ProgramOption = None, as_json: JsonOption = False) -> None:
-    """List a program's versions; the active one is marked."""
+    """List a program's versions, each with its latest release record; the active one is
+    marked."""
     from accolade.service import programs as program_service
 
     store, key = open_program(program)
@@ -113,12 +146,65 @@ def program_versions(program: ProgramOption = None, as_json: JsonOption = False)
     if as_json:
         print_json(versions)
         return
-    table = Table("version", "hash", "published", "active", title=f"program {key}")
+    table = Table(
+        "version",
+        "hash",
+        "created",
+        "active",
+        "released",
+        "action",
+        "approved by",
+        "notes",
+        title=f"program {key}",
+    )
     for v in versions:
         table.add_row(
-            str(v.version), v.hash[:12], f"{v.created_at:%Y-%m-%d %H:%M}", "●" if v.active else ""
+            str(v.version),
+            v.hash[:12],
+            f"{v.created_at:%Y-%m-%d %H:%M}",
+            "●" if v.active else "",
+            f"{v.released_at:%Y-%m-%d %H:%M}" if v.released_at else "",
+            v.action or "",
+            Text(v.approved_by or ""),  # Text: a name or a note is never Rich markup
+            Text(v.notes or ""),
         )
     out.print(table)
+
+
+@program_app.command("diff")
+def program_diff(
+    before: Annotated[
+        int | None, typer.Argument(help="Version to compare from (default: the active one).")
+    ] = None,
+    after: Annotated[int | None, typer.Argument(help="Version to compare with.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="A draft program file to compare with.")
+    ] = None,
+    program: ProgramOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the rule changes from one version to another, or to a draft file."""
+    from accolade.program.loader import read_program_file
+    from accolade.service import programs as program_service
+
+    if (after is None) == (file is None):
+        raise InvalidInput("give a second version, or a draft with --file (not both)", field="to")
+    draft = read_program_file(file) if file is not None else None
+    store, key = open_program(program)
+    found = program_service.diff(store, key, before, after, draft)
+    if as_json:
+        print_json(found)
+        return
+    target = f"version {found.to_version}" if found.to_version is not None else f"{file}"
+    if not found.changes:
+        out.print(f"{key}: no rule changes from version {found.from_version} to {target}")
+        return
+    out.print(
+        f"{key}: {len(found.changes)} rule change{'s' if len(found.changes) != 1 else ''} "
+        f"from version {found.from_version} to {target}"
+    )
+    for change in found.changes:
+        out.print(change.text, soft_wrap=True, markup=False)
 
 
 @program_app.command("simulate")

@@ -1,4 +1,5 @@
-"""Publish, roll back and list program versions; resolve the compiled program for a version."""
+"""Publish, roll back, list and compare program versions, each activation with its release
+record; resolve the compiled program for a version."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from accolade.engine.facets import facet_names
 from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.program.compile import compile_program
 from accolade.program.compiled import CompiledProgram
+from accolade.program.diff import Change, diff_programs
 from accolade.program.loader import load_program, program_hash
 from accolade.program.models import Program
 from accolade.service import Clock, system_clock
@@ -28,12 +30,32 @@ class Published:
     reactivated: bool = False  # that earlier version was not the active one
 
 
+NOTES_MAX = 2000  # characters of a release's notes
+APPROVER_MAX = 200  # characters of who approved it (program_activations.approved_by)
+
+
 @dataclass(frozen=True)
 class VersionInfo:
     version: int
     hash: str
     created_at: datetime
     active: bool
+    # the version's latest release record: when it was made active, how (publish or rollback),
+    # the notes and who approved it; all None for a draft never made active
+    released_at: datetime | None = None
+    action: str | None = None
+    notes: str | None = None
+    approved_by: str | None = None
+
+
+@dataclass(frozen=True)
+class ProgramDiff:
+    """The rule changes from one version to another version or a draft file."""
+
+    program: str
+    from_version: int
+    to_version: int | None  # None: a draft file, not stored
+    changes: list[Change]
 
 
 @dataclass(frozen=True)
@@ -47,7 +69,19 @@ def validate(source: str) -> Program:
     return load_program(source)
 
 
-def publish(store: Store, source: str, clock: Clock = system_clock) -> Published:
+def publish(
+    store: Store,
+    source: str,
+    clock: Clock = system_clock,
+    *,
+    notes: str | None = None,
+    approved_by: str | None = None,
+    require_simulation: bool = False,
+) -> Published:
+    """Store ``source`` as a new version and make it active, with its release record (notes,
+    approver). With ``require_simulation`` a version never active before is refused unless its
+    content was simulated (ACCOLADE_PUBLISH_REQUIRES_SIMULATION)."""
+    notes, approved_by = release_record(notes, approved_by)
     program = load_program(source)
     digest = program_hash(program)
     now = clock()
@@ -61,19 +95,23 @@ def publish(store: Store, source: str, clock: Clock = system_clock) -> Published
         if existing is not None:
             reactivated = row.active_version != existing.version
             if reactivated:
+                if require_simulation:
+                    _guard_simulated(uow, row, existing.version, digest)
                 new = compiled_version(uow, row.id, existing.version)
                 _guard_state(uow, row, new, now)
                 _refresh_facets(uow, row, new)
-                uow.programs.activate(row.id, existing.version, "publish", now)
+                uow.programs.activate(row.id, existing.version, "publish", now, notes, approved_by)
             return Published(
                 program.key, existing.version, digest, new=False, reactivated=reactivated
             )
+        if require_simulation:
+            _guard_simulated(uow, row, None, digest)
         version = max((v.version for v in uow.programs.versions(row.id)), default=0) + 1
         new = compile_program(program, version, digest)  # parsed once, above
         _guard_state(uow, row, new, now)
         _refresh_facets(uow, row, new)
         uow.programs.add_version(row.id, version, digest, source, now)
-        uow.programs.activate(row.id, version, "publish", now)
+        uow.programs.activate(row.id, version, "publish", now, notes, approved_by)
         return Published(program.key, version, digest, new=True)
 
 
@@ -96,21 +134,74 @@ def add_draft(store: Store, key: str, source: str, clock: Clock = system_clock) 
         return version, True
 
 
-def publish_version(store: Store, key: str, version: int, clock: Clock = system_clock) -> None:
-    """Make stored version ``version`` the active one."""
+def publish_version(
+    store: Store,
+    key: str,
+    version: int,
+    clock: Clock = system_clock,
+    *,
+    notes: str | None = None,
+    approved_by: str | None = None,
+    require_simulation: bool = False,
+) -> None:
+    """Make stored version ``version`` the active one, with its release record; see
+    ``publish`` for ``require_simulation``."""
+    notes, approved_by = release_record(notes, approved_by)
     with store.transaction() as uow:
         row = uow.programs.lock_program(key)
         if row is None:
             raise NotFound(f"no program '{key}'", field="program")
-        if uow.programs.version(row.id, version) is None:
+        stored = uow.programs.version(row.id, version)
+        if stored is None:
             raise NotFound(f"program '{key}' has no version {version}", field="version")
         if row.active_version == version:
             raise Conflict(f"version {version} of '{key}' is already active", field="version")
+        if require_simulation:
+            _guard_simulated(uow, row, version, stored.hash)
         now = clock()
         new = compiled_version(uow, row.id, version)
         _guard_state(uow, row, new, now)
         _refresh_facets(uow, row, new)
-        uow.programs.activate(row.id, version, "publish", now)
+        uow.programs.activate(row.id, version, "publish", now, notes, approved_by)
+
+
+def release_record(notes: str | None, approved_by: str | None) -> tuple[str | None, str | None]:
+    """A release's notes and approver as stored (blank notes are none); InvalidInput naming
+    the field when one is too long or the approver is blank."""
+    if notes is not None and len(notes) > NOTES_MAX:
+        raise InvalidInput(
+            f"notes are {len(notes):,} characters long, at most {NOTES_MAX:,} fit", field="notes"
+        )
+    if approved_by is not None:
+        approved_by = approved_by.strip()
+        if not approved_by:
+            raise InvalidInput(
+                "name who approved the release, or leave it out", field="approved_by"
+            )
+        if len(approved_by) > APPROVER_MAX:
+            raise InvalidInput(
+                f"at most {APPROVER_MAX} characters ({len(approved_by):,} given)",
+                field="approved_by",
+            )
+    return (notes if notes and notes.strip() else None), approved_by
+
+
+def _guard_simulated(uow: UnitOfWork, row: Any, version: int | None, digest: str) -> None:
+    """Refuse to make a version active for the first time when its content was never
+    simulated. A program's first version has no log to simulate over; a version active
+    before was live already."""
+    if row.active_version is None:
+        return
+    if version is not None and any(a.version == version for a in uow.programs.activations(row.id)):
+        return
+    if uow.programs.simulated(row.id, digest):
+        return
+    what = f"version {version}" if version is not None else f"this program file ({digest[:12]})"
+    raise Conflict(
+        f"{what} of '{row.key}' was never simulated, and publishing requires it: run "
+        "`accolade program simulate FILE` first",
+        field="version",
+    )
 
 
 def version_source(store: Store, key: str, version: int | None = None) -> tuple[VersionInfo, str]:
@@ -122,14 +213,24 @@ def version_source(store: Store, key: str, version: int | None = None) -> tuple[
         if found is None:
             what = f"no version {number}" if number is not None else "no active version"
             raise NotFound(f"program '{key}' has {what}", field="version")
-        info = VersionInfo(
-            found.version, found.hash, found.created_at, found.version == row.active_version
-        )
+        info = _version_infos(uow, row, [found])[0]
         return info, str(found.source)
 
 
-def rollback(store: Store, key: str, to: int | None = None, clock: Clock = system_clock) -> int:
-    """Make an earlier version active again (by default the one active before this one)."""
+def rollback(
+    store: Store,
+    key: str,
+    to: int | None = None,
+    clock: Clock = system_clock,
+    *,
+    notes: str | None = None,
+    approved_by: str | None = None,
+    require_simulation: bool = False,
+) -> int:
+    """Make an earlier version active again (by default the one active before this one), with
+    its release record. ``require_simulation`` refuses a stored draft that was never active
+    nor simulated, as ``publish`` does."""
+    notes, approved_by = release_record(notes, approved_by)
     with store.transaction() as uow:
         row = uow.programs.lock_program(key)
         if row is None:
@@ -142,15 +243,18 @@ def rollback(store: Store, key: str, to: int | None = None, clock: Clock = syste
                     f"program '{key}' has no earlier version to roll back to", field="version"
                 )
             to = earlier[-1]
-        if uow.programs.version(row.id, to) is None:
+        target = uow.programs.version(row.id, to)
+        if target is None:
             raise NotFound(f"program '{key}' has no version {to}", field="version")
         if to == row.active_version:
             raise Conflict(f"version {to} of '{key}' is already active", field="version")
+        if require_simulation:
+            _guard_simulated(uow, row, to, target.hash)
         now = clock()
         new = compiled_version(uow, row.id, to)
         _guard_state(uow, row, new, now)
         _refresh_facets(uow, row, new)
-        uow.programs.activate(row.id, to, "rollback", now)
+        uow.programs.activate(row.id, to, "rollback", now, notes, approved_by)
         return to
 
 
@@ -233,12 +337,59 @@ def _guard_leaderboards(uow: UnitOfWork, row: Any, new: CompiledProgram) -> None
 
 
 def versions(store: Store, key: str) -> list[VersionInfo]:
+    """Every version, oldest first, each with its latest release record."""
     with store.read() as uow:
         row = program_row(uow, key)
-        return [
-            VersionInfo(v.version, v.hash, v.created_at, v.version == row.active_version)
-            for v in uow.programs.versions(row.id)
-        ]
+        return _version_infos(uow, row, uow.programs.versions(row.id))
+
+
+def _version_infos(uow: UnitOfWork, program: Any, rows: list[Row[Any]]) -> list[VersionInfo]:
+    latest = {a.version: a for a in uow.programs.activations(program.id)}  # oldest first
+    out = []
+    for v in rows:
+        release = latest.get(v.version)
+        out.append(
+            VersionInfo(
+                v.version,
+                v.hash,
+                v.created_at,
+                v.version == program.active_version,
+                released_at=release.at if release else None,
+                action=release.action if release else None,
+                notes=release.notes if release else None,
+                approved_by=release.approved_by if release else None,
+            )
+        )
+    return out
+
+
+def diff(
+    store: Store,
+    key: str,
+    before: int | None,
+    after: int | None = None,
+    draft: str | None = None,
+) -> ProgramDiff:
+    """The rule changes from stored version ``before`` (the active one when None) to stored
+    version ``after`` or to the program file ``draft`` (exactly one of the two)."""
+    if (after is None) == (draft is None):
+        raise InvalidInput("compare with a second version or a draft file", field="to")
+    drafted = load_program(draft) if draft is not None else None  # InvalidProgram first
+    with store.read() as uow:
+        row = program_row(uow, key)
+        before = before if before is not None else row.active_version
+        if before is None:
+            raise NotFound(f"program '{key}' has no active version", field="version")
+        old = _stored_program(uow, row, before)
+        new = drafted if drafted is not None else _stored_program(uow, row, after)
+    return ProgramDiff(key, before, after, diff_programs(old, new))
+
+
+def _stored_program(uow: UnitOfWork, program: Any, version: int | None) -> Program:
+    found = uow.programs.version(program.id, version) if version is not None else None
+    if found is None:
+        raise NotFound(f"program '{program.key}' has no version {version}", field="version")
+    return load_program(str(found.source))
 
 
 def resolve_key(store: Store, key: str | None) -> str:
