@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from accolade import cli
 from accolade.program import analytics as program_analytics
+from accolade.program import experiments as program_experiments
 from accolade.program import models
 from accolade.program.loader import load_program, load_program_file
 from accolade.settings import Settings
@@ -93,7 +94,7 @@ def test_setting_is_documented(field):
 
 
 # the modules that declare a program file's sections
-PROGRAM_MODULES = (models, program_analytics)
+PROGRAM_MODULES = (models, program_analytics, program_experiments)
 
 
 def program_models() -> list[type[BaseModel]]:

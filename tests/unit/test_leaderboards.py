@@ -99,13 +99,13 @@ def test_the_prize_event_pays_points_and_the_badge_once() -> None:
     new = member()
     entries: list = []
     props = {"leaderboard": "weekly", "window": "2026-W33", "rank": 2}
-    assert win_leaderboard(compiled, state, new, "w1", props, entries) == 50
+    assert win_leaderboard(compiled, state, new, "w1", 0, props, entries) == 50
     assert [(e.rule, e.points, e.period) for e in entries] == [
         ("leaderboard:weekly", 50, "2026-W33"),
         ("badge:champion", 0, ""),
     ]
     with pytest.raises(InvalidEvent) as unknown:
-        win_leaderboard(compiled, state, new, "w2", {"leaderboard": "nope"}, [])
+        win_leaderboard(compiled, state, new, "w2", 0, {"leaderboard": "nope"}, [])
     assert unknown.value.field == "properties.leaderboard"
 
 

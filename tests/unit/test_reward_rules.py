@@ -57,16 +57,19 @@ def test_who_may_redeem_follows_tier_stage_and_segment_in_words():
     shop = program(SOURCE)
     items = shop.rewards
     newcomer = member(tier="bronze", stage="trial", attributes={"region": "emea"})
-    assert why_not(shop, items["open"], newcomer) is None
-    assert why_not(shop, items["top"], newcomer) == "only for the Gold or Platinum tier"
-    assert why_not(shop, items["active_only"], newcomer) == "only for members in the Active stage"
+    assert why_not(shop, items["open"], newcomer, 0) is None
+    assert why_not(shop, items["top"], newcomer, 0) == "only for the Gold or Platinum tier"
     assert (
-        why_not(shop, items["emea"], newcomer) == "only for members with attribute role == 'admin'"
+        why_not(shop, items["active_only"], newcomer, 0) == "only for members in the Active stage"
+    )
+    assert (
+        why_not(shop, items["emea"], newcomer, 0)
+        == "only for members with attribute role == 'admin'"
     )
     admin = member(tier="platinum", stage="active", attributes={"region": "uk", "role": "admin"})
-    assert [k for k, i in items.items() if why_not(shop, i, admin) is not None] == []
+    assert [k for k, i in items.items() if why_not(shop, i, admin, 0) is not None] == []
     # a member without a tier yet is in the lowest one
-    assert why_not(shop, items["top"], member()) == "only for the Gold or Platinum tier"
+    assert why_not(shop, items["top"], member(), 0) == "only for the Gold or Platinum tier"
 
 
 def test_a_limit_counts_from_the_start_of_its_calendar_period_in_the_program_zone():

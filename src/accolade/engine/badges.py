@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from accolade.engine.effects import Entry, EntryKind
+from accolade.engine.experiments import withheld_by, withhold
 from accolade.engine.state import MemberState
 from accolade.engine.windows import PERIOD_WINDOW, calendar_window, months_back, period_of
 from accolade.program.compiled import CompiledProgram
@@ -52,14 +53,23 @@ def award_badge(
     badge: Badge,
     period: str,
     event_id: str,
+    ts: int,
     entries: list[Entry],
     reason: str | None = None,
 ) -> int:
     """The one way a badge is given: held for ``period`` from ``event_id`` on, with its entry
     (reason: the badge's name and period, unless given). Returns its points, for the caller to
-    book; 0 when it is held for that period already."""
+    book; 0 when it is held for that period already, or withheld from a control group at ``ts``
+    (an entry says so)."""
     if (badge.key, period) in state.badges:
         return 0
+    if program.experiments_covering:
+        rule = f"badge:{badge.key}"
+        experiment = withheld_by(program, state, rule, ts)
+        if experiment is not None:
+            what = f"badge '{badge.key}' is not awarded"
+            withhold(program, experiment, rule, what, event_id, entries)
+            return 0
     if reason is None:
         reason = badge.name + (f" {period}" if period else "")
     state.own(before, "badges")
@@ -85,6 +95,7 @@ def grant_badge(
     state: MemberState,
     badge_key: str,
     event_id: str,
+    ts: int,
     why: str,
     entries: list[Entry],
 ) -> int:
@@ -92,5 +103,5 @@ def grant_badge(
     "". Returns its own points, for the caller to book."""
     badge = program.badges[badge_key]
     return award_badge(
-        program, before, state, badge, "", event_id, entries, f"{badge.name} ({why})"
+        program, before, state, badge, "", event_id, ts, entries, f"{badge.name} ({why})"
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 from accolade.engine.badges import grant_badge
 from accolade.engine.effects import Entry, EntryKind
+from accolade.engine.experiments import withheld_by, withhold
 from accolade.engine.prizes import PrizeView, prize_view
 from accolade.engine.state import MemberState
 from accolade.engine.tiers import tier_of
@@ -81,6 +82,12 @@ def advance_challenges(
         step = _increase(challenge, props, earned)
         if not step:
             continue
+        if program.experiments_covering:
+            experiment = withheld_by(program, state, challenge.rule, ts)
+            if experiment is not None:
+                what = f"challenge '{challenge.key}' does not count this event"
+                withhold(program, experiment, challenge.rule, what, event_id, entries)
+                continue
         state.own(before, "challenges")
         record = list(state.challenges.get(challenge.key, [0, 0, None, None]))
         record[PROGRESS] += step
@@ -91,7 +98,9 @@ def advance_challenges(
             record[REACHED] = record[LAST]
             if challenge.first is None and challenge.top is None:
                 record[WON] = ts
-                added += _pay(program, before, state, challenge, event_id, "goal reached", entries)
+                added += _pay(
+                    program, before, state, challenge, event_id, ts, "goal reached", entries
+                )
         state.challenges[challenge.key] = record
     return added
 
@@ -118,7 +127,7 @@ def win_challenge(
     state.challenges[challenge.key] = record
     rank = props.get("rank")
     why = f"{challenge.award}" + (f", rank {rank}" if isinstance(rank, int) else "")
-    return _pay(program, before, state, challenge, event_id, why, entries)
+    return _pay(program, before, state, challenge, event_id, ts, why, entries)
 
 
 def won(program: CompiledProgram, state: MemberState) -> list[tuple[int, CompiledChallenge]]:
@@ -161,6 +170,7 @@ def _pay(
     state: MemberState,
     challenge: CompiledChallenge,
     event_id: str,
+    ts: int,
     why: str,
     entries: list[Entry],
 ) -> int:
@@ -182,6 +192,7 @@ def _pay(
             state,
             challenge.reward_badge,
             event_id,
+            ts,
             f"challenge: {challenge.name}",
             entries,
         )

@@ -11,7 +11,8 @@ from accolade.engine.bonus import draw_bonus
 from accolade.engine.challenges import CHALLENGE_WON, advance_challenges, win_challenge
 from accolade.engine.effects import Entry, EntryKind, Evaluation, Status
 from accolade.engine.events import Event
-from accolade.engine.leaderboards import win_leaderboard
+from accolade.engine.experiments import assign_arms, withheld_by, withheld_reason
+from accolade.engine.leaderboards import win_leaderboard, withhold_boards
 from accolade.engine.points import (
     base_points,
     limit_reached,
@@ -50,11 +51,15 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
         new.attributes = {**state.attributes, **event.attributes}
     entries: list[Entry] = []
     notes: list[str] = []
+    if program.experiments:  # before any rule: the event's first rule already knows the arm
+        assign_arms(program, state, new, event.id, event.ts, entries)
     rewarded, matched, earned, limited = _reward_actions(
         program, state, new, event, actions, entries, notes
     )
     added, stepped = _advance(program, state, new, event, rewarded, matched, earned, entries)
     _book(program, state, new, event, rewarded, earned + added, stepped, entries)
+    if program.experiments_covering and program.leaderboards:
+        withhold_boards(program, new, event, entries)
     status = Status.LIMITED if limited and not (rewarded or stepped) else Status.ACCEPTED
     return Evaluation(status, tuple(entries), new, tuple(notes))
 
@@ -116,6 +121,14 @@ def _reward_actions(
         new.own(state, "occurrences")
         record_occurrence(new.occurrences, action.key, ts)
         rewarded.append(action.key)
+        if program.experiments_covering:
+            experiment = withheld_by(program, new, action.rule, ts)
+            if experiment is not None:
+                # it happened (caps, streaks and uncovered rules count it): it only pays nothing
+                what = f"action '{action.key}' gives no points"
+                reason = withheld_reason(experiment, what)
+                entries.append(Entry(event_id, EntryKind.EARN, action.rule, 0, 0, reason, version))
+                continue
         earned += points
         reason = _earn_reason(action, points, how, props)
         entries.append(
@@ -166,7 +179,7 @@ def _advance(
     if event.type == CHALLENGE_WON:
         added += win_challenge(program, state, new, event_id, ts, props, entries)
     elif event.type == LEADERBOARD_WON:
-        added += win_leaderboard(program, state, new, event_id, props, entries)
+        added += win_leaderboard(program, state, new, event_id, ts, props, entries)
     elif program.challenges and (rewarded or earned + added):
         added += advance_challenges(
             program, state, new, event_id, ts, props, rewarded, earned + added, entries
@@ -234,7 +247,7 @@ def _award_badges(
             period = earned_period(program, badge, state, ts)
             if period is None:
                 continue
-            points = award_badge(program, before, state, badge, period, event_id, entries)
+            points = award_badge(program, before, state, badge, period, event_id, ts, entries)
             if points:
                 _add_points(program, state, points, ts)
                 awarded_points += points

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from accolade.engine.badges import grant_badge
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.events import Event
+from accolade.engine.experiments import withheld_by, withhold
 from accolade.engine.state import MemberState
 from accolade.engine.windows import calendar_window, local_ordinal
 from accolade.errors import InvalidEvent
@@ -81,7 +82,10 @@ def contributions(
     ts = event.ts
     points: int | None = None  # shared by every points board
     windows: dict[str, tuple[str, Any, Any, int]] = {}  # per window kind, for this event
+    withheld = _withheld_boards(entries) if program.experiments_covering else ()
     for board in program.leaderboards.values():
+        if withheld and board.rule in withheld:
+            continue
         if board.action is None:
             if points is None:
                 points = metric_value(board, event, entries)
@@ -110,6 +114,29 @@ def contributions(
 
 
 _new = tuple.__new__
+
+
+def _withheld_boards(entries: Sequence[Entry]) -> set[str]:
+    """The boards whose score an experiment kept this event off (``withhold_boards``)."""
+    return {
+        e.rule
+        for e in entries
+        if e.kind is EntryKind.EXPERIMENT and e.rule.startswith("leaderboard:")
+    }
+
+
+def withhold_boards(
+    program: CompiledProgram, state: MemberState, event: Event, entries: list[Entry]
+) -> None:
+    """A 0-point entry for each covered board this event would score on while the member is
+    in the control group: ``contributions`` then leaves that board out. ``state`` is the
+    member's after the event, ``entries`` all of the event's others."""
+    for board in program.leaderboards.values():
+        experiment = withheld_by(program, state, board.rule, event.ts)
+        if experiment is None or not metric_value(board, event, entries):
+            continue
+        what = f"leaderboard '{board.key}' does not count this event"
+        withhold(program, experiment, board.rule, what, event.id, entries)
 
 
 class Total(NamedTuple):
@@ -213,6 +240,7 @@ def win_leaderboard(
     before: MemberState,
     state: MemberState,
     event_id: str,
+    ts: int,
     props: Mapping[str, Any],
     entries: list[Entry],
 ) -> int:
@@ -242,6 +270,13 @@ def win_leaderboard(
     )
     if board.reward_badge is not None:
         points += grant_badge(
-            program, before, state, board.reward_badge, event_id, f"leaderboard: {why}", entries
+            program,
+            before,
+            state,
+            board.reward_badge,
+            event_id,
+            ts,
+            f"leaderboard: {why}",
+            entries,
         )
     return points

@@ -15,6 +15,7 @@ from typing import Any
 
 from accolade.engine.badges import grant_badge
 from accolade.engine.effects import Entry, EntryKind
+from accolade.engine.experiments import withheld_by, withhold
 from accolade.engine.prizes import PrizeView, prize_view
 from accolade.engine.state import MemberState
 from accolade.program.compiled import CompiledProgram, CompiledQuest, CompiledStep
@@ -50,6 +51,12 @@ def advance_quests(
         step = _step_done_by(quest, done, matched, props, attrs)
         if step is None:
             continue
+        if program.experiments_covering:
+            experiment = withheld_by(program, state, quest.rule, ts)
+            if experiment is not None:
+                what = f"quest '{quest.key}' does not count step '{step.key}'"
+                withhold(program, experiment, quest.rule, what, event_id, entries)
+                continue
         state.own(before, "quest_steps")
         state.quest_steps[quest.key] = {**done, step.key: ts}
         number = next(i for i, s in enumerate(quest.steps, 1) if s is step)
@@ -68,7 +75,7 @@ def advance_quests(
         added += step.points
         if step.badge is not None:
             why = f"quest: {quest.name}"
-            added += grant_badge(program, before, state, step.badge, event_id, why, entries)
+            added += grant_badge(program, before, state, step.badge, event_id, ts, why, entries)
         if len(state.quest_steps[quest.key]) == len(quest.steps):
             added += _complete(program, quest, before, state, event_id, ts, entries)
     return added
@@ -131,7 +138,7 @@ def _complete(
     added = quest.reward_points
     if quest.reward_badge is not None:
         why = f"quest: {quest.name}"
-        added += grant_badge(program, before, state, quest.reward_badge, event_id, why, entries)
+        added += grant_badge(program, before, state, quest.reward_badge, event_id, ts, why, entries)
     return added
 
 

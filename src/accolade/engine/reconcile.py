@@ -55,7 +55,7 @@ def reconcile(
     each was evaluated under; ``version`` is the active version, recorded on the new entries;
     ``reversed_at`` is the reversed event's time (the qualification window's end if no event is left).
     """
-    state, produced = _replay(programs, history, current.member)
+    state, produced = _replay(programs, history, current)
     why = f"reversal of event {reversed_event}: {reason}"
     order = {event.id: i for i, (event, _) in enumerate(history)}
     entries = _compensations(
@@ -73,10 +73,12 @@ def reconcile(
 def _replay(
     programs: Mapping[int, CompiledProgram],
     history: Sequence[tuple[Event, int]],
-    member: str,
+    current: MemberState,
 ) -> tuple[MemberState, list[Entry]]:
-    """The state and the entries ``history`` alone produces, each event under its version."""
-    state = MemberState(member)
+    """The state and the entries ``history`` alone produces, each event under its version.
+    Experiment arms are the exception: given once, they stay, even when the event that gave
+    one is the one reversed (engine.experiments)."""
+    state = MemberState(current.member, arms=dict(current.arms))
     produced: list[Entry] = []
     for event, event_version in history:
         evaluation = evaluate(programs[event_version], state, event)

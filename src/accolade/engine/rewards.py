@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from accolade.engine.experiments import withheld_by
 from accolade.engine.state import MemberState
 from accolade.engine.tiers import tier_of
 from accolade.engine.windows import calendar_window
 from accolade.program.compiled import CompiledProgram, CompiledReward
 
 
-def why_not(program: CompiledProgram, item: CompiledReward, state: MemberState) -> str | None:
-    """None when the member may redeem ``item`` (its tiers, stages and segment); otherwise the
-    reason, in words a member can act on."""
+def why_not(
+    program: CompiledProgram, item: CompiledReward, state: MemberState, now: int
+) -> str | None:
+    """None when the member may redeem ``item`` at ``now`` (its tiers, stages and segment, and
+    no experiment withholding it from them); otherwise the reason, in words a member can act on."""
     tier = tier_of(program, state.tier)
     if item.tiers and tier not in item.tiers:
         names = [t.name for t in program.tiers if t.key in item.tiers]
@@ -27,6 +30,10 @@ def why_not(program: CompiledProgram, item: CompiledReward, state: MemberState) 
     failed = [c.describe for c in item.segment if not c.check({}, state.attributes)]
     if failed:
         return "only for members with " + " and ".join(failed)
+    if program.experiments_covering:
+        experiment = withheld_by(program, state, f"reward:{item.key}", now)
+        if experiment is not None:
+            return f"not offered to the control group of experiment '{experiment.key}'"
     return None
 
 

@@ -26,6 +26,7 @@ SharedPart = Literal[
     "challenges",
     "streaks",
     "stages_entered",
+    "arms",
 ]
 
 
@@ -57,6 +58,9 @@ class MemberState:
     # the lifecycle stage the member is in, and when (epoch seconds) they entered each stage
     stage: str | None = None
     stages_entered: dict[str, int] = field(default_factory=dict)
+    # experiment key -> "treatment" or "control": given once, at the member's first event in
+    # the experiment's window, and kept whatever a later version says (engine.experiments)
+    arms: dict[str, str] = field(default_factory=dict)
 
     def successor(self) -> MemberState:
         """The next state, sharing this one's containers: whoever changes one of them in the
@@ -78,6 +82,7 @@ class MemberState:
             self.streaks,
             self.stage,
             self.stages_entered,
+            self.arms,
         )
 
     def own(self, before: MemberState, part: SharedPart) -> None:
@@ -106,6 +111,8 @@ class MemberState:
         if self.stage is not None:
             data["stage"] = self.stage
             data["stages_entered"] = self.stages_entered
+        if self.arms:  # members outside experiments store what they stored before
+            data["arms"] = self.arms
         return compact_json(data)
 
     @classmethod
@@ -139,4 +146,5 @@ class MemberState:
             streaks=data.get("streaks", {}),
             stage=data.get("stage"),
             stages_entered=data.get("stages_entered", {}),
+            arms=data.get("arms", {}),
         )

@@ -239,4 +239,4 @@ def _award_badge(
 ) -> int:
     """A milestone's badge, in the badge's own period, unless held for that period already."""
     period = period_of(ts, badge.repeat, program.zone)[2]
-    return award_badge(program, before, state, badge, period, event_id, entries)
+    return award_badge(program, before, state, badge, period, event_id, ts, entries)

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import difflib
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from accolade.errors import FieldError
+from accolade.program.compile import window_bound
 from accolade.program.compiled import UNACTIONABLE_EVENT_TYPES
+from accolade.program.experiments import COVERED_SECTIONS
+from accolade.program.models import Program
 
 
 def check_references(raw: dict[str, Any]) -> list[FieldError]:
@@ -31,6 +35,7 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
     _check_badges(badges, action_keys, awarded, errors)
     _check_tiers(raw, tiers, errors)
     _check_analytics(raw, action_keys, badge_keys, errors)
+    _check_experiments(raw, action_keys, badge_keys, errors)
     return errors
 
 
@@ -368,6 +373,66 @@ def _check_analytics(
                     errors.append(
                         _unknown(f"analytics.pipeline.{field}[{j}]", "action", name, action_keys)
                     )
+
+
+def _check_experiments(
+    raw: dict[str, Any], action_keys: list[str], badge_keys: list[str], errors: list[FieldError]
+) -> None:
+    """Experiments: unique keys, and the mechanics they cover exist. (Their windows, which
+    need the program's zone, are checked by ``check_experiment_windows``.)"""
+    experiments = _items(raw.get("experiments"))
+    _keys(experiments, "experiments", errors)
+    known = {
+        "actions": action_keys,
+        "badges": badge_keys,
+        "quests": _names(raw.get("quests")),
+        "challenges": _names(raw.get("challenges")),
+        "leaderboards": _names(raw.get("leaderboards")),
+        "rewards": _names(raw.get("rewards")),
+    }
+    for i, experiment in experiments:
+        covers = experiment.get("covers")
+        if not isinstance(covers, dict):
+            continue
+        for section, keys in known.items():
+            kind = section.removesuffix("s")
+            for j, name in enumerate(_list(covers.get(section))):
+                if isinstance(name, str) and name not in keys:
+                    errors.append(
+                        _unknown(f"experiments[{i}].covers.{section}[{j}]", kind, name, keys)
+                    )
+
+
+def check_experiment_windows(program: Program) -> list[FieldError]:
+    """Each experiment ends after it starts (both in the program's zone, or their own
+    offsets), and no mechanic is covered by two experiments whose windows overlap: a member
+    could be control in one and treatment in the other."""
+    zone = ZoneInfo(program.timezone)
+    errors: list[FieldError] = []
+    windows: list[tuple[int, int]] = []
+    for i, experiment in enumerate(program.experiments):
+        starts = window_bound(experiment.starts, zone, end=False)
+        ends = window_bound(experiment.ends, zone, end=True)
+        windows.append((starts, ends))
+        if ends <= starts:
+            errors.append(FieldError(f"experiments[{i}].ends", "must be after 'starts'"))
+            continue
+        for k, earlier in enumerate(program.experiments[:i]):
+            if not (windows[k][0] < ends and starts < windows[k][1]):
+                continue
+            for section in COVERED_SECTIONS:
+                theirs = set(getattr(earlier.covers, section))
+                for j, name in enumerate(getattr(experiment.covers, section)):
+                    if name in theirs:
+                        errors.append(
+                            FieldError(
+                                f"experiments[{i}].covers.{section}[{j}]",
+                                f"'{name}' is covered by experiment '{earlier.key}' "
+                                f"(experiments[{k}]) in an overlapping window: a member could "
+                                "be in the control group of one and the treatment of the other",
+                            )
+                        )
+    return errors
 
 
 def _names(value: object) -> list[str]:

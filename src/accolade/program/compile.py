@@ -21,6 +21,7 @@ from accolade.program.compiled import (
     CompiledAction,
     CompiledChallenge,
     CompiledCondition,
+    CompiledExperiment,
     CompiledLeaderboard,
     CompiledMultiplier,
     CompiledProgram,
@@ -32,6 +33,7 @@ from accolade.program.compiled import (
     Predicate,
 )
 from accolade.program.durations import CALENDAR_WINDOWS, parse_duration
+from accolade.program.experiments import Experiment
 from accolade.program.models import (
     Badge,
     Challenge,
@@ -64,6 +66,7 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
     quests = {q.key: _compile_quest(q) for q in program.quests}
     zone = ZoneInfo(program.timezone)
     challenges = {c.key: _compile_challenge(c, zone) for c in program.challenges}
+    experiments = {e.key: _compile_experiment(e, zone) for e in program.experiments}
     return CompiledProgram(
         key=program.key,
         version=version,
@@ -105,6 +108,8 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         pending_for=program.points.pending if program.points else None,
         expire_after=expiry.after if expiry else None,
         expiry_warn=expiry.warn if expiry else None,
+        experiments=experiments,
+        experiments_covering=_index(experiments.values(), lambda e: e.covers),
     )
 
 
@@ -267,6 +272,22 @@ def _compile_challenge(challenge: Challenge, zone: ZoneInfo) -> CompiledChalleng
         entitlements=dict(challenge.reward.entitlements),
         rule=f"challenge:{challenge.key}",
         stages=frozenset(challenge.stages),
+    )
+
+
+def _compile_experiment(experiment: Experiment, zone: ZoneInfo) -> CompiledExperiment:
+    return CompiledExperiment(
+        key=experiment.key,
+        name=experiment.name,
+        description=experiment.description,
+        starts=window_bound(experiment.starts, zone, end=False),
+        ends=window_bound(experiment.ends, zone, end=True),
+        segment=tuple(compile_condition(c) for c in experiment.segment),
+        share=experiment.share,
+        cohort=frozenset(experiment.cohort) if experiment.cohort is not None else None,
+        covers=tuple(experiment.covers.rules()),
+        outcomes=tuple(experiment.outcomes),
+        rule=f"experiment:{experiment.key}",
     )
 
 

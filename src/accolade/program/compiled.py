@@ -209,6 +209,24 @@ class CompiledReferences:
 
 
 @dataclass(frozen=True, slots=True)
+class CompiledExperiment:
+    """An experiment: members of ``segment`` (or of ``cohort``) get an arm at their first
+    event inside [starts, ends); the control arm does not get the ``covers`` rules there."""
+
+    key: str
+    name: str
+    description: str | None
+    starts: int  # epoch seconds, inclusive
+    ends: int  # epoch seconds, exclusive
+    segment: tuple[CompiledCondition, ...]
+    share: float  # of the segment in treatment, drawn by hash (with a cohort: the default)
+    cohort: frozenset[str] | None  # the treatment members, when listed
+    covers: tuple[str, ...]  # rules as entries name them: "action:KEY", "badge:KEY", ...
+    outcomes: tuple[str, ...]
+    rule: str = ""  # "experiment:<key>": the entry recording a member's arm
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledProgram:
     key: str
     version: int
@@ -246,6 +264,10 @@ class CompiledProgram:
     pending_for: int | None = None
     expire_after: int | None = None
     expiry_warn: int | None = None
+    experiments: Mapping[str, CompiledExperiment] = field(default_factory=dict)
+    # a covered rule ("action:KEY", "badge:KEY", ...) -> the experiments covering it (empty
+    # for a program without experiments: the per-event checks then cost one lookup)
+    experiments_covering: Mapping[str, tuple[CompiledExperiment, ...]] = field(default_factory=dict)
 
 
 # Every program knows this event type: it changes a member's attributes, team or company

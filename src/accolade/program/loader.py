@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from accolade.errors import FieldError, InvalidProgram
-from accolade.program.checks import check_references, did_you_mean
+from accolade.program.checks import check_experiment_windows, check_references, did_you_mean
 from accolade.program.compile import window_bound
 from accolade.program.models import Program, known_keys
 
@@ -59,6 +59,7 @@ def load_program(text: str) -> Program:
     errors.extend(check_references(raw))
     if program is not None:
         errors.extend(_check_windows(program))
+        errors.extend(check_experiment_windows(program))
     if errors:
         raise InvalidProgram(_unique(errors))
     assert program is not None

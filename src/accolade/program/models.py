@@ -23,6 +23,7 @@ from pydantic import (
 
 from accolade.program.analytics import Analytics, Pipeline
 from accolade.program.durations import CALENDAR_WINDOWS, Duration, parse_duration
+from accolade.program.experiments import Experiment, ExperimentCovers
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 EventType = Annotated[
@@ -614,6 +615,7 @@ class Program(_Model):
     references: References | None = Field(default=None, exclude_if=lambda v: v is None)
     points: PointsPolicy | None = Field(default=None, exclude_if=lambda v: v is None)
     analytics: Analytics | None = Field(default=None, exclude_if=lambda v: v is None)
+    experiments: list[Experiment] = Field(default_factory=list, exclude_if=lambda v: not v)
 
     @field_validator("timezone")
     @classmethod
@@ -667,9 +669,17 @@ def known_keys() -> set[str]:
         PointsPolicy,
         Analytics,
         Pipeline,
+        Experiment,
+        ExperimentCovers,
     ]
     keys: set[str] = set()
     for model in models:
         for name, info in model.model_fields.items():
             keys.add(info.alias or name)
     return keys
+
+
+# Experiment's segment and key use Condition and Key above (program/experiments.py cannot import
+# this module, which imports it); Program holds experiments, so it is completed after them.
+Experiment.model_rebuild()
+Program.model_rebuild()

@@ -69,7 +69,7 @@ def catalogue(
         state = uow.members.member_state(row)
         compiled = program.compiled
         now = int(clock().timestamp())
-        items = [i for i in compiled.rewards.values() if why_not(compiled, i, state) is None]
+        items = [i for i in compiled.rewards.values() if why_not(compiled, i, state, now) is None]
         since = {
             i.key: datetime.fromtimestamp(start, UTC)
             for i in items
@@ -177,7 +177,7 @@ def _check_redeemable(
     """NotRedeemable or InsufficientBalance, naming why, unless the member may redeem
     ``item`` now: eligible, within the per-member limit, with the spendable points, in stock."""
     member, reward, state = locked.state.member, item.key, locked.state
-    reason = why_not(compiled, item, state)
+    reason = why_not(compiled, item, state, int(now.timestamp()))
     if reason is not None:
         raise NotRedeemable(f"'{reward}' is {reason}", field="reward")
     since = limit_since(item, int(now.timestamp()), compiled.zone)
