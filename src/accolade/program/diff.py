@@ -119,13 +119,8 @@ def _join(path: str | None, name: str) -> str:
     return name if path is None else f"{path}.{name}"
 
 
-# the word for one item of a section, where dropping the plural's "s" is not it
-_SINGULAR = {"entries": "entry", "policies": "policy", "qualifications": "qualification"}
-
-
 def _singular(section: str) -> str:
-    if section in _SINGULAR:
-        return _SINGULAR[section]
+    """The word for one item of a section: ``actions`` -> ``action``, ``entries`` -> ``entry``."""
     if section.endswith("ies"):
         return section[:-3] + "y"
     return section.removesuffix("s")
