@@ -10,7 +10,7 @@ behind one figure. Reversed events count nowhere.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -109,8 +109,7 @@ class Cell:
 class Grouping:
     """How members are split: None, a column of theirs, their stage, or an attribute."""
 
-    by: str | None = None  # team | company | tier | stage | attribute:NAME
-    extra: dict[str, str] = field(default_factory=dict)
+    by: str | None = None  # team | company | tier | stage | member | attribute:NAME
 
 
 class AnalyticsRepository(RepositoryBase):
@@ -440,7 +439,7 @@ class AnalyticsRepository(RepositoryBase):
             select(cohort, group, func.count())
             .select_from(activated.join(members, members.c.id == activated.c.member_id))
             .where(in_range)
-            .group_by(cohort, group)
+            .group_by(*_keys(grouping, group, cohort))
         )
         sizes = {
             (periods.labels[int(c)], _text(g)): int(n) for c, g, n in self.conn.execute(sizes_q)
@@ -456,7 +455,7 @@ class AnalyticsRepository(RepositoryBase):
                 )
             )
             .where(in_range, offset >= 0)
-            .group_by(cohort, group, offset)
+            .group_by(*_keys(grouping, group, cohort, offset))
         )
         cells = {
             (periods.labels[int(c)], _text(g), int(o)): int(n)
@@ -492,7 +491,7 @@ class AnalyticsRepository(RepositoryBase):
                 ledger_entries.c.program_id == program_id,
                 ledger_entries.c.occurred_at < self.bound(at),
             )
-            .group_by(group)
+            .group_by(*_keys(grouping, group))
         )
         return {_text(g): int(v) for g, v in self.conn.execute(q)}
 
@@ -532,7 +531,7 @@ class AnalyticsRepository(RepositoryBase):
                 else func.coalesce(func.sum(f.c.value), 0)
             )
             columns: list[Any] = [period.label("period"), group.label("grp"), measure]
-            keys: list[Any] = [period, group]
+            keys: list[Any] = _keys(grouping, group, period)
             if fact.currency:
                 columns.append(f.c.currency)
                 keys.append(f.c.currency)
@@ -615,6 +614,8 @@ class AnalyticsRepository(RepositoryBase):
             return literal_column("NULL")
         if by in ("team", "company", "tier"):
             return members.c[by]
+        if by == "member":
+            return members.c.external_id
         if by == "stage":
             stage: ColumnElement[Any] = (
                 cast(members.c.progress, JSONB)["stage"].astext
@@ -649,6 +650,13 @@ class AnalyticsRepository(RepositoryBase):
         if self.dialect == "postgresql":
             return literal(at, UTCDateTime)
         return literal(self._time(at), String)
+
+
+def _keys(grouping: Grouping, group: Any, *others: Any) -> list[Any]:
+    """GROUP BY keys: ``others`` and the member's ``group`` (the very expression the select
+    lists, so that PostgreSQL sees the same parameters; and not a NULL constant, which it
+    refuses)."""
+    return [*others, group] if grouping.by is not None else list(others)
 
 
 def _utc(value: Any) -> datetime | None:

@@ -1,0 +1,335 @@
+"""Analytics reports on both databases: a scenario whose figures are worked out by hand, the
+members behind a figure, bad input, and a property holding every report equal to a plain
+Python recomputation from the stored rows (tests/analytics_reference.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from itertools import cycle
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accolade.errors import InvalidInput, NotFound
+from accolade.program.loader import load_program
+from accolade.service import analytics
+from accolade.service.ingest import ingest_batch
+from accolade.service.reverse import reverse
+from accolade.store.tables import metadata
+from accolade.store.unit_of_work import Store
+from tests.analytics_reference import Reference, comparable, load
+
+from .builders import DEMO_SOURCE, PROGRAM, clock_at, deal, event, lead, quiz, row_counts, video
+from .builders import publish_demo as publish_source
+
+SOURCE = (
+    DEMO_SOURCE
+    + """
+quests:
+  - key: onboarding
+    name: Onboarding
+    steps:
+      - {key: profile, name: Complete your profile, action: profile_completed, points: 10}
+      - {key: quiz, name: Pass a quiz, action: quiz_passed}
+    reward: {points: 50}
+
+analytics:
+  invited: [profile_completed]
+  activated: ["badge:certified_user", "action:lead_registered"]
+  active: ["action:*"]
+  qualified: [lead_registered]
+  adopted: [community_answer]
+  pipeline: {property: amount_usd, currency: USD, influenced: [lead_registered], won: [deal_won]}
+"""
+)
+JAN = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)  # 10:00 in New York, a Monday
+FEB = datetime(2026, 2, 9, 15, 0, tzinfo=UTC)
+MAR = datetime(2026, 3, 9, 15, 0, tzinfo=UTC)
+NOW = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
+Q1 = {"start": date(2026, 1, 1), "end": date(2026, 3, 31)}
+
+
+def profile(id: str, member: str, at: datetime) -> dict[str, Any]:
+    return event(id, "profile.completed", member, at)
+
+
+def setup(store: Store) -> None:
+    publish_source(store, SOURCE)
+    sent = [
+        # ann: invited in January, activated by her quiz's badge the same day, a lead in March
+        profile("a1", "ann", JAN),
+        quiz("a2", "ann", JAN + timedelta(hours=1)),
+        lead("a3", "ann", MAR),
+        # ben: invited in January, never activated; videos in January and March
+        profile("b1", "ben", JAN),
+        video("b2", "ben", JAN + timedelta(hours=2)),
+        video("b3", "ben", MAR),
+        # cy: never invited; a qualified lead in February (activates her), a deal in March
+        lead("c1", "cy", FEB, qualified=True),
+        deal("c2", "cy", MAR, amount_usd=12_500),
+    ]
+    for sent_event in sent:
+        sent_event["team"] = "north" if sent_event["member"] != "cy" else "south"
+    ingest_batch(store, PROGRAM, list(enumerate(sent, 1)), clock=clock_at(NOW))
+
+
+def rows(store: Store, metric: str, **kw: Any) -> list[dict[str, Any]]:
+    args = {**Q1, **kw}
+    return analytics.report(store, PROGRAM, metric, clock=clock_at(NOW), **args).rows
+
+
+def test_activation_counts_the_members_invited_each_month_and_those_activated(store: Store):
+    setup(store)
+    assert rows(store, "activation") == [
+        {"period": "2026-01", "invited": 2, "activated": 1, "rate": 0.5},
+        {"period": "2026-02", "invited": 0, "activated": 0, "rate": None},
+        {"period": "2026-03", "invited": 0, "activated": 0, "rate": None},
+    ]
+
+
+def test_active_members_per_month_and_per_team(store: Store):
+    setup(store)
+    assert [r["active"] for r in rows(store, "active")] == [2, 1, 3]
+    by_team = rows(store, "active", by="team")
+    assert [(r["period"], r["group"], r["active"]) for r in by_team] == [
+        ("2026-01", "north", 2),
+        ("2026-01", "south", 0),
+        ("2026-02", "north", 0),
+        ("2026-02", "south", 1),
+        ("2026-03", "north", 2),
+        ("2026-03", "south", 1),
+    ]
+
+
+def test_qualified_conversion_and_the_days_from_activation_to_it(store: Store):
+    setup(store)
+    feb, mar = rows(store, "qualified")[1:]
+    # cy's lead activated and qualified her at once; ann's came 63 days after her badge
+    assert (feb["active"], feb["qualified"], feb["rate"], feb["median_days"]) == (1, 1, 1.0, 0)
+    assert (mar["active"], mar["qualified"], mar["first_qualified"]) == (3, 1, 1)
+    assert mar["median_days"] == pytest.approx(62.96, abs=0.01)
+
+
+def test_pipeline_sums_the_property_in_minor_units(store: Store):
+    setup(store)
+    assert rows(store, "pipeline", by="member") == [
+        {"period": "2026-03", "group": "cy", "currency": "USD", "influenced": 0, "won": 1_250_000}
+    ]
+
+
+def test_points_liability_carries_over_from_month_to_month(store: Store):
+    setup(store)
+    points = rows(store, "points")
+    assert [r["liability"] for r in points] == [
+        sum(r["issued"] for r in points[: i + 1]) for i in range(3)
+    ]
+    assert points[0]["issued"] > 0 and points[0]["redeemed"] == 0
+
+
+def test_completion_shows_each_quest_step_and_its_drop_off(store: Store):
+    setup(store)
+    quest = [r for r in rows(store, "completion") if r["mechanic"].startswith("quest:")]
+    assert [(r["mechanic"], r["members"], r["drop_off"]) for r in quest] == [
+        ("quest:onboarding/profile", 2, None),
+        ("quest:onboarding/quiz", 1, 1),
+        ("quest:onboarding", 1, 0),
+    ]
+
+
+def test_retention_follows_each_activation_cohort(store: Store):
+    setup(store)
+    cohorts = [
+        (r["period"], r["offset"], r["cohort"], r["active"]) for r in rows(store, "retention")
+    ]
+    assert cohorts == [
+        ("2026-01", 0, 1, 1),
+        ("2026-01", 1, 1, 0),
+        ("2026-01", 2, 1, 1),
+        ("2026-02", 0, 1, 1),
+        ("2026-02", 1, 1, 1),
+    ]
+
+
+def test_the_members_behind_a_figure_come_in_pages(store: Store):
+    setup(store)
+    first = analytics.members(
+        store, PROGRAM, "active", "active", period="2026-03", limit=2, clock=clock_at(NOW), **Q1
+    )
+    assert first.members == ["ann", "ben"] and first.next == "ben"
+    rest = analytics.members(
+        store, PROGRAM, "active", "active", period="2026-03", after="ben", clock=clock_at(NOW), **Q1
+    )
+    assert rest.members == ["cy"] and rest.next is None
+    step = analytics.members(
+        store,
+        PROGRAM,
+        "completion",
+        "members",
+        key="quest:onboarding/quiz",
+        clock=clock_at(NOW),
+        **Q1,
+    )
+    assert step.members == ["ann"]
+
+
+def test_a_reversed_event_counts_nowhere(store: Store):
+    setup(store)
+    reverse(store, PROGRAM, "c2", "deal cancelled", clock=clock_at(NOW))
+    assert rows(store, "pipeline") == []
+    assert [r["active"] for r in rows(store, "active")] == [2, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "field"),
+    [
+        (dict(metric="actve"), NotFound, "metric"),
+        (dict(start=date(2026, 3, 1), end=date(2026, 2, 1)), InvalidInput, "to"),
+        (dict(interval="day"), InvalidInput, "interval"),
+        (dict(by="attribute:regoin"), InvalidInput, "by"),
+        (dict(by="teams"), InvalidInput, "by"),
+        (dict(metric="engagement", by="team"), InvalidInput, "by"),
+        (dict(start=date(2000, 1, 1), interval="week"), InvalidInput, "from"),
+    ],
+)
+def test_bad_report_requests_name_the_field_and_store_nothing(store: Store, call, error, field):
+    setup(store)
+    before = row_counts(store)
+    args = {"metric": "active", **Q1, **call}
+    with pytest.raises(error) as caught:
+        analytics.report(store, PROGRAM, clock=clock_at(NOW), **args)
+    assert caught.value.field == field
+    assert row_counts(store) == before
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (dict(measure="rate"), "measure"),
+        (dict(period="2025-12"), "period"),
+        (dict(limit=0), "limit"),
+    ],
+)
+def test_bad_member_requests_name_the_field(store: Store, call, field):
+    setup(store)
+    args = {"measure": "active", **Q1, **call}
+    with pytest.raises(InvalidInput) as caught:
+        analytics.members(store, PROGRAM, "active", clock=clock_at(NOW), **args)
+    assert caught.value.field == field
+
+
+# -- the property ----------------------------------------------------------------------------
+
+START = datetime(2026, 1, 1, 5, 0, tzinfo=UTC)  # midnight in New York
+# month and week boundaries in New York, where an event at the very instant must fall after
+EDGES = [datetime(2026, m, 1, 5, 0, tzinfo=UTC) for m in (2, 3)] + [
+    datetime(2026, 3, 2, 5, 0, tzinfo=UTC),  # a Monday, before the switch to summer time
+    datetime(2026, 3, 9, 4, 0, tzinfo=UTC),  # a Monday, after it
+]
+
+
+@st.composite
+def streams(draw: st.DrawFn) -> list[tuple[str, Any]]:
+    ops: list[tuple[str, Any]] = []
+    for n in range(draw(st.integers(1, 30))):
+        member = draw(st.sampled_from(["ann", "ben", "cy", "dee"]))
+        if draw(st.integers(0, 5)) == 0:
+            at = draw(st.sampled_from(EDGES))
+        else:
+            at = START + timedelta(minutes=draw(st.integers(0, 100 * 24 * 60)))
+        kind = draw(st.sampled_from(["profile", "video", "quiz", "lead", "deal", "answer"]))
+        if kind == "profile":
+            body = profile(f"e{n}", member, at)
+        elif kind == "video":
+            body = video(f"e{n}", member, at)
+        elif kind == "quiz":
+            body = quiz(f"e{n}", member, at)
+        elif kind == "lead":
+            body = lead(f"e{n}", member, at, qualified=draw(st.booleans()))
+        elif kind == "deal":
+            body = deal(f"e{n}", member, at, amount_usd=draw(st.integers(0, 50_000)))
+        else:
+            body = event(f"e{n}", "community.answered", member, at, thread=f"t{n}")
+        if draw(st.booleans()):
+            body["team"] = draw(st.sampled_from(["north", "south"]))
+        if draw(st.booleans()):
+            body["attributes"] = {"region": draw(st.sampled_from(["NA", "EMEA", 7, True]))}
+        ops.append(("send", body))
+        if draw(st.integers(0, 6)) == 0:
+            ops.append(("reverse", f"e{draw(st.integers(0, n))}"))
+    return ops
+
+
+def run(store: Store, ops: list[tuple[str, Any]]) -> None:
+    with store.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    publish_source(store, SOURCE)
+    sizes = cycle([3, 1, 5])
+    pending: list[Any] = []
+    for kind, value in [*ops, ("end", None)]:
+        if kind == "send":
+            pending.append(value)
+            if len(pending) < next(sizes):
+                continue
+        if pending:
+            ingest_batch(store, PROGRAM, list(enumerate(pending, 1)), clock=clock_at(NOW))
+            pending = []
+        if kind == "reverse":
+            try:
+                reverse(store, PROGRAM, value, "fraud", clock=clock_at(NOW))
+            except (NotFound, Exception):  # already reversed, or never logged (rejected)
+                pass
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    ops=streams(),
+    interval=st.sampled_from(["month", "week"]),
+    by=st.sampled_from([None, "team", "attribute:region", "stage", "tier"]),
+)
+def test_every_report_equals_the_plain_python_recomputation_from_the_log(
+    stores: tuple[Store, Store], ops: list[tuple[str, Any]], interval: str, by: str | None
+) -> None:
+    program = load_program(SOURCE)
+    results = []
+    for store in stores:
+        run(store, ops)
+        log = load(store)
+        found = {}
+        if by == "attribute:region" and not any(
+            "region" in (m.attributes or {}) for m in log.members.values()
+        ):
+            with pytest.raises(InvalidInput, match="no member has the attribute"):
+                analytics.report(store, PROGRAM, "active", by=by, clock=clock_at(NOW))
+            results.append({})
+            continue
+        for metric, info in analytics.METRICS.items():
+            grouping = by if info.groups else None
+            report = analytics.report(
+                store,
+                PROGRAM,
+                metric,
+                date(2026, 1, 1),
+                date(2026, 4, 10),
+                interval,
+                grouping,
+                clock=clock_at(NOW),
+            )
+            periods = analytics.periods_of(report.range, program_zone())
+            expected = Reference(log, program, periods, grouping).rows(metric)
+            assert comparable(report.rows, metric) == comparable(expected, metric), metric
+            found[metric] = comparable(report.rows, metric)
+        results.append(found)
+    assert results[0] == results[1]  # SQLite and PostgreSQL agree
+
+
+def program_zone():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("America/New_York")
