@@ -1,4 +1,5 @@
-"""Benchmark: `accolade replay` of a long event log on SQLite (target: 1,000,000 events < 60 s).
+"""Benchmark: `accolade replay` of a long event log on SQLite (target: 1,000,000 events < 60 s),
+and `accolade program simulate` of the same log.
 
     python bench/replay.py [--events 1000000] [--members 10000] [--url sqlite:///...]
 
@@ -6,6 +7,8 @@ Builds the log once with `accolade ingest` (not timed here; bench/ingest.py time
 times `accolade replay` (a subprocess, start-up included), and beside it the raw rate of the
 same database rewriting the same rows: deleting the ledger and inserting as many ledger rows
 as replay writes, plus one balance update per event, in one transaction through sqlite3.
+Then it times `accolade program simulate` of the same log under the same program (a subprocess
+too), beside replay's rate (target: at least 0.7 of it).
 """
 
 from __future__ import annotations
@@ -42,6 +45,12 @@ def main() -> None:
         f"replay: {seconds:.1f} s = {rate:,.0f} events/s (target: 1,000,000 in < 60 s); peak RSS {peak} MiB"
     )
     print(f"raw sqlite, same rows: {raw:,.0f} events/s; ratio {rate / raw:.2f}")
+    seconds, peak = accolade("program", "simulate", str(PROGRAM), url=url)
+    simulated = args.events / seconds
+    print(
+        f"program simulate (same log, same program): {seconds:.1f} s = {simulated:,.0f} events/s; "
+        f"peak RSS {peak} MiB; ratio to replay {simulated / rate:.2f} (target: >= 0.7)"
+    )
 
 
 if __name__ == "__main__":

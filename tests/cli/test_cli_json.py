@@ -53,6 +53,8 @@ OTHERS = {
     "and one error line per problem",
     "accolade program publish": "writes: a new version",
     "accolade program rollback": "writes: the active version",
+    "accolade program simulate": "writes the record that the draft was simulated; its --json is "
+    "the answer of POST /v1/program/simulate (tests/cli/test_cli_program_simulate.py)",
     "accolade ingest": "writes: events",
     "accolade reverse": "writes: a reversal",
     "accolade member update": "writes: a member.updated event (its --json is the member after)",

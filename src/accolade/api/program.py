@@ -1,5 +1,5 @@
-"""The program: its active version, its versions, upload, validate, publish, roll back, and
-the rule changes between two versions."""
+"""The program: its active version, its versions, upload, validate, publish, roll back, the
+rule changes between two versions, and the simulation of a draft over the event log."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from accolade.api.access import Caller, Ctx, scoped
 from accolade.api.errors import ERROR_RESPONSES, BadRequest
 from accolade.errors import Forbidden
 from accolade.service import programs as programs_service
+from accolade.service import simulate as simulate_service
 from accolade.service.keys import Principal
 
 router = APIRouter(prefix="/v1/program", tags=["program"], responses=ERROR_RESPONSES)
@@ -222,3 +224,125 @@ async def post_validate(request: Request, principal: Admin) -> Any:
         badges=len(program.badges),
         tiers=len(program.tiers),
     )
+
+
+class FigureOut(BaseModel):
+    """One compared figure: what was given, what the draft would have given."""
+
+    key: str
+    actual: int
+    simulated: int
+    delta: int = Field(description="simulated - actual")
+
+
+class TierMoveOut(BaseModel):
+    member: str
+    before: str | None = Field(description="The member's tier now.")
+    after: str | None = Field(description="The tier the draft would have them in.")
+
+
+class BadgeFigureOut(FigureOut):
+    """Members holding the badge (in any period), now and under the draft."""
+
+    gained: int
+    lost: int
+    gained_members: list[str] = Field(description="The first 50 who would gain it, by id.")
+    lost_members: list[str] = Field(description="The first 50 who would lose it, by id.")
+
+
+class PlacedOut(BaseModel):
+    subject: str
+    score: int
+
+
+class BoardFigureOut(BaseModel):
+    """The top 10 of an all-time leaderboard's partition, now and under the draft."""
+
+    key: str
+    partition: str = Field(description='The partition key ("" on an unpartitioned board).')
+    actual: list[PlacedOut]
+    simulated: list[PlacedOut]
+    entered: list[str]
+    left: list[str]
+    changed: bool
+
+
+class MemberFiguresOut(BaseModel):
+    balance: int
+    lifetime: int
+    tier: str | None
+    badges: list[str]
+
+
+class MemberDiffOut(BaseModel):
+    member: str
+    actual: MemberFiguresOut
+    simulated: MemberFiguresOut
+
+
+class RejectedOut(BaseModel):
+    type: str
+    events: int
+    reason: str
+
+
+class SimulationOut(BaseModel):
+    program: str
+    active_version: int
+    draft_hash: str
+    since: datetime | None = Field(description="`from`: the points figures count events from it.")
+    until: datetime | None = Field(description="`to`: ... up to it, excluded.")
+    events: int = Field(description="Logged events evaluated under the draft.")
+    counted: int = Field(description="Of them, those in the range.")
+    reversed: int = Field(description="Reversed events, skipped.")
+    rejected: list[RejectedOut] = Field(description="Logged events the draft refuses.")
+    members: int
+    seconds: float
+    events_per_second: float
+    issued: FigureOut = Field(description="Points issued by the events in the range.")
+    points: list[FigureOut] = Field(description="The same per rule (action:..., badge:...).")
+    liability: FigureOut = Field(description="The sum of members' balances.")
+    overdrawn: FigureOut = Field(description="Members whose balance is below zero.")
+    tiers: list[FigureOut] = Field(description="Members per tier.")
+    tier_moves: list[TierMoveOut] = Field(description="The first 50 members who move, by id.")
+    tier_moves_total: int
+    badges: list[BadgeFigureOut]
+    leaderboards: list[BoardFigureOut]
+    challenges_reached: list[FigureOut] = Field(description="Members who reached each goal.")
+    challenges_won: list[FigureOut] = Field(description="Members paid each challenge's reward.")
+    member_details: list[MemberDiffOut] = Field(description="The members asked for.")
+
+
+@router.post(
+    "/simulate",
+    response_model=SimulationOut,
+    openapi_extra=_YAML_BODY,
+    summary="Evaluate the event log under a draft program file and compare; nothing live is written",
+)
+async def post_simulate(
+    request: Request,
+    ctx: Ctx,
+    principal: Admin,
+    since: Annotated[
+        datetime | None,
+        Query(alias="from", description="Count the points of events from this time (UTC)."),
+    ] = None,
+    until: Annotated[
+        datetime | None, Query(alias="to", description="... up to this time, excluded.")
+    ] = None,
+    member: Annotated[
+        list[str] | None, Query(description="A member to compare one by one (repeatable).")
+    ] = None,
+) -> Any:
+    source = await _yaml(request)
+    result = await run_in_threadpool(
+        simulate_service.simulate,
+        ctx.store,
+        principal.program_key,
+        source,
+        since=since,
+        until=until,
+        members=member or (),
+        clock=ctx.clock,
+    )
+    return SimulationOut.model_validate(result, from_attributes=True)
