@@ -275,3 +275,28 @@ def test_bad_input_names_its_field_and_stores_nothing(
     if field is not None:
         assert getattr(raised.value, "field", None) == field
     assert row_counts(store) == before
+
+
+PROFILE_COMPLETED = """  - key: profile_completed
+    event: profile.completed
+    name: Complete your partner profile
+    points: 30
+    limits:
+      once: true
+
+"""
+
+
+def test_events_the_draft_refuses_are_counted_and_left_out(store: Store) -> None:
+    publish_demo(store)
+    profile = {"id": "p1", "type": "profile.completed", "member": "alice"}
+    send(store, {**profile, "occurred_at": MONDAY.isoformat()}, *quizzes(1))
+
+    result = run(store, demo_with(PROFILE_COMPLETED, ""))
+
+    [refused] = result.rejected
+    assert (refused.type, refused.events) == ("profile.completed", 1)
+    assert "unknown event type 'profile.completed'" in refused.reason
+    points = {f.key: (f.actual, f.simulated) for f in result.points}
+    assert points["action:profile_completed"] == (30, 0)
+    assert result.events == 1
