@@ -18,6 +18,7 @@ import typer.main
 
 from accolade.cli import app
 from tests.cli.builders import ROOT, error_lines, event, ok, run, write_jsonl
+from tests.cli.test_cli_experiments import pilot
 
 EXAMPLES = ROOT / "examples"
 
@@ -38,6 +39,8 @@ READS = {
     "accolade referrals pipeline": "GET /v1/referrals/pipeline",
     "accolade references match": "POST /v1/references/match (records nothing)",
     "accolade references show": "GET /v1/references/requests/{request_id}",
+    "accolade experiments list": "GET /v1/experiments",
+    "accolade experiments report": "GET /v1/experiments/{experiment}",
 }
 # every other command, and why it is not a read
 OTHERS = {
@@ -73,6 +76,7 @@ OTHERS = {
     "accolade references request": "writes: a request",
     "accolade references ask": "writes: asks",
     "accolade references answer": "writes: an answer",
+    "accolade experiments decide": "writes: a decision",
 }
 
 
@@ -138,6 +142,9 @@ def db(tmp_path_factory) -> Path:
     ok(tmp, "references", "request", "-c", "industry=fintech", "--id", "opp-77", *store)
     ok(tmp, "references", "ask", "opp-77", "chloe", *store)
     ok(tmp, "challenges", "close", "-p", "onboarding")
+    pilot(tmp)  # program "pilot", with an experiment and its arms
+    ok(tmp, "experiments", "decide", "webinar_points", "--decision", "ship", "--by", "D",
+       "--reason", "lift", "-p", "pilot")  # fmt: skip
     return tmp
 
 
@@ -222,6 +229,12 @@ SAME_AS_API = [
         ["references", "show", "opp-77"],
         "advocates_store",
         ("GET", "/v1/references/requests/opp-77"),
+    ),
+    (["experiments", "list"], "pilot", ("GET", "/v1/experiments")),
+    (
+        ["experiments", "report", "webinar_points"],
+        "pilot",
+        ("GET", "/v1/experiments/webinar_points"),
     ),
 ]
 

@@ -19,6 +19,7 @@ from accolade.api import (
     challenges,
     errors,
     events,
+    experiments,
     leaderboards,
     members,
     program,
@@ -80,6 +81,7 @@ def create_app(
         references,
         webhooks,
         analytics,
+        experiments,
     ):
         # The routers' own routes, built once at import (each with its router's prefix, tags
         # and error responses). app.include_router would wrap each router for this app and

@@ -14,6 +14,7 @@ from accolade.cli import (
     analytics,
     challenges,
     demo,
+    experiments,
     ingest,
     keys,
     leaderboards,
@@ -78,3 +79,4 @@ app.add_typer(points.points_app, name="points")
 app.add_typer(referrals.referrals_app, name="referrals")
 app.add_typer(references.references_app, name="references")
 app.add_typer(analytics.analytics_app, name="analytics")
+app.add_typer(experiments.experiments_app, name="experiments")

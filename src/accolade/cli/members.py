@@ -123,6 +123,9 @@ def _print_standing(view: MemberView) -> None:
         out.print(stage)
     if view.entitlements:
         out.print("entitlements: " + ", ".join(f"{k}={v}" for k, v in view.entitlements.items()))
+    for arm in view.experiments:
+        live = "running" if arm.running else "not running"
+        out.print(f"experiment {arm.name}: {arm.arm} group ({live})")
 
 
 def _print_progress(view: MemberView) -> None:

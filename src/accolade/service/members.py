@@ -9,6 +9,7 @@ from typing import Any
 
 from accolade.engine.challenges import ChallengeProgress, challenge_progress
 from accolade.engine.entitlements import entitlements
+from accolade.engine.experiments import ArmView, arms_view
 from accolade.engine.quests import QuestProgress, quest_progress
 from accolade.engine.stages import StageView, stage_view
 from accolade.engine.state import MemberState
@@ -74,6 +75,8 @@ class MemberView:
     stage: StageView | None = None
     # of the balance, points still pending (the program's `points.pending`): not spendable yet
     pending: int = 0
+    # the member's arm in each experiment they take part in
+    experiments: list[ArmView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ def show(
             streaks=_streaks(compiled, state, now),
             stage=stage_view(compiled, state),
             pending=pending_points(uow, compiled, row.id, datetime.fromtimestamp(now, UTC)),
+            experiments=arms_view(compiled, state, now),
         )
 
 

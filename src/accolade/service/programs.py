@@ -274,8 +274,10 @@ def _refresh_facets(uow: UnitOfWork, row: Any, new: CompiledProgram) -> None:
 
 
 def _guard_state(uow: UnitOfWork, row: Any, new: CompiledProgram, now: datetime) -> None:
-    """Refuse a version that would lose or garble state kept under a key."""
+    """Refuse a version that would lose or garble state kept under a key, or whose experiment
+    cohorts name members the program does not know."""
     _guard_leaderboards(uow, row, new)
+    _guard_cohorts(uow, row, new)
     _guard_challenge_windows(uow, row, new, now)
 
 
@@ -308,6 +310,22 @@ def _guard_challenge_windows(
                 "`accolade challenges close` before publishing a version without it",
                 field="challenges",
             )
+
+
+def _guard_cohorts(uow: UnitOfWork, row: Any, new: CompiledProgram) -> None:
+    """InvalidInput naming ``experiments[i].cohort[j]`` for a cohort member the program has
+    never seen: a typo there would silently put someone in the wrong arm."""
+    for i, experiment in enumerate(new.definition.experiments):
+        if not experiment.cohort:
+            continue
+        known = uow.experiments.known_members(row.id, experiment.cohort)
+        for j, member in enumerate(experiment.cohort):
+            if member not in known:
+                raise InvalidInput(
+                    f"no member '{member}' in program '{new.key}': a cohort lists members the "
+                    "program already knows",
+                    field=f"experiments[{i}].cohort[{j}]",
+                )
 
 
 # What a leaderboard's stored scores depend on; the rest (name, minimum, prize) may change.

@@ -519,3 +519,29 @@ reference_asks = Table(
     Index(None, "program_id", "asked_at"),  # the asks inside the longest limit
     Index(None, "member_id", "asked_at"),
 )
+
+# Experiments. A member's arm is the ledger's `experiment` entry of rule `experiment:<key>`
+# (engine/experiments.py): this partial index finds every arm of an experiment without reading
+# the rest of the ledger, and costs ingest nothing for the other kinds of entry.
+Index(
+    "ix_ledger_entries_experiment",
+    ledger_entries.c.program_id,
+    ledger_entries.c.rule,
+    sqlite_where=ledger_entries.c.kind == "experiment",
+    postgresql_where=ledger_entries.c.kind == "experiment",
+)
+
+# What was decided about an experiment (ship, stop or extend), by whom and why; every decision
+# is kept, the latest is the report's.
+experiment_decisions = Table(
+    "experiment_decisions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("experiment", String(64), nullable=False),
+    Column("decision", String(16), nullable=False),  # ship | stop | extend
+    Column("decided_by", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=False),
+    Index(None, "program_id", "experiment", "id"),
+)

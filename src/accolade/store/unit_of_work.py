@@ -22,6 +22,7 @@ from accolade.store.database import (
     require_head,
 )
 from accolade.store.repositories.analytics import AnalyticsRepository
+from accolade.store.repositories.experiments import ExperimentsRepository
 from accolade.store.repositories.facets import FacetsRepository
 from accolade.store.repositories.keys import KeysRepository
 from accolade.store.repositories.leaderboards import LeaderboardsRepository
@@ -99,6 +100,11 @@ class UnitOfWork:
     @cached_property
     def keys(self) -> KeysRepository:
         return KeysRepository(self.conn)
+
+    @cached_property
+    def experiments(self) -> ExperimentsRepository:
+        """Members' arms (from the ledger) and the decisions taken on experiments."""
+        return ExperimentsRepository(self.conn)
 
     @cached_property
     def analytics(self) -> AnalyticsRepository:

@@ -1,0 +1,266 @@
+"""Experiments as the program owner sees them: the list, each one's report (per arm, the size
+and every chosen outcome, the difference with its 95% interval and p-value, the sample-ratio
+check) and the decisions taken (ship, stop, extend), each with who took it and why.
+
+Members' arms come from the ledger (uow.experiments), their outcomes over the experiment's
+window from the analytics service (``member_outcomes``), the statistics from
+service/experiment_statistics.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from accolade.engine.experiments import CONTROL, TREATMENT
+from accolade.errors import InvalidInput, NotFound
+from accolade.program.checks import did_you_mean
+from accolade.program.compiled import CompiledExperiment, CompiledProgram
+from accolade.service import Clock, system_clock
+from accolade.service.analytics import MemberOutcome, member_outcomes
+from accolade.service.experiment_statistics import (
+    CONFIDENCE,
+    Comparison,
+    SampleRatio,
+    compare_means,
+    compare_rates,
+    sample_ratio,
+)
+from accolade.service.programs import active
+from accolade.store.unit_of_work import Store
+
+DECISIONS = ("ship", "stop", "extend")
+Decision = Literal["ship", "stop", "extend"]
+# outcome -> (what it measures, the MemberOutcome field, rate or mean)
+OUTCOME_MEASURES: dict[str, tuple[str, str, str]] = {
+    "activation": ("share of members activated in the window", "activated", "rate"),
+    "active": ("share of members active in the window", "active", "rate"),
+    "qualified": ("share of members with a qualified outcome (conversion)", "qualified", "rate"),
+    "adoption": ("adoption events per member", "adoptions", "mean"),
+    "pipeline": ("pipeline influenced per member, in minor units", "pipeline", "mean"),
+}
+MAX_BY = 200
+
+
+@dataclass(frozen=True)
+class ArmSize:
+    arm: str  # control | treatment
+    members: int
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    """One outcome of the report, shaped for a chart: each arm's figure and the difference
+    (treatment minus control) with its interval."""
+
+    metric: str  # activation | active | qualified | adoption | pipeline
+    kind: str  # rate (a share of the arm's members) | mean (per member)
+    description: str
+    control: float | None
+    treatment: float | None
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    test: str | None  # the test behind the interval and p-value; None when there is none
+    currency: str | None = None  # pipeline: the currency of its minor units
+
+
+@dataclass(frozen=True)
+class ExperimentDecision:
+    decision: str  # ship | stop | extend
+    decided_by: str
+    reason: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class ExperimentSummary:
+    key: str
+    name: str
+    description: str | None
+    status: str  # upcoming | running | ended
+    starts_at: datetime
+    ends_at: datetime  # excluded
+    covers: list[str]  # "action:webinar", "badge:first_deal", ...
+    split: float | None  # the treatment share drawn by hash; None with a cohort
+    cohort: int | None  # members listed in the treatment cohort
+    arms: list[ArmSize]
+    decision: ExperimentDecision | None  # the latest
+
+
+@dataclass(frozen=True)
+class ExperimentReport(ExperimentSummary):
+    confidence: float = CONFIDENCE
+    # outcomes are counted over [measured_from, measured_to): the window, up to now
+    measured_from: datetime | None = None
+    measured_to: datetime | None = None
+    outcomes: list[OutcomeRow] = field(default_factory=list)
+    srm: SampleRatio | None = None
+    decisions: list[ExperimentDecision] = field(default_factory=list)  # all, oldest first
+
+
+def experiments(
+    store: Store, program_key: str, *, clock: Clock = system_clock
+) -> list[ExperimentSummary]:
+    """The active version's experiments, each with its arms' sizes and latest decision."""
+    now = clock()
+    with store.read() as uow:
+        program = active(uow, program_key)
+        sizes = uow.experiments.arm_sizes(program.id)
+        decided = _decisions(uow.experiments.decisions(program.id))
+    return [
+        ExperimentSummary(**_summary(e, now, sizes.get(key, {}), decided.get(key, [])))
+        for key, e in program.compiled.experiments.items()
+    ]
+
+
+def report(
+    store: Store, program_key: str, experiment: str, *, clock: Clock = system_clock
+) -> ExperimentReport:
+    """Per arm, its size and each outcome the experiment names over its window (up to now),
+    the difference with its 95% interval and p-value, the sample-ratio check, the decisions."""
+    now = clock()
+    with store.read() as uow:
+        program = active(uow, program_key)
+        found = _experiment(program.compiled, experiment)
+        arms = uow.experiments.arms(program.id, experiment)
+        start = _time(found.starts)
+        end = max(start, min(_time(found.ends), now))
+        outcomes = member_outcomes(uow, program.id, program.compiled, start, end)
+        decided = _decisions(uow.experiments.decisions(program.id, experiment))
+    none = MemberOutcome()
+    by_arm: dict[str, list[MemberOutcome]] = {CONTROL: [], TREATMENT: []}
+    for member_id, arm in arms.items():
+        by_arm.setdefault(arm, []).append(outcomes.get(member_id, none))
+    sizes = {arm: len(members) for arm, members in by_arm.items()}
+    return ExperimentReport(
+        **_summary(found, now, sizes, decided.get(experiment, [])),
+        measured_from=start,
+        measured_to=end,
+        outcomes=[
+            _outcome_row(program.compiled, name, by_arm[CONTROL], by_arm[TREATMENT])
+            for name in found.outcomes
+        ],
+        srm=sample_ratio(
+            sizes[CONTROL], sizes[TREATMENT], None if found.cohort is not None else found.share
+        ),
+        decisions=decided.get(experiment, []),
+    )
+
+
+def decide(
+    store: Store,
+    program_key: str,
+    experiment: str,
+    decision: str,
+    decided_by: str,
+    reason: str,
+    *,
+    clock: Clock = system_clock,
+) -> ExperimentDecision:
+    """Record what was decided about ``experiment`` (ship, stop or extend), by whom and why;
+    every decision is kept, the latest is the report's. InvalidInput names a bad field."""
+    if decision not in DECISIONS:
+        raise InvalidInput(
+            f"'{decision}' is not a decision: use ship, stop or extend", field="decision"
+        )
+    decided_by, reason = decided_by.strip(), reason.strip()
+    if not decided_by or len(decided_by) > MAX_BY:
+        raise InvalidInput(f"say who decided, in 1 to {MAX_BY} characters", field="decided_by")
+    if not reason:
+        raise InvalidInput("say why", field="reason")
+    now = clock()
+    with store.transaction() as uow:
+        program = active(uow, program_key)
+        _experiment(program.compiled, experiment)
+        uow.experiments.add_decision(program.id, experiment, decision, decided_by, reason, now)
+    return ExperimentDecision(decision, decided_by, reason, now)
+
+
+def _experiment(compiled: CompiledProgram, key: str) -> CompiledExperiment:
+    found = compiled.experiments.get(key)
+    if found is None:
+        known = list(compiled.experiments)
+        names = f"; known: {', '.join(known)}" if known else " (it has none)"
+        raise NotFound(
+            f"no experiment '{key}' in program '{compiled.key}'{did_you_mean(key, known)}{names}",
+            field="experiment",
+        )
+    return found
+
+
+def _summary(
+    experiment: CompiledExperiment,
+    now: datetime,
+    sizes: dict[str, int],
+    decided: list[ExperimentDecision],
+) -> dict[str, Any]:
+    """The fields of an ExperimentSummary (a report has them too)."""
+    ts = now.timestamp()
+    status = (
+        "upcoming" if ts < experiment.starts else "running" if ts < experiment.ends else "ended"
+    )
+    return {
+        "key": experiment.key,
+        "name": experiment.name,
+        "description": experiment.description,
+        "status": status,
+        "starts_at": _time(experiment.starts),
+        "ends_at": _time(experiment.ends),
+        "covers": list(experiment.covers),
+        "split": experiment.share if experiment.cohort is None else None,
+        "cohort": len(experiment.cohort) if experiment.cohort is not None else None,
+        "arms": [ArmSize(arm, sizes.get(arm, 0)) for arm in (CONTROL, TREATMENT)],
+        "decision": decided[-1] if decided else None,
+    }
+
+
+def _outcome_row(
+    compiled: CompiledProgram,
+    name: str,
+    control: list[MemberOutcome],
+    treatment: list[MemberOutcome],
+) -> OutcomeRow:
+    description, attribute, kind = OUTCOME_MEASURES[name]
+    found: Comparison
+    if kind == "rate":
+        found = compare_rates(
+            [bool(getattr(m, attribute)) for m in control],
+            [bool(getattr(m, attribute)) for m in treatment],
+        )
+    else:
+        found = compare_means(
+            [float(getattr(m, attribute)) for m in control],
+            [float(getattr(m, attribute)) for m in treatment],
+        )
+    analytics = compiled.definition.analytics
+    pipeline = analytics.pipeline if analytics is not None else None
+    return OutcomeRow(
+        metric=name,
+        kind=kind,
+        description=description,
+        control=found.control,
+        treatment=found.treatment,
+        difference=found.difference,
+        ci_low=found.ci_low,
+        ci_high=found.ci_high,
+        p_value=found.p_value,
+        test=found.test,
+        currency=pipeline.currency if name == "pipeline" and pipeline is not None else None,
+    )
+
+
+def _decisions(rows: Sequence[Any]) -> dict[str, list[ExperimentDecision]]:
+    """Decision rows (store rows: Any) by experiment, oldest first."""
+    out: dict[str, list[ExperimentDecision]] = {}
+    for r in rows:
+        decision = ExperimentDecision(r.decision, r.decided_by, r.reason, r.decided_at)
+        out.setdefault(r.experiment, []).append(decision)
+    return out
+
+
+def _time(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
