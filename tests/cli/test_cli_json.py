@@ -41,6 +41,10 @@ READS = {
     "accolade references show": "GET /v1/references/requests/{request_id}",
     "accolade experiments list": "GET /v1/experiments",
     "accolade experiments report": "GET /v1/experiments/{experiment}",
+    "accolade program diff": "GET /v1/program/diff",
+    "accolade analytics metrics": "GET /v1/analytics",
+    "accolade analytics report": "GET /v1/analytics/{metric}",
+    "accolade analytics members": "GET /v1/analytics/{metric}/members",
 }
 # every other command, and why it is not a read
 OTHERS = {
@@ -236,6 +240,33 @@ SAME_AS_API = [
         "pilot",
         ("GET", "/v1/experiments/webinar_points"),
     ),
+    (["program", "diff", "1", "1"], "pilot", ("GET", "/v1/program/diff?from=1&to=1")),
+    (["analytics", "metrics"], "pilot", ("GET", "/v1/analytics")),
+    (
+        ["analytics", "report", "activation", "--from", "2024-01-01", "--to", "2024-01-31"],
+        "pilot",
+        ("GET", "/v1/analytics/activation?from=2024-01-01&to=2024-01-31"),
+    ),
+    (
+        [
+            *("analytics", "report", "active", "--from", "2024-01-01", "--to", "2024-01-14"),
+            *("--interval", "week", "--by", "tier"),
+        ],
+        "pilot",
+        ("GET", "/v1/analytics/active?from=2024-01-01&to=2024-01-14&interval=week&by=tier"),
+    ),
+    (
+        [
+            *("analytics", "members", "activation", "--measure", "activated"),
+            *("--from", "2024-01-01", "--to", "2024-01-31", "--limit", "3"),
+        ],
+        "pilot",
+        (
+            "GET",
+            "/v1/analytics/activation/members?measure=activated&from=2024-01-01"
+            "&to=2024-01-31&limit=3",
+        ),
+    ),
 ]
 
 
@@ -259,7 +290,9 @@ def test_every_read_command_but_keys_list_is_compared_with_the_api():
     ids=[" ".join(args) for args, _, _ in SAME_AS_API],
 )
 def test_json_is_what_the_api_answers(db, api, args, program, request_):
-    assert read_json(db, *args, "-p", program) == api(program, *request_)
+    options = {opt for param in COMMANDS[command_of(args)].params for opt in param.opts}
+    chosen = ("-p", program) if "-p" in options else ()  # `analytics metrics` is every program's
+    assert read_json(db, *args, *chosen) == api(program, *request_)
 
 
 def test_member_show_json_gives_balances_tier_badges_and_entries(db):

@@ -73,7 +73,7 @@ def analytics_report(
         print_json(
             {
                 "program": report.program,
-                "metric": report.metric.name,
+                "metric": report.metric,
                 "from": report.range.start,
                 "to": report.range.end,
                 "interval": report.range.interval,

@@ -29,6 +29,7 @@ SCOPES = (
     "referrals:write",
     "references:write",
     "webhooks:admin",
+    "analytics:read",
 )
 
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
