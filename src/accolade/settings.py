@@ -76,6 +76,18 @@ class Settings(BaseSettings):
         description="Publishing (or rolling back to) a version never active before needs a "
         "simulation of its content first (`accolade program simulate FILE`).",
     )
+    portal_session_seconds: int = Field(
+        default=8 * 3600,
+        ge=60,
+        le=7 * 86400,
+        description="How long a member stays signed in to the portal after following a link.",
+    )
+    portal_frame_ancestors: str = Field(
+        default="",
+        max_length=2000,
+        description="Origins that may show the member portal in an iframe, space-separated "
+        "(e.g. `https://app.example.com`); empty: none may (the portal opens as a page).",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         min_length=32,

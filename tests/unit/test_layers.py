@@ -52,6 +52,15 @@ DOORS: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"cli"}),
         "`accolade serve` and `accolade openapi` run the API's app factory",
     ),
+    "accolade.web.portal": (
+        frozenset({"api"}),
+        "the API's app mounts the member portal's pages (`accolade serve` serves both)",
+    ),
+    "accolade.api.access": (
+        frozenset({"web"}),
+        "the pages run inside the API's app: its context (store, settings, clock, server "
+        "secret) and the dependency that hands it to a request",
+    ),
     "accolade.integrations.webhooks": (
         frozenset({"cli", "api"}),
         "`accolade worker` runs the webhook delivery loop; the API app's lifespan runs it in "

@@ -36,6 +36,7 @@ from accolade.service import Clock, system_clock
 from accolade.settings import Settings
 from accolade.store.database import at_head, make_engine
 from accolade.store.unit_of_work import Store
+from accolade.web import portal
 
 
 def create_app(
@@ -66,7 +67,7 @@ def create_app(
     app.state.context = ApiContext(
         the_store, settings, clock, RateLimiter(settings.rate_limit_per_minute)
     )
-    errors.install(app)
+    errors.install(app, html=portal.HTML_ERRORS)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     for module in (
         events,
@@ -88,6 +89,7 @@ def create_app(
         # rebuild every route's request and response models on its first request: ~70 ms an
         # app, paid by each worker at its first requests and by each test's app.
         app.router.routes.extend(module.router.routes)
+    portal.install(app)
     _health(app, the_store)
     _event_schema_in_openapi(app)
     return app

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
@@ -86,9 +87,25 @@ def error_json(error: AccoladeError) -> dict[str, Any]:
     return {"error": body}
 
 
-def install(app: FastAPI) -> None:
+# A page's error renderer, for the paths under its prefix (the portal answers people with a
+# page, not JSON): (request, status, error or None, message) -> response
+HtmlErrors = Callable[[Request, int, AccoladeError | None, str], Response]
+
+
+def install(app: FastAPI, html: tuple[str, HtmlErrors] | None = None) -> None:
+    """The error handlers; with ``html`` = (prefix, renderer), errors of requests under that
+    prefix are rendered as pages."""
+
+    def page(request: Request) -> HtmlErrors | None:
+        if html is not None and request.url.path.startswith(html[0]):
+            return html[1]
+        return None
+
     @app.exception_handler(AccoladeError)
-    async def _accolade(_: Request, exc: AccoladeError) -> JSONResponse:
+    async def _accolade(request: Request, exc: AccoladeError) -> Response:
+        render = page(request)
+        if render is not None:
+            return render(request, status_of(exc), exc, exc.message)
         headers = (
             {"Retry-After": str(exc.retry_after)}
             if isinstance(exc, RateLimited)
@@ -99,10 +116,14 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_json(exc), status_code=status_of(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0]
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
         field = ".".join(loc) or None
+        render = page(request)
+        if render is not None:
+            said = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+            return render(request, 422, None, f"{field}: {said}" if field else said)
         if first.get("type") == "json_invalid":
             return JSONResponse(
                 {
@@ -121,7 +142,10 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        render = page(request)
+        if render is not None:
+            return render(request, exc.status_code, None, str(exc.detail))
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
