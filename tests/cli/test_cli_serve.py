@@ -29,6 +29,7 @@ def start(tmp_path: Path, *args: str, port: int) -> subprocess.Popen[str]:
         "ACCOLADE_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
         "ACCOLADE_PORT": str(port),
         "NO_COLOR": "1",
+        "PYTHONUNBUFFERED": "1",  # lines as they are printed
     }
     return subprocess.Popen(
         [sys.executable, "-m", "accolade.cli", *args],
@@ -65,12 +66,23 @@ def test_demo_serves_the_api_with_the_key_it_prints(tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = start(tmp_path, "demo", "--top", "3", port=port)
+    printed: list[str] = []
     try:
+        assert process.stdout is not None
+        while not any("member portal" in line for line in printed):  # printed before serving
+            line = process.stdout.readline()
+            assert line, "".join(printed)
+            printed.append(line)
         wait_ready(process, url)
         member = httpx.get(f"{url}/v1/members/partner-00000", timeout=5)
         assert member.status_code == 401
+        link = re.search(rf"{re.escape(url)}/portal/enter\?token=mt_[\w.-]+", printed[-1])
+        assert link, printed[-1]
+        with httpx.Client(follow_redirects=True, timeout=5) as browser:
+            home = browser.get(link.group(0))  # the link signs in, then the home page
+        assert home.status_code == 200 and "· partner-00000" in home.text
     finally:
-        output = stop(process)
+        output = "".join(printed) + stop(process)
     key = re.search(r"acc_[0-9a-f]{12}_[\w-]+", output)
     assert key, output
     assert f"Accolade API on {url}" in output and "/docs" in output

@@ -4,7 +4,7 @@ served on it; and where the demo's files are."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,10 @@ from accolade.cli.options import load_settings, open_store
 from accolade.cli.output import out
 from accolade.cli.serve import serve_api
 from accolade.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from accolade.settings import Settings
+    from accolade.store.unit_of_work import Store
 
 EXAMPLES = Path("examples")
 
@@ -73,4 +77,26 @@ def demo(
         url = f"http://{settings.host}:{settings.port}"
         out.print(f"\nAPI key for the demo (shown once): [bold]{key.key}[/bold]")
         out.print(f"try: curl -H 'Authorization: Bearer {key.key}' {url}/v1/members/partner-00000")
+        out.print(
+            f"member portal of partner-00000 (the link works for 24 hours): "
+            f"{url}{portal_link(store, settings, key.key, 'partner-00000')}",
+            soft_wrap=True,
+        )
         serve_api(settings, store, settings.host, settings.port, 1)
+
+
+def portal_link(store: Store, settings: Settings, api_key: str, member: str) -> str:
+    """The link a host app would hand ``member``: /portal/enter with a day-long member token
+    minted by the demo's key."""
+
+    from accolade.service import keys as keys_service
+
+    given = settings.secret_key
+    secret = keys_service.server_secret(
+        given.get_secret_value() if given else None, store.engine.url
+    )
+    principal = keys_service.authenticate(store, api_key, secret=secret)
+    token, _ = keys_service.mint_member_token(
+        store, principal, member, keys_service.MAX_TOKEN_TTL, secret=secret
+    )
+    return f"/portal/enter?token={token}"
