@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from accolade.engine.challenges import ChallengeProgress, challenge_progress
+from accolade.engine.effects import EntryKind
 from accolade.engine.entitlements import entitlements
 from accolade.engine.experiments import ArmView, arms_view
 from accolade.engine.quests import QuestProgress, quest_progress
 from accolade.engine.stages import StageView, stage_view
 from accolade.engine.state import MemberState
 from accolade.engine.streaks import StreakStatus, streak_status
-from accolade.errors import NotFound
+from accolade.errors import InvalidInput, NotFound
 from accolade.program.compiled import MEMBER_UPDATED, CompiledProgram
 from accolade.program.models import Scalar
 from accolade.service import Clock, system_clock
@@ -22,6 +24,8 @@ from accolade.service.expiry import pending_points
 from accolade.service.ingest import ingest_batch
 from accolade.service.programs import ActiveProgram, active, active_with_member
 from accolade.store.unit_of_work import Store, UnitOfWork
+
+ENTRY_KINDS = tuple(k.value for k in EntryKind)
 
 
 @dataclass(frozen=True)
@@ -185,13 +189,68 @@ def explain(store: Store, program_key: str, member: str) -> list[EntryLine]:
 
 
 def ledger_page(
-    store: Store, program_key: str, member: str, before: int | None, limit: int
+    store: Store,
+    program_key: str,
+    member: str,
+    before: int | None,
+    limit: int,
+    *,
+    kind: str | None = None,
+    rule: str | None = None,
+    from_day: date | None = None,
+    to_day: date | None = None,
 ) -> list[EntryLine]:
     """A page of ``member``'s ledger, newest first; ``before`` is the id of the last entry
-    of the previous page."""
+    of the previous page. ``kind`` and ``rule`` keep only their entries; ``from_day`` and
+    ``to_day`` (days in the program's time zone, both included) only the entries about
+    events that occurred on those days."""
+    if kind is not None and kind not in ENTRY_KINDS:
+        raise InvalidInput(f"unknown kind '{kind}'; one of {', '.join(ENTRY_KINDS)}", field="kind")
+    if from_day is not None and to_day is not None and to_day < from_day:
+        raise InvalidInput(f"must not be before {from_day.isoformat()}", field="to_day")
+    with store.read() as uow:
+        program, row = program_and_member(uow, program_key, member)
+        zone = program.compiled.zone
+        since = datetime.combine(from_day, time(), zone) if from_day is not None else None
+        until = (
+            datetime.combine(to_day + timedelta(days=1), time(), zone)
+            if to_day is not None and to_day < date.max
+            else None
+        )
+        rows = uow.ledger.ledger_page(
+            row.id, before, limit, kind=kind, rule=rule, since=since, until=until
+        )
+        return [_line(r) for r in rows]
+
+
+def ledger_rules(store: Store, program_key: str, member: str) -> list[tuple[str, str]]:
+    """(kind, rule) of every entry in ``member``'s ledger, each pair once: what a history
+    can be filtered by."""
     with store.read() as uow:
         _, row = program_and_member(uow, program_key, member)
-        return [_line(r) for r in uow.ledger.ledger_page(row.id, before, limit)]
+        return uow.ledger.ledger_rules(row.id)
+
+
+@dataclass(frozen=True)
+class EntryExplained:
+    """One ledger entry and the log row behind it."""
+
+    line: EntryLine
+    source: str  # the log row's kind: event, reversal, redemption, refund, expiry...
+    properties: dict[str, Any]  # an event's properties; for other rows, their body
+
+
+def explain_entry(store: Store, program_key: str, member: str, entry_id: int) -> EntryExplained:
+    """Entry ``entry_id`` of ``member``'s ledger with the event that earned it; NotFound for
+    an entry of anybody else."""
+    with store.read() as uow:
+        _, row = program_and_member(uow, program_key, member)
+        found = uow.ledger.ledger_entry(row.id, entry_id)
+    if found is None:
+        raise NotFound(f"no entry {entry_id} in {member}'s ledger", field="entry_id")
+    body = json.loads(found.event_body)
+    properties = body.get("properties", {}) if found.event_kind == "event" else body
+    return EntryExplained(_line(found), str(found.event_kind), dict(properties))
 
 
 @dataclass(frozen=True)

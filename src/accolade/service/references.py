@@ -383,6 +383,53 @@ def reference_request(store: Store, program_key: str, request_id: str) -> Refere
         return _request_view(uow, row, [])
 
 
+@dataclass(frozen=True)
+class MemberAsk:
+    """A reference request as the advocate asked sees it."""
+
+    request_id: str
+    requested_by: str
+    criteria: dict[str, Any]
+    note: str | None
+    status: str  # asked | accepted | declined | completed
+    asked_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class MemberReferences:
+    """The asks addressed to a member, newest first, and whether they opted out of asks."""
+
+    takes_references: bool  # the program has a `references` section
+    opted_out: bool
+    asks: list[MemberAsk]
+
+
+def asks_of(store: Store, program_key: str, member: str) -> MemberReferences:
+    """The reference requests ``member`` was asked for, and their opt-out."""
+    with store.read() as uow:
+        program = active(uow, program_key)
+        row = uow.members.member(program.id, member)
+        if row is None:
+            raise NotFound(f"no member '{member}' in program '{program_key}'", field="member")
+        asks = [
+            MemberAsk(
+                a.public_id,
+                a.requested_by,
+                json.loads(a.criteria),
+                a.note,
+                a.status,
+                a.asked_at,
+                a.updated_at,
+            )
+            for a in uow.references.member_asks(int(row.id))
+        ]
+        raw = row.attributes
+        attributes = raw if isinstance(raw, dict) else json.loads(raw) if raw else {}
+        opted_out = facet_text(attributes.get(REFERENCE_OPT_OUT)) == "true"  # as ask() reads it
+        return MemberReferences(program.compiled.references is not None, opted_out, asks)
+
+
 def _request_view(
     uow: UnitOfWork, row: Any, found: list[Candidate], *, duplicate: bool = False
 ) -> ReferenceRequest:

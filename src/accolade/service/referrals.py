@@ -311,6 +311,21 @@ def referrals(
         return ReferralPage([_view(r) for r in rows], int(rows[-1].id) if more else None)
 
 
+def referral_points(store: Store, program_key: str, member: str) -> dict[str, int]:
+    """The points ``member`` holds from each of their referrals (the events its stages sent,
+    net of clawbacks), by referral id; a referral that earned nothing is left out."""
+    with store.read() as uow:
+        program = active(uow, program_key)
+        member_pk = member_id(uow, program, member)
+        assert member_pk is not None
+        by_event = uow.ledger.points_by_event(member_pk, "referral:")
+    points: dict[str, int] = {}
+    for event_id, earned in by_event.items():
+        referral_id = event_id.removeprefix("referral:").rpartition(":")[0]
+        points[referral_id] = points.get(referral_id, 0) + earned
+    return {r: p for r, p in points.items() if p}
+
+
 def pipeline(store: Store, program_key: str, by: str = "member") -> list[PipelineRow]:
     """Referrals and the pipeline they brought, per referring member, team or company (as they
     were when the referral was submitted), biggest won value first."""

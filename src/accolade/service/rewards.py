@@ -57,10 +57,17 @@ class RewardOffer:
 
 
 def catalogue(
-    store: Store, program_key: str, member: str | None = None, *, clock: Clock = system_clock
+    store: Store,
+    program_key: str,
+    member: str | None = None,
+    *,
+    everything: bool = False,
+    clock: Clock = system_clock,
 ) -> list[RewardOffer]:
     """Every item; for ``member``, only those they are eligible for (tier, stage, segment),
-    each saying whether they can redeem it now and, if not, why (balance, stock, limit)."""
+    each saying whether they can redeem it now and, if not, why (balance, stock, limit).
+    With ``everything``, the member's items they are not eligible for as well, not
+    redeemable, with the reason (the tier, stage or segment it is for)."""
     with store.read() as uow:
         if member is None:
             program = active(uow, program_key)
@@ -69,7 +76,8 @@ def catalogue(
         state = uow.members.member_state(row)
         compiled = program.compiled
         now = int(clock().timestamp())
-        items = [i for i in compiled.rewards.values() if why_not(compiled, i, state, now) is None]
+        not_for = {i.key: why_not(compiled, i, state, now) for i in compiled.rewards.values()}
+        items = [i for i in compiled.rewards.values() if everything or not_for[i.key] is None]
         since = {
             i.key: datetime.fromtimestamp(start, UTC)
             for i in items
@@ -80,7 +88,7 @@ def catalogue(
         out = []
         for item in items:
             left = _left(uow, program, item)
-            reason = blocked(item, left, counts.get(item.key, 0), spendable)
+            reason = not_for[item.key] or blocked(item, left, counts.get(item.key, 0), spendable)
             out.append(_item(item, left, reason is None, reason))
         return out
 

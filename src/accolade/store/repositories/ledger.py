@@ -121,12 +121,63 @@ class LedgerRepository(RepositoryBase):
             stmt = stmt.limit(limit)
         return list(self.conn.execute(stmt))
 
-    def ledger_page(self, member_id: int, before: int | None, limit: int) -> list[Row[Any]]:
-        """Newest first, ``limit`` entries with ids below ``before`` (a cursor)."""
+    def ledger_page(
+        self,
+        member_id: int,
+        before: int | None,
+        limit: int,
+        *,
+        kind: str | None = None,
+        rule: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Row[Any]]:
+        """Newest first, ``limit`` entries with ids below ``before`` (a cursor); only those
+        of ``kind``, of ``rule``, about events that occurred in [since, until), when given."""
         stmt = _ledger_of(member_id).order_by(ledger_entries.c.id.desc()).limit(limit)
         if before is not None:
             stmt = stmt.where(ledger_entries.c.id < before)
+        if kind is not None:
+            stmt = stmt.where(ledger_entries.c.kind == kind)
+        if rule is not None:
+            stmt = stmt.where(ledger_entries.c.rule == rule)
+        if since is not None:
+            stmt = stmt.where(ledger_entries.c.occurred_at >= self._bound(since))
+        if until is not None:
+            stmt = stmt.where(ledger_entries.c.occurred_at < self._bound(until))
         return list(self.conn.execute(stmt))
+
+    def ledger_entry(self, member_id: int, entry_id: int) -> Row[Any] | None:
+        """One of the member's entries (None for another member's), with the log row it is
+        about: its kind (event, redemption, refund...) and body."""
+        return self.conn.execute(
+            _ledger_of(member_id)
+            .add_columns(events.c.kind.label("event_kind"), events.c.body.label("event_body"))
+            .where(ledger_entries.c.id == entry_id)
+        ).first()
+
+    def ledger_rules(self, member_id: int) -> list[tuple[str, str]]:
+        """(kind, rule) of the member's entries, each pair once, in order."""
+        rows = self.conn.execute(
+            select(ledger_entries.c.kind, ledger_entries.c.rule)
+            .where(ledger_entries.c.member_id == member_id)
+            .distinct()
+            .order_by(ledger_entries.c.kind, ledger_entries.c.rule)
+        )
+        return [(str(kind), str(rule)) for kind, rule in rows]
+
+    def points_by_event(self, member_id: int, prefix: str) -> dict[str, int]:
+        """The member's points (net of reversals) per sender's event id starting ``prefix``."""
+        rows = self.conn.execute(
+            select(events.c.event_id, func.sum(ledger_entries.c.points))
+            .join(events, events.c.id == ledger_entries.c.event_id)
+            .where(
+                ledger_entries.c.member_id == member_id,
+                events.c.event_id.startswith(prefix, autoescape=True),
+            )
+            .group_by(events.c.event_id)
+        )
+        return {str(event_id): int(points or 0) for event_id, points in rows}
 
     def badge_counts(self, program_id: int) -> dict[str, int]:
         """Badge key -> members holding it (in any period)."""

@@ -44,6 +44,24 @@ class ReferencesRepository(RepositoryBase):
             )
         )
 
+    def member_asks(self, member_pk: int) -> list[Any]:
+        """The asks addressed to a member, newest first, each with its request's id,
+        requester, criteria and note."""
+        return list(
+            self.conn.execute(
+                select(
+                    reference_asks,
+                    reference_requests.c.request_id.label("public_id"),
+                    reference_requests.c.requested_by,
+                    reference_requests.c.criteria,
+                    reference_requests.c.note,
+                )
+                .join(reference_requests, reference_requests.c.id == reference_asks.c.request_id)
+                .where(reference_asks.c.member_id == member_pk)
+                .order_by(reference_asks.c.id.desc())
+            )
+        )
+
     def asks_since(self, member_pk: int, since: datetime) -> int:
         return int(
             self.conn.execute(
