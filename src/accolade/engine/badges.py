@@ -105,3 +105,70 @@ def grant_badge(
     return award_badge(
         program, before, state, badge, "", event_id, ts, entries, f"{badge.name} ({why})"
     )
+
+
+_REPEAT_WORDS = {
+    "yearly": "in one calendar year",
+    "quarterly": "in one calendar quarter",
+    "monthly": "in one calendar month",
+}
+
+
+def describe_badge(program: CompiledProgram, badge: Badge) -> str:
+    """How ``badge`` is earned, in words a member reads: its own rule, or else the quest,
+    challenge, streak or board that gives it."""
+    rule = badge.when
+    if rule is None:
+        return " or ".join(_givers(program, badge.key)) or "given by the program team"
+    names = {a.key: a.name or a.key.replace("_", " ") for a in program.definition.actions}
+    period = _REPEAT_WORDS.get(badge.repeat)
+    if rule.action is not None:
+        text = names.get(rule.action, rule.action)
+        if rule.count > 1:
+            text += f", {rule.count:,} times"
+        if rule.within is not None:
+            text += f" within {_days(rule.within)}"
+    elif rule.all_of is not None:
+        text = "all of: " + "; ".join(names.get(a, a) for a in rule.all_of)
+    else:
+        assert rule.lifetime_points is not None
+        text = (
+            f"earn {rule.lifetime_points:,} points"
+            if period
+            else f"earn {rule.lifetime_points:,} lifetime points"
+        )
+    return f"{text} {period}" if period else text
+
+
+def _givers(program: CompiledProgram, key: str) -> list[str]:
+    """What else gives badge ``key``, in words."""
+    found: list[str] = []
+    for quest in program.quests.values():
+        found += [f"{s.name} (quest {quest.name})" for s in quest.steps if s.badge == key]
+        if quest.reward_badge == key:
+            found.append(f"complete the quest {quest.name}")
+    found += [
+        f"reach the goal of the challenge {c.name}"
+        for c in program.challenges.values()
+        if c.reward_badge == key
+    ]
+    for streak in program.definition.streaks:
+        found += [
+            f"a run of {m.length} {streak.period}s of {streak.name}"
+            for m in streak.milestones
+            if m.badge == key
+        ]
+    found += [
+        f"finish in the top {b.reward_top} of {b.name}"
+        for b in program.leaderboards.values()
+        if b.reward_badge == key and b.reward_top
+    ]
+    return found
+
+
+def _days(seconds: int) -> str:
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        return "1 day" if days == 1 else f"{days} days"
+    hours = max(1, seconds // 3600)
+    return "1 hour" if hours == 1 else f"{hours} hours"
