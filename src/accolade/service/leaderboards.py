@@ -489,3 +489,28 @@ def _text(value: object) -> str:
 
 def _at(ts: int | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
+def partitions(
+    store: Store,
+    program_key: str,
+    board_key: str,
+    *,
+    window: str | None = None,
+    clock: Clock = system_clock,
+) -> list[dict[str, str]]:
+    """The partitions with ranked subjects in a window of a board (default: the current one),
+    each as ``{attribute: value}`` in text, as ``top`` is asked for one: what a partition
+    switcher offers. Empty for a board without partitions or a window nobody scored in."""
+    with store.read() as uow:
+        program = active(uow, program_key)
+        board = _board(program.compiled, board_key)
+        stored, _, _ = _window_at(uow, program, board, window, clock())
+        if stored is None or not (board.partition or board.tier_bracket):
+            return []
+        return [as_query(partition_values(board, k)) for k in uow.rankings.partitions(stored.id)]
+
+
+def as_query(partition: dict[str, Any]) -> dict[str, str]:
+    """A partition's values as text, the form ``top`` takes them in (true, 3, EMEA)."""
+    return {name: _text(value) for name, value in partition.items()}
