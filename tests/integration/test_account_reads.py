@@ -92,6 +92,14 @@ def test_the_rules_a_history_can_be_filtered_by_are_the_members_own(shop: Store)
     ]
 
 
+def test_rules_are_named_as_the_program_names_them(shop: Store) -> None:
+    names = members.rule_names(shop, KEY)
+    assert names["action:review_posted"] == "review_posted"  # an action without a name
+    assert names["badge:rainmaker"] == "Rainmaker"
+    assert names["tier:gold"] == "Gold"
+    assert names["reward:tshirt"] == "Advocate T-shirt"
+
+
 def test_an_entry_is_explained_by_its_event_and_rule(shop: Store) -> None:
     [line] = members.ledger_page(shop, KEY, "alice", None, 1, rule="action:story_submitted")
     explained = members.explain_entry(shop, KEY, "alice", line.id)

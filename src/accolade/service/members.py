@@ -231,6 +231,25 @@ def ledger_rules(store: Store, program_key: str, member: str) -> list[tuple[str,
         return uow.ledger.ledger_rules(row.id)
 
 
+def rule_names(store: Store, program_key: str) -> dict[str, str]:
+    """The active version's rules as ledger entries name them (``action:KEY``, ``badge:KEY``,
+    ...) -> the name a member reads; an action without a name goes by its key."""
+    with store.read() as uow:
+        compiled = active(uow, program_key).compiled
+    named: list[tuple[str, str, str]] = [
+        *(("action", a.key, a.name or a.key) for a in compiled.definition.actions),
+        *(("badge", b.key, b.name) for b in compiled.badges.values()),
+        *(("tier", t.key, t.name) for t in compiled.tiers),
+        *(("quest", q.key, q.name) for q in compiled.quests.values()),
+        *(("challenge", c.key, c.name) for c in compiled.challenges.values()),
+        *(("stage", s.key, s.name) for s in compiled.stages),
+        *(("streak", s.key, s.name) for s in compiled.definition.streaks),
+        *(("leaderboard", b.key, b.name) for b in compiled.leaderboards.values()),
+        *(("reward", r.key, r.name) for r in compiled.rewards.values()),
+    ]
+    return {f"{kind}:{key}": name for kind, key, name in named}
+
+
 @dataclass(frozen=True)
 class EntryExplained:
     """One ledger entry and the log row behind it."""
