@@ -121,6 +121,15 @@ def test_revoking_the_key_that_minted_the_link_ends_its_sessions(portal):
     assert alice.get("/portal/").status_code == 401
 
 
+def test_revoking_the_key_ends_its_open_sessions_within_the_trust_window(portal):
+    alice = portal.browser("alice")
+    assert alice.get("/portal/").status_code == 200  # checked, and trusted for a few seconds
+    key_id = portal.writer["Authorization"].split("_")[1]
+    revoke_key(portal.api.store, key_id)
+    portal.api.client.app.state.context.portal_sessions.clear()  # what 5 seconds would do
+    assert alice.get("/portal/").status_code == 401
+
+
 def test_a_tampered_cookie_is_refused(portal):
     alice = portal.browser("alice")
     cookie = alice.cookies[COOKIE]

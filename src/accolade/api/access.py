@@ -86,6 +86,9 @@ class ApiContext:
     # The server secret member tokens are signed with: resolved once, at start.
     secret: bytes = field(init=False, repr=False)
     _trusted: dict[str, tuple[float, Principal]] = field(default_factory=dict)
+    # Portal session cookies checked within the trust window: cookie -> (when, session), kept
+    # by web/portal/web.py (Any: this floor may not import the portal's PortalSession).
+    portal_sessions: dict[str, tuple[float, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.failures = RateLimiter(self.settings.failed_auth_per_minute)

@@ -142,15 +142,16 @@ def tier_progress(view: MemberView, tiers: Sequence[Tier]) -> dict[str, Any]:
 def home(request: Request, page: Member) -> Response:
     view = members_service.show(page.ctx.store, page.program, page.member, clock=page.ctx.clock)
     with page.ctx.store.read() as uow:
-        tiers = active(uow, page.program).compiled.tiers
+        compiled = active(uow, page.program).compiled
     return render(
         request,
         "home.html",
         {
             "view": view,
-            "tier": tier_progress(view, tiers),
+            "tier": tier_progress(view, compiled.tiers),
             "next_things": next_things(view),
             "now": page.ctx.clock(),
         },
         page=page,
+        zone=compiled.zone,  # already at hand: render would look the program up again
     )

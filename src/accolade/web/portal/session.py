@@ -4,7 +4,8 @@ a signed session cookie; and the CSRF token every form carries.
 The cookie holds who is signed in (the key that minted the link's token, the member, when the
 session ends and a random nonce), signed with the server secret under its own label, so it can
 be passed off neither as a member token nor as another member's session. Nothing is stored:
-revoking the key that minted the link ends its sessions (checked on every request).
+revoking the key that minted the link ends its sessions (within web.py's trust window of a few
+seconds, as the key's own requests).
 """
 
 from __future__ import annotations

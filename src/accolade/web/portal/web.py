@@ -8,6 +8,7 @@ can be extracted from (`pybabel extract`). tests/portal/test_portal_text.py keep
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from accolade.api.access import ApiContext, context
+from accolade.api.access import _TRUST_SECONDS, ApiContext, context
 from accolade.errors import AccoladeError, Unauthenticated
 from accolade.web.portal.session import COOKIE, PortalSession, check_csrf, csrf_token, read_session
 
@@ -87,7 +88,14 @@ async def signed_in(request: Request, ctx: Annotated[ApiContext, Depends(context
     cookie = request.cookies.get(COOKIE)
     if not cookie:
         raise Unauthenticated("open the portal from the link your program gave you", "session")
-    session = await run_in_threadpool(read_session, ctx.store, cookie, ctx.clock, secret=ctx.secret)
+    session = _trusted(ctx, cookie)
+    if session is None:  # a database lookup (is its key revoked?): off the event loop
+        session = await run_in_threadpool(
+            read_session, ctx.store, cookie, ctx.clock, secret=ctx.secret
+        )
+        if len(ctx.portal_sessions) > 10_000:
+            ctx.portal_sessions.clear()
+        ctx.portal_sessions[cookie] = (time.monotonic(), session)
     if request.method == "POST":
         form = await request.form()
         given = form.get("csrf")
@@ -96,6 +104,19 @@ async def signed_in(request: Request, ctx: Annotated[ApiContext, Depends(context
 
 
 Member = Annotated[Page, Depends(signed_in)]
+
+
+def _trusted(ctx: ApiContext, cookie: str) -> PortalSession | None:
+    """The session ``cookie`` holds if this app read it within the trust window (as API keys
+    and member tokens, api/access.py: a revoked key's sessions end within it) and it has not
+    ended since; None when it must be read again."""
+    known = ctx.portal_sessions.get(cookie)
+    if known is None or time.monotonic() - known[0] >= _TRUST_SECONDS:
+        return None
+    session: PortalSession = known[1]
+    if ctx.clock() >= session.expires_at:
+        return None  # read again, and refused as ended
+    return session
 
 
 def headers(ctx: ApiContext) -> dict[str, str]:
@@ -125,9 +146,12 @@ def render(
     *,
     page: Page | None = None,
     status: int = 200,
+    zone: ZoneInfo | None = None,
 ) -> HTMLResponse:
+    """``template`` with ``values``, times shown in ``zone`` (the program's, looked up when not
+    given)."""
     ctx: ApiContext = request.app.state.context
-    zone = _zone(page)
+    zone = zone if zone is not None else _zone(page)
     text = environment.get_template(template).render(
         request=request,
         prefix=PREFIX,
