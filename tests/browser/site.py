@@ -216,7 +216,12 @@ def seed(site: Site) -> None:
     site.post("/v1/rewards/gift_card/redemptions", {"member": "alice", "redemption_id": "seed-1"})
     site.post(
         "/v1/referrals",
-        {"member": "alice", "prospect": "Globex Corporation", "domain": "globex.com"},
+        {
+            "member": "alice",
+            "prospect": "Globex Corporation",
+            "domain": "globex.com",
+            "referral_id": "globex-1",
+        },
     )
     request = site.post(
         "/v1/references/requests",
