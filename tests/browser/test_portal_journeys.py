@@ -28,6 +28,28 @@ def test_a_link_signs_the_member_in_and_leaves_the_address_bar(any_site: Site, p
     assert all(c["httpOnly"] for c in page.context.cookies() if c["name"] == "accolade_portal")
 
 
+def test_a_quest_step_done_in_the_host_product_moves_its_bar_after_a_reload(
+    any_site: Site, page: Page
+):
+    any_site.send(event("erin-profile", "profile.completed", "erin"))
+    page.goto(any_site.link("erin"))
+    page.goto(f"{any_site.url}/portal/quests")
+    quest = "#quest-onboarding"
+    before = bar_percent(page, quest)
+    assert before == 25
+    expect(page.locator(f"{quest} .next")).to_contain_text("Watch a training video")
+
+    # the host product reports the next step while the page is open
+    any_site.send(event("erin-video", "video.watched", "erin", duration_seconds=300))
+    assert bar_percent(page, quest) == before  # a page does not change by itself
+    page.reload()
+    assert bar_percent(page, quest) == 50
+    expect(page.locator(f"{quest} svg.bar")).to_have_attribute(
+        "aria-label", "Partner onboarding: 50%"
+    )
+    expect(page.locator(f"{quest} .next")).to_contain_text("Pass a certification quiz")
+
+
 def test_redeeming_a_reward_lowers_the_balance_and_shows_the_code(any_site: Site, page: Page):
     any_site.send(event("gus-deal", "deal.won", "gus", amount_usd=120_000))  # 1,200 points
     page.goto(any_site.link("gus"))
