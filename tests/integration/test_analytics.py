@@ -17,8 +17,9 @@ from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.program.loader import load_program
 from accolade.service import analytics
 from accolade.service.ingest import ingest_batch
+from accolade.service.replay import replay
 from accolade.service.reverse import reverse
-from accolade.store.tables import metadata
+from accolade.store.tables import member_firsts, metadata
 from accolade.store.unit_of_work import Store
 from tests.analytics_reference import Reference, comparable, load
 
@@ -180,6 +181,21 @@ def test_a_reversed_event_counts_nowhere(store: Store):
     reverse(store, PROGRAM, "c2", "deal cancelled", clock=clock_at(NOW))
     assert rows(store, "pipeline") == []
     assert [r["active"] for r in rows(store, "active")] == [2, 1, 2]
+
+
+def test_reversing_a_members_first_event_moves_their_first_and_replay_rebuilds_it(store: Store):
+    setup(store)
+    # cy's lead was her first event and what activated and qualified her; without it she is
+    # neither, and her deal in March is her first event
+    reverse(store, PROGRAM, "c1", "not a real lead", clock=clock_at(NOW))
+    metrics = ("activation", "qualified", "retention")
+    before = {m: rows(store, m) for m in metrics}
+    assert [r["first_qualified"] for r in before["qualified"]] == [0, 0, 1]
+    assert [r["cohort"] for r in before["retention"] if r["offset"] == 0] == [1]
+    with store.engine.begin() as conn:  # the rollup lost: replay rebuilds it from the log
+        conn.execute(member_firsts.delete())
+    replay(store, PROGRAM, clock=clock_at(NOW))
+    assert {m: rows(store, m) for m in metrics} == before
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,7 @@ def replay(
         uow.leaderboards.clear_leaderboards(program.id)
         uow.members.reset_members(program.id)
         uow.log.reset_reversals(program.id)
+        uow.log.firsts.rebuild(program.id)  # the analytics rollup, as if no event were reversed
         compiled: dict[int, CompiledProgram] = {}
 
         def version(v: int) -> CompiledProgram:

@@ -16,11 +16,13 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -164,16 +166,34 @@ events = Table(
     Column("reversed_by", Id, nullable=True),
     UniqueConstraint("program_id", "kind", "event_id"),
     Index(None, "member_id", "id"),
-    # analytics (revision 0013): who did what in a date range, read from the index alone
+    # analytics (revisions 0013, 0015): who did what in a date range, read from the index
+    # alone. Partial on the events in force: led by (program_id, kind) as it first was, it
+    # tied with the unique key for the duplicate check of ingest on PostgreSQL without fresh
+    # statistics, and the planner could pick it and filter the whole program for every id.
     Index(
         "ix_events_analytics",
         "program_id",
-        "kind",
         "occurred_at",
         "type",
         "member_id",
-        "reversed_by",
+        sqlite_where=text("kind = 'event' AND reversed_by IS NULL"),
+        postgresql_where=text("kind = 'event' AND reversed_by IS NULL"),
     ),
+)
+
+# Analytics rollup (revision 0015): each member's first event in force of each type (of any
+# type: the earliest of them). "Who was first invited / activated / qualified when" is read
+# from here, not from a scan of the whole log. Kept in the transaction that logs an event or reverses one
+# (store/repositories/log.py); replay rebuilds it.
+member_firsts = Table(
+    "member_firsts",
+    metadata,
+    Column("program_id", Id, nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("member_id", Id, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("program_id", "type", "member_id"),
+    sqlite_with_rowid=False,  # one b-tree: the upkeep at ingest is one probe per row
 )
 
 ledger_entries = Table(

@@ -10,7 +10,7 @@ behind one figure. Reversed events count nowhere.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ from accolade.store.tables import (
     events,
     ledger_entries,
     member_badges,
+    member_firsts,
     members,
     referrals,
 )
@@ -131,12 +132,7 @@ class AnalyticsRepository(RepositoryBase):
         if milestones.any_event or milestones.event_types:
             q = select(
                 events.c.member_id, events.c.occurred_at.label("at"), one.label("value")
-            ).where(
-                events.c.program_id == program_id,
-                events.c.kind == EVENT,
-                events.c.reversed_by.is_(None),
-                events.c.occurred_at < self.bound(end),
-            )
+            ).where(*_in_force(program_id), events.c.occurred_at < self.bound(end))
             if start is not None:
                 q = q.where(events.c.occurred_at >= self.bound(start))
             if not milestones.any_event:
@@ -191,8 +187,24 @@ class AnalyticsRepository(RepositoryBase):
         return select(union.c.member_id, union.c.at, union.c.value)
 
     def firsts(self, program_id: int, milestones: Milestones, end: datetime) -> Subquery:
-        """(member_id, at): each member's first time reaching one of ``milestones`` before end."""
-        occ = self.occurrences(program_id, milestones, None, end).subquery()
+        """(member_id, at): each member's first time reaching one of ``milestones`` before end.
+        Events' firsts come from the rollup (member_firsts), not from a scan of the log."""
+        parts: list[Select[Any]] = []
+        if milestones.any_event or milestones.event_types:
+            mf = member_firsts
+            first = select(mf.c.member_id, mf.c.occurred_at.label("at")).where(
+                mf.c.program_id == program_id, mf.c.occurred_at < self.bound(end)
+            )
+            if not milestones.any_event:  # else the earliest of every type
+                first = first.where(mf.c.type.in_(milestones.event_types))
+            parts.append(first)
+        rest = replace(milestones, event_types=(), any_event=False)
+        if rest or not parts:
+            other = self.occurrences(program_id, rest, None, end).subquery()
+            parts.append(select(other.c.member_id, other.c.at))
+        elif not milestones.any_event and len(milestones.event_types) == 1:
+            return parts[0].subquery()  # one row per member already
+        occ = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
         return (
             select(occ.c.member_id, func.min(occ.c.at).label("at"))
             .group_by(occ.c.member_id)
@@ -323,7 +335,7 @@ class AnalyticsRepository(RepositoryBase):
                 func.coalesce(start.c.at, began.c.at),
             )
             .select_from(
-                first.join(members, members.c.id == first.c.member_id)
+                _with_members(first, first.c.member_id, grouping)
                 .outerjoin(start, start.c.member_id == first.c.member_id)
                 .outerjoin(began, began.c.member_id == first.c.member_id)
             )
@@ -437,7 +449,7 @@ class AnalyticsRepository(RepositoryBase):
         in_range = activated.c.at >= self.bound(periods.start)
         sizes_q = (
             select(cohort, group, func.count())
-            .select_from(activated.join(members, members.c.id == activated.c.member_id))
+            .select_from(_with_members(activated, activated.c.member_id, grouping))
             .where(in_range)
             .group_by(*_keys(grouping, group, cohort))
         )
@@ -450,7 +462,7 @@ class AnalyticsRepository(RepositoryBase):
         cells_q = (
             select(cohort, group, offset, func.count(func.distinct(occ.c.member_id)))
             .select_from(
-                activated.join(members, members.c.id == activated.c.member_id).join(
+                _with_members(activated, activated.c.member_id, grouping).join(
                     occ, occ.c.member_id == activated.c.member_id
                 )
             )
@@ -486,7 +498,7 @@ class AnalyticsRepository(RepositoryBase):
         group = self._group(grouping)
         q = (
             select(group, func.coalesce(func.sum(ledger_entries.c.points), 0))
-            .select_from(ledger_entries.join(members, members.c.id == ledger_entries.c.member_id))
+            .select_from(_with_members(ledger_entries, ledger_entries.c.member_id, grouping))
             .where(
                 ledger_entries.c.program_id == program_id,
                 ledger_entries.c.occurred_at < self.bound(at),
@@ -537,7 +549,7 @@ class AnalyticsRepository(RepositoryBase):
                 keys.append(f.c.currency)
             q = (
                 select(*columns)
-                .select_from(f.join(members, members.c.id == f.c.member_id))
+                .select_from(_with_members(f, f.c.member_id, grouping))
                 .where(f.c.at >= self.bound(periods.start), f.c.at < self.bound(periods.end))
                 .group_by(*keys)
             )
@@ -570,11 +582,12 @@ class AnalyticsRepository(RepositoryBase):
             i = periods.labels.index(period)
             start = periods.starts[i]
             end = periods.starts[i + 1] if i + 1 < len(periods.starts) else periods.end
+        # the cell's members as a set first, then their ids in order: joining every row of
+        # the fact to its member and sorting them all costs several times more
+        behind = select(f.c.member_id).where(f.c.at >= self.bound(start), f.c.at < self.bound(end))
         q = (
             select(members.c.external_id)
-            .select_from(f.join(members, members.c.id == f.c.member_id))
-            .where(f.c.at >= self.bound(start), f.c.at < self.bound(end))
-            .distinct()
+            .where(members.c.id.in_(behind))
             .order_by(members.c.external_id)
             .limit(limit)
         )
@@ -650,6 +663,25 @@ class AnalyticsRepository(RepositoryBase):
         if self.dialect == "postgresql":
             return literal(at, UTCDateTime)
         return literal(self._time(at), String)
+
+
+def _in_force(program_id: int) -> list[ColumnElement[bool]]:
+    """The program's events in force (not reversed), as ix_events_analytics is partial on them:
+    the kind is written as a literal, since SQLite uses a partial index only when the query
+    repeats its condition, and a parameter's value is not known when the plan is made."""
+    return [
+        events.c.program_id == program_id,
+        events.c.kind == literal_column(f"'{EVENT}'"),
+        events.c.reversed_by.is_(None),
+    ]
+
+
+def _with_members(rows: Any, member_id: ColumnElement[Any], grouping: Grouping) -> Any:
+    """``rows`` joined to their members when the grouping reads a member's column; alone
+    otherwise (the join costs a lookup per row: most of an ungrouped report's time)."""
+    if grouping.by is None:
+        return rows
+    return rows.join(members, members.c.id == member_id)
 
 
 def _keys(grouping: Grouping, group: Any, *others: Any) -> list[Any]:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Row, func, select, update
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.events import EVENT_SCHEMA_VERSION, Event
 from accolade.store.repositories._base import RepositoryBase
+from accolade.store.repositories.firsts import FirstsRepository
 from accolade.store.repositories.ledger import (
     _BADGE_COLUMNS,
     _ENTRY_COLUMNS,
@@ -66,8 +67,10 @@ class EvaluatedEvent(NamedTuple):
 class LogRepository(RepositoryBase):
     def __init__(self, conn: Connection, ledger: LedgerRepository) -> None:
         super().__init__(conn)
-        # write_evaluated writes each event's ledger entries and badges in the same pass
+        # write_evaluated writes each event's ledger entries and badges in the same pass, and
+        # keeps the analytics rollup of firsts
         self.ledger = ledger
+        self.firsts = FirstsRepository(conn)
 
     def logged_events(
         self, program_id: int, kind: str, event_ids: Sequence[str]
@@ -179,11 +182,18 @@ class LogRepository(RepositoryBase):
         self._append("ledger_entries", _ENTRY_COLUMNS, ledger)
         self.ledger.revoke_badges(revoked)
         self._append("member_badges", _BADGE_COLUMNS, badges)
+        self.firsts.keep(program_id, ((row[5], row[4], row[6]) for row in log))
 
     def mark_reversed(self, event_pk: int, reversal_pk: int) -> None:
-        self.conn.execute(
-            update(events).where(events.c.id == event_pk).values(reversed_by=reversal_pk)
-        )
+        """The event counts nowhere from now on: the analytics firsts of its member and type
+        are counted again without it."""
+        reversed_ = self.conn.execute(
+            update(events)
+            .where(events.c.id == event_pk)
+            .values(reversed_by=reversal_pk)
+            .returning(events.c.program_id, events.c.member_id, events.c.type)
+        ).one()
+        self.firsts.recount(reversed_.program_id, reversed_.member_id, reversed_.type)
 
     def member_history(self, member_id: int, before_id: int | None = None) -> list[LoggedEvent]:
         """The member's events still in force (not reversed), in arrival order."""

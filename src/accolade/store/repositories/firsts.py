@@ -1,0 +1,90 @@
+"""The analytics rollup of firsts: each member's first event in force of each type, so that
+"first invited / activated / qualified when" never scans the whole log (a member's first event
+of any type is the earliest of these).
+
+Kept in the transaction that logs events (``keep``) or reverses one (``recount``); replay
+rebuilds it from the log (``rebuild``). Reads are in repositories/analytics.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import delete, func, insert, literal_column, select
+
+from accolade.store.repositories._base import RepositoryBase
+from accolade.store.tables import events, member_firsts
+
+_COLUMNS = ("program_id", "type", "member_id", "occurred_at")
+# a logged event moves its member's first of its type only when it is earlier
+_UPSERT = (
+    "ON CONFLICT (program_id, type, member_id) DO UPDATE "
+    "SET occurred_at = excluded.occurred_at "
+    "WHERE excluded.occurred_at < member_firsts.occurred_at"
+)
+
+
+class FirstsRepository(RepositoryBase):
+    def keep(self, program_id: int, logged: Iterable[tuple[int, str, Any]]) -> None:
+        """Note newly logged events, (member_id, type, occurred_at as the driver takes it)."""
+        firsts: dict[tuple[str, int], Any] = {}
+        for member_id, type_, at in logged:
+            known = firsts.get((type_, member_id))
+            if known is None or at < known:
+                firsts[(type_, member_id)] = at
+        if not firsts:
+            return
+        rows = sorted(firsts.items())  # one lock order for every writer
+        if self.dialect == "postgresql":
+            # one statement for the whole chunk: arrays, not a round trip per row
+            self.conn.exec_driver_sql(
+                "INSERT INTO member_firsts (program_id, type, member_id, occurred_at) "
+                "SELECT %s, t, m, a FROM unnest(%s::text[], %s::bigint[], %s::timestamptz[]) "
+                f"AS r(t, m, a) {_UPSERT}",
+                (
+                    program_id,
+                    [t for (t, _), _ in rows],
+                    [m for (_, m), _ in rows],
+                    [a for _, a in rows],
+                ),
+            )
+            return
+        self.conn.exec_driver_sql(
+            f"INSERT INTO member_firsts ({', '.join(_COLUMNS)}) VALUES (?, ?, ?, ?) {_UPSERT}",
+            [(program_id, t, m, a) for (t, m), a in rows],
+        )
+
+    def recount(self, program_id: int, member_id: int, type_: str) -> None:
+        """A member's first of ``type_`` again from the log (after one of their events was
+        reversed: it counts nowhere)."""
+        self.conn.execute(
+            delete(member_firsts).where(
+                member_firsts.c.program_id == program_id,
+                member_firsts.c.type == type_,
+                member_firsts.c.member_id == member_id,
+            )
+        )
+        self._fill(program_id, member_id, type_)
+
+    def rebuild(self, program_id: int) -> None:
+        """Every firsts row of the program again from the log (replay)."""
+        self.conn.execute(delete(member_firsts).where(member_firsts.c.program_id == program_id))
+        self._fill(program_id)
+
+    def _fill(
+        self, program_id: int, member_id: int | None = None, type_: str | None = None
+    ) -> None:
+        query = select(
+            events.c.program_id, events.c.type, events.c.member_id, func.min(events.c.occurred_at)
+        ).where(
+            events.c.program_id == program_id,
+            events.c.kind == literal_column("'event'"),
+            events.c.reversed_by.is_(None),
+        )
+        if member_id is not None:
+            query = query.where(events.c.member_id == member_id)
+        if type_ is not None:
+            query = query.where(events.c.type == type_)
+        query = query.group_by(events.c.program_id, events.c.type, events.c.member_id)
+        self.conn.execute(insert(member_firsts).from_select(list(_COLUMNS), query))
