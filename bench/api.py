@@ -148,8 +148,9 @@ _SERVE = (sys.executable, "-m", "accolade.cli", "serve", "--host", "127.0.0.1")
 
 
 @contextmanager
-def server(url: str, work: Path) -> Iterator[str]:
-    """`accolade serve --workers 2` on a free loopback port, until the block ends."""
+def server(url: str, work: Path, workers: int = WORKERS) -> Iterator[str]:
+    """`accolade serve --workers N` (2 unless told) on a free loopback port, until the block
+    ends."""
     port = free_port()
     env = {
         **os.environ,
@@ -160,7 +161,7 @@ def server(url: str, work: Path) -> Iterator[str]:
     }
     log = (work / f"serve-{port}.log").open("w+b")
     child = subprocess.Popen(
-        [*_SERVE, "--port", str(port), "--workers", str(WORKERS)],
+        [*_SERVE, "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -211,7 +212,10 @@ class Connection:
         self.head = head
         self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
-    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: bytes = b""
+    ) -> tuple[int, bytes]:
+        """(status, body); ``headers`` are extra header lines, each ending in CRLF."""
         for attempt in (1, 2):  # a kept-alive connection the server closed: open another
             if self.streams is None:
                 self.streams = await asyncio.open_connection("127.0.0.1", self.port)
@@ -219,6 +223,7 @@ class Connection:
             try:
                 writer.write(
                     f"{method} {path} HTTP/1.1\r\nContent-Length: {len(body)}\r\n".encode()
+                    + headers
                     + self.head
                     + body
                 )
@@ -243,13 +248,15 @@ class Connection:
 
 
 class Pool:
-    """Connections handed to one request at a time, opened as needed up to ``size``."""
+    """Connections handed to one request at a time, opened as needed up to ``size``; every
+    request carries ``key`` unless it is empty."""
 
     def __init__(self, base: str, key: str, size: int, use_httpx: bool) -> None:
         self.port = int(base.rsplit(":", 1)[1])
         self.head = (
-            f"Host: 127.0.0.1:{self.port}\r\nAuthorization: Bearer {key}\r\n"
-            "Content-Type: application/json\r\n\r\n"
+            f"Host: 127.0.0.1:{self.port}\r\n"
+            + (f"Authorization: Bearer {key}\r\n" if key else "")
+            + "Content-Type: application/json\r\n\r\n"
         ).encode()
         self.size = size
         self.opened = 0
@@ -265,7 +272,9 @@ class Pool:
             else None
         )
 
-    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: bytes = b""
+    ) -> tuple[int, bytes]:
         if self.http is not None:
             response = await self.http.request(method, path, content=body)
             return response.status_code, response.content
@@ -275,7 +284,7 @@ class Pool:
         else:
             connection = await self.idle.get()
         try:
-            return await connection.request(method, path, body)
+            return await connection.request(method, path, body, headers)
         finally:
             self.idle.put_nowait(connection)
 
