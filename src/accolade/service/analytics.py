@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from accolade.engine.money import currency_places
@@ -188,9 +188,9 @@ class MemberPage:
     next: str | None  # the `after` of the next page; None on the last
 
 
-@dataclass(frozen=True)
-class MemberOutcome:
-    """What a member did in a range, for experiment reports."""
+class MemberOutcome(NamedTuple):
+    """What a member did in a range, for experiment reports. A tuple, not a dataclass: a
+    report builds one per member (100,000 of them take a tenth of the time)."""
 
     activated: bool = False
     active: bool = False
@@ -481,7 +481,16 @@ def _activation_facts(ctx: _Context) -> list[Fact]:
 
 
 def _active_fact(ctx: _Context) -> Fact:
-    return Fact("active", _occ(ctx, milestones(ctx.program, ctx.defs.active)))
+    active = milestones(ctx.program, ctx.defs.active)
+    return Fact("active", _occ(ctx, active), scan=_one_table(active))
+
+
+def _one_table(what: Milestones) -> bool:
+    """Whether ``what``'s occurrences are read from one table (events, ledger entries or badges),
+    not a union of them: such a fact is counted a period at a time (Fact.scan)."""
+    event = what.any_event or bool(what.event_types)
+    badge = what.any_badge or bool(what.badges)
+    return event + bool(what.entries) + badge == 1
 
 
 def _qualified_facts(ctx: _Context) -> list[Fact]:
@@ -489,14 +498,18 @@ def _qualified_facts(ctx: _Context) -> list[Fact]:
     first = repo.firsts(ctx.program_id, actions(ctx.program, ctx.defs.qualified), end)
     return [
         _active_fact(ctx),
-        Fact("qualified", _occ(ctx, actions(ctx.program, ctx.defs.qualified))),
+        Fact("qualified", _occ(ctx, actions(ctx.program, ctx.defs.qualified)), scan=True),
         Fact("first_qualified", repo.firsts_select(first)),
     ]
 
 
 def _adoption_facts(ctx: _Context) -> list[Fact]:
     adopted = _occ(ctx, actions(ctx.program, ctx.defs.adopted))
-    return [_active_fact(ctx), Fact("adopted", adopted), Fact("adoptions", adopted, count=False)]
+    return [
+        _active_fact(ctx),
+        Fact("adopted", adopted, scan=True),
+        Fact("adoptions", adopted, count=False, scan=True),
+    ]
 
 
 def _pipeline_facts(ctx: _Context) -> list[Fact]:
@@ -531,16 +544,19 @@ def _points_facts(ctx: _Context) -> list[Fact]:
             "issued",
             repo.entries_in(ctx.program_id, start, end, BALANCE_KINDS, exclude=True),
             count=False,
+            scan=True,
         ),
         Fact(
             "redeemed",
             repo.entries_in(ctx.program_id, start, end, ("redemption", "refund"), negate=True),
             count=False,
+            scan=True,
         ),
         Fact(
             "expired",
             repo.entries_in(ctx.program_id, start, end, ("expiry",), negate=True),
             count=False,
+            scan=True,
         ),
     ]
 
