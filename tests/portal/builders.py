@@ -24,9 +24,7 @@ class Portal:
     def link(self, member: str, ttl_seconds: int | None = None) -> str:
         """The link a host app hands its member: /portal/enter?token=mt_..."""
         body = {"ttl_seconds": ttl_seconds} if ttl_seconds else None
-        minted = self.api.client.post(
-            f"/v1/members/{member}/token", json=body, headers=self.writer
-        )
+        minted = self.api.client.post(f"/v1/members/{member}/token", json=body, headers=self.writer)
         assert minted.status_code == 200, minted.text
         return f"/portal/enter?token={minted.json()['token']}"
 
