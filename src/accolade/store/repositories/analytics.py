@@ -460,14 +460,24 @@ class AnalyticsRepository(RepositoryBase):
         sizes = {
             (periods.labels[int(c)], _text(g)): int(n) for c, g, n in self.conn.execute(sizes_q)
         }
+        # each member active in each period once (a period at a time, a range of the index),
+        # then joined to the cohorts: joining every active row to the cohorts costs seconds
         occ = active.subquery()
-        seen = self.period_of(occ.c.at, periods)
-        offset = seen - cohort
+        bounds = [*periods.starts, periods.end]
+        seen = union_all(
+            *(
+                select(occ.c.member_id, literal(i, Integer).label("seen"))
+                .where(occ.c.at >= self.bound(bounds[i]), occ.c.at < self.bound(bounds[i + 1]))
+                .distinct()
+                for i in range(len(periods.starts))
+            )
+        ).subquery()
+        offset = seen.c.seen - cohort
         cells_q = (
-            select(cohort, group, offset, func.count(func.distinct(occ.c.member_id)))
+            select(cohort, group, offset, func.count())
             .select_from(
                 _with_members(activated, activated.c.member_id, grouping).join(
-                    occ, occ.c.member_id == activated.c.member_id
+                    seen, seen.c.member_id == activated.c.member_id
                 )
             )
             .where(in_range, offset >= 0)
