@@ -26,6 +26,7 @@ from accolade.cli import (
     referrals,
     rewards,
     serve,
+    users,
 )
 from accolade.cli.output import err
 from accolade.errors import AccoladeError, InvalidProgram
@@ -71,6 +72,7 @@ app.command("generate-events")(ingest.generate)
 app.add_typer(program.program_app, name="program")
 app.add_typer(members.member_app, name="member")
 app.add_typer(keys.keys_app, name="keys")
+app.add_typer(users.users_app, name="users")
 app.add_typer(quests.quests_app, name="quests")
 app.add_typer(challenges.challenges_app, name="challenges")
 app.add_typer(leaderboards.leaderboards_app, name="leaderboards")

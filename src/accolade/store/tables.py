@@ -565,3 +565,36 @@ experiment_decisions = Table(
     Column("decided_at", UTCDateTime, nullable=False),
     Index(None, "program_id", "experiment", "id"),
 )
+
+# The admin console (revision 0016). Its users sign in with a password (argon2, hashed in
+# service/console_users.py); five failed sign-ins in a row lock the account for a while.
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False, unique=True),  # lowercased
+    Column("name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("failed_attempts", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime, nullable=True),
+    CheckConstraint("role IN ('viewer', 'operator', 'admin')", name="role"),
+)
+
+# Every change made through the console or the CLI's administration commands: who (a console
+# user's email, 'api key <id>' or 'cli'), when, what, and the thing before and after.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(254), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=True),
+    Column("target", String(254), nullable=False),
+    Column("before", Json, nullable=True),
+    Column("after", Json, nullable=True),
+    Index(None, "program_id", "id"),  # one program's log, newest first
+)

@@ -22,6 +22,7 @@ from accolade.store.database import (
     require_head,
 )
 from accolade.store.repositories.analytics import AnalyticsRepository
+from accolade.store.repositories.console import ConsoleRepository
 from accolade.store.repositories.experiments import ExperimentsRepository
 from accolade.store.repositories.facets import FacetsRepository
 from accolade.store.repositories.keys import KeysRepository
@@ -109,6 +110,11 @@ class UnitOfWork:
     @cached_property
     def analytics(self) -> AnalyticsRepository:
         return AnalyticsRepository(self.conn)
+
+    @cached_property
+    def console(self) -> ConsoleRepository:
+        """The admin console's users, and the audit log."""
+        return ConsoleRepository(self.conn)
 
     @contextmanager
     def large_page_cache(self) -> Iterator[None]:
