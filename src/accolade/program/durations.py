@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, PlainSerializer
@@ -47,3 +48,16 @@ def format_duration(seconds: int) -> str:
 Duration = Annotated[
     int, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
 ]
+
+
+def date_or_time(value: object) -> object:
+    """A window's bound as a program file gives it: a text with a time is a time, even at
+    midnight; a bare date is a whole day (left for pydantic to read as a date)."""
+    if isinstance(value, str) and len(value.strip()) > 10:
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"'{value}' is neither a date (2026-09-30) nor a time (2026-09-30T18:00:00)"
+            ) from None
+    return value

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from accolade.program.durations import date_or_time
+
 if TYPE_CHECKING:
     # program/models.py imports this module for Program; it completes these models once
     # Condition and Key exist there (Experiment.model_rebuild at its end)
@@ -81,15 +83,7 @@ class Experiment(_Model):
     @field_validator("starts", "ends", mode="before")
     @classmethod
     def _date_or_time(cls, value: object) -> object:
-        # as a challenge's: a text with a time is a time, even at midnight; a date a whole day
-        if isinstance(value, str) and len(value.strip()) > 10:
-            try:
-                return datetime.fromisoformat(value.strip())
-            except ValueError:
-                raise ValueError(
-                    f"'{value}' is neither a date (2026-09-30) nor a time (2026-09-30T18:00:00)"
-                ) from None
-        return value
+        return date_or_time(value)
 
     @field_validator("cohort")
     @classmethod

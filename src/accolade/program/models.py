@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from accolade.program.analytics import Analytics, Pipeline
-from accolade.program.durations import CALENDAR_WINDOWS, Duration, parse_duration
+from accolade.program.durations import CALENDAR_WINDOWS, Duration, date_or_time, parse_duration
 from accolade.program.experiments import Experiment, ExperimentCovers
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
@@ -313,15 +313,7 @@ class Challenge(_Model):
     @field_validator("starts", "ends", mode="before")
     @classmethod
     def _date_or_time(cls, value: object) -> object:
-        # A text with a time is a time, even at midnight; a bare date is a whole day.
-        if isinstance(value, str) and len(value.strip()) > 10:
-            try:
-                return datetime.fromisoformat(value.strip())
-            except ValueError:
-                raise ValueError(
-                    f"'{value}' is neither a date (2026-09-30) nor a time (2026-09-30T18:00:00)"
-                ) from None
-        return value
+        return date_or_time(value)
 
     @model_validator(mode="after")
     def _window(self) -> Challenge:
