@@ -64,7 +64,11 @@ MONTHS = [datetime(2026, m, 1, 5, tzinfo=UTC) for m in (1, 2, 3)] + [
 TARGET_MS = 500
 EXPERIMENT_TARGET_MS = 1000
 INGEST_RATIO = 0.9
-ANALYTICS_INDEXES = ("ix_events_analytics", "ix_ledger_entries_analytics")
+ANALYTICS_INDEXES = (
+    "ix_events_analytics",
+    "ix_events_analytics_types",
+    "ix_ledger_entries_analytics",
+)
 # `accolade` without the analytics rollups' upkeep at ingest (the "without" side)
 WITHOUT_ROLLUPS = (
     "from accolade.store.repositories.firsts import FirstsRepository\n"

@@ -179,6 +179,16 @@ events = Table(
         sqlite_where=text("kind = 'event' AND reversed_by IS NULL"),
         postgresql_where=text("kind = 'event' AND reversed_by IS NULL"),
     ),
+    # analytics (revision 0017): a few types' events in a range, without reading the others
+    Index(
+        "ix_events_analytics_types",
+        "program_id",
+        "type",
+        "occurred_at",
+        "member_id",
+        sqlite_where=text("kind = 'event' AND reversed_by IS NULL"),
+        postgresql_where=text("kind = 'event' AND reversed_by IS NULL"),
+    ),
 )
 
 # Analytics rollup (revision 0015): each member's first event in force of each type (of any
