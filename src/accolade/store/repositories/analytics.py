@@ -329,19 +329,29 @@ class AnalyticsRepository(RepositoryBase):
         first ``since`` (their first event when they never reached it) to it."""
         first = self.firsts(program_id, outcome, periods.end)
         start = self.firsts(program_id, since, periods.end)
-        began = self.firsts(program_id, Milestones(any_event=True), periods.end)
+        # the first event, asked only of the members never activated (coalesce stops at its
+        # first value): everyone's would be a pass over all their firsts
+        began = (
+            select(func.min(events.c.occurred_at))
+            .where(
+                *_in_force(program_id),
+                events.c.member_id == first.c.member_id,
+                events.c.occurred_at < self.bound(periods.end),
+            )
+            .scalar_subquery()
+        )
         group = self._group(grouping)
         q = (
             select(
                 self.period_of(first.c.at, periods),
                 group,
                 first.c.at,
-                func.coalesce(start.c.at, began.c.at),
+                func.coalesce(start.c.at, began),
             )
             .select_from(
-                _with_members(first, first.c.member_id, grouping)
-                .outerjoin(start, start.c.member_id == first.c.member_id)
-                .outerjoin(began, began.c.member_id == first.c.member_id)
+                _with_members(first, first.c.member_id, grouping).outerjoin(
+                    start, start.c.member_id == first.c.member_id
+                )
             )
             .where(first.c.at >= self.bound(periods.start))
         )
