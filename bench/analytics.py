@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from ingest import PG_URL, PROGRAM, _fresh, accolade, write_stream
+from ingest import PG_URL, PROGRAM, _fresh, accolade, analyze, write_stream
 
 from accolade.service import analytics, experiments
 from accolade.store.database import make_engine
@@ -140,16 +140,6 @@ def ingest_without_rollups(stream: Path, url: str) -> float:
         stdout=subprocess.DEVNULL,
     )
     return time.perf_counter() - start
-
-
-def analyze(backend: str, target: str) -> None:
-    """Fresh planner statistics, as autovacuum (PostgreSQL) or `ANALYZE` would leave them."""
-    if backend == "sqlite":
-        with sqlite3.connect(target) as db:
-            db.execute("ANALYZE")
-        return
-    with psycopg.connect(PG_URL, options=f"-csearch_path={target}", autocommit=True) as db:
-        db.execute("VACUUM ANALYZE")
 
 
 def reports(url: str, runs: int, raw_p95: float) -> None:

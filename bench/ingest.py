@@ -272,6 +272,16 @@ def _fresh(backend: str, sqlite_path: Path) -> tuple[str, str]:
     return _pg_url(schema), schema
 
 
+def analyze(backend: str, target: str) -> None:
+    """Fresh planner statistics, as autovacuum (PostgreSQL) or `ANALYZE` would leave them."""
+    if backend == "sqlite":
+        with sqlite3.connect(target) as db:
+            db.execute("ANALYZE")
+        return
+    with psycopg.connect(PG_URL, options=f"-csearch_path={target}", autocommit=True) as db:
+        db.execute("VACUUM ANALYZE")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -41,7 +41,6 @@ import json
 import os
 import pstats
 import random
-import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -54,7 +53,7 @@ import httpx
 import psycopg
 from api import Latencies, Pool, server
 from fastapi.testclient import TestClient
-from ingest import PG_URL, PROGRAM, _fresh, accolade, write_stream
+from ingest import PG_URL, PROGRAM, _fresh, accolade, analyze, write_stream
 from starlette.requests import Request as StarletteRequest
 
 from accolade.api.app import create_app
@@ -94,15 +93,6 @@ def database(backend: str, work: Path, stream: Path, events: int) -> Iterator[tu
         if backend != "sqlite":
             with psycopg.connect(PG_URL, autocommit=True) as admin:
                 admin.execute(f"DROP SCHEMA {target} CASCADE")
-
-
-def analyze(backend: str, target: str) -> None:
-    if backend == "sqlite":
-        with sqlite3.connect(target) as db:
-            db.execute("ANALYZE")
-        return
-    with psycopg.connect(PG_URL, options=f"-csearch_path={target}", autocommit=True) as db:
-        db.execute("VACUUM ANALYZE")
 
 
 def members_of(stream: Path) -> list[str]:
