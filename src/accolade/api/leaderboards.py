@@ -10,7 +10,6 @@ from fastapi.concurrency import run_in_threadpool
 
 from accolade.api.access import Caller, Ctx, scoped
 from accolade.api.errors import ERROR_RESPONSES, ROW_ID_MAX
-from accolade.errors import InvalidInput
 from accolade.service import leaderboard_windows
 from accolade.service import leaderboards as leaderboards_service
 from accolade.service.keys import Principal
@@ -64,7 +63,7 @@ def get_leaderboard(
         principal.program_key,
         board,
         window=window,
-        partition=_pairs(partition or []),
+        partition=leaderboards_service.partition_pairs(partition or []),
         limit=limit,
         offset=offset,
         clock=ctx.clock,
@@ -110,13 +109,3 @@ async def post_close(ctx: Ctx, principal: Admin) -> Any:
     return await run_in_threadpool(
         leaderboard_windows.close_windows, ctx.store, principal.program_key, ctx.clock
     )
-
-
-def _pairs(values: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for value in values:
-        name, sep, rest = value.partition(":")
-        if not sep or not name:
-            raise InvalidInput(f"'{value}' is not name:value (e.g. region:EMEA)", field="partition")
-        out[name] = rest
-    return out

@@ -4,6 +4,7 @@ and a standing with the ranks around it. Closing windows is in leaderboard_windo
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -87,6 +88,17 @@ class BoardSummary:
     partition: list[str]
     reward: str | None
     windows: list[Window]
+
+
+def partition_pairs(values: Sequence[str]) -> dict[str, str]:
+    """``region:EMEA`` query values (the API's and the portal's form) as ``{"region": "EMEA"}``."""
+    out: dict[str, str] = {}
+    for value in values:
+        name, sep, rest = value.partition(":")
+        if not sep or not name:
+            raise InvalidInput(f"'{value}' is not name:value (e.g. region:EMEA)", field="partition")
+        out[name] = rest
+    return out
 
 
 def metric_text(board: CompiledLeaderboard) -> str:

@@ -164,17 +164,6 @@ def my_boards(page: Page, view: MemberView, summaries: list[BoardSummary]) -> li
     return found
 
 
-def partition_pairs(values: Sequence[str]) -> dict[str, str]:
-    """``region:EMEA`` query values as ``{"region": "EMEA"}`` (the API's form)."""
-    out: dict[str, str] = {}
-    for value in values:
-        name, sep, rest = value.partition(":")
-        if not sep or not name:
-            raise InvalidInput(f"'{value}' is not name:value (e.g. region:EMEA)", field="partition")
-        out[name] = rest
-    return out
-
-
 def board_href(board: str, window: str | None, partition: Mapping[str, str] | None) -> str:
     query: list[tuple[str, str]] = [("board", board)]
     if window:
@@ -255,7 +244,7 @@ def _selected(
     partition: Sequence[str],
 ) -> dict[str, Any]:
     store, program, clock = page.ctx.store, page.program, page.ctx.clock
-    asked = partition_pairs(partition)
+    asked = leaderboards_service.partition_pairs(partition)
     mine = next((b for b in boards if b.summary.key == key), None)
     summary = next((s for s in summaries if s.key == key), None)
     if summary is None:
