@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         le=7 * 86400,
         description="How long a member stays signed in to the portal after following a link.",
     )
+    console_session_seconds: int = Field(
+        default=8 * 3600,
+        ge=60,
+        le=7 * 86400,
+        description="How long a console user stays signed in to the admin console.",
+    )
     portal_frame_ancestors: str = Field(
         default="",
         max_length=2000,

@@ -56,6 +56,10 @@ DOORS: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"api"}),
         "the API's app mounts the member portal's pages (`accolade serve` serves both)",
     ),
+    "accolade.web.console": (
+        frozenset({"api"}),
+        "the API's app mounts the admin console's pages (`accolade serve` serves both)",
+    ),
     "accolade.api.access": (
         frozenset({"web"}),
         "the pages run inside the API's app: its context (store, settings, clock, server "

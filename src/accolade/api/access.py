@@ -89,6 +89,9 @@ class ApiContext:
     # Portal session cookies checked within the trust window: cookie -> (when, session), kept
     # by web/portal/web.py (Any: this floor may not import the portal's PortalSession).
     portal_sessions: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    # Console session cookies checked within the trust window: cookie -> (when, (session,
+    # user)), kept by web/console/web.py (Any, as above).
+    console_sessions: dict[str, tuple[float, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.failures = RateLimiter(self.settings.failed_auth_per_minute)

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 from accolade import __version__
 from accolade.api import (
     analytics,
+    audit,
     badges,
     challenges,
     errors,
@@ -36,7 +37,7 @@ from accolade.service import Clock, system_clock
 from accolade.settings import Settings
 from accolade.store.database import at_head, make_engine
 from accolade.store.unit_of_work import Store
-from accolade.web import portal
+from accolade.web import console, portal
 
 
 def create_app(
@@ -67,7 +68,7 @@ def create_app(
     app.state.context = ApiContext(
         the_store, settings, clock, RateLimiter(settings.rate_limit_per_minute)
     )
-    errors.install(app, html=portal.HTML_ERRORS)
+    errors.install(app, html=(portal.HTML_ERRORS, console.HTML_ERRORS))
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     for module in (
         events,
@@ -83,6 +84,7 @@ def create_app(
         webhooks,
         analytics,
         experiments,
+        audit,
     ):
         # The routers' own routes, built once at import (each with its router's prefix, tags
         # and error responses). app.include_router would wrap each router for this app and
@@ -90,6 +92,7 @@ def create_app(
         # app, paid by each worker at its first requests and by each test's app.
         app.router.routes.extend(module.router.routes)
     portal.install(app)
+    console.install(app)
     _health(app, the_store)
     _event_schema_in_openapi(app)
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -92,13 +92,15 @@ def error_json(error: AccoladeError) -> dict[str, Any]:
 HtmlErrors = Callable[[Request, int, AccoladeError | None, str], Response]
 
 
-def install(app: FastAPI, html: tuple[str, HtmlErrors] | None = None) -> None:
-    """The error handlers; with ``html`` = (prefix, renderer), errors of requests under that
-    prefix are rendered as pages."""
+def install(app: FastAPI, html: Sequence[tuple[str, HtmlErrors]] = ()) -> None:
+    """The error handlers; with ``html``, pairs of (prefix, renderer), errors of requests
+    under a prefix are rendered as pages by its renderer (the portal's, the console's)."""
 
     def page(request: Request) -> HtmlErrors | None:
-        if html is not None and request.url.path.startswith(html[0]):
-            return html[1]
+        path = request.url.path
+        for prefix, render in html:
+            if path == prefix or path.startswith(prefix + "/"):
+                return render
         return None
 
     @app.exception_handler(AccoladeError)

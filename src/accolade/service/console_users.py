@@ -16,7 +16,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from accolade.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
+from accolade.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from accolade.service import Clock, once_more_on_conflict, system_clock
 from accolade.service.audit import CLI_ACTOR, record
 from accolade.store.unit_of_work import Store
@@ -134,6 +134,96 @@ def list_users(store: Store) -> list[ConsoleUser]:
         return [_user(r) for r in uow.console.users()]
 
 
+def user(store: Store, email: str) -> ConsoleUser:
+    """The console user of ``email``; NotFound (field ``email``) when there is none."""
+    with store.read() as uow:
+        row = uow.console.user(email.strip().lower())
+    if row is None:
+        raise NotFound(f"no console user '{email}'", field="email")
+    return _user(row)
+
+
+def signed_in_user(store: Store, email: str) -> ConsoleUser:
+    """The user a console session names, as they are now; Unauthenticated when they are gone
+    or disabled (their sessions end at once)."""
+    with store.read() as uow:
+        row = uow.console.user(email)
+    if row is None or row.disabled_at is not None:
+        raise Unauthenticated("this console account is disabled: sign in again", "session")
+    return _user(row)
+
+
+def change_role(
+    store: Store, email: str, role: str, *, actor: str, clock: Clock = system_clock
+) -> ConsoleUser:
+    """``email``'s user with ``role``, recorded in the audit log; a user may not change
+    their own role (an admin cannot leave the console without one by mistake)."""
+    role = check_role(role)
+    email = email.strip().lower()
+    _not_oneself(email, actor, "change your own role")
+
+    def run() -> ConsoleUser:
+        now = clock()
+        with store.transaction() as uow:
+            row = uow.console.user(email, lock=True)
+            if row is None:
+                raise NotFound(f"no console user '{email}'", field="email")
+            before = _user(row)
+            after = ConsoleUser(
+                before.email,
+                before.name,
+                role,
+                before.created_at,
+                before.locked_until,
+                before.disabled_at,
+            )
+            if role != before.role:
+                uow.console.set_role(row.id, role)
+                record(
+                    uow, actor, "console_user.role_changed", None, email,
+                    _audited(before), _audited(after), at=now,
+                )  # fmt: skip
+        return after
+
+    return once_more_on_conflict(run)
+
+
+def set_disabled(
+    store: Store, email: str, disabled: bool, *, actor: str, clock: Clock = system_clock
+) -> ConsoleUser:
+    """Disable ``email``'s user (their sessions end, they cannot sign in) or enable them
+    again, recorded in the audit log; a user may not disable themselves."""
+    email = email.strip().lower()
+    if disabled:
+        _not_oneself(email, actor, "disable your own account")
+
+    def run() -> ConsoleUser:
+        now = clock()
+        with store.transaction() as uow:
+            row = uow.console.user(email, lock=True)
+            if row is None:
+                raise NotFound(f"no console user '{email}'", field="email")
+            before = _user(row)
+            if (before.disabled_at is not None) == disabled:
+                return before
+            at = now if disabled else None
+            uow.console.set_disabled(row.id, at)
+            after = ConsoleUser(before.email, before.name, before.role, before.created_at, None, at)
+            action = "console_user.disabled" if disabled else "console_user.enabled"
+            record(
+                uow, actor, action, None, email,
+                _audited_access(before), _audited_access(after), at=now,
+            )  # fmt: skip
+        return after
+
+    return once_more_on_conflict(run)
+
+
+def _not_oneself(email: str, actor: str, what: str) -> None:
+    if email == actor.strip().lower():
+        raise Forbidden(f"you cannot {what}: ask another admin", field="email")
+
+
 def authenticate(
     store: Store, email: str, password: str, clock: Clock = system_clock
 ) -> ConsoleUser:
@@ -182,3 +272,8 @@ def _user(row: Any) -> ConsoleUser:  # Any: a console_users row
 def _audited(user: ConsoleUser) -> dict[str, str]:
     """What the audit log keeps of a user: never the password or its hash."""
     return {"email": user.email, "name": user.name, "role": user.role}
+
+
+def _audited_access(user: ConsoleUser) -> dict[str, Any]:
+    """What the audit log keeps of a user disabled or enabled: whether they were."""
+    return {**_audited(user), "disabled": user.disabled_at is not None}

@@ -24,6 +24,7 @@ from sqlalchemy import URL
 
 from accolade.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from accolade.service import Clock, system_clock
+from accolade.service.audit import record
 from accolade.service.programs import program_row
 from accolade.store.unit_of_work import Store
 
@@ -105,19 +106,23 @@ def create_key(
     scopes: tuple[str, ...],
     name: str = "",
     clock: Clock = system_clock,
+    *,
+    actor: str | None = None,
 ) -> CreatedKey:
+    """A new key of ``program_key``; with ``actor`` (who made it: a console user's email),
+    recorded in the audit log in the same transaction."""
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
+    name = name.strip() or key_id
+    if len(name) > 200:
+        raise InvalidInput("must be at most 200 characters", field="name")
     with store.transaction() as uow:
         program = program_row(uow, program_key)
-        uow.keys.add_key(
-            program.id,
-            key_id,
-            _digest(secret),
-            name.strip() or key_id,
-            " ".join(scopes),
-            clock(),
-        )
+        now = clock()
+        uow.keys.add_key(program.id, key_id, _digest(secret), name, " ".join(scopes), now)
+        if actor is not None:
+            after = {"key_id": key_id, "name": name, "scopes": list(scopes)}
+            record(uow, actor, "api_key.created", program.id, key_id, None, after, at=now)
     return CreatedKey(f"{_KEY_PREFIX}{key_id}_{secret}", key_id, program_key, scopes)
 
 
@@ -130,13 +135,28 @@ def list_keys(store: Store, program_key: str) -> list[KeyInfo]:
     ]
 
 
-def revoke_key(store: Store, key_id: str, clock: Clock = system_clock) -> None:
+def revoke_key(
+    store: Store,
+    key_id: str,
+    clock: Clock = system_clock,
+    *,
+    actor: str | None = None,
+    program_key: str | None = None,
+) -> None:
+    """Revoke a key; with ``actor``, recorded in the audit log in the same transaction; with
+    ``program_key``, only a key of that program (NotFound for another's)."""
     key_id = key_id.removeprefix(_KEY_PREFIX).split("_")[0]
     with store.transaction() as uow:
-        if uow.keys.key(key_id) is None:
+        row = uow.keys.key(key_id)
+        if row is None or (program_key is not None and row.program_key != program_key):
             raise NotFound(f"no key '{key_id}'", field="key_id")
-        if not uow.keys.revoke_key(key_id, clock()):
+        now = clock()
+        if not uow.keys.revoke_key(key_id, now):
             raise InvalidInput(f"key '{key_id}' is already revoked", field="key_id")
+        if actor is not None:
+            before = {"key_id": key_id, "name": row.name, "scopes": row.scopes.split()}
+            after = {**before, "revoked_at": now.isoformat()}
+            record(uow, actor, "api_key.revoked", row.program_id, key_id, before, after, at=now)
 
 
 def server_secret(given: str | None, database: URL) -> bytes:

@@ -410,6 +410,12 @@ def _stored_program(uow: UnitOfWork, program: Any, version: int | None) -> Progr
     return load_program(str(found.source))
 
 
+def program_keys(store: Store) -> list[str]:
+    """The keys of every program in the database, in order."""
+    with store.read() as uow:
+        return uow.programs.program_keys()
+
+
 def resolve_key(store: Store, key: str | None) -> str:
     """The program to work on: the one named, or the only one in the database."""
     if key:

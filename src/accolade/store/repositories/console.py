@@ -49,6 +49,19 @@ class ConsoleRepository(RepositoryBase):
             .values(failed_attempts=failed_attempts, locked_until=locked_until)
         )
 
+    def set_role(self, user_id: int, role: str) -> None:
+        self.conn.execute(
+            update(console_users).where(console_users.c.id == user_id).values(role=role)
+        )
+
+    def set_disabled(self, user_id: int, disabled_at: datetime | None) -> None:
+        """Disabled from ``disabled_at``; None: enabled again (its failed sign-ins forgotten)."""
+        self.conn.execute(
+            update(console_users)
+            .where(console_users.c.id == user_id)
+            .values(disabled_at=disabled_at, failed_attempts=0, locked_until=None)
+        )
+
     def add_audit(
         self,
         at: datetime,

@@ -10,8 +10,6 @@ seconds, as the key's own requests).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import json
 import secrets
@@ -23,6 +21,9 @@ from accolade.errors import Unauthenticated
 from accolade.service import Clock
 from accolade.service.keys import authenticate
 from accolade.store.unit_of_work import Store
+from accolade.web.signing import b64 as _b64
+from accolade.web.signing import mac as _mac
+from accolade.web.signing import unb64 as _unb64
 
 COOKIE = "accolade_portal"
 _PREFIX = "ps_"
@@ -122,16 +123,3 @@ class CsrfRefused(Unauthenticated):
             "this form is out of date or came from another site: reload the page and try again",
             field="csrf",
         )
-
-
-def _mac(secret: bytes, label: bytes, payload: str) -> bytes:
-    key = hmac.new(secret, label, hashlib.sha256).digest()
-    return hmac.new(key, payload.encode(), hashlib.sha256).digest()
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -19,24 +19,17 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from accolade.api.access import _TRUST_SECONDS, ApiContext, context
 from accolade.errors import AccoladeError, Unauthenticated
+from accolade.web.pages import page_headers, template_environment
 from accolade.web.portal.session import COOKIE, PortalSession, check_csrf, csrf_token, read_session
 
 PREFIX = "/portal"
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 
-environment = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=select_autoescape(("html",)),
-    extensions=["jinja2.ext.i18n"],
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+environment = template_environment(HERE / "templates")
 
 
 def benefits(values: Mapping[str, Any]) -> str:
@@ -120,23 +113,9 @@ def _trusted(ctx: ApiContext, cookie: str) -> PortalSession | None:
 
 
 def headers(ctx: ApiContext) -> dict[str, str]:
-    """Sent with every portal page: never cached or referred on (a page is one member's),
-    no script or style from anywhere but here, framed only by the origins the settings name."""
-    ancestors = ctx.settings.portal_frame_ancestors.split()
-    policy = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "form-action 'self'; base-uri 'none'; object-src 'none'; "
-        f"frame-ancestors {' '.join(ancestors) if ancestors else chr(39) + 'none' + chr(39)}"
-    )
-    found = {
-        "Cache-Control": "no-store",
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": policy,
-    }
-    if not ancestors:
-        found["X-Frame-Options"] = "DENY"
-    return found
+    """Sent with every portal page (web/pages.py), framed only by the origins the settings
+    name."""
+    return page_headers(ctx.settings.portal_frame_ancestors)
 
 
 def render(
