@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
+from fastapi.testclient import TestClient
+
+from accolade.api.app import create_app
+from accolade.settings import Settings
 from tests.cli.builders import ROOT, ok, run, summary, table_rows, write_generated
+from tests.console.builders import csrf_of
 
 
 def test_demo_publishes_ingests_and_lists_members(tmp_path, monkeypatch):
@@ -22,6 +29,33 @@ def test_demo_publishes_ingests_and_lists_members(tmp_path, monkeypatch):
     assert lifetimes == sorted(lifetimes, reverse=True)
     assert "next: accolade member show partner-00000" in result.stdout
     assert "tier" in ok(tmp_path, "member", "show", "partner-00000").stdout
+
+
+def test_demo_prints_a_console_admin_who_can_sign_in(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    events = write_generated(tmp_path / "few.jsonl", events=10, members=2)
+
+    printed = ok(tmp_path, "demo", "--no-serve", "--events", events).stdout
+
+    found = re.search(
+        r"admin console: (http://\S+)/console/signin as (\S+) with password (\S+) \(shown once\)",
+        printed,
+    )
+    assert found, printed
+    url, email, password = found.groups()
+    assert url == "http://127.0.0.1:8000"
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/a.db"), deliver_webhooks=False)
+    with TestClient(app) as client:
+        form = client.get("/console/signin")
+        signed = client.post(
+            "/console/signin",
+            data={"email": email, "password": password, "csrf": csrf_of(form.text)},
+            follow_redirects=False,
+        )
+        assert signed.status_code == 303, signed.text
+        assert "admin@demo.accolade.test" in client.get("/console/").text
+    again = ok(tmp_path, "demo", "--no-serve", "--events", events).stdout
+    assert "password was printed by the first `accolade demo`" in again
 
 
 def test_demo_with_its_own_events(tmp_path):

@@ -72,9 +72,10 @@ def demo(
     out.print(
         "\nnext: [bold]accolade member show partner-00000[/bold] · [bold]accolade explain partner-00000[/bold]"
     )
+    url = f"http://{settings.host}:{settings.port}"
+    demo_admin(store, url)
     if serve:
         key = keys_service.create_key(store, published.program, tuple(keys_service.SCOPES), "demo")
-        url = f"http://{settings.host}:{settings.port}"
         out.print(f"\nAPI key for the demo (shown once): [bold]{key.key}[/bold]")
         out.print(f"try: curl -H 'Authorization: Bearer {key.key}' {url}/v1/members/partner-00000")
         out.print(
@@ -83,6 +84,34 @@ def demo(
             soft_wrap=True,
         )
         serve_api(settings, store, settings.host, settings.port, 1)
+
+
+DEMO_ADMIN = "admin@demo.accolade.test"
+
+
+def demo_admin(store: Store, url: str) -> None:
+    """Create the demo's console admin with a new password, and say how to sign in; a demo
+    run again keeps the admin (and the password printed the first time)."""
+    import secrets
+
+    from accolade.errors import Conflict
+    from accolade.service import console_users
+
+    password = secrets.token_urlsafe(12)
+    try:
+        console_users.create_user(store, DEMO_ADMIN, "admin", password, "Demo admin")
+    except Conflict:
+        out.print(
+            f"\nadmin console: {url}/console/signin as [bold]{DEMO_ADMIN}[/bold] (its "
+            "password was printed by the first `accolade demo` on this database)",
+            soft_wrap=True,
+        )
+        return
+    out.print(
+        f"\nadmin console: {url}/console/signin as [bold]{DEMO_ADMIN}[/bold] "
+        f"with password [bold]{password}[/bold] (shown once)",
+        soft_wrap=True,
+    )
 
 
 def portal_link(store: Store, settings: Settings, api_key: str, member: str) -> str:
