@@ -26,6 +26,7 @@ class EntryKind(StrEnum):
     REDEMPTION = "redemption"  # points spent on a catalogue reward (balance only)
     REFUND = "refund"  # a rejected or cancelled redemption's points given back
     EXPIRY = "expiry"  # earned points not spent in time, taken from the balance (oldest first)
+    MANUAL = "manual"  # points a console operator added or took, with their reason (balance only)
     # 0 points: a member's arm in an experiment (rule experiment:KEY, period the arm), or a
     # covered rule the control group does not get (rule badge:KEY, quest:KEY, ...; period control)
     EXPERIMENT = "experiment"

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-# Entries that move the balance only, not earned points: spending, refunds, expiry.
-BALANCE_ONLY_KINDS = ("redemption", "refund", "expiry")
+# Entries that move the balance only, not earned points: spending, refunds, expiry, and an
+# operator's manual adjustments.
+BALANCE_ONLY_KINDS = ("redemption", "refund", "expiry", "manual")
 
 
 def pending_since(now: datetime, pending_for: int) -> datetime:

@@ -18,6 +18,7 @@ from accolade.engine.events import Event
 from accolade.engine.facets import facet_names
 from accolade.program.compiled import CompiledProgram
 from accolade.service import Clock, system_clock
+from accolade.service.adjustments import MANUAL, manual_entry
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.expiry import expiry_entry
 from accolade.service.programs import ActiveProgram, active, compiled_version
@@ -75,7 +76,7 @@ def replay(
                 if row.kind == "reversal":
                     _replay_reversal(uow, program, row, version, now, states)
                     n_reversals += 1
-                elif row.kind != "warning":  # a redemption's points, a refund, an expiry
+                elif row.kind != "warning":  # a redemption's points, a refund, an expiry...
                     _replay_points(uow, program.id, row, version, now, states)
             n_events += _replay_events(uow, program, pending, version, now, states)
             after = rows[-1].id
@@ -133,7 +134,8 @@ def _replay_points(
     now: datetime,
     states: dict[str, LockedMember],
 ) -> None:
-    """A redemption's debit, its refund, or an expiry, at its place in the log (balance only)."""
+    """A redemption's debit, its refund, an expiry or a manual adjustment, at its place in
+    the log (balance only)."""
     body = json.loads(row.body)
     external_id = uow.members.member_external_id(row.member_id)
     if external_id not in states:
@@ -141,6 +143,8 @@ def _replay_points(
     locked = states[external_id]
     if row.kind == "expiry":
         entry = expiry_entry(row.event_id, int(body["points"]), body["reason"], row.program_version)
+    elif row.kind == MANUAL:
+        entry = manual_entry(row.event_id, int(body["points"]), body["reason"], row.program_version)
     else:
         item = version(row.program_version).rewards.get(body["reward"])
         entry = points_entry(

@@ -14,6 +14,7 @@ from accolade.engine.state import MemberState
 from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.program.compiled import CompiledProgram
 from accolade.service import Clock, system_clock
+from accolade.service.audit import record
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.expiry import give_back_expired
 from accolade.service.notify import notices
@@ -25,15 +26,27 @@ from accolade.store.unit_of_work import Store, UnitOfWork
 
 
 def reverse(
-    store: Store, program_key: str, event_id: str, reason: str, *, clock: Clock = system_clock
+    store: Store,
+    program_key: str,
+    event_id: str,
+    reason: str,
+    *,
+    clock: Clock = system_clock,
+    actor: str | None = None,
 ) -> dict[str, Any]:
-    """Reverse ``event_id``; the same reversal again returns the first result."""
+    """Reverse ``event_id``; the same reversal again returns the first result. With ``actor``
+    (a console user's email), recorded in the audit log in the same transaction."""
     reason = reason.strip()
     if not reason:
         raise InvalidInput("say why the event is reversed", field="reason")
     with store.transaction() as uow:
         program = active(uow, program_key)
-        return reverse_in(uow, program, event_id, reason, clock())
+        now = clock()
+        result = reverse_in(uow, program, event_id, reason, now)
+        if actor is not None and result.get("status") != "duplicate":
+            after = {"event_id": event_id, "reason": reason, "result": result}
+            record(uow, actor, "event.reversed", program.id, event_id, None, after, at=now)
+        return result
 
 
 def reverse_in(

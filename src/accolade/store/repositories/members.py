@@ -275,6 +275,41 @@ class MembersRepository(RepositoryBase):
             attrs = attributes if isinstance(attributes, dict) else json.loads(attributes or "{}")
             yield external_id, attrs, tier, json.loads(progress)
 
+    def search_members(
+        self,
+        program_id: int,
+        *,
+        text: str | None = None,
+        attribute: tuple[str, str] | None = None,
+        tier: str | None = None,
+        stage: str | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> list[Row[Any]]:
+        """Members with a state, by external id from ``after`` on: ``text`` in their id or
+        their ``name`` attribute (any case), ``attribute`` (name, value as text) equal,
+        ``tier``, and ``stage`` (as the stored progress spells it; the caller checks it)."""
+        stmt = select(members).where(
+            members.c.program_id == program_id, members.c.progress.is_not(None)
+        )
+        if text:
+            pattern = f"%{_escape_like(text.lower())}%"
+            stmt = stmt.where(
+                func.lower(members.c.external_id).like(pattern, escape="\\")
+                | func.lower(members.c.attributes["name"].as_string()).like(pattern, escape="\\")
+            )
+        if attribute is not None:
+            stmt = stmt.where(members.c.attributes[attribute[0]].as_string() == attribute[1])
+        if tier is not None:
+            stmt = stmt.where(members.c.tier == tier)
+        if stage is not None:
+            stmt = stmt.where(
+                members.c.progress.like(f'%"stage":"{_escape_like(stage)}"%', escape="\\")
+            )
+        if after is not None:
+            stmt = stmt.where(members.c.external_id > after)
+        return list(self.conn.execute(stmt.order_by(members.c.external_id).limit(limit)))
+
     def member_figures(self, program_id: int) -> Iterator[tuple[int, str, str | None, int, int]]:
         """(id, external id, tier, balance, lifetime) of every member with a state, streamed."""
         stmt = (
@@ -339,3 +374,8 @@ def state_of(r: Any) -> MemberState:
         tier=r.tier,
         progress=r.progress,
     )
+
+
+def _escape_like(text: str) -> str:
+    """``text`` matched as it is by LIKE (its wildcards escaped with a backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
