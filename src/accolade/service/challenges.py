@@ -22,6 +22,7 @@ from accolade.engine.tiers import tier_of
 from accolade.errors import AccoladeError, NotFound
 from accolade.program.compiled import CompiledChallenge
 from accolade.service import Clock, once_more_on_conflict, system_clock
+from accolade.service.audit import record as audit_record
 from accolade.service.ingest import apply_events, parse_records
 from accolade.service.programs import ActiveProgram, active
 from accolade.store.unit_of_work import Store, UnitOfWork
@@ -47,14 +48,51 @@ class ClosedChallenge:
     paid: int
 
 
-def close(store: Store, program_key: str, clock: Clock = system_clock) -> list[ClosedChallenge]:
+@dataclass(frozen=True)
+class ChallengeState:
+    """A challenge of the active version and whether it is over and closed."""
+
+    key: str
+    name: str
+    ends_at: datetime
+    closed: bool  # its winners are recorded
+    due: bool  # its window has ended and it is not closed yet
+
+
+def challenge_states(
+    store: Store, program_key: str, clock: Clock = system_clock
+) -> list[ChallengeState]:
+    """Every challenge of the active version, the ones due to close first."""
+    now = clock().timestamp()
+    with store.read() as uow:
+        program = active(uow, program_key)
+        closed = uow.programs.challenge_closes(program.id)
+    found = [
+        ChallengeState(
+            c.key,
+            c.name,
+            datetime.fromtimestamp(c.ends, UTC),
+            c.key in closed,
+            c.ends <= now and c.key not in closed,
+        )
+        for c in program.compiled.challenges.values()
+    ]
+    return sorted(found, key=lambda c: (not c.due, c.ends_at, c.key))
+
+
+def close(
+    store: Store, program_key: str, clock: Clock = system_clock, *, actor: str | None = None
+) -> list[ClosedChallenge]:
     """Close every challenge whose window has ended and that is not closed yet: rank who
     reached the goal, record the winners and pay the first N / top N (challenge.won events in
-    the log), all in one transaction. Closing again pays nobody."""
-    return once_more_on_conflict(lambda: _close_once(store, program_key, clock()))
+    the log), all in one transaction. Closing again pays nobody. With ``actor``, each close is
+    recorded in the audit log in the same transaction."""
+    return once_more_on_conflict(lambda: _close_once(store, program_key, clock(), actor))
 
 
-def _close_once(store: Store, program_key: str, now: datetime) -> list[ClosedChallenge]:
+def _close_once(
+    store: Store, program_key: str, now: datetime, actor: str | None = None
+) -> list[ClosedChallenge]:
     with store.transaction() as uow:
         program = active(uow, program_key)
         compiled = program.compiled
@@ -101,6 +139,12 @@ def _close_once(store: Store, program_key: str, now: datetime) -> list[ClosedCha
             if outcome.status.value == "accepted" and outcome.event_id is not None:
                 key = outcome.event_id.split(":")[1]
                 paid[key] = paid.get(key, 0) + 1
+        if actor is not None:
+            for challenge, winners in ranked:
+                after = {"winners": [w.member for w in winners], "paid": paid.get(challenge.key, 0)}
+                audit_record(
+                    uow, actor, "challenge.closed", program.id, challenge.key, None, after, at=now
+                )
         return [
             ClosedChallenge(
                 key=challenge.key,

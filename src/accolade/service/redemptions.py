@@ -27,6 +27,7 @@ from accolade.engine.state import compact_json
 from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.program.compiled import CompiledProgram, CompiledReward
 from accolade.service import Clock, check_page, system_clock
+from accolade.service.audit import record
 from accolade.service.members import member_id
 from accolade.service.notify import REDEMPTION_UPDATED
 from accolade.service.programs import ActiveProgram, active
@@ -152,9 +153,12 @@ def decide(
     note: str | None = None,
     member: str | None = None,
     clock: Clock = system_clock,
+    actor: str | None = None,
 ) -> Redemption:
     """``approve``, ``fulfil``, ``reject`` or ``cancel`` a redemption. ``member``, when given,
-    must own it (a member cancelling their own). Rejecting and cancelling refund the points."""
+    must own it (a member cancelling their own). Rejecting and cancelling refund the points.
+    With ``actor`` (a console user's email), recorded in the audit log in the same
+    transaction."""
     if decision not in _DECISIONS:
         raise InvalidInput(
             f"unknown decision '{decision}'; one of {', '.join(DECISIONS)}", field="decision"
@@ -198,6 +202,11 @@ def decide(
         assert after is not None
         view = view_of(program.compiled, after, balance=balance)
         tell(uow, program.id, REDEMPTION_UPDATED, view, now)
+        if actor is not None:
+            was = {"status": row.status, "member": row.member, "reward": row.reward}
+            became = {**was, "status": view.status, "note": view.note}
+            action = f"redemption.{to}"
+            record(uow, actor, action, program.id, redemption_id, was, became, at=now)
         return view
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import Row
 
 from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.service import Clock, system_clock
+from accolade.service.audit import record
 from accolade.service.notify import EFFECT_TYPES
 from accolade.service.programs import program_row
 from accolade.store.repositories.outbox import ALL_TYPES, Claim, OutboxRepository
@@ -209,9 +210,15 @@ def deliver_due(
 
 
 def redeliver(
-    store: Store, program_key: str, delivery_id: int, clock: Clock = system_clock
+    store: Store,
+    program_key: str,
+    delivery_id: int,
+    clock: Clock = system_clock,
+    *,
+    actor: str | None = None,
 ) -> Delivery:
-    """Send a dead (or delivered) delivery again: pending, attempts reset, due now."""
+    """Send a dead (or delivered) delivery again: pending, attempts reset, due now. With
+    ``actor``, recorded in the audit log in the same transaction."""
     with store.transaction() as uow:
         program_id = _program_id(uow, program_key)
         outbox = uow.outbox
@@ -227,8 +234,14 @@ def redeliver(
                 f"{row.next_attempt_at.isoformat()})",
                 field="delivery_id",
             )
-        outbox.reset_delivery(row.id, clock())
+        was = row.status
+        now = clock()
+        outbox.reset_delivery(row.id, now)
         row = _delivery_row(outbox, program_id, delivery_id)
+        if actor is not None:
+            target = str(delivery_id)
+            before, after = {"status": was}, {"status": row.status}
+            record(uow, actor, "delivery.redelivered", program_id, target, before, after, at=now)
     return _delivery(row)
 
 
