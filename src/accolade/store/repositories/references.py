@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from accolade.store.repositories._base import RepositoryBase
 from accolade.store.tables import members, reference_asks, reference_requests
@@ -59,6 +59,59 @@ class ReferencesRepository(RepositoryBase):
                 .join(reference_requests, reference_requests.c.id == reference_asks.c.request_id)
                 .where(reference_asks.c.member_id == member_pk)
                 .order_by(reference_asks.c.id.desc())
+            )
+        )
+
+    def recent_requests(self, program_id: int, limit: int) -> list[Any]:
+        """The program's newest reference requests, each with its asks counted by status."""
+        asks = (
+            select(
+                reference_asks.c.request_id,
+                func.count().label("asks"),
+                func.sum(case((reference_asks.c.status == "asked", 1), else_=0)).label("waiting"),
+                func.sum(case((reference_asks.c.status == "accepted", 1), else_=0)).label(
+                    "accepted"
+                ),
+                func.sum(case((reference_asks.c.status == "completed", 1), else_=0)).label(
+                    "completed"
+                ),
+            )
+            .group_by(reference_asks.c.request_id)
+            .subquery()
+        )
+        return list(
+            self.conn.execute(
+                select(
+                    reference_requests,
+                    asks.c.asks,
+                    asks.c.waiting,
+                    asks.c.accepted,
+                    asks.c.completed,
+                )
+                .outerjoin(asks, asks.c.request_id == reference_requests.c.id)
+                .where(reference_requests.c.program_id == program_id)
+                .order_by(reference_requests.c.id.desc())
+                .limit(limit)
+            )
+        )
+
+    def asks_counted_since(self, program_id: int, since: datetime, at_least: int) -> list[Any]:
+        """(member, asks) of the members asked at least ``at_least`` times since ``since``
+        (asks that count), most asked first."""
+        asked = func.count().label("asks")
+        return list(
+            self.conn.execute(
+                select(members.c.external_id.label("member"), asked)
+                .join(members, members.c.id == reference_asks.c.member_id)
+                .where(
+                    reference_asks.c.program_id == program_id,
+                    reference_asks.c.asked_at >= since,
+                    reference_asks.c.status.in_(STANDING),
+                )
+                .group_by(members.c.external_id)
+                .having(func.count() >= at_least)
+                .order_by(asked.desc(), members.c.external_id)
+                .limit(200)
             )
         )
 
