@@ -13,11 +13,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from accolade.web.console import access, audit, members, operations, routes
+from accolade.web.console import access, analytics, audit, members, operations, routes
 from accolade.web.console.web import PREFIX, STATIC, error_page
 
 HTML_ERRORS = (PREFIX, error_page)  # errors under /console are pages (api/errors.py)
-ROUTERS = (routes.router, audit.router, access.router, members.router, operations.router)
+ROUTERS = (
+    routes.router,
+    audit.router,
+    access.router,
+    members.router,
+    operations.router,
+    analytics.router,
+)
 
 
 def install(app: FastAPI) -> None:
