@@ -15,6 +15,7 @@ from accolade.api.errors import ERROR_RESPONSES, BadRequest
 from accolade.errors import Forbidden
 from accolade.service import programs as programs_service
 from accolade.service import simulate as simulate_service
+from accolade.service.audit import api_key_actor
 from accolade.service.keys import Principal
 
 router = APIRouter(prefix="/v1/program", tags=["program"], responses=ERROR_RESPONSES)
@@ -147,7 +148,13 @@ def get_versions(ctx: Ctx, principal: Admin) -> Any:
 )
 async def post_version(request: Request, ctx: Ctx, principal: Admin) -> Any:
     source = await _yaml(request)
-    version, new = programs_service.add_draft(ctx.store, principal.program_key, source, ctx.clock)
+    version, new = programs_service.add_draft(
+        ctx.store,
+        principal.program_key,
+        source,
+        ctx.clock,
+        actor=api_key_actor(principal.key_id),
+    )
     return DraftOut(version=version, new=new)
 
 
@@ -171,6 +178,7 @@ def post_publish(
         notes=release.notes,
         approved_by=release.approved_by,
         require_simulation=ctx.settings.publish_requires_simulation,
+        actor=api_key_actor(principal.key_id),
     )
     return ActiveOut(active_version=version)
 
@@ -186,6 +194,7 @@ def post_rollback(ctx: Ctx, principal: Admin, body: RollbackIn | None = None) ->
         notes=release.notes,
         approved_by=release.approved_by,
         require_simulation=ctx.settings.publish_requires_simulation,
+        actor=api_key_actor(principal.key_id),
     )
     return ActiveOut(active_version=to)
 

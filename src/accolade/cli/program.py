@@ -85,6 +85,7 @@ def program_publish(
     record (notes, approver)."""
     from accolade.program.loader import read_program_file
     from accolade.service import programs as program_service
+    from accolade.service.audit import CLI_ACTOR
 
     program_service.release_record(notes, approved_by)  # before the database is opened
     source = read_program_file(file)
@@ -95,6 +96,7 @@ def program_publish(
         notes=notes,
         approved_by=approved_by,
         require_simulation=settings.publish_requires_simulation,
+        actor=CLI_ACTOR,
     )
     if published.new:
         out.print(
@@ -121,6 +123,7 @@ def program_rollback(
 ) -> None:
     """Make an earlier version active again; events from now on are evaluated under it."""
     from accolade.service import programs as program_service
+    from accolade.service.audit import CLI_ACTOR
 
     program_service.release_record(notes, approved_by)
     store, key = open_program(program)
@@ -131,6 +134,7 @@ def program_rollback(
         notes=notes,
         approved_by=approved_by,
         require_simulation=load_settings().publish_requires_simulation,
+        actor=CLI_ACTOR,
     )
     out.print(f"{key}: version {version} is active again")
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from accolade.errors import InvalidInput
-from accolade.service.programs import program_row
+from accolade.service import programs  # a module: programs records its releases here
 from accolade.store.unit_of_work import Store, UnitOfWork
 
 CLI_ACTOR = "cli"  # a change made with the `accolade` command on the server
@@ -65,7 +65,7 @@ def list_audit(
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"must be between 1 and {MAX_PAGE}", field="limit")
     with store.read() as uow:
-        program_id = program_row(uow, program_key).id if program_key is not None else None
+        program_id = programs.program_row(uow, program_key).id if program_key is not None else None
         rows = uow.console.audit_page(program_id, before, limit + 1)
     entries = [
         AuditEntry(r.id, r.at, r.actor, r.action, r.program_key, r.target, r.before, r.after)

@@ -17,7 +17,11 @@ from accolade.program.compiled import CompiledProgram
 from accolade.program.diff import Change, diff_programs
 from accolade.program.loader import load_program, program_hash
 from accolade.program.models import Program
-from accolade.service import Clock, system_clock
+from accolade.service import (
+    Clock,
+    audit,  # a module: audit reads programs (program_row) too
+    system_clock,
+)
 from accolade.store.unit_of_work import Store, UnitOfWork
 
 
@@ -77,10 +81,12 @@ def publish(
     notes: str | None = None,
     approved_by: str | None = None,
     require_simulation: bool = False,
+    actor: str | None = None,
 ) -> Published:
     """Store ``source`` as a new version and make it active, with its release record (notes,
     approver). With ``require_simulation`` a version never active before is refused unless its
-    content was simulated (ACCOLADE_PUBLISH_REQUIRES_SIMULATION)."""
+    content was simulated (ACCOLADE_PUBLISH_REQUIRES_SIMULATION). With ``actor`` (who did it),
+    the release is written to the audit log in the same transaction."""
     notes, approved_by = release_record(notes, approved_by)
     program = load_program(source)
     digest = program_hash(program)
@@ -101,6 +107,9 @@ def publish(
                 _guard_state(uow, row, new, now)
                 _refresh_facets(uow, row, new)
                 uow.programs.activate(row.id, existing.version, "publish", now, notes, approved_by)
+                _audit_release(
+                    uow, actor, row, existing.version, "publish", notes, approved_by, now
+                )
             return Published(
                 program.key, existing.version, digest, new=False, reactivated=reactivated
             )
@@ -112,12 +121,22 @@ def publish(
         _refresh_facets(uow, row, new)
         uow.programs.add_version(row.id, version, digest, source, now)
         uow.programs.activate(row.id, version, "publish", now, notes, approved_by)
+        _audit_release(uow, actor, row, version, "publish", notes, approved_by, now)
         return Published(program.key, version, digest, new=True)
 
 
-def add_draft(store: Store, key: str, source: str, clock: Clock = system_clock) -> tuple[int, bool]:
+def add_draft(
+    store: Store,
+    key: str,
+    source: str,
+    clock: Clock = system_clock,
+    *,
+    actor: str | None = None,
+) -> tuple[int, bool]:
     """Store ``source`` as a version of program ``key`` without making it active (an upload
-    through the API); identical content returns the existing version. (version, new)."""
+    through the API, a draft saved in the console); identical content returns the existing
+    version. (version, new). With ``actor``, a new version is written to the audit log in the
+    same transaction."""
     program = load_program(source)
     if program.key != key:
         raise InvalidInput(f"this file is program '{program.key}', not '{key}'", field="key")
@@ -130,7 +149,11 @@ def add_draft(store: Store, key: str, source: str, clock: Clock = system_clock) 
         if existing is not None:
             return int(existing.version), False
         version = max((v.version for v in uow.programs.versions(row.id)), default=0) + 1
-        uow.programs.add_version(row.id, version, digest, source, clock())
+        now = clock()
+        uow.programs.add_version(row.id, version, digest, source, now)
+        if actor is not None:
+            after = {"version": version, "hash": digest}
+            audit.record(uow, actor, "program.draft_saved", row.id, key, None, after, at=now)
         return version, True
 
 
@@ -143,9 +166,10 @@ def publish_version(
     notes: str | None = None,
     approved_by: str | None = None,
     require_simulation: bool = False,
+    actor: str | None = None,
 ) -> None:
     """Make stored version ``version`` the active one, with its release record; see
-    ``publish`` for ``require_simulation``."""
+    ``publish`` for ``require_simulation`` and ``actor``."""
     notes, approved_by = release_record(notes, approved_by)
     with store.transaction() as uow:
         row = uow.programs.lock_program(key)
@@ -163,6 +187,27 @@ def publish_version(
         _guard_state(uow, row, new, now)
         _refresh_facets(uow, row, new)
         uow.programs.activate(row.id, version, "publish", now, notes, approved_by)
+        _audit_release(uow, actor, row, version, "publish", notes, approved_by, now)
+
+
+def _audit_release(
+    uow: UnitOfWork,
+    actor: str | None,
+    row: Any,
+    version: int,
+    how: str,
+    notes: str | None,
+    approved_by: str | None,
+    now: datetime,
+) -> None:
+    """The audit row of a release (``row`` as it was before it: its active version), when
+    someone is named to have made it."""
+    if actor is None:
+        return
+    action = "program.published" if how == "publish" else "program.rolled_back"
+    before = {"version": row.active_version}
+    after = {"version": version, "notes": notes, "approved_by": approved_by}
+    audit.record(uow, actor, action, row.id, row.key, before, after, at=now)
 
 
 def release_record(notes: str | None, approved_by: str | None) -> tuple[str | None, str | None]:
@@ -226,10 +271,11 @@ def rollback(
     notes: str | None = None,
     approved_by: str | None = None,
     require_simulation: bool = False,
+    actor: str | None = None,
 ) -> int:
     """Make an earlier version active again (by default the one active before this one), with
     its release record. ``require_simulation`` refuses a stored draft that was never active
-    nor simulated, as ``publish`` does."""
+    nor simulated, as ``publish`` does; ``actor`` as in ``publish``."""
     notes, approved_by = release_record(notes, approved_by)
     with store.transaction() as uow:
         row = uow.programs.lock_program(key)
@@ -255,6 +301,7 @@ def rollback(
         _guard_state(uow, row, new, now)
         _refresh_facets(uow, row, new)
         uow.programs.activate(row.id, to, "rollback", now, notes, approved_by)
+        _audit_release(uow, actor, row, to, "rollback", notes, approved_by, now)
         return to
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from accolade.web.console import access, analytics, audit, members, operations, routes
+from accolade.web.console import access, analytics, audit, members, operations, program, routes
 from accolade.web.console.web import PREFIX, STATIC, error_page
 
 HTML_ERRORS = (PREFIX, error_page)  # errors under /console are pages (api/errors.py)
@@ -24,6 +24,7 @@ ROUTERS = (
     members.router,
     operations.router,
     analytics.router,
+    program.router,
 )
 
 
