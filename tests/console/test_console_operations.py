@@ -207,3 +207,17 @@ def test_a_board_page_shows_its_standings(console):
 
     assert "Leaderboards" in page
     assert viewer.get(f"/console/operations/boards/{board}").status_code == 200
+
+
+def test_operator_marks_approved_redemptions_fulfilled(console):
+    rid = pending(console, "ada", "r-1")
+    redemptions.decide(console.api.store, STORE, rid, "approve", by="x", clock=console.api.clock)
+    operator = browser(console, "operator", "op@example.com")
+
+    done = post(
+        operator, "/console/operations/redemptions", {"redemption": [rid], "decision": "fulfil"}
+    )
+
+    assert done.status_code == 303, done.text
+    assert status(console, rid) == "fulfilled"
+    assert actions(console)[0] == ("op@example.com", "redemption.fulfilled", rid)

@@ -26,10 +26,12 @@ MAX_DECISIONS = 100  # redemptions one bulk decision may name
 DONE = {
     "approved": "The redemptions were approved.",
     "rejected": "The redemptions were rejected: their points were given back.",
+    "fulfilled": "The redemptions were marked fulfilled.",
     "closed": "The challenges due were closed.",
     "nothing_to_close": "No challenge was due to close.",
     "redelivered": "The delivery will be sent again.",
 }
+_DONE_BY = {"approve": "approved", "reject": "rejected", "fulfil": "fulfilled"}
 _STATUS: list[tuple[type[AccoladeError], int]] = [(NotFound, 404), (Conflict, 409)]
 
 
@@ -64,6 +66,9 @@ def _operations(
             "queue": redemptions.redemptions(
                 store, program, status=redemptions.REQUESTED, limit=QUEUE_SIZE
             ),
+            "approved": redemptions.redemptions(
+                store, program, status=redemptions.APPROVED, limit=QUEUE_SIZE
+            ),
             "references": reference_overview(store, program, clock=clock),
             "referrals": referrals.referrals(store, program, status=stage, limit=LIST_SIZE),
             "challenges": challenges.challenge_states(store, program, clock=clock),
@@ -94,7 +99,7 @@ def _done(page: ConsolePage, what: str, path: str = "") -> Response:
 
 @router.post("/redemptions")
 async def decide_redemptions(request: Request, page: Operator) -> Response:
-    """Approve or reject every redemption ticked, in one transaction each; the first that
+    """Approve, reject or fulfil every redemption ticked, in one transaction each; the first that
     cannot be decided stops the rest and is named."""
     form = await request.form()
     chosen = [str(v) for v in form.getlist("redemption")]
@@ -102,8 +107,8 @@ async def decide_redemptions(request: Request, page: Operator) -> Response:
     note = str(form.get("note") or "").strip() or None
     try:
         program = _program(page)
-        if decision not in ("approve", "reject"):
-            raise InvalidInput("choose approve or reject", field="decision")
+        if decision not in _DONE_BY:
+            raise InvalidInput("choose approve, reject or fulfil", field="decision")
         if not chosen:
             raise InvalidInput("tick at least one redemption", field="redemption")
         if len(chosen) > MAX_DECISIONS:
@@ -121,7 +126,7 @@ async def decide_redemptions(request: Request, page: Operator) -> Response:
             )
     except (InvalidInput, NotFound, Conflict) as error:
         return _operations(request, page, error=error, status=_status(error))
-    return _done(page, "approved" if decision == "approve" else "rejected")
+    return _done(page, _DONE_BY[decision])
 
 
 @router.post("/challenges/close")
