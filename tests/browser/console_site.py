@@ -20,6 +20,11 @@ CONSOLE_PAGES = {
     "home": "/console/",
     "access": "/console/access",
     "audit": "/console/audit",
+    "members": "/console/members?q=a",
+    "member": "/console/members/alice",
+    "operations": "/console/operations",
+    "operations-webhooks": "/console/operations/webhooks",
+    "operations-board": "/console/operations/boards/all_time",
     "not-found": "/console/no-such-page",
 }
 
