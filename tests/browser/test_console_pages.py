@@ -94,6 +94,20 @@ def test_a_console_page_has_no_serious_accessibility_violation(site: Site, page:
     assert not found, f"{CONSOLE_PAGES[name]} at {width} width:\n" + "\n".join(found)
 
 
+def test_no_console_page_scrolls_sideways_at_320_pixels(site: Site, page: Page):
+    # WCAG 1.4.10 (reflow), as the portal's: a wide table scrolls in its own region
+    page.set_viewport_size({"width": 320, "height": 800})
+    email = console_user(site, "ana@example.com", "admin")
+    sign_in(page, site, email)
+    wide = []
+    for name in CONSOLE_PAGES:
+        open_console_page(page, site, name)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 320:
+            wide.append(f"{CONSOLE_PAGES[name]} is {width} pixels wide")
+    assert not wide, "\n".join(wide)
+
+
 @pytest.fixture
 def quiet_site(sqlite_template: Path, tmp_path: Path) -> Iterator[Site]:
     """A site no other test writes to: the screenshots show the seed and nothing else."""
