@@ -1,0 +1,156 @@
+"""Benchmark: the server's time of each admin console page on a long log, beside the bare
+driver's count of active members.
+
+    python bench/console.py [--events 1000000] [--members 100000] [--backends sqlite,postgresql]
+                            [--runs 20]
+
+Target (issue 22): every console page <= 200 ms p95 server-side with 100k members and 1M
+events, on SQLite and PostgreSQL.
+
+Per backend it builds the log as bench/analytics.py does (`accolade init` with the partner
+program and its `analytics` and `experiments` sections, `accolade ingest` of the stream of
+bench/ingest.py, then ANALYZE), makes a console admin, signs in once through the form, and
+times `--runs` GETs of each page through the app in this process (Starlette's TestClient, one
+request at a time, as bench/portal.py's in-process figures): every console page without a path
+parameter (found in the console's routers, so other sections' pages are timed too), each
+analytics dashboard for 2026-01-01..2026-03-31 by month, the members behind one figure and the
+experiment's page. Beside them, measured in the same run: the raw figure, the bare driver
+counting the distinct active members of each month of the quarter in one query
+(bench/analytics.py's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import psycopg
+from analytics import ANALYTICS, QUARTER, raw_active
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from ingest import PG_URL, PROGRAM, _fresh, accolade, analyze, write_stream
+from portal import SECRET, Timings, load, mark, timed
+
+from accolade.api.app import create_app
+from accolade.service import analytics
+from accolade.service.console_users import create_user
+from accolade.settings import Settings
+from accolade.store.unit_of_work import Store
+from accolade.web import console
+
+TARGET_P95 = 200.0  # ms, per page
+EMAIL = "bench@example.com"
+PASSWORD = "bench console password"
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+WARM = 3  # untimed GETs of each page first: the compiled program, the templates
+
+
+def pages() -> list[str]:
+    """Every console page to time: the GET pages without a path parameter, the dashboards
+    for the quarter, the members behind a figure, the experiment."""
+    found = sorted(
+        route.path
+        for router in console.ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        and "GET" in route.methods
+        and "{" not in route.path
+        and not route.path.endswith(("/signout", "/switch", "/csv"))
+    )
+    quarter = f"from={QUARTER[0]}&to={QUARTER[1]}&interval=month"
+    found += [f"/console/analytics/{metric}?{quarter}" for metric in analytics.METRICS]
+    found += [
+        f"/console/analytics/active/members?{quarter}&measure=active&period=2026-02",
+        "/console/analytics/experiments/video_points",
+    ]
+    return found
+
+
+def sign_in(client: TestClient) -> None:
+    form = client.get("/console/signin")
+    token = CSRF.search(form.text)
+    if token is None:
+        raise SystemExit("the sign-in page has no CSRF token")
+    signed = client.post(
+        "/console/signin",
+        data={"email": EMAIL, "password": PASSWORD, "csrf": token.group(1)},
+        follow_redirects=False,
+    )
+    if signed.status_code != 303:
+        raise SystemExit(f"signing in failed: {signed.status_code} {signed.text[:300]}")
+
+
+def bench(url: str, runs: int, raw: Timings) -> None:
+    settings = Settings(
+        database_url=url,
+        deliver_webhooks=False,
+        rate_limit_per_minute=0,
+        secret_key=SECRET,  # type: ignore[arg-type]
+    )
+    store = Store.open(url, migrate_schema=False)
+    try:
+        create_user(store, EMAIL, "admin", PASSWORD)
+        app = create_app(settings, store)
+        with TestClient(app) as client:
+            sign_in(client)
+            print(
+                f"  in process, one at a time, {runs} each: {'wall p50 / p95':>23} "
+                f"{'mean CPU':>12}  target p95 <= {TARGET_P95:.0f} ms  ({load()})"
+            )
+            print(f"    {'raw: active per month (driver)':<58} {raw.row()}")
+            worst = 0.0
+            for path in pages():
+
+                def get(path: str = path) -> None:
+                    answer = client.get(path)
+                    if answer.status_code != 200:
+                        raise SystemExit(f"GET {path}: {answer.status_code} {answer.text[:300]}")
+
+                timed(get, WARM)
+                found = timed(get, runs)
+                p95 = 1000 * sorted(found.wall)[min(runs - 1, int(0.95 * runs))]
+                worst = max(worst, p95)
+                print(f"    GET {path:<54} {found.row()}  {mark(p95 <= TARGET_P95)}")
+            print(f"  worst p95 {worst:.0f} ms {mark(worst <= TARGET_P95)}")
+    finally:
+        store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="accolade-bench-console-"))
+    program = work / "program.yaml"
+    program.write_text(PROGRAM.read_text(encoding="utf-8") + ANALYTICS, encoding="utf-8")
+    stream = work / "events.jsonl"
+    write_stream(stream, args.events, args.members)
+    print(
+        f"log: {args.events:,} events over {args.members:,} members; {os.cpu_count()} cores; "
+        f"{load()}"
+    )
+    for backend in args.backends.split(","):
+        url, target = _fresh(backend, work / f"console-{os.getpid()}.db")
+        accolade("init", "--program-file", str(program), url=url)
+        built, _ = accolade("ingest", str(stream), url=url)
+        analyze(backend, target)
+        print(f"\n{backend}: log built in {built:.0f} s ({args.events / built:,.0f} events/s)")
+        try:
+            raw = timed(raw_active(backend, target), args.runs)
+            bench(url, args.runs, raw)
+        finally:
+            if backend != "sqlite":
+                with psycopg.connect(PG_URL, autocommit=True) as admin:
+                    admin.execute(f"DROP SCHEMA {target} CASCADE")
+
+
+if __name__ == "__main__":
+    main()
