@@ -32,6 +32,8 @@ CONSOLE_PAGES = {
     "operations": "/console/operations",
     "operations-webhooks": "/console/operations/webhooks",
     "operations-board": "/console/operations/boards/all_time",
+    "program": "/console/program?from=1&to=1",
+    "program-draft": "/console/program/draft",
     "not-found": "/console/no-such-page",
 }
 
