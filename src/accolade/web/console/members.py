@@ -20,7 +20,7 @@ from accolade.web.console.web import PREFIX, ConsolePage, Operator, Signed, head
 
 router = APIRouter(prefix=f"{PREFIX}/members", include_in_schema=False)
 PAGE_SIZE = 50
-LEDGER_PAGE = 50
+LEDGER_PAGE = 15
 ROW_ID_MAX = 2**63 - 1
 
 DONE = {
