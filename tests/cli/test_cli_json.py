@@ -60,8 +60,8 @@ OTHERS = {
     "accolade users create": "writes: a console user and its audit row",
     "accolade program validate": "checks a file, reads nothing stored: its answer is the exit code "
     "and one error line per problem",
-    "accolade program publish": "writes: a new version",
-    "accolade program rollback": "writes: the active version",
+    "accolade program publish": "writes: a new version and its audit row",
+    "accolade program rollback": "writes: the active version and its audit row",
     "accolade program simulate": "writes the record that the draft was simulated; its --json is "
     "the answer of POST /v1/program/simulate (tests/cli/test_cli_program_simulate.py)",
     "accolade ingest": "writes: events",
