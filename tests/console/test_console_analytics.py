@@ -189,6 +189,8 @@ def test_the_members_behind_a_figure_come_in_pages_and_as_csv(console, viewer, m
     first = viewer.get("/console/analytics/active/members", params=query)
 
     assert [r[0]["text"] for r in Tables(first.text).tables["members"]] == ["ann", "ben"]
+    member = viewer.get(Tables(first.text).tables["members"][0][0]["link"])
+    assert member.status_code == 200, member.text  # the member's own page
     after = next(a for a in Tables(first.text).links if "after=" in a)
     second = viewer.get(after.replace("&amp;", "&"))
     assert [r[0]["text"] for r in Tables(second.text).tables["members"]] == ["cy"]
