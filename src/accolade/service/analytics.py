@@ -27,7 +27,6 @@ from accolade.program.models import Program
 from accolade.service import Clock, system_clock
 from accolade.service.programs import active
 from accolade.store.repositories.analytics import (
-    BALANCE_KINDS,
     AnalyticsRepository,
     Cell,
     Fact,
@@ -538,26 +537,10 @@ def _pipeline_facts(ctx: _Context) -> list[Fact]:
 
 
 def _points_facts(ctx: _Context) -> list[Fact]:
-    repo, start, end = ctx.repo, ctx.periods.start, ctx.periods.end
+    flows = ctx.repo.balance_flows(ctx.program_id, ctx.periods.start, ctx.periods.end)
     return [
-        Fact(
-            "issued",
-            repo.entries_in(ctx.program_id, start, end, BALANCE_KINDS, exclude=True),
-            count=False,
-            scan=True,
-        ),
-        Fact(
-            "redeemed",
-            repo.entries_in(ctx.program_id, start, end, ("redemption", "refund"), negate=True),
-            count=False,
-            scan=True,
-        ),
-        Fact(
-            "expired",
-            repo.entries_in(ctx.program_id, start, end, ("expiry",), negate=True),
-            count=False,
-            scan=True,
-        ),
+        Fact(measure, flows, count=False, scan=True, column=measure)
+        for measure in ("issued", "redeemed", "expired")
     ]
 
 

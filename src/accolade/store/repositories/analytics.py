@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -97,6 +97,9 @@ class Fact:
     # rows read straight from one table's index: counted a period at a time, each period a
     # range of the index (counting them all at once sorts every row by period first)
     scan: bool = False
+    # the column of ``query`` this measure sums (its members: the rows where it is not null):
+    # facts that share a query (the same object) are aggregated in one pass over its rows
+    column: str = "value"
 
 
 @dataclass
@@ -228,29 +231,21 @@ class AnalyticsRepository(RepositoryBase):
             else_=null(),
         )
 
-    def entries_in(
-        self,
-        program_id: int,
-        start: datetime,
-        end: datetime,
-        kinds: Sequence[str],
-        *,
-        exclude: bool = False,
-        negate: bool = False,
-    ) -> Select[Any]:
-        """(member_id, at, value=points) of ledger entries in [start, end) of ``kinds`` (of
-        every other kind with ``exclude``); ``negate``: value is minus the points."""
-        points = ledger_entries.c.points
-        kind = ledger_entries.c.kind
+    def balance_flows(self, program_id: int, start: datetime, end: datetime) -> Select[Any]:
+        """(member_id, at, issued, redeemed, expired) of every ledger entry in [start, end):
+        its points in the one column its kind belongs to (redeemed and expired as positive
+        amounts), NULL in the others. One read of the range serves the three measures."""
+        points, kind = ledger_entries.c.points, ledger_entries.c.kind
         return select(
             ledger_entries.c.member_id,
             ledger_entries.c.occurred_at.label("at"),
-            (-points if negate else points).label("value"),
+            case((kind.not_in(BALANCE_KINDS), points), else_=null()).label("issued"),
+            case((kind.in_(("redemption", "refund")), -points), else_=null()).label("redeemed"),
+            case((kind == "expiry", -points), else_=null()).label("expired"),
         ).where(
             ledger_entries.c.program_id == program_id,
             ledger_entries.c.occurred_at >= self.bound(start),
             ledger_entries.c.occurred_at < self.bound(end),
-            kind.not_in(kinds) if exclude else kind.in_(kinds),
         )
 
     def entries_of_rule(
@@ -341,13 +336,9 @@ class AnalyticsRepository(RepositoryBase):
             .scalar_subquery()
         )
         group = self._group(grouping)
+        waited = self.seconds_between(func.coalesce(start.c.at, began), first.c.at)
         q = (
-            select(
-                self.period_of(first.c.at, periods),
-                group,
-                first.c.at,
-                func.coalesce(start.c.at, began),
-            )
+            select(self.period_of(first.c.at, periods), group, waited)
             .select_from(
                 _with_members(first, first.c.member_id, grouping).outerjoin(
                     start, start.c.member_id == first.c.member_id
@@ -355,44 +346,52 @@ class AnalyticsRepository(RepositoryBase):
             )
             .where(first.c.at >= self.bound(periods.start))
         )
-        out = []
-        for period, grp, reached, since_at in self.conn.execute(q):
-            reached_at, since_time = _utc(reached), _utc(since_at)
-            waited = (
-                max((reached_at - since_time).total_seconds(), 0)
-                if reached_at and since_time
-                else 0
-            )
-            out.append((periods.labels[int(period)], _text(grp), waited / 86400))
-        return out
+        # the wait in the database, a number a row: reading both times back and subtracting
+        # them here cost more than the query. Rounded to the millisecond, SQLite's precision
+        # (julianday), so that float noise never moves a median.
+        return [
+            (periods.labels[int(period)], _text(grp), max(round(float(seconds or 0), 3), 0) / 86400)
+            for period, grp, seconds in self.conn.execute(q).all()
+        ]
+
+    def seconds_between(
+        self, earlier: ColumnElement[Any], later: ColumnElement[Any]
+    ) -> ColumnElement[Any]:
+        """Seconds from ``earlier`` to ``later`` (two stored times); NULL when either is."""
+        if self.dialect == "postgresql":
+            return func.extract("epoch", later - earlier)
+        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
     def mechanics(self, program_id: int, periods: Periods) -> list[tuple[Any, ...]]:
         """(period, kind, rule, events, members, points) of the ledger per period and rule,
-        balance-only kinds (spending, refunds, expiry) left out."""
+        balance-only kinds (spending, refunds, expiry) left out. A period at a time, each a
+        range of the index (grouping the whole range by period first sorts every entry)."""
         le = ledger_entries
-        period = self.period_of(le.c.occurred_at, periods)
-        q = (
-            select(
-                period,
-                func.min(le.c.kind),
-                le.c.rule,
-                func.count(func.distinct(le.c.event_id)),
-                func.count(func.distinct(le.c.member_id)),
-                func.coalesce(func.sum(le.c.points), 0),
+        bounds = [*periods.starts, periods.end]
+        q = union_all(
+            *(
+                select(
+                    literal(i, Integer),
+                    func.min(le.c.kind),
+                    le.c.rule,
+                    func.count(func.distinct(le.c.event_id)),
+                    func.count(func.distinct(le.c.member_id)),
+                    func.coalesce(func.sum(le.c.points), 0),
+                )
+                .where(
+                    le.c.program_id == program_id,
+                    le.c.occurred_at >= self.bound(bounds[i]),
+                    le.c.occurred_at < self.bound(bounds[i + 1]),
+                    le.c.kind.not_in(BALANCE_KINDS),
+                )
+                .group_by(le.c.rule)
+                for i in range(len(periods.starts))
             )
-            .where(
-                le.c.program_id == program_id,
-                le.c.occurred_at >= self.bound(periods.start),
-                le.c.occurred_at < self.bound(periods.end),
-                le.c.kind.not_in(BALANCE_KINDS),
-            )
-            .group_by(period, le.c.rule)
-            .order_by(period, le.c.rule)
         )
-        return [
+        return sorted(
             (periods.labels[int(p)], k, r, int(e), int(m), int(pts))
             for p, k, r, e, m, pts in self.conn.execute(q)
-        ]
+        )
 
     def completions(
         self, program_id: int, start: datetime, end: datetime
@@ -555,27 +554,30 @@ class AnalyticsRepository(RepositoryBase):
     # -- aggregation -----------------------------------------------------------------------
 
     def aggregate(self, facts: Sequence[Fact], periods: Periods, grouping: Grouping) -> list[Cell]:
-        """Each fact counted (distinct members) or summed per period and group."""
+        """Each fact counted (distinct members) or summed per period and group; facts that
+        share a query in one pass over its rows."""
         group = self._group(grouping)
         cells: list[Cell] = []
-        for fact in facts:
-            f = fact.query.subquery()
+        for shared in _by_query(facts):
+            first = shared[0]
+            f = first.query.subquery()
             period = self.period_of(f.c.at, periods)
-            measure = (
+            measures = [
                 func.count(func.distinct(f.c.member_id))
-                if fact.count
-                else func.coalesce(func.sum(f.c.value), 0)
-            )
-            columns: list[Any] = [period.label("period"), group.label("grp"), measure]
+                if x.count
+                else func.coalesce(func.sum(f.c[x.column]), 0)
+                for x in shared
+            ]
+            columns: list[Any] = [period.label("period"), group.label("grp"), *measures]
             keys: list[Any] = _keys(grouping, group, period)
-            if fact.currency:
+            if first.currency:
                 columns.append(f.c.currency)
                 keys.append(f.c.currency)
             rows = select(*columns).select_from(_with_members(f, f.c.member_id, grouping))
             q: Any = rows.where(
                 f.c.at >= self.bound(periods.start), f.c.at < self.bound(periods.end)
             ).group_by(*keys)
-            if fact.scan and len(periods.starts) > 1:
+            if first.scan and len(periods.starts) > 1:
                 bounds = [*periods.starts, periods.end]
                 q = union_all(
                     *(
@@ -586,14 +588,15 @@ class AnalyticsRepository(RepositoryBase):
                     )
                 )
             for row in self.conn.execute(q):
-                cell = Cell(periods.labels[int(row[0])], _text(row[1]), fact.measure)
-                if fact.count:
-                    cell.members = int(row[2])
-                else:
-                    cell.value = round(row[2] or 0)
-                if fact.currency:
-                    cell.currency = row[3]
-                cells.append(cell)
+                for n, fact in enumerate(shared):
+                    cell = Cell(periods.labels[int(row[0])], _text(row[1]), fact.measure)
+                    if fact.count:
+                        cell.members = int(row[2 + n])
+                    else:
+                        cell.value = round(row[2 + n] or 0)
+                    if fact.currency:
+                        cell.currency = row[2 + len(shared)]
+                    cells.append(cell)
         return cells
 
     def fact_members(
@@ -617,6 +620,8 @@ class AnalyticsRepository(RepositoryBase):
         # the cell's members as a set first, then their ids in order: joining every row of
         # the fact to its member and sorting them all costs several times more
         behind = select(f.c.member_id).where(f.c.at >= self.bound(start), f.c.at < self.bound(end))
+        if fact.column != "value":  # a shared query: the rows of this measure's column
+            behind = behind.where(f.c[fact.column].is_not(None))
         q = (
             select(members.c.external_id)
             .where(members.c.id.in_(behind))
@@ -708,6 +713,14 @@ def _in_force(program_id: int) -> list[ColumnElement[bool]]:
     ]
 
 
+def _by_query(facts: Sequence[Fact]) -> list[list[Fact]]:
+    """``facts`` in runs that share one query (the same object), in their order."""
+    runs: dict[int, list[Fact]] = {}
+    for fact in facts:
+        runs.setdefault(id(fact.query), []).append(fact)
+    return list(runs.values())
+
+
 def _with_members(rows: Any, member_id: ColumnElement[Any], grouping: Grouping) -> Any:
     """``rows`` joined to their members when the grouping reads a member's column; alone
     otherwise (the join costs a lookup per row: most of an ungrouped report's time)."""
@@ -721,15 +734,6 @@ def _keys(grouping: Grouping, group: Any, *others: Any) -> list[Any]:
     lists, so that PostgreSQL sees the same parameters; and not a NULL constant, which it
     refuses)."""
     return [*others, group] if grouping.by is not None else list(others)
-
-
-def _utc(value: Any) -> datetime | None:
-    """A time read back through an aggregate (SQLite gives its text)."""
-    if value is None:
-        return None
-    at = datetime.fromisoformat(value) if isinstance(value, str) else value
-    assert isinstance(at, datetime)
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
 def _json_key(name: str) -> str:
