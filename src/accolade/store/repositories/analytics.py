@@ -456,62 +456,71 @@ class AnalyticsRepository(RepositoryBase):
         self, activated: Subquery, active: Select[Any], periods: Periods, grouping: Grouping
     ) -> tuple[dict[tuple[str, str | None], int], dict[tuple[str, str | None, int], int]]:
         """Cohort sizes per (period of activation, group), and per (period, group, offset) the
-        members of the cohort active ``offset`` periods later."""
-        group = self._group(grouping)
-        cohort = self.period_of(activated.c.at, periods)
-        in_range = activated.c.at >= self.bound(periods.start)
-        sizes_q = (
-            select(cohort, group, func.count())
-            .select_from(_with_members(activated, activated.c.member_id, grouping))
-            .where(in_range)
-            .group_by(*_keys(grouping, group, cohort))
+        members of the cohort active ``offset`` periods later.
+
+        One statement: the cohorts (members' first activation) computed once, then for each
+        period the cohorts' members among that period's distinct active members, an IN test
+        against their set. A join of the cohorts with every period's active members is a
+        join of two derived tables whose sizes neither database estimates well: SQLite ran it
+        as a nested loop without an index (minutes on 100k members)."""
+        cohort_of = self.period_of(activated.c.at, periods)
+        cohorts = (
+            select(activated.c.member_id, cohort_of.label("cohort"))
+            .where(activated.c.at >= self.bound(periods.start))
+            .cte("cohorts")
         )
-        sizes = {
-            (periods.labels[int(c)], _text(g)): int(n) for c, g, n in self.conn.execute(sizes_q)
-        }
-        # each member active in each period once (a period at a time, a range of the index),
-        # then joined to the cohorts: joining every active row to the cohorts costs seconds
+        group = self._group(grouping)
+        members_of = _with_members(cohorts, cohorts.c.member_id, grouping)
         occ = active.subquery()
         bounds = [*periods.starts, periods.end]
-        seen = union_all(
-            *(
-                select(occ.c.member_id, literal(i, Integer).label("seen"))
-                .where(occ.c.at >= self.bound(bounds[i]), occ.c.at < self.bound(bounds[i + 1]))
-                .distinct()
-                for i in range(len(periods.starts))
-            )
-        ).subquery()
-        offset = seen.c.seen - cohort
-        cells_q = (
-            select(cohort, group, offset, func.count())
-            .select_from(
-                _with_members(activated, activated.c.member_id, grouping).join(
-                    seen, seen.c.member_id == activated.c.member_id
-                )
-            )
-            .where(in_range, offset >= 0)
-            .group_by(*_keys(grouping, group, cohort, offset))
+        sizes_part = (
+            select(cohorts.c.cohort, group, literal(-1, Integer), func.count())
+            .select_from(members_of)
+            .group_by(*_keys(grouping, group, cohorts.c.cohort))
         )
-        cells = {
-            (periods.labels[int(c)], _text(g), int(o)): int(n)
-            for c, g, o, n in self.conn.execute(cells_q)
-        }
+        seen_parts = [
+            select(cohorts.c.cohort, group, literal(i, Integer) - cohorts.c.cohort, func.count())
+            .select_from(members_of)
+            .where(
+                cohorts.c.cohort <= i,
+                # distinct: a set to test against (PostgreSQL, taking the cohorts for a few
+                # rows, would otherwise probe the log's index once per member)
+                cohorts.c.member_id.in_(
+                    select(occ.c.member_id)
+                    .where(occ.c.at >= self.bound(bounds[i]), occ.c.at < self.bound(bounds[i + 1]))
+                    .distinct()
+                ),
+            )
+            .group_by(*_keys(grouping, group, cohorts.c.cohort))
+            for i in range(len(periods.starts))
+        ]
+        sizes: dict[tuple[str, str | None], int] = {}
+        cells: dict[tuple[str, str | None, int], int] = {}
+        for c, g, o, n in self.conn.execute(union_all(sizes_part, *seen_parts)).all():
+            if int(o) < 0:
+                sizes[(periods.labels[int(c)], _text(g))] = int(n)
+            elif n:
+                cells[(periods.labels[int(c)], _text(g), int(o))] = int(n)
         return sizes, cells
 
     def cohort_members(
         self, activated: Subquery, active: Select[Any], periods: Periods, first: int, offset: int
     ) -> Select[Any]:
         """(member_id, at=activation, 1) of cohort ``first``'s members active ``offset``
-        periods after it."""
+        periods after it (an IN test, as in cohorts)."""
         occ = active.subquery()
-        return (
-            select(activated.c.member_id, activated.c.at, literal(1).label("value"))
-            .join(occ, occ.c.member_id == activated.c.member_id)
-            .where(
-                self.period_of(activated.c.at, periods) == first,
-                self.period_of(occ.c.at, periods) == first + offset,
-                activated.c.at >= self.bound(periods.start),
-            )
+        bounds = [*periods.starts, periods.end]
+        seen = first + offset
+        return select(activated.c.member_id, activated.c.at, literal(1).label("value")).where(
+            activated.c.at >= self.bound(bounds[first]),
+            activated.c.at < self.bound(bounds[first + 1]),
+            activated.c.member_id.in_(
+                select(occ.c.member_id)
+                .where(
+                    occ.c.at >= self.bound(bounds[seen]), occ.c.at < self.bound(bounds[seen + 1])
+                )
+                .distinct()
+            ),
         )
 
     def points_before(
