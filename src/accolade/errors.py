@@ -1,4 +1,6 @@
-"""The errors Accolade raises; every edge maps them once (CLI: red line, exit 2)."""
+"""The errors Accolade raises; every edge maps them once (CLI: red line, exit 2). Each carries
+the HTTP status the API and the pages answer it with (``status``), so both HTTP edges map an
+error the same way without importing each other."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ class AccoladeError(Exception):
     """Base error: carries the field path it concerns and a message a person can act on."""
 
     code = "error"
+    status = 422  # what a person sent cannot be done as it is; subclasses say otherwise
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -56,30 +59,36 @@ class InvalidInput(AccoladeError):
 
 class NotFound(AccoladeError):
     code = "not_found"
+    status = 404
 
 
 class Conflict(AccoladeError):
     code = "conflict"
+    status = 409
 
 
 class InsufficientBalance(AccoladeError):
     code = "insufficient_balance"
+    status = 409
 
 
 class NotRedeemable(AccoladeError):
     """A reward the member may not have now: not eligible, out of stock, limit reached."""
 
     code = "not_redeemable"
+    status = 409
 
 
 class Forbidden(AccoladeError):
     code = "forbidden"
+    status = 403
 
 
 class Unauthenticated(AccoladeError):
     """No credentials, or credentials that are not (or no longer) valid."""
 
     code = "unauthenticated"
+    status = 401
 
 
 class Unavailable(AccoladeError):
@@ -87,3 +96,4 @@ class Unavailable(AccoladeError):
     renewed, so the same request may simply be tried again."""
 
     code = "unavailable"
+    status = 503

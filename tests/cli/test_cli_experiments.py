@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from accolade.service.audit import list_audit
+from accolade.store.unit_of_work import Store
 from tests.cli.builders import error_lines, ok, run, table_rows, write_jsonl
 from tests.programs import program_head
 
@@ -100,6 +102,35 @@ def test_experiments_decide_records_the_decision_the_report_shows(tmp_path):
     assert (
         "decision: ship by Dana" in ok(tmp_path, "experiments", "report", "webinar_points").stdout
     )
+
+
+def test_experiments_decide_is_audited_as_the_cli(tmp_path):
+    pilot(tmp_path, members=2)
+    ok(
+        tmp_path,
+        "experiments",
+        "decide",
+        "webinar_points",
+        "--decision",
+        "stop",
+        "--by",
+        "Dana",
+        "--reason",
+        "no lift",
+    )
+
+    store = Store.open(f"sqlite:///{tmp_path}/a.db")
+    try:
+        [entry] = [e for e in list_audit(store, "pilot").entries if e.action.startswith("exp")]
+    finally:
+        store.close()
+
+    assert (entry.actor, entry.action, entry.target) == (
+        "cli",
+        "experiment.decided",
+        "webinar_points",
+    )
+    assert entry.after == {"decision": "stop", "decided_by": "Dana", "reason": "no lift"}
 
 
 def test_a_bad_decision_and_an_unknown_experiment_are_errors_naming_the_field(tmp_path):

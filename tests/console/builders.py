@@ -62,7 +62,8 @@ def post(client: TestClient, path: str, data: dict[str, str | list[str]]) -> Res
 
 
 @contextmanager
-def console_on(store: object) -> Iterator[Console]:
-    """The app on ``store``, programs 'partner' and 'community' published."""
-    with api_on(store) as api:  # type: ignore[arg-type]
+def console_on(store: object, **settings: object) -> Iterator[Console]:
+    """The app on ``store``, programs 'partner' and 'community' published; ``settings``:
+    Settings fields the app is made with (``publish_requires_simulation=True``)."""
+    with api_on(store, **settings) as api:  # type: ignore[arg-type]
         yield Console(api)

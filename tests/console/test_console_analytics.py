@@ -11,10 +11,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from accolade.service import analytics
+from accolade.service import analytics, experiments
+from accolade.service.audit import AuditEntry, list_audit
 from accolade.web.console import analytics as analytics_pages
 from accolade.web.console.web import PROGRAM_COOKIE
-from tests.console.builders import console_on
+from tests.console.builders import console_on, post
 from tests.integration.builders import publish_demo
 from tests.integration.test_analytics import NOW, setup
 from tests.integration.test_experiments import AFTER, EMEA, JULY, PILOT, ev
@@ -306,3 +307,88 @@ def test_an_experiments_page_has_the_reports_arms_lift_and_interval(pilot):
         (o["metric"], text_of(o["difference"]), text_of(o["ci_low"]), text_of(o["ci_high"]))
         for o in report["outcomes"]
     ]
+
+
+def _pilot_browser(console, role: str):
+    browser = console.browser(role)
+    browser.cookies.set(PROGRAM_COOKIE, "pilot", path="/console")
+    return browser
+
+
+def _decisions(console) -> list[tuple[str, str, str]]:
+    found = experiments.report(
+        console.api.store, "pilot", "webinar_points", clock=console.api.clock
+    )
+    return [(d.decision, d.decided_by, d.reason) for d in found.decisions]
+
+
+def _decided_rows(console) -> list[AuditEntry]:
+    entries = list_audit(console.api.store, "pilot").entries
+    return [e for e in entries if e.action == "experiment.decided"]
+
+
+def test_an_admin_records_a_decision_that_is_shown_and_audited(pilot):
+    admin = _pilot_browser(pilot, "admin")
+    page = admin.get("/console/analytics/experiments/webinar_points")
+    assert "Record the decision" in page.text
+
+    answer = post(
+        admin,
+        "/console/analytics/experiments/webinar_points/decision",
+        {"decision": "ship", "reason": "activation up 4 points"},
+    )
+
+    assert answer.status_code == 303, answer.text
+    shown = admin.get(answer.headers["location"])
+    assert "The decision was recorded." in shown.text
+    newest = shown.text.split('class="decisions"')[1].split("</li>")[0]
+    assert "admin@example.com" in newest and "activation up 4 points" in newest
+    assert _decisions(pilot)[-1] == ("ship", "admin@example.com", "activation up 4 points")
+    by_console, by_key = _decided_rows(pilot)
+    assert (by_console.actor, by_console.target) == ("admin@example.com", "webinar_points")
+    assert by_console.after == {
+        "decision": "ship",
+        "decided_by": "admin@example.com",
+        "reason": "activation up 4 points",
+    }
+    assert by_key.actor.startswith("api key ")  # the fixture's decision, made through the API
+
+
+@pytest.mark.parametrize("role", ["viewer", "operator"])
+def test_a_viewer_or_operator_sees_no_decision_form_and_is_refused(pilot, role):
+    browser = _pilot_browser(pilot, role)
+    before = _decisions(pilot)
+
+    page = browser.get("/console/analytics/experiments/webinar_points")
+    answer = post(
+        browser,
+        "/console/analytics/experiments/webinar_points/decision",
+        {"decision": "stop", "reason": "not mine to say"},
+    )
+
+    assert page.status_code == 200 and "Record the decision" not in page.text
+    assert answer.status_code == 403, answer.text
+    assert _decisions(pilot) == before
+    assert len(_decided_rows(pilot)) == 1  # the fixture's only
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"decision": "maybe", "reason": "unsure"}, "decision"),
+        ({"decision": "", "reason": "unsure"}, "decision"),
+        ({"decision": "ship", "reason": "   "}, "reason"),
+        ({"decision": "ship"}, "reason"),
+    ],
+)
+def test_a_bad_decision_is_refused_naming_the_field_and_nothing_is_stored(pilot, form, field):
+    admin = _pilot_browser(pilot, "admin")
+    before = _decisions(pilot)
+
+    answer = post(admin, "/console/analytics/experiments/webinar_points/decision", form)
+
+    assert answer.status_code == 422, answer.text
+    assert f"<strong>{field}</strong>" in answer.text
+    assert "Record the decision" in answer.text  # the form again, beside the error
+    assert _decisions(pilot) == before
+    assert len(_decided_rows(pilot)) == 1

@@ -270,6 +270,26 @@ def test_publishing_the_active_version_is_a_conflict_and_writes_nothing(console)
     assert program_actions(console) == []
 
 
+def test_with_simulation_required_the_refusal_points_to_the_simulate_button(store):
+    with console_on(store, publish_requires_simulation=True) as console:
+        version, _ = add_draft(console.api.store, "partner", RAISED, console.api.clock)
+        admin = browser(console, "admin")
+        publish = {"version": str(version), "notes": ""}
+
+        refused = form(admin, "/console/program/publish", publish, page="/console/program")
+
+        assert refused.status_code == 409, refused.text
+        assert "was never simulated" in refused.text
+        assert "the Simulate button on the draft page" in refused.text
+        assert "accolade program simulate" not in refused.text
+        assert [v.version for v in versions(console.api.store, "partner") if v.active] == [1]
+
+        simulated = form(admin, "/console/program/draft/simulate", {"source": RAISED})
+        assert simulated.status_code == 200, simulated.text
+        published = form(admin, "/console/program/publish", publish, page="/console/program")
+        assert published.status_code == 303, published.text
+
+
 def test_rolling_back_with_no_earlier_release_is_a_conflict(console):
     admin = browser(console, "admin")
 

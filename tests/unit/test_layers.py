@@ -242,5 +242,7 @@ def test_the_table_refuses_upward_imports_and_allows_downward_ones():
     assert not allowed("accolade.program.compile", "accolade.engine.bonus")
     assert not allowed("accolade.api.members", "accolade.store.repositories.members")
     assert not allowed("accolade.service.ingest", "accolade.api.errors")
+    # The pages take an error's HTTP status from the error itself, not from the API's module.
+    assert not allowed("accolade.web.console.analytics", "accolade.api.errors")
     assert allowed("accolade.cli.rewards", "accolade.store.unit_of_work")
     assert allowed("accolade.service.ingest", "accolade.engine.evaluate")

@@ -16,13 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accolade.errors import (
     AccoladeError,
-    Conflict,
-    Forbidden,
-    InsufficientBalance,
     InvalidProgram,
-    NotFound,
-    NotRedeemable,
-    Unauthenticated,
     Unavailable,
 )
 
@@ -42,6 +36,7 @@ class ErrorResponse(BaseModel):
 
 class RateLimited(AccoladeError):
     code = "rate_limited"
+    status = 429
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many requests: retry after {retry_after} s", field=None)
@@ -52,19 +47,8 @@ class BadRequest(AccoladeError):
     """A body that is not JSON (or not YAML) at all: 400, before any field can be named."""
 
     code = "bad_request"
+    status = 400
 
-
-_STATUS: list[tuple[type[AccoladeError], int]] = [
-    (BadRequest, 400),
-    (Unauthenticated, 401),
-    (Forbidden, 403),
-    (NotFound, 404),
-    (Conflict, 409),
-    (InsufficientBalance, 409),
-    (NotRedeemable, 409),
-    (RateLimited, 429),
-    (Unavailable, 503),
-]
 
 # The largest row id (a 64-bit integer column): the bound of every id, cursor and offset a
 # request may name, so that no database is asked about a number it cannot hold.
@@ -77,7 +61,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def status_of(error: AccoladeError) -> int:
-    return next((s for cls, s in _STATUS if isinstance(error, cls)), 422)
+    """The HTTP status of ``error``: its class says it (accolade/errors.py), for the pages too."""
+    return error.status
 
 
 def error_json(error: AccoladeError) -> dict[str, Any]:

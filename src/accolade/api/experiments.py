@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accolade.api.access import Ctx, scoped
 from accolade.api.errors import ERROR_RESPONSES
 from accolade.service import experiments as experiments_service
+from accolade.service.audit import api_key_actor
 from accolade.service.keys import Principal
 
 router = APIRouter(prefix="/v1/experiments", tags=["experiments"], responses=ERROR_RESPONSES)
@@ -65,4 +66,5 @@ async def post_decision(
         body.decided_by,
         body.reason,
         clock=ctx.clock,
+        actor=api_key_actor(principal.key_id),
     )

@@ -73,9 +73,10 @@ def experiments_decide(
     """Record what was decided about an experiment, by whom and why (every decision is kept;
     the report shows the latest)."""
     from accolade.service import experiments as experiments_service
+    from accolade.service.audit import CLI_ACTOR
 
     store, key = open_program(program)
-    done = experiments_service.decide(store, key, experiment, decision, by, reason)
+    done = experiments_service.decide(store, key, experiment, decision, by, reason, actor=CLI_ACTOR)
     out.print(f"{experiment}: {done.decision}, decided by {done.decided_by}: {done.reason}")
 
 

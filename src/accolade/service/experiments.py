@@ -18,7 +18,7 @@ from accolade.engine.experiments import CONTROL, TREATMENT
 from accolade.errors import InvalidInput, NotFound
 from accolade.program.checks import did_you_mean
 from accolade.program.compiled import CompiledExperiment, CompiledProgram
-from accolade.service import Clock, system_clock
+from accolade.service import Clock, audit, system_clock
 from accolade.service.analytics import MemberOutcome, member_outcomes
 from accolade.service.experiment_statistics import (
     CONFIDENCE,
@@ -160,9 +160,12 @@ def decide(
     reason: str,
     *,
     clock: Clock = system_clock,
+    actor: str | None = None,
 ) -> ExperimentDecision:
     """Record what was decided about ``experiment`` (ship, stop or extend), by whom and why;
-    every decision is kept, the latest is the report's. InvalidInput names a bad field."""
+    every decision is kept, the latest is the report's. InvalidInput names a bad field. With
+    ``actor`` (who recorded it: a console user's email, ``api key <id>``, ``cli``), the
+    decision is written to the audit log in the same transaction."""
     if decision not in DECISIONS:
         raise InvalidInput(
             f"'{decision}' is not a decision: use ship, stop or extend", field="decision"
@@ -177,6 +180,11 @@ def decide(
         program = active(uow, program_key)
         _experiment(program.compiled, experiment)
         uow.experiments.add_decision(program.id, experiment, decision, decided_by, reason, now)
+        if actor is not None:
+            after = {"decision": decision, "decided_by": decided_by, "reason": reason}
+            audit.record(
+                uow, actor, "experiment.decided", program.id, experiment, None, after, at=now
+            )
     return ExperimentDecision(decision, decided_by, reason, now)
 
 

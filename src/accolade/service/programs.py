@@ -231,6 +231,20 @@ def release_record(notes: str | None, approved_by: str | None) -> tuple[str | No
     return (notes if notes and notes.strip() else None), approved_by
 
 
+class NotSimulated(Conflict):
+    """A version made active for the first time whose content was never simulated, when
+    publishing requires it; ``what`` names the version (or the file), ``program`` its key."""
+
+    def __init__(self, what: str, program: str) -> None:
+        super().__init__(
+            f"{what} of '{program}' was never simulated, and publishing requires it: run "
+            "`accolade program simulate FILE` first",
+            field="version",
+        )
+        self.what = what
+        self.program = program
+
+
 def _guard_simulated(uow: UnitOfWork, row: Any, version: int | None, digest: str) -> None:
     """Refuse to make a version active for the first time when its content was never
     simulated. A program's first version has no log to simulate over; a version active
@@ -242,11 +256,7 @@ def _guard_simulated(uow: UnitOfWork, row: Any, version: int | None, digest: str
     if uow.programs.simulated(row.id, digest):
         return
     what = f"version {version}" if version is not None else f"this program file ({digest[:12]})"
-    raise Conflict(
-        f"{what} of '{row.key}' was never simulated, and publishing requires it: run "
-        "`accolade program simulate FILE` first",
-        field="version",
-    )
+    raise NotSimulated(what, row.key)
 
 
 def version_source(store: Store, key: str, version: int | None = None) -> tuple[VersionInfo, str]:

@@ -27,12 +27,6 @@ DONE = {
     "enabled": "The user was enabled.",
     "key_revoked": "The key was revoked.",
 }
-_STATUS: list[tuple[type[AccoladeError], int]] = [
-    (Forbidden, 403),
-    (NotFound, 404),
-    (Conflict, 409),
-    (InvalidInput, 422),
-]
 
 
 def _access(
@@ -66,8 +60,7 @@ def _access(
 
 def _refused(request: Request, page: ConsolePage, error: AccoladeError) -> Response:
     """The page again, the error beside the form it came from, with its status."""
-    status = next((s for cls, s in _STATUS if isinstance(error, cls)), 422)
-    return _access(request, page, error=error, status=status)
+    return _access(request, page, error=error, status=error.status)
 
 
 def _done(page: ConsolePage, what: str) -> Response:

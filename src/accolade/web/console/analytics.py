@@ -13,14 +13,13 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
-from accolade.api.errors import status_of
 from accolade.errors import AccoladeError, InvalidInput, NotFound
 from accolade.service import analytics, experiments
 from accolade.web.console import charts
-from accolade.web.console.web import PREFIX, ConsolePage, Signed, headers, render
+from accolade.web.console.web import PREFIX, Admin, ConsolePage, Signed, headers, render
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 HERE = f"{PREFIX}/analytics"
@@ -60,6 +59,10 @@ To = Annotated[str, Query(alias="to", max_length=32)]
 Interval = Annotated[str, Query(max_length=16)]
 By = Annotated[str, Query(max_length=100)]
 Text = Annotated[str, Query(max_length=200)]
+ExperimentKey = Annotated[str, Path(max_length=64)]
+REASON_MAX = 5000  # characters of a decision's reason, as the API takes
+# What the experiment's page says after a decision (?done=...): a fixed sentence.
+DONE = {"decided": "The decision was recorded."}
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ def _refused(
             "failed": metric,
         },
         page=page,
-        status=status_of(error),
+        status=error.status,
     )
 
 
@@ -166,10 +169,52 @@ def analytics_page(
 
 @router.get("/analytics/experiments/{experiment}")
 def experiment_page(
-    request: Request, page: Signed, experiment: Annotated[str, Path(max_length=64)]
+    request: Request, page: Signed, experiment: ExperimentKey, done: str | None = None
 ) -> Response:
     """An experiment's arms, each outcome's lift with its 95% interval, the SRM check and the
-    decisions."""
+    decisions; (admin) the form that records a decision."""
+    return _experiment(request, page, experiment, done=DONE.get(done or ""))
+
+
+@router.post("/analytics/experiments/{experiment}/decision")
+def decide(
+    request: Request,
+    page: Admin,
+    experiment: ExperimentKey,
+    decision: Annotated[str, Form(max_length=16)] = "",
+    reason: Annotated[str, Form(max_length=REASON_MAX)] = "",
+) -> Response:
+    """Record ship, stop or extend with a reason, decided by the signed-in admin (audited)."""
+    try:
+        experiments.decide(
+            page.ctx.store,
+            _program(page),
+            experiment,
+            decision,
+            page.user.email,
+            reason,
+            clock=page.ctx.clock,
+            actor=page.actor,
+        )
+    except InvalidInput as error:
+        form = {"decision": decision, "reason": reason}
+        return _experiment(request, page, experiment, error=error, form=form)
+    return RedirectResponse(
+        f"{HERE}/experiments/{experiment}?done=decided#decisions-title",
+        status_code=303,
+        headers=headers(page.ctx),
+    )
+
+
+def _experiment(
+    request: Request,
+    page: ConsolePage,
+    experiment: str,
+    *,
+    done: str | None = None,
+    error: AccoladeError | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
     found = experiments.report(page.ctx.store, _program(page), experiment, clock=page.ctx.clock)
     return render(
         request,
@@ -178,13 +223,18 @@ def experiment_page(
             "report": found,
             "chart": charts.intervals(found.outcomes),
             "show": charts.outcome_figure,
+            "decisions": experiments.DECISIONS,
+            "done": done,
+            "error": error,
+            "form": form or {},
         },
         page=page,
+        status=error.status if error else 200,
     )
 
 
 @router.get("/analytics/experiments/{experiment}/csv")
-def experiment_csv(page: Signed, experiment: Annotated[str, Path(max_length=64)]) -> Response:
+def experiment_csv(page: Signed, experiment: ExperimentKey) -> Response:
     """The outcomes table of an experiment's report."""
     found = experiments.report(page.ctx.store, _program(page), experiment, clock=page.ctx.clock)
     columns = [

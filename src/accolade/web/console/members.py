@@ -27,15 +27,6 @@ DONE = {
     "reversed": "The event was reversed.",
     "adjusted": "The points were adjusted.",
 }
-_STATUS: list[tuple[type[AccoladeError], int]] = [
-    (NotFound, 404),
-    (Conflict, 409),
-    (InsufficientBalance, 409),
-]
-
-
-def _status(error: AccoladeError) -> int:
-    return next((s for cls, s in _STATUS if isinstance(error, cls)), 422)
 
 
 @router.get("")
@@ -73,7 +64,7 @@ def members_page(
         "members.html",
         {"found": found, "error": error, "query": query, "tiers": tiers},
         page=page,
-        status=_status(error) if error else 200,
+        status=error.status if error else 200,
     )
 
 
@@ -165,7 +156,7 @@ def reverse_event(
             actor=page.actor,
         )
     except (InvalidInput, NotFound, Conflict) as error:
-        return _member(request, page, member, error=error, form=form, status=_status(error))
+        return _member(request, page, member, error=error, form=form, status=error.status)
     return _done(page, member, "reversed")
 
 
@@ -196,5 +187,5 @@ def adjust(
             clock=page.ctx.clock,
         )
     except (InvalidInput, NotFound, InsufficientBalance) as error:
-        return _member(request, page, member, error=error, form=form, status=_status(error))
+        return _member(request, page, member, error=error, form=form, status=error.status)
     return _done(page, member, "adjusted")

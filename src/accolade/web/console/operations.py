@@ -32,11 +32,6 @@ DONE = {
     "redelivered": "The delivery will be sent again.",
 }
 _DONE_BY = {"approve": "approved", "reject": "rejected", "fulfil": "fulfilled"}
-_STATUS: list[tuple[type[AccoladeError], int]] = [(NotFound, 404), (Conflict, 409)]
-
-
-def _status(error: AccoladeError) -> int:
-    return next((s for cls, s in _STATUS if isinstance(error, cls)), 422)
 
 
 def _program(page: ConsolePage) -> str:
@@ -125,7 +120,7 @@ async def decide_redemptions(request: Request, page: Operator) -> Response:
                 actor=page.actor,
             )
     except (InvalidInput, NotFound, Conflict) as error:
-        return _operations(request, page, error=error, status=_status(error))
+        return _operations(request, page, error=error, status=error.status)
     return _done(page, _DONE_BY[decision])
 
 
@@ -135,7 +130,7 @@ def close_challenges(request: Request, page: Operator) -> Response:
     try:
         closed = challenges.close(page.ctx.store, _program(page), page.ctx.clock, actor=page.actor)
     except (InvalidInput, NotFound) as error:
-        return _operations(request, page, error=error, status=_status(error))
+        return _operations(request, page, error=error, status=error.status)
     return _done(page, "closed" if closed else "nothing_to_close")
 
 
@@ -180,7 +175,7 @@ def redeliver(
             page.ctx.store, _program(page), int(delivery_id), page.ctx.clock, actor=page.actor
         )
     except (InvalidInput, NotFound, Conflict) as error:
-        return _webhooks(request, page, error=error, status=_status(error))
+        return _webhooks(request, page, error=error, status=error.status)
     return _done(page, "redelivered", "/webhooks")
 
 

@@ -16,7 +16,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from accolade.errors import (
     AccoladeError,
     Conflict,
-    Forbidden,
     InvalidInput,
     InvalidProgram,
     NotFound,
@@ -35,13 +34,6 @@ DONE = {
     "published": "The version was published: it is active now.",
     "rolled_back": "The program was rolled back: the version chosen is active again.",
 }
-_STATUS: list[tuple[type[AccoladeError], int]] = [
-    (Forbidden, 403),
-    (NotFound, 404),
-    (Conflict, 409),
-    (InvalidInput, 422),
-    (InvalidProgram, 422),
-]
 Version = Annotated[int | None, Form(ge=1, le=2**31 - 1)]
 Notes = Annotated[str, Form(max_length=NOTES_MAX)]
 Approver = Annotated[str, Form(max_length=APPROVER_MAX)]
@@ -62,8 +54,16 @@ def problems(source: str, error: InvalidProgram) -> list[ProblemAt]:
     return [ProblemAt(e.field, line_of(source, e.field), e.message) for e in error.errors]
 
 
-def _status(error: AccoladeError) -> int:
-    return next((s for cls, s in _STATUS if isinstance(error, cls)), 422)
+def _in_console_words(error: AccoladeError) -> AccoladeError:
+    """``error`` as the console says it: a version never simulated is simulated with the
+    draft page's Simulate button here, not with the CLI command the service names."""
+    if isinstance(error, programs.NotSimulated):
+        return Conflict(
+            f"{error.what} of '{error.program}' was never simulated, and publishing requires "
+            "it: simulate it first with the Simulate button on the draft page",
+            field=error.field,
+        )
+    return error
 
 
 def _done(page: ConsolePage, where: str, what: str) -> Response:
@@ -97,7 +97,7 @@ def _program_page(
             try:
                 compared = programs.diff(page.ctx.store, page.program, before, after)
             except (NotFound, InvalidInput) as refused:
-                error, status = refused, _status(refused)
+                error, status = refused, refused.status
     active = next((v.version for v in infos if v.active), None)
     released = [v for v in infos if v.released_at is not None]
     # the versions a rollback may choose, newest release first; the default is the one
@@ -163,7 +163,8 @@ def publish(
             actor=page.actor,
         )
     except (InvalidInput, NotFound, Conflict) as error:
-        return _program_page(request, page, error=error, status=_status(error))
+        said = _in_console_words(error)
+        return _program_page(request, page, error=said, status=said.status)
     return _done(page, "", "published")
 
 
@@ -190,7 +191,8 @@ def rollback(
             actor=page.actor,
         )
     except (InvalidInput, NotFound, Conflict) as error:
-        return _program_page(request, page, error=error, status=_status(error))
+        said = _in_console_words(error)
+        return _program_page(request, page, error=said, status=said.status)
     return _done(page, "", "rolled_back")
 
 
@@ -260,7 +262,7 @@ def validate_draft(request: Request, page: Signed, source: Source = "") -> Respo
         programs.validate(source)
         changes = programs.diff(page.ctx.store, page.program, None, draft=source)
     except (InvalidProgram, InvalidInput, NotFound) as error:
-        return _draft_page(request, page, source, error=error, status=_status(error))
+        return _draft_page(request, page, source, error=error, status=error.status)
     return _draft_page(request, page, source, valid=True, changes=changes)
 
 
@@ -284,7 +286,7 @@ def save_draft(request: Request, page: Admin, source: Source = "") -> Response:
             raise _no_program()
         programs.add_draft(page.ctx.store, page.program, source, page.ctx.clock, actor=page.actor)
     except (InvalidProgram, InvalidInput, NotFound) as error:
-        return _draft_page(request, page, source, error=error, status=_status(error))
+        return _draft_page(request, page, source, error=error, status=error.status)
     return _done(page, "", "draft_saved")
 
 
@@ -297,5 +299,5 @@ def simulate_draft(request: Request, page: Admin, source: Source = "") -> Respon
             raise _no_program()
         result = simulate.simulate(page.ctx.store, page.program, source, clock=page.ctx.clock)
     except (InvalidProgram, InvalidInput, NotFound) as error:
-        return _draft_page(request, page, source, error=error, status=_status(error))
+        return _draft_page(request, page, source, error=error, status=error.status)
     return _draft_page(request, page, source, valid=True, simulation=result)

@@ -60,14 +60,6 @@ def _redirect(page: Page, path: str, **query: str) -> Response:
     return RedirectResponse(f"{PREFIX}{path}{tail}", status_code=303, headers=headers(page.ctx))
 
 
-def _status(error: AccoladeError) -> int:
-    if isinstance(error, NotFound):
-        return 404
-    if isinstance(error, Conflict | InsufficientBalance | NotRedeemable):
-        return 409
-    return 422
-
-
 # --- history --------------------------------------------------------------------------------
 
 
@@ -234,7 +226,7 @@ def confirmation(
             "error": error.message if error else None,
         },
         page=page,
-        status=_status(error) if error else 200,
+        status=error.status if error else 200,
     )
 
 
@@ -301,7 +293,7 @@ def referrals_page(
             "field": error.field if error else None,
         },
         page=page,
-        status=_status(error) if error else 200,
+        status=error.status if error else 200,
     )
 
 
@@ -375,7 +367,7 @@ def references_page(
             "error": error.message if error else None,
         },
         page=page,
-        status=_status(error) if error else 200,
+        status=error.status if error else 200,
     )
 
 
