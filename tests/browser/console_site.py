@@ -11,6 +11,7 @@ from accolade.errors import Conflict
 from accolade.service.console_users import create_user
 from accolade.service.keys import create_key, revoke_key
 from tests.browser.site import PROGRAM, Site
+from tests.browser.test_portal_accessibility import AXE
 
 PASSWORD = "correct horse battery"
 
@@ -36,6 +37,17 @@ CONSOLE_PAGES = {
     "program-draft": "/console/program/draft",
     "not-found": "/console/no-such-page",
 }
+
+
+def every_violation(page: Page) -> list[str]:
+    """Every violation axe finds on the page, of any impact (the console is held to all of
+    them, minor and moderate too): each rule's id, impact and the elements that break it."""
+    found = AXE.run(page).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}; "
+        + ", ".join(" ".join(n["target"]) for n in v["nodes"][:8])
+        for v in found
+    ]
 
 
 def console_user(site: Site, email: str, role: str) -> str:

@@ -16,9 +16,8 @@ from accolade.program.loader import load_program
 from accolade.store.database import make_engine
 from accolade.store.unit_of_work import Store
 from tests.browser.conftest import PHONE
-from tests.browser.console_site import console_user, sign_in
+from tests.browser.console_site import console_user, every_violation, sign_in
 from tests.browser.site import Site, serve
-from tests.browser.test_portal_accessibility import violations
 from tests.integration.conftest import postgres_engine, postgres_url, require_postgres
 
 QUIZ = "    points: 100\n"  # the points of the site's program's quiz_passed
@@ -71,7 +70,7 @@ def test_an_admin_edits_simulates_publishes_and_rolls_back(fresh_site: Site, pag
     problems = page.locator("#problems")
     expect(problems).to_contain_text(path)
     expect(problems).to_contain_text(f"line {line}: must be a whole number")
-    assert not violations(page), "\n".join(violations(page))
+    assert not every_violation(page), "\n".join(every_violation(page))
 
     # fixed, simulated over the log: quizzes are worth more
     editor.fill(source.replace(QUIZ, "    points: 150\n", 1))
@@ -79,7 +78,7 @@ def test_an_admin_edits_simulates_publishes_and_rolls_back(fresh_site: Site, pag
     expect(page.get_by_role("heading", name="Simulation over the event log")).to_be_visible()
     expect(page.get_by_role("rowheader", name="action:quiz_passed")).to_be_visible()
     expect(page.locator("#problems")).to_have_count(0)
-    assert not violations(page), "\n".join(violations(page))
+    assert not every_violation(page), "\n".join(every_violation(page))
 
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_role("status")).to_contain_text("The draft was saved.")
@@ -136,4 +135,4 @@ def test_the_draft_editor_reads_at_a_phones_width(fresh_site: Site, page: Page):
     page.get_by_role("button", name="Simulate").click()
 
     expect(page.get_by_role("heading", name="Simulation over the event log")).to_be_visible()
-    assert not violations(page), "\n".join(violations(page))
+    assert not every_violation(page), "\n".join(every_violation(page))
