@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from accolade.engine.money import currency_places
@@ -187,17 +187,6 @@ class MemberPage:
     next: str | None  # the `after` of the next page; None on the last
 
 
-class MemberOutcome(NamedTuple):
-    """What a member did in a range, for experiment reports. A tuple, not a dataclass: a
-    report builds one per member (100,000 of them take a tenth of the time)."""
-
-    activated: bool = False
-    active: bool = False
-    qualified: bool = False
-    adoptions: int = 0
-    pipeline: int = 0  # minor units of the pipeline currency
-
-
 @dataclass
 class _Context:
     repo: AnalyticsRepository
@@ -345,42 +334,36 @@ def members(
     return MemberPage(page, page[-1] if more else None)
 
 
-def member_outcomes(
-    uow: UnitOfWork, program_id: int, compiled: CompiledProgram, start: datetime, end: datetime
-) -> dict[int, MemberOutcome]:
-    """Per member (by members.id): activated, active, qualified, adoption events and pipeline
-    influenced in [start, end). Members without any are left out."""
+OUTCOMES = ("activated", "active", "qualified", "adoptions", "pipeline")
+
+
+def outcome_occurrences(
+    uow: UnitOfWork,
+    program_id: int,
+    compiled: CompiledProgram,
+    outcome: str,
+    start: datetime,
+    end: datetime,
+) -> Any:  # a store query (store/repositories/analytics.py)
+    """(member_id, at, value) of one of OUTCOMES in [start, end), for experiment reports:
+    members activated, active or qualified (rows of the milestones), adoption events (value 1
+    each) or pipeline influenced (value: minor units of the pipeline currency)."""
     repo = uow.analytics
     program = compiled.definition
     defs = program.analytics or _DEFAULTS
-    found: dict[int, dict[str, Any]] = defaultdict(dict)
-
-    def mark(query: Any, name: str, total: bool = False) -> None:
-        for member_id, value in repo.per_member(query, total):
-            found[member_id][name] = value
-
-    mark(repo.occurrences(program_id, milestones(program, defs.activated), start, end), "activated")
-    mark(repo.occurrences(program_id, milestones(program, defs.active), start, end), "active")
-    mark(repo.occurrences(program_id, actions(program, defs.qualified), start, end), "qualified")
-    mark(
-        repo.occurrences(program_id, actions(program, defs.adopted), start, end), "adoptions", True
-    )
-    if defs.pipeline is not None:
+    if outcome == "pipeline":
+        if defs.pipeline is None:
+            return repo.occurrences(program_id, Milestones(), start, end)
         pipe = defs.pipeline
-        factor = 10 ** currency_places(pipe.currency)
-        value = repo.number_property(pipe.property) * factor
-        query = repo.occurrences(program_id, actions(program, pipe.influenced), start, end, value)
-        mark(query, "pipeline", True)
-    return {
-        member_id: MemberOutcome(
-            activated=bool(v.get("activated")),
-            active=bool(v.get("active")),
-            qualified=bool(v.get("qualified")),
-            adoptions=int(v.get("adoptions") or 0),
-            pipeline=round(v.get("pipeline") or 0),
-        )
-        for member_id, v in found.items()
-    }
+        value = repo.number_property(pipe.property) * 10 ** currency_places(pipe.currency)
+        return repo.occurrences(program_id, actions(program, pipe.influenced), start, end, value)
+    what = {
+        "activated": milestones(program, defs.activated),
+        "active": milestones(program, defs.active),
+        "qualified": actions(program, defs.qualified),
+        "adoptions": actions(program, defs.adopted),
+    }[outcome]
+    return repo.occurrences(program_id, what, start, end)
 
 
 # -- definitions to milestones ------------------------------------------------------------

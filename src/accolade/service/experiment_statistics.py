@@ -65,10 +65,15 @@ _NOTHING = Comparison(None, None, None, None, None, None, None)
 
 def compare_rates(control: Sequence[bool], treatment: Sequence[bool]) -> Comparison:
     """The share of members with the outcome in each arm, and the difference of shares."""
-    n_c, n_t = len(control), len(treatment)
+    return compare_counts(sum(control), len(control), sum(treatment), len(treatment))
+
+
+def compare_counts(hits_c: int, n_c: int, hits_t: int, n_t: int) -> Comparison:
+    """compare_rates from the counts: ``hits`` of ``n`` members in each arm had the outcome."""
     if not n_c or not n_t:
-        return _rates_only(control, treatment)
-    hits_c, hits_t = sum(control), sum(treatment)
+        rate_c = hits_c / n_c if n_c else None
+        rate_t = hits_t / n_t if n_t else None
+        return Comparison(rate_c, rate_t, None, None, None, None, None)
     rate_c, rate_t = hits_c / n_c, hits_t / n_t
     alpha = 1 - CONFIDENCE
     from statsmodels.stats.proportion import (
@@ -133,12 +138,6 @@ def sample_ratio(control: int, treatment: int, share: float | None) -> SampleRat
         chisquare([control, treatment], [expected["control"], expected["treatment"]]).pvalue
     )
     return SampleRatio(expected, observed, p_value, p_value is not None and p_value < SRM_THRESHOLD)
-
-
-def _rates_only(control: Sequence[bool], treatment: Sequence[bool]) -> Comparison:
-    rate_c = sum(control) / len(control) if control else None
-    rate_t = sum(treatment) / len(treatment) if treatment else None
-    return Comparison(rate_c, rate_t, None, None, None, None, None)
 
 
 def _number(value: object) -> float | None:

@@ -12,28 +12,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from accolade.engine.experiments import CONTROL, TREATMENT
+from accolade.engine.experiments import ARMS, CONTROL, TREATMENT
 from accolade.errors import InvalidInput, NotFound
 from accolade.program.checks import did_you_mean
 from accolade.program.compiled import CompiledExperiment, CompiledProgram
 from accolade.service import Clock, audit, system_clock
-from accolade.service.analytics import MemberOutcome, member_outcomes
+from accolade.service.analytics import outcome_occurrences
 from accolade.service.experiment_statistics import (
     CONFIDENCE,
     Comparison,
     SampleRatio,
+    compare_counts,
     compare_means,
-    compare_rates,
     sample_ratio,
 )
 from accolade.service.programs import active
-from accolade.store.unit_of_work import Store
+from accolade.store.unit_of_work import Store, UnitOfWork
 
 DECISIONS = ("ship", "stop", "extend")
 Decision = Literal["ship", "stop", "extend"]
-# outcome -> (what it measures, the MemberOutcome field, rate or mean)
+# outcome -> (what it measures, the analytics outcome (service/analytics.OUTCOMES), rate or mean)
 OUTCOME_MEASURES: dict[str, tuple[str, str, str]] = {
     "activation": ("share of members activated in the window", "activated", "rate"),
     "active": ("share of members active in the window", "active", "rate"),
@@ -126,24 +126,25 @@ def report(
     with store.read() as uow:
         program = active(uow, program_key)
         found = _experiment(program.compiled, experiment)
-        arms = uow.experiments.arms(program.id, experiment)
         start = _time(found.starts)
         end = max(start, min(_time(found.ends), now))
-        outcomes = member_outcomes(uow, program.id, program.compiled, start, end)
+        arms = uow.experiments.arms_select(program.id, experiment)
+        counted = uow.experiments.arm_counts(program.id, experiment)
+        sizes: dict[str, int] = {arm: counted.get(arm, 0) for arm in ARMS}
+        measured = {
+            name: _measured(uow, program.id, program.compiled, arms, name, start, end)
+            for name in found.outcomes
+        }
         decided = _decisions(uow.experiments.decisions(program.id, experiment))
-    none = MemberOutcome()
-    by_arm: dict[str, list[MemberOutcome]] = {CONTROL: [], TREATMENT: []}
-    for member_id, arm in arms.items():
-        by_arm.setdefault(arm, []).append(outcomes.get(member_id, none))
-    sizes = {arm: len(members) for arm, members in by_arm.items()}
+    # the statistics outside the transaction: they need no connection
+    outcomes = [
+        _outcome_row(program.compiled, name, sizes, measured[name]) for name in found.outcomes
+    ]
     return ExperimentReport(
         **_summary(found, now, sizes, decided.get(experiment, [])),
         measured_from=start,
         measured_to=end,
-        outcomes=[
-            _outcome_row(program.compiled, name, by_arm[CONTROL], by_arm[TREATMENT])
-            for name in found.outcomes
-        ],
+        outcomes=outcomes,
         srm=sample_ratio(
             sizes[CONTROL], sizes[TREATMENT], None if found.cohort is not None else found.share
         ),
@@ -226,23 +227,47 @@ def _summary(
     }
 
 
+def _measured(
+    uow: UnitOfWork,
+    program_id: int,
+    compiled: CompiledProgram,
+    arms: Any,  # the experiment's (member_id, arm), a store query
+    name: str,
+    start: datetime,
+    end: datetime,
+) -> dict[str, int] | dict[str, list[float]]:
+    """One outcome per arm, counted in the database: a rate's members with it, or a mean's
+    per-member totals that are not zero (every other member of the arm has zero)."""
+    _, outcome, kind = OUTCOME_MEASURES[name]
+    query = outcome_occurrences(uow, program_id, compiled, outcome, start, end)
+    if kind == "rate":
+        return uow.analytics.members_per_arm(arms, ARMS, query)
+    totals = uow.analytics.totals_per_arm(arms, ARMS, query)
+    values: dict[str, list[float]] = {}
+    for arm, counted in totals.items():
+        found = values[arm] = []
+        for total, members in counted:
+            # whole minor units per member for pipeline, as the member's own figure
+            found.extend([float(round(total)) if outcome == "pipeline" else total] * members)
+    return values
+
+
 def _outcome_row(
     compiled: CompiledProgram,
     name: str,
-    control: list[MemberOutcome],
-    treatment: list[MemberOutcome],
+    sizes: dict[str, int],
+    measured: dict[str, int] | dict[str, list[float]],
 ) -> OutcomeRow:
-    description, attribute, kind = OUTCOME_MEASURES[name]
+    description, _, kind = OUTCOME_MEASURES[name]
+    n_c, n_t = sizes[CONTROL], sizes[TREATMENT]
     found: Comparison
     if kind == "rate":
-        found = compare_rates(
-            [bool(getattr(m, attribute)) for m in control],
-            [bool(getattr(m, attribute)) for m in treatment],
-        )
+        hits = cast(dict[str, int], measured)
+        found = compare_counts(hits.get(CONTROL, 0), n_c, hits.get(TREATMENT, 0), n_t)
     else:
+        totals = cast(dict[str, list[float]], measured)
         found = compare_means(
-            [float(getattr(m, attribute)) for m in control],
-            [float(getattr(m, attribute)) for m in treatment],
+            _padded(totals.get(CONTROL, []), n_c), _padded(totals.get(TREATMENT, []), n_t)
         )
     analytics = compiled.definition.analytics
     pipeline = analytics.pipeline if analytics is not None else None
@@ -259,6 +284,11 @@ def _outcome_row(
         test=found.test,
         currency=pipeline.currency if name == "pipeline" and pipeline is not None else None,
     )
+
+
+def _padded(values: list[float], size: int) -> list[float]:
+    """An arm's per-member values: those not zero, and a zero for each other member."""
+    return values + [0.0] * max(size - len(values), 0)
 
 
 def _decisions(rows: Sequence[Any]) -> dict[str, list[ExperimentDecision]]:

@@ -557,6 +557,8 @@ Index(
     "ix_ledger_entries_experiment",
     ledger_entries.c.program_id,
     ledger_entries.c.rule,
+    ledger_entries.c.period,  # the arm, and its members: a report's sets from the index alone
+    ledger_entries.c.member_id,  # (revision 0018)
     sqlite_where=ledger_entries.c.kind == "experiment",
     postgresql_where=ledger_entries.c.kind == "experiment",
 )

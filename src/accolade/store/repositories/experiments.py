@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, literal_column, select
+from sqlalchemy import Row, Select, func, literal_column, select
 
 from accolade.store.repositories._base import RepositoryBase
 from accolade.store.tables import experiment_decisions, ledger_entries, members
@@ -39,6 +39,22 @@ class ExperimentsRepository(RepositoryBase):
         for member_id, arm in rows:
             arms.setdefault(int(member_id), str(arm))  # one entry per member; the first counts
         return arms
+
+    def arms_select(self, program_id: int, experiment: str) -> Select[Any]:
+        """(member_id, arm) of every member in ``experiment``, for a report to count in SQL."""
+        return select(ledger_entries.c.member_id, ledger_entries.c.period.label("arm")).where(
+            ledger_entries.c.program_id == program_id,
+            _ARM_ENTRY,
+            ledger_entries.c.rule == _RULE + experiment,
+        )
+
+    def arm_counts(self, program_id: int, experiment: str) -> dict[str, int]:
+        """arm -> members in it, of one experiment."""
+        arms = self.arms_select(program_id, experiment).subquery()
+        rows = self.conn.execute(
+            select(arms.c.arm, func.count(arms.c.member_id.distinct())).group_by(arms.c.arm)
+        )
+        return {str(arm): int(n) for arm, n in rows}
 
     def arm_sizes(self, program_id: int) -> dict[str, dict[str, int]]:
         """experiment key -> arm -> members in it, for every experiment with members."""
