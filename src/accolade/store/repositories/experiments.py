@@ -24,6 +24,22 @@ _RULE = "experiment:"
 
 
 class ExperimentsRepository(RepositoryBase):
+    def arms(self, program_id: int, experiment: str) -> dict[int, str]:
+        """members.id -> arm ("treatment" or "control") of every member in ``experiment``."""
+        rows = self.conn.execute(
+            select(ledger_entries.c.member_id, ledger_entries.c.period)
+            .where(
+                ledger_entries.c.program_id == program_id,
+                _ARM_ENTRY,
+                ledger_entries.c.rule == _RULE + experiment,
+            )
+            .order_by(ledger_entries.c.id)
+        )
+        arms: dict[int, str] = {}
+        for member_id, arm in rows:
+            arms.setdefault(int(member_id), str(arm))  # one entry per member; the first counts
+        return arms
+
     def arms_select(self, program_id: int, experiment: str) -> Select[Any]:
         """(member_id, arm) of every member in ``experiment``, for a report to count in SQL."""
         return select(ledger_entries.c.member_id, ledger_entries.c.period.label("arm")).where(
