@@ -495,28 +495,22 @@ def _adoption_facts(ctx: _Context) -> list[Fact]:
 
 
 def _pipeline_facts(ctx: _Context) -> list[Fact]:
-    repo, pipe = ctx.repo, ctx.defs.pipeline
-    out: list[Fact] = []
-    for measure, won in (("influenced", False), ("won", True)):
-        parts = [repo.referral_values(ctx.program_id, ctx.periods.start, ctx.periods.end, won)]
-        if pipe is not None:
-            keys = pipe.won if won else pipe.influenced
-            factor = 10 ** currency_places(pipe.currency)
-            value = repo.number_property(pipe.property) * factor
-            parts.append(
-                repo.with_currency(
-                    repo.occurrences(
-                        ctx.program_id,
-                        actions(ctx.program, keys),
-                        ctx.periods.start,
-                        ctx.periods.end,
-                        value,
-                    ),
-                    pipe.currency,
-                )
-            )
-        out.append(Fact(measure, repo.union(parts), count=False, currency=True))
-    return out
+    """Influenced and won from one query (a column each): referrals' deal values and, with a
+    pipeline definition, the events of its actions."""
+    repo, pipe, start, end = ctx.repo, ctx.defs.pipeline, ctx.periods.start, ctx.periods.end
+    parts = [repo.referral_values(ctx.program_id, start, end)]
+    if pipe is not None:
+        value = repo.number_property(pipe.property) * 10 ** currency_places(pipe.currency)
+        influenced = actions(ctx.program, pipe.influenced).event_types
+        won = actions(ctx.program, pipe.won).event_types
+        parts.append(
+            repo.pipeline_events(ctx.program_id, influenced, won, start, end, value, pipe.currency)
+        )
+    flows = repo.union(parts)
+    return [
+        Fact(measure, flows, count=False, currency=True, column=measure)
+        for measure in ("influenced", "won")
+    ]
 
 
 def _points_facts(ctx: _Context) -> list[Fact]:

@@ -32,7 +32,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, JSONPATH
 from sqlalchemy.sql.selectable import Subquery
 
 from accolade.store.repositories._base import RepositoryBase
@@ -221,10 +221,13 @@ class AnalyticsRepository(RepositoryBase):
         """An event's numeric property ``name`` (None when absent or not a number)."""
         path = f"$.properties.{_json_key(name)}"
         if self.dialect == "postgresql":
-            value = cast(events.c.body, JSONB)["properties"][name]
-            return case(
-                (func.jsonb_typeof(value) == "number", cast(value.astext, Float)), else_=null()
+            # One JSON path, whose filter keeps numbers only: the body (text) is parsed once
+            # per use, where testing the type and then reading the value parsed it twice.
+            numbers = f'{path} ? (@.type() == "number")'
+            found = func.jsonb_path_query_first(
+                cast(events.c.body, JSONB), cast(literal(numbers), JSONPATH)
             )
+            return cast(found, Float)
         kind = func.json_type(events.c.body, path)
         return case(
             (kind.in_(("integer", "real")), cast(func.json_extract(events.c.body, path), Float)),
@@ -286,11 +289,41 @@ class AnalyticsRepository(RepositoryBase):
             q = q.join(both, both.c.member_id == firsts.c.member_id)
         return q
 
-    def with_currency(self, q: Select[Any], currency: str) -> Select[Any]:
-        """A fact's rows with a fixed currency, rows without a value left out."""
-        sub = q.subquery()
+    def pipeline_events(
+        self,
+        program_id: int,
+        influenced: tuple[str, ...],
+        won: tuple[str, ...],
+        start: datetime,
+        end: datetime,
+        value: ColumnElement[Any],
+        currency: str,
+    ) -> Select[Any]:
+        """(member_id, at, influenced, won, currency) of the events of either's types in
+        [start, end) that carry a value: ``value`` (an expression on the events table) in the
+        column of each whose types hold the event's, NULL in the other. One read of the
+        events of both: they share the log's pages, and read apart each read them all."""
+        inner = select(
+            events.c.member_id,
+            events.c.occurred_at.label("at"),
+            events.c.type,
+            value.label("value"),
+        ).where(
+            *_in_force(program_id),
+            events.c.type.in_(sorted({*influenced, *won})),
+            events.c.occurred_at >= self.bound(start),
+            events.c.occurred_at < self.bound(end),
+        )
+        # OFFSET 0: PostgreSQL keeps the rows a subquery (it pulls a plain one up into this
+        # select), so each row's value, an event body parsed as JSON, is computed once, not
+        # once per column and test that names it
+        sub = (inner.offset(0) if self.dialect == "postgresql" else inner).subquery()
         return select(
-            sub.c.member_id, sub.c.at, sub.c.value, literal(currency).label("currency")
+            sub.c.member_id,
+            sub.c.at,
+            case((sub.c.type.in_(influenced), sub.c.value), else_=null()).label("influenced"),
+            case((sub.c.type.in_(won), sub.c.value), else_=null()).label("won"),
+            literal(currency).label("currency"),
         ).where(sub.c.value.is_not(None))
 
     def union(self, parts: Sequence[Select[Any]]) -> Select[Any]:
@@ -590,26 +623,29 @@ class AnalyticsRepository(RepositoryBase):
         )
         return {_text(g): int(v) for g, v in self.conn.execute(q)}
 
-    def referral_values(
-        self, program_id: int, start: datetime, end: datetime, won: bool
-    ) -> Select[Any]:
-        """(member_id, at, value, currency) of referrals with a deal value: submitted in the
-        range (influenced), or won in it (``won``: the time of the last change)."""
-        at = referrals.c.updated_at if won else referrals.c.submitted_at
-        q = select(
-            referrals.c.member_id,
-            at.label("at"),
-            referrals.c.amount.label("value"),
-            referrals.c.currency.label("currency"),
-        ).where(
-            referrals.c.program_id == program_id,
-            referrals.c.amount.is_not(None),
-            at >= self.bound(start),
-            at < self.bound(end),
-        )
-        if won:
-            return q.where(referrals.c.status == "won")
-        return q.where(referrals.c.status.in_(_LIVE_REFERRALS))
+    def referral_values(self, program_id: int, start: datetime, end: datetime) -> Select[Any]:
+        """(member_id, at, influenced, won, currency) of referrals with a deal value: its value
+        as influenced when submitted in the range (and still live), as won when won in it
+        (the time of the last change)."""
+        parts = []
+        for won in (False, True):
+            at = referrals.c.updated_at if won else referrals.c.submitted_at
+            amount = referrals.c.amount
+            q = select(
+                referrals.c.member_id,
+                at.label("at"),
+                (null() if won else amount).label("influenced"),
+                (amount if won else null()).label("won"),
+                referrals.c.currency.label("currency"),
+            ).where(
+                referrals.c.program_id == program_id,
+                amount.is_not(None),
+                at >= self.bound(start),
+                at < self.bound(end),
+                referrals.c.status == "won" if won else referrals.c.status.in_(_LIVE_REFERRALS),
+            )
+            parts.append(q)
+        return self.union(parts)
 
     # -- aggregation -----------------------------------------------------------------------
 
