@@ -2,8 +2,9 @@
 and every chosen outcome, the difference with its 95% interval and p-value, the sample-ratio
 check) and the decisions taken (ship, stop, extend), each with who took it and why.
 
-Members' arms come from the ledger (uow.experiments), their outcomes over the experiment's
-window from the analytics service (``member_outcomes``), the statistics from
+Members' arms come from the ledger (uow.experiments); each outcome over the experiment's window
+(the analytics service's ``outcome_occurrences``) is counted per arm in the database: the
+members with it, or a mean's per-member totals as (total, members); the statistics come from
 service/experiment_statistics.py.
 """
 
