@@ -464,12 +464,20 @@ def _activation_facts(ctx: _Context) -> list[Fact]:
 
 def _active_fact(ctx: _Context) -> Fact:
     active = milestones(ctx.program, ctx.defs.active)
-    return Fact("active", _occ(ctx, active), scan=_one_table(active))
+    return Fact("active", _occ(ctx, active), ranged=_ranged(ctx, active))
+
+
+def _ranged(ctx: _Context, what: Milestones) -> Callable[[datetime, datetime], Any] | None:
+    """``what``'s occurrences over any range, when they are read from one table's index (a
+    fact counted a period at a time, Fact.ranged)."""
+    if not _one_table(what):
+        return None
+    return lambda start, end: ctx.repo.occurrences(ctx.program_id, what, start, end)
 
 
 def _one_table(what: Milestones) -> bool:
     """Whether ``what``'s occurrences are read from one table (events, ledger entries or badges),
-    not a union of them: such a fact is counted a period at a time (Fact.scan)."""
+    not a union of them: such a fact is counted a period at a time (Fact.ranged)."""
     event = what.any_event or bool(what.event_types)
     badge = what.any_badge or bool(what.badges)
     return event + bool(what.entries) + badge == 1
@@ -477,20 +485,22 @@ def _one_table(what: Milestones) -> bool:
 
 def _qualified_facts(ctx: _Context) -> list[Fact]:
     repo, end = ctx.repo, ctx.periods.end
-    first = repo.firsts(ctx.program_id, actions(ctx.program, ctx.defs.qualified), end)
+    qualified = actions(ctx.program, ctx.defs.qualified)
+    first = repo.firsts(ctx.program_id, qualified, end)
     return [
         _active_fact(ctx),
-        Fact("qualified", _occ(ctx, actions(ctx.program, ctx.defs.qualified)), scan=True),
+        Fact("qualified", _occ(ctx, qualified), ranged=_ranged(ctx, qualified)),
         Fact("first_qualified", repo.firsts_select(first)),
     ]
 
 
 def _adoption_facts(ctx: _Context) -> list[Fact]:
-    adopted = _occ(ctx, actions(ctx.program, ctx.defs.adopted))
+    what = actions(ctx.program, ctx.defs.adopted)
+    adopted, ranged = _occ(ctx, what), _ranged(ctx, what)
     return [
         _active_fact(ctx),
-        Fact("adopted", adopted, scan=True),
-        Fact("adoptions", adopted, count=False, scan=True),
+        Fact("adopted", adopted, ranged=ranged),
+        Fact("adoptions", adopted, count=False, ranged=ranged),
     ]
 
 
@@ -514,9 +524,12 @@ def _pipeline_facts(ctx: _Context) -> list[Fact]:
 
 
 def _points_facts(ctx: _Context) -> list[Fact]:
-    flows = ctx.repo.balance_flows(ctx.program_id, ctx.periods.start, ctx.periods.end)
+    def ranged(start: datetime, end: datetime) -> Any:
+        return ctx.repo.balance_flows(ctx.program_id, start, end)
+
+    flows = ranged(ctx.periods.start, ctx.periods.end)
     return [
-        Fact(measure, flows, count=False, scan=True, column=measure)
+        Fact(measure, flows, count=False, ranged=ranged, column=measure)
         for measure in ("issued", "redeemed", "expired")
     ]
 
@@ -720,8 +733,7 @@ def _retention_rows(ctx: _Context) -> list[dict[str, Any]]:
     activated = repo.firsts(
         ctx.program_id, milestones(ctx.program, ctx.defs.activated), ctx.periods.end
     )
-    active_occ = _occ(ctx, milestones(ctx.program, ctx.defs.active))
-    cohorts, cells = repo.cohorts(activated, active_occ, ctx.periods, ctx.grouping)
+    cohorts, cells = repo.cohorts(activated, _active_in(ctx), ctx.periods, ctx.grouping)
     rows: list[dict[str, Any]] = []
     for (label, group), size in cohorts.items():
         first = ctx.periods.labels.index(label)
@@ -831,7 +843,12 @@ def _retention_fact(ctx: _Context, key: str | None, period: str | None) -> Fact:
     activated = ctx.repo.firsts(
         ctx.program_id, milestones(ctx.program, ctx.defs.activated), ctx.periods.end
     )
-    active_occ = _occ(ctx, milestones(ctx.program, ctx.defs.active))
     return Fact(
-        "active", ctx.repo.cohort_members(activated, active_occ, ctx.periods, first, offset)
+        "active", ctx.repo.cohort_members(activated, _active_in(ctx), ctx.periods, first, offset)
     )
+
+
+def _active_in(ctx: _Context) -> Callable[[datetime, datetime], Any]:
+    """The active milestones' occurrences over any range (a period's, for cohorts)."""
+    active = milestones(ctx.program, ctx.defs.active)
+    return lambda start, end: ctx.repo.occurrences(ctx.program_id, active, start, end)

@@ -9,7 +9,7 @@ behind one figure. Reversed events count nowhere.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -94,9 +94,12 @@ class Fact:
     query: Select[Any]
     count: bool = True
     currency: bool = False
-    # rows read straight from one table's index: counted a period at a time, each period a
-    # range of the index (counting them all at once sorts every row by period first)
-    scan: bool = False
+    # the same rows over another range, for rows read straight from one table's index: given,
+    # the fact is counted a period at a time, each period's query built with that period's
+    # bounds, a range of the index of its own (counting them all at once sorts every row by
+    # period first; and bounds added around the whole range's query let SQLite seek by the
+    # whole range's, reading it all for each period)
+    ranged: Callable[[datetime, datetime], Select[Any]] | None = None
     # the column of ``query`` this measure sums (its members: the rows where it is not null):
     # facts that share a query (the same object) are aggregated in one pass over its rows
     column: str = "value"
@@ -537,7 +540,11 @@ class AnalyticsRepository(RepositoryBase):
         return {b: int(n) for b, n in self.conn.execute(q)}
 
     def cohorts(
-        self, activated: Subquery, active: Select[Any], periods: Periods, grouping: Grouping
+        self,
+        activated: Subquery,
+        active: Callable[[datetime, datetime], Select[Any]],
+        periods: Periods,
+        grouping: Grouping,
     ) -> tuple[dict[tuple[str, str | None], int], dict[tuple[str, str | None, int], int]]:
         """Cohort sizes per (period of activation, group), and per (period, group, offset) the
         members of the cohort active ``offset`` periods later.
@@ -555,7 +562,6 @@ class AnalyticsRepository(RepositoryBase):
         )
         group = self._group(grouping)
         members_of = _with_members(cohorts, cohorts.c.member_id, grouping)
-        occ = active.subquery()
         bounds = [*periods.starts, periods.end]
         sizes_part = (
             select(cohorts.c.cohort, group, literal(-1, Integer), func.count())
@@ -567,13 +573,7 @@ class AnalyticsRepository(RepositoryBase):
             .select_from(members_of)
             .where(
                 cohorts.c.cohort <= i,
-                # distinct: a set to test against (PostgreSQL, taking the cohorts for a few
-                # rows, would otherwise probe the log's index once per member)
-                cohorts.c.member_id.in_(
-                    select(occ.c.member_id)
-                    .where(occ.c.at >= self.bound(bounds[i]), occ.c.at < self.bound(bounds[i + 1]))
-                    .distinct()
-                ),
+                cohorts.c.member_id.in_(_members_of(active(bounds[i], bounds[i + 1]))),
             )
             .group_by(*_keys(grouping, group, cohorts.c.cohort))
             for i in range(len(periods.starts))
@@ -588,23 +588,21 @@ class AnalyticsRepository(RepositoryBase):
         return sizes, cells
 
     def cohort_members(
-        self, activated: Subquery, active: Select[Any], periods: Periods, first: int, offset: int
+        self,
+        activated: Subquery,
+        active: Callable[[datetime, datetime], Select[Any]],
+        periods: Periods,
+        first: int,
+        offset: int,
     ) -> Select[Any]:
         """(member_id, at=activation, 1) of cohort ``first``'s members active ``offset``
         periods after it (an IN test, as in cohorts)."""
-        occ = active.subquery()
         bounds = [*periods.starts, periods.end]
         seen = first + offset
         return select(activated.c.member_id, activated.c.at, literal(1).label("value")).where(
             activated.c.at >= self.bound(bounds[first]),
             activated.c.at < self.bound(bounds[first + 1]),
-            activated.c.member_id.in_(
-                select(occ.c.member_id)
-                .where(
-                    occ.c.at >= self.bound(bounds[seen]), occ.c.at < self.bound(bounds[seen + 1])
-                )
-                .distinct()
-            ),
+            activated.c.member_id.in_(_members_of(active(bounds[seen], bounds[seen + 1]))),
         )
 
     def points_before(
@@ -652,36 +650,28 @@ class AnalyticsRepository(RepositoryBase):
     def aggregate(self, facts: Sequence[Fact], periods: Periods, grouping: Grouping) -> list[Cell]:
         """Each fact counted (distinct members) or summed per period and group; facts that
         share a query in one pass over its rows."""
-        group = self._group(grouping)
         cells: list[Cell] = []
         for shared in _by_query(facts):
             first = shared[0]
-            f = first.query.subquery()
-            period = self.period_of(f.c.at, periods)
-            measures = [
-                func.count(func.distinct(f.c.member_id))
-                if x.count
-                else func.coalesce(func.sum(f.c[x.column]), 0)
-                for x in shared
-            ]
-            columns: list[Any] = [period.label("period"), group.label("grp"), *measures]
-            keys: list[Any] = _keys(grouping, group, period)
-            if first.currency:
-                columns.append(f.c.currency)
-                keys.append(f.c.currency)
-            rows = select(*columns).select_from(_with_members(f, f.c.member_id, grouping))
-            q: Any = rows.where(
-                f.c.at >= self.bound(periods.start), f.c.at < self.bound(periods.end)
-            ).group_by(*keys)
-            if first.scan and len(periods.starts) > 1:
+            if first.ranged is not None and len(periods.starts) > 1:
                 bounds = [*periods.starts, periods.end]
-                q = union_all(
+                q: Any = union_all(
                     *(
-                        rows.with_only_columns(literal(i, Integer), *columns[1:])
-                        .where(f.c.at >= self.bound(bounds[i]), f.c.at < self.bound(bounds[i + 1]))
-                        .group_by(*keys[1:])
+                        self._counted(
+                            shared,
+                            first.ranged(bounds[i], bounds[i + 1]).subquery(),
+                            literal(i, Integer),
+                            grouping,
+                            by_period=False,
+                        )
                         for i in range(len(periods.starts))
                     )
+                )
+            else:
+                f = first.query.subquery()
+                period = self.period_of(f.c.at, periods)
+                q = self._counted(shared, f, period, grouping, by_period=True).where(
+                    f.c.at >= self.bound(periods.start), f.c.at < self.bound(periods.end)
                 )
             for row in self.conn.execute(q):
                 for n, fact in enumerate(shared):
@@ -694,6 +684,33 @@ class AnalyticsRepository(RepositoryBase):
                         cell.currency = row[2 + len(shared)]
                     cells.append(cell)
         return cells
+
+    def _counted(
+        self,
+        shared: Sequence[Fact],
+        f: Subquery,
+        period: ColumnElement[Any],
+        grouping: Grouping,
+        *,
+        by_period: bool,
+    ) -> Select[Any]:
+        """(period, group, each fact's measure[, currency]) of the rows of ``f``; ``period`` an
+        expression of their time (``by_period``: grouped by it) or the one period's index."""
+        group = self._group(grouping)
+        measures = [
+            func.count(func.distinct(f.c.member_id))
+            if x.count
+            else func.coalesce(func.sum(f.c[x.column]), 0)
+            for x in shared
+        ]
+        columns: list[Any] = [period.label("period"), group.label("grp"), *measures]
+        keys: list[Any] = _keys(grouping, group, *([period] if by_period else []))
+        if shared[0].currency:
+            columns.append(f.c.currency)
+            keys.append(f.c.currency)
+        return (
+            select(*columns).select_from(_with_members(f, f.c.member_id, grouping)).group_by(*keys)
+        )
 
     def fact_members(
         self,
@@ -807,6 +824,14 @@ def _in_force(program_id: int) -> list[ColumnElement[bool]]:
         events.c.kind == literal_column(f"'{EVENT}'"),
         events.c.reversed_by.is_(None),
     ]
+
+
+def _members_of(q: Select[Any]) -> Select[Any]:
+    """The distinct members of ``q``'s rows: a set to test against (distinct, so that
+    PostgreSQL, taking the other side for a few rows, does not probe the log's index once per
+    member instead)."""
+    sub = q.subquery()
+    return select(sub.c.member_id).distinct()
 
 
 def _arm_set(arms: Select[Any], arm: str) -> Select[Any]:
