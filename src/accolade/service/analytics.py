@@ -9,7 +9,6 @@ in tests/analytics_reference.py, which the tests compare with these results.
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -582,16 +581,14 @@ def _qualified_rows(ctx: _Context) -> list[dict[str, Any]]:
     facts = _qualified_facts(ctx)
     cells = ctx.repo.aggregate(facts, ctx.periods, ctx.grouping)
     rows = _by_period(ctx, cells, ("active", "qualified", "first_qualified"))
-    days: dict[tuple[str, str | None], list[float]] = defaultdict(list)
     since = milestones(ctx.program, ctx.defs.activated)
-    for period, group, waited in ctx.repo.days_between(
+    medians = ctx.repo.median_days(
         ctx.program_id, actions(ctx.program, ctx.defs.qualified), since, ctx.periods, ctx.grouping
-    ):
-        days[(period, group)].append(waited)
+    )
     for key, row in rows.items():
         row["rate"] = _rate(row["qualified"], row["active"])
-        waits = days.get(key)
-        row["median_days"] = round(statistics.median(waits), 2) if waits else None
+        median = medians.get(key)
+        row["median_days"] = round(median, 2) if median is not None else None
     return list(rows.values())
 
 

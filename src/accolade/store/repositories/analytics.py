@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Integer,
+    Numeric,
     Select,
     String,
     and_,
@@ -399,16 +400,18 @@ class AnalyticsRepository(RepositoryBase):
         stmt = select(func.count(func.distinct(sub.c.member_id)))
         return int(self.conn.execute(stmt).scalar_one())
 
-    def days_between(
+    def median_days(
         self,
         program_id: int,
         outcome: Milestones,
         since: Milestones,
         periods: Periods,
         grouping: Grouping,
-    ) -> list[tuple[str, str | None, float]]:
-        """For each member whose first ``outcome`` ever falls in a period: the days from their
-        first ``since`` (their first event when they never reached it) to it."""
+    ) -> dict[tuple[str, str | None], float]:
+        """Per period and group, of the members whose first ``outcome`` ever falls in it: the
+        median of the days from their first ``since`` (their first event when they never
+        reached it) to it. The median in the database (the middle one or two waits of each
+        cell): reading every member's wait back cost more than the query."""
         first = self.firsts(program_id, outcome, periods.end)
         start = self.firsts(program_id, since, periods.end)
         # the first event, asked only of the members never activated (coalesce stops at its
@@ -422,24 +425,46 @@ class AnalyticsRepository(RepositoryBase):
             )
             .scalar_subquery()
         )
-        group = self._group(grouping)
-        waited = self.seconds_between(func.coalesce(start.c.at, began), first.c.at)
-        q = (
-            select(self.period_of(first.c.at, periods), group, waited)
+        seconds = self.seconds_between(func.coalesce(start.c.at, began), first.c.at)
+        # to the millisecond (SQLite's precision, julianday), never below zero; as a double,
+        # divided as a double: the arithmetic of the reference's Python floats
+        exact = func.round(cast(seconds, Numeric) if self.dialect == "postgresql" else seconds, 3)
+        days = case(
+            (or_(seconds.is_(None), seconds < 0), literal(0.0, Float)),
+            else_=cast(exact, Float),
+        ) / literal(86400.0, Float)
+        waits = (
+            select(
+                self.period_of(first.c.at, periods).label("p"),
+                self._group(grouping).label("g"),
+                days.label("d"),
+            )
             .select_from(
                 _with_members(first, first.c.member_id, grouping).outerjoin(
                     start, start.c.member_id == first.c.member_id
                 )
             )
             .where(first.c.at >= self.bound(periods.start))
+            .subquery()
         )
-        # the wait in the database, a number a row: reading both times back and subtracting
-        # them here cost more than the query. Rounded to the millisecond, SQLite's precision
-        # (julianday), so that float noise never moves a median.
-        return [
-            (periods.labels[int(period)], _text(grp), max(round(float(seconds or 0), 3), 0) / 86400)
-            for period, grp, seconds in self.conn.execute(q).all()
-        ]
+        cell = [waits.c.p, waits.c.g] if grouping.by is not None else [waits.c.p]
+        ranked = select(
+            waits.c.p,
+            waits.c.g,
+            waits.c.d,
+            func.row_number().over(partition_by=cell, order_by=waits.c.d).label("rn"),
+            func.count().over(partition_by=cell).label("n"),
+        ).subquery()
+        middle = ranked.c.rn.in_([(ranked.c.n + 1) / 2, (ranked.c.n + 2) / 2])
+        q = (
+            select(ranked.c.p, ranked.c.g, func.avg(ranked.c.d))
+            .where(middle)
+            .group_by(ranked.c.p, ranked.c.g)
+        )
+        return {
+            (periods.labels[int(period)], _text(grp)): float(median)
+            for period, grp, median in self.conn.execute(q)
+        }
 
     def seconds_between(
         self, earlier: ColumnElement[Any], later: ColumnElement[Any]
