@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from accolade import cli
 from accolade.program import analytics as program_analytics
+from accolade.program import assessments as program_assessments
 from accolade.program import experiments as program_experiments
 from accolade.program import models
 from accolade.program.loader import load_program, load_program_file
@@ -94,7 +95,7 @@ def test_setting_is_documented(field):
 
 
 # the modules that declare a program file's sections
-PROGRAM_MODULES = (models, program_analytics, program_experiments)
+PROGRAM_MODULES = (models, program_analytics, program_experiments, program_assessments)
 
 
 def program_models() -> list[type[BaseModel]]:

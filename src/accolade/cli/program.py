@@ -63,7 +63,9 @@ def init(
 def program_validate(file: Path) -> None:
     """Check a program file; every error is listed with its path. Nothing is stored.
 
-    Each action with a bonus gets a line with its expected bonus per rewarded event."""
+    Each action with a bonus gets a line with its expected bonus per rewarded event. Warnings
+    (an assessment question that feeds nothing) are listed but do not make the file invalid."""
+    from accolade.program.assessment_checks import assessment_warnings
     from accolade.program.compile import compile_program
     from accolade.program.loader import load_program_file
 
@@ -75,6 +77,8 @@ def program_validate(file: Path) -> None:
     for action in compile_program(program).actions.values():
         if action.bonus is not None:
             out.print(f"{action.key}: {action.bonus.summary()}", soft_wrap=True)
+    for warning in assessment_warnings(program):
+        out.print(Text(f"warning: {warning}", style="yellow"), soft_wrap=True)
 
 
 @program_app.command("publish")

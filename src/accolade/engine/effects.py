@@ -30,6 +30,9 @@ class EntryKind(StrEnum):
     # 0 points: a member's arm in an experiment (rule experiment:KEY, period the arm), or a
     # covered rule the control group does not get (rule badge:KEY, quest:KEY, ...; period control)
     EXPERIMENT = "experiment"
+    # 0 points: a lead completed an assessment (rule assessment:KEY; the reason gives the total,
+    # level and segment, the stored result the rest)
+    ASSESSMENT = "assessment"
 
 
 class Status(StrEnum):

@@ -6,6 +6,7 @@ import difflib
 from functools import lru_cache
 from typing import Any
 
+from accolade.engine.assessments import advance_assessment
 from accolade.engine.badges import award_badge, earned_period
 from accolade.engine.bonus import draw_bonus
 from accolade.engine.challenges import CHALLENGE_WON, advance_challenges, win_challenge
@@ -27,7 +28,12 @@ from accolade.engine.streaks import record_streaks
 from accolade.engine.tiers import qualifying_points, tier_for, tier_of, tier_reason
 from accolade.engine.windows import month_key
 from accolade.errors import InvalidEvent
-from accolade.program.compiled import LEADERBOARD_WON, CompiledAction, CompiledProgram
+from accolade.program.compiled import (
+    ASSESSMENT_EVENTS,
+    LEADERBOARD_WON,
+    CompiledAction,
+    CompiledProgram,
+)
 
 # Badge points can cross a points threshold that awards another badge; a program has
 # finitely many badges, so this many passes always reaches a fixed point.
@@ -51,6 +57,8 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
         new.attributes = {**state.attributes, **event.attributes}
     entries: list[Entry] = []
     notes: list[str] = []
+    if program.assessments and event.type in ASSESSMENT_EVENTS:
+        advance_assessment(program, state, new, event, entries)
     if program.experiments:  # before any rule: the event's first rule already knows the arm
         assign_arms(program, state, new, event.id, event.ts, entries)
     rewarded, matched, earned, limited = _reward_actions(

@@ -27,6 +27,7 @@ SharedPart = Literal[
     "streaks",
     "stages_entered",
     "arms",
+    "assessments",
 ]
 
 
@@ -61,6 +62,9 @@ class MemberState:
     # experiment key -> "treatment" or "control": given once, at the member's first event in
     # the experiment's window, and kept whatever a later version says (engine.experiments)
     arms: dict[str, str] = field(default_factory=dict)
+    # assessment key -> {"started": epoch seconds, "answers": {question: answer},
+    # "completed": epoch seconds or None} (engine.assessments); a lead's, mostly
+    assessments: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def successor(self) -> MemberState:
         """The next state, sharing this one's containers: whoever changes one of them in the
@@ -83,6 +87,7 @@ class MemberState:
             self.stage,
             self.stages_entered,
             self.arms,
+            self.assessments,
         )
 
     def own(self, before: MemberState, part: SharedPart) -> None:
@@ -113,6 +118,8 @@ class MemberState:
             data["stages_entered"] = self.stages_entered
         if self.arms:  # members outside experiments store what they stored before
             data["arms"] = self.arms
+        if self.assessments:
+            data["assessments"] = self.assessments
         return compact_json(data)
 
     @classmethod
@@ -147,4 +154,5 @@ class MemberState:
             stage=data.get("stage"),
             stages_entered=data.get("stages_entered", {}),
             arms=data.get("arms", {}),
+            assessments=data.get("assessments", {}),
         )

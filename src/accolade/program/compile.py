@@ -11,14 +11,17 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from accolade.program.assessments import Assessment, sales_note_template
 from accolade.program.bonus import BonusTable
 from accolade.program.compiled import (
+    ASSESSMENT_EVENTS,
     CHALLENGE_WON,
     LEADERBOARD_WON,
     MEMBER_UPDATED,
     REFERENCE_EVENTS,
     REFERRAL_EVENTS,
     CompiledAction,
+    CompiledAssessment,
     CompiledChallenge,
     CompiledCondition,
     CompiledExperiment,
@@ -57,6 +60,7 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
     by_event = {
         **{t: () for t in (MEMBER_UPDATED, CHALLENGE_WON, LEADERBOARD_WON)},
         **{t: () for t in (*REFERRAL_EVENTS, *REFERENCE_EVENTS)},
+        **{t: () for t in (ASSESSMENT_EVENTS if program.assessments else ())},
         **_index(actions.values(), lambda a: [a.event_type]),
     }
     badges_by_action = _index(program.badges, _actions_of_badge)
@@ -110,6 +114,21 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
         expiry_warn=expiry.warn if expiry else None,
         experiments=experiments,
         experiments_covering=_index(experiments.values(), lambda e: e.covers),
+        assessments={a.key: compile_assessment(a) for a in program.assessments},
+    )
+
+
+def compile_assessment(assessment: Assessment) -> CompiledAssessment:
+    return CompiledAssessment(
+        key=assessment.key,
+        definition=assessment,
+        questions={q.key: q for q in assessment.questions},
+        section_of={q.key: q.section for q in assessment.questions},
+        sales_notes={
+            s.key: sales_note_template(s.sales_note)
+            for s in assessment.segments
+            if s.sales_note is not None
+        },
     )
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from accolade.program.assessments import Assessment, Question
 from accolade.program.bonus import BonusTable
 from accolade.program.models import (
     Badge,
@@ -18,6 +19,9 @@ from accolade.program.models import (
     Streak,
     Tier,
 )
+
+if TYPE_CHECKING:
+    from jinja2 import Template
 
 # A compiled condition: (the event's properties, the member's attributes) -> it holds
 Predicate = Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
@@ -58,6 +62,18 @@ class CompiledAction:
     limited: bool = False  # has any limit (once, caps, cooldown)
     bonus: BonusTable | None = None  # the variable reward drawn when the action is rewarded
     stages: frozenset[str] = frozenset()  # only members in these stages earn it (empty: all)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledAssessment:
+    """An assessment indexed for answering: its questions by key, in file order, each with the
+    section it is in, and each segment's sales note compiled."""
+
+    key: str
+    definition: Assessment
+    questions: Mapping[str, Question]
+    section_of: Mapping[str, str | None]
+    sales_notes: Mapping[str, Template]
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +284,7 @@ class CompiledProgram:
     # a covered rule ("action:KEY", "badge:KEY", ...) -> the experiments covering it (empty
     # for a program without experiments: the per-event checks then cost one lookup)
     experiments_covering: Mapping[str, tuple[CompiledExperiment, ...]] = field(default_factory=dict)
+    assessments: Mapping[str, CompiledAssessment] = field(default_factory=dict)
 
 
 # Every program knows this event type: it changes a member's attributes, team or company
@@ -292,6 +309,12 @@ REFERRAL_EVENTS = (
 REFERENCE_EVENTS = ("reference.accepted", "reference.completed")
 # A member attribute: true keeps the member out of reference requests.
 REFERENCE_OPT_OUT = "reference_opt_out"
+# A lead answering an assessment (engine.assessments); known to a program with assessments,
+# and actions may pay for them (`event: assessment.completed`).
+ASSESSMENT_STARTED = "assessment.started"
+ASSESSMENT_ANSWERED = "assessment.answered"
+ASSESSMENT_COMPLETED = "assessment.completed"
+ASSESSMENT_EVENTS = (ASSESSMENT_STARTED, ASSESSMENT_ANSWERED, ASSESSMENT_COMPLETED)
 # no action may use these (their rewards are the challenge's or the board's own)
 UNACTIONABLE_EVENT_TYPES = (CHALLENGE_WON, LEADERBOARD_WON)
 # refused from the API and file ingest

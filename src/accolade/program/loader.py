@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from accolade.errors import FieldError, InvalidProgram
+from accolade.program.assessment_checks import check_assessments, check_sales_notes
 from accolade.program.checks import check_experiment_windows, check_references, did_you_mean
 from accolade.program.compile import window_bound
 from accolade.program.models import Program, known_keys
@@ -57,9 +58,11 @@ def load_program(text: str) -> Program:
     except ValidationError as exc:
         errors.extend(_field_error(e) for e in exc.errors())
     errors.extend(check_references(raw))
+    errors.extend(check_assessments(raw))
     if program is not None:
         errors.extend(_check_windows(program))
         errors.extend(check_experiment_windows(program))
+        errors.extend(check_sales_notes(program))
     if errors:
         raise InvalidProgram(_unique(errors))
     assert program is not None

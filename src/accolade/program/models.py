@@ -22,6 +22,19 @@ from pydantic import (
 )
 
 from accolade.program.analytics import Analytics, Pipeline
+from accolade.program.assessments import (
+    AnswerBand,
+    AnswerOption,
+    Assessment,
+    AssessmentDimension,
+    AssessmentSection,
+    AssessmentSegment,
+    CrmField,
+    Question,
+    ReadinessLevel,
+    ResultField,
+    SegmentRule,
+)
 from accolade.program.durations import CALENDAR_WINDOWS, Duration, date_or_time, parse_duration
 from accolade.program.experiments import Experiment, ExperimentCovers
 
@@ -608,6 +621,7 @@ class Program(_Model):
     points: PointsPolicy | None = Field(default=None, exclude_if=lambda v: v is None)
     analytics: Analytics | None = Field(default=None, exclude_if=lambda v: v is None)
     experiments: list[Experiment] = Field(default_factory=list, exclude_if=lambda v: not v)
+    assessments: list[Assessment] = Field(default_factory=list, exclude_if=lambda v: not v)
 
     @field_validator("timezone")
     @classmethod
@@ -663,6 +677,17 @@ def known_keys() -> set[str]:
         Pipeline,
         Experiment,
         ExperimentCovers,
+        Assessment,
+        AssessmentDimension,
+        AssessmentSection,
+        CrmField,
+        AnswerOption,
+        AnswerBand,
+        Question,
+        ReadinessLevel,
+        SegmentRule,
+        AssessmentSegment,
+        ResultField,
     ]
     keys: set[str] = set()
     for model in models:
@@ -674,4 +699,14 @@ def known_keys() -> set[str]:
 # Experiment's segment and key use Condition and Key above (program/experiments.py cannot import
 # this module, which imports it); Program holds experiments, so it is completed after them.
 Experiment.model_rebuild()
+for _assessment_model in (
+    AssessmentDimension,
+    AssessmentSection,
+    AnswerOption,
+    Question,
+    ReadinessLevel,
+    AssessmentSegment,
+    Assessment,
+):
+    _assessment_model.model_rebuild()
 Program.model_rebuild()
