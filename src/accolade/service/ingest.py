@@ -23,6 +23,7 @@ from accolade.engine.state import compact_json
 from accolade.errors import AccoladeError, Conflict, InvalidEvent, InvalidInput
 from accolade.program.compiled import RESERVED_EVENT_TYPES, CompiledProgram
 from accolade.service import Clock, system_clock
+from accolade.service.assessments import Assessed, assessed, record
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.notify import Message, notices
 from accolade.service.programs import ActiveProgram, active, compiled_version
@@ -234,9 +235,12 @@ def apply_events(
     run = _ChunkRun(
         compiled, records, locked, logged, _first_results(uow, logged), boards, now, outcomes
     )
-    run.evaluate_all(valid, uow.outbox.wanted_types(program.id))
+    wanted = uow.outbox.wanted_types(program.id)
+    run.evaluate_all(valid, wanted)
     written = [m for m in locked.values() if m.id in run.changed]  # in lock order
     uow.log.write_evaluated(program.id, compiled.version, run.evaluated, now)
+    if run.completions:
+        run.messages += record(uow, program.id, run.completions, now, wanted)
     uow.outbox.append(program.id, run.messages, now)
     uow.members.save_members(((m.id, m.state) for m in written), now)
     if boards is not None:
@@ -276,6 +280,7 @@ class _ChunkRun:
     evaluated: list[EvaluatedEvent] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     changed: dict[int, LockedMember] = field(default_factory=dict)
+    completions: list[Assessed] = field(default_factory=list)  # events completing an assessment
 
     def evaluate_all(
         self, valid: list[tuple[int, Event, str, str]], wanted: frozenset[str]
@@ -308,6 +313,10 @@ class _ChunkRun:
                     now,
                     quests=compiled.quests,
                 )
+            if compiled.assessments:
+                result = assessed(compiled, evaluation.entries, evaluation.state)
+                if result is not None:
+                    self.completions.append(Assessed(member.id, event, compiled.version, result))
             member.state = evaluation.state
             changed[member.id] = member
             status, entries, _, notes = evaluation

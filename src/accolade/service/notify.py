@@ -21,6 +21,7 @@ STAGE_CHANGED = "stage.changed"
 REWARD_REDEEMED = "reward.redeemed"  # a member redeemed a catalogue item (service.rewards)
 REDEMPTION_UPDATED = "redemption.updated"  # approved, fulfilled, rejected or cancelled
 POINTS_EXPIRING = "points.expiring"  # points will expire soon (service.expiry)
+LEAD_ASSESSED = "lead.assessed"  # a lead completed an assessment (service.assessments)
 EFFECT_TYPES = (
     POINTS_AWARDED,
     BADGE_EARNED,
@@ -33,6 +34,7 @@ EFFECT_TYPES = (
     REWARD_REDEEMED,
     REDEMPTION_UPDATED,
     POINTS_EXPIRING,
+    LEAD_ASSESSED,
 )
 
 Message = tuple[str, str]  # (type, JSON payload)

@@ -19,6 +19,7 @@ from accolade.engine.facets import facet_names
 from accolade.program.compiled import CompiledProgram
 from accolade.service import Clock, system_clock
 from accolade.service.adjustments import MANUAL, manual_entry
+from accolade.service.assessments import Assessed, after_reversal, assessed, record
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.expiry import expiry_entry
 from accolade.service.programs import ActiveProgram, active, compiled_version
@@ -50,6 +51,7 @@ def replay(
         program = active(uow, program_key)
         total = uow.log.count_events(program.id)
         uow.ledger.clear_derived(program.id)
+        uow.assessments.clear_results(program.id)
         uow.leaderboards.clear_leaderboards(program.id)
         uow.members.reset_members(program.id)
         uow.log.reset_reversals(program.id)
@@ -108,11 +110,16 @@ def _replay_events(
     new = sorted({e.member for _, e in parsed if e.member not in states})  # the lock order
     states.update(uow.members.lock_members(program_id, new))
     entries: list[NewEntry] = []
+    completions: list[Assessed] = []
     boards = BoardUpdates()
     for row, event in parsed:
         member = states[event.member]
         at = version(row.program_version)
         evaluation = evaluate(at, member.state, event)
+        if at.assessments:
+            result = assessed(at, evaluation.entries, evaluation.state)
+            if result is not None:
+                completions.append(Assessed(member.id, event, at.version, result))
         if at.leaderboards:
             boards.add(at, event, evaluation.entries, evaluation.state)
             boards.member(event.member, member.state, evaluation.state)
@@ -122,6 +129,7 @@ def _replay_events(
         )
     uow.ledger.insert_entries(program_id, entries, now)
     uow.ledger.apply_badges(program_id, entries)
+    record(uow, program_id, completions, now)  # stored again; their messages were sent
     boards.flush(uow, program_id, program.compiled, now)
     return len(rows)
 
@@ -194,4 +202,7 @@ def _replay_reversal(
     uow.log.mark_reversed(target.id, row.id)
     apply_reconciliation(uow, program_id, locked.id, row.id, evaluation, now)
     boards.flush(uow, program_id, program.compiled, now)
+    if locked.state.assessments:
+        at = version(row.program_version)
+        after_reversal(uow, at, program_id, locked.id, locked.state, evaluation.state)
     locked.state = evaluation.state

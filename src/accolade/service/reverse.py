@@ -14,6 +14,7 @@ from accolade.engine.state import MemberState
 from accolade.errors import Conflict, InvalidInput, NotFound
 from accolade.program.compiled import CompiledProgram
 from accolade.service import Clock, system_clock
+from accolade.service.assessments import after_reversal
 from accolade.service.audit import record
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.expiry import give_back_expired
@@ -157,6 +158,8 @@ def _write(
     apply_reconciliation(uow, program.id, locked.id, reversal_pk, evaluation, now)
     boards.flush(uow, program.id, program.compiled, now)
     before, locked.state = locked.state, evaluation.state
+    if before.assessments:
+        after_reversal(uow, program.compiled, program.id, locked.id, before, evaluation.state)
     give_back_expired(uow, program, locked, reversal_pk, now)
     facets, default_tier = facet_names(program.compiled)
     if facets:

@@ -610,3 +610,24 @@ audit_log = Table(
     Column("after", Json, nullable=True),
     Index(None, "program_id", "id"),  # one program's log, newest first
 )
+
+# A lead's completed assessment (revision 0019), written in the transaction of the event that
+# completed it, and rebuilt by replay: its scores, level and segment, and in `result` (JSON)
+# everything the `lead.assessed` message carried, with the scores each answer gave.
+assessment_results = Table(
+    "assessment_results",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("assessment", String(64), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False),  # the lead
+    Column("event_id", String(200), nullable=False),  # the completing event (the sender's id)
+    Column("program_version", Integer, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("level", String(64), nullable=False),
+    Column("segment", String(64), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("completed_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    UniqueConstraint("program_id", "assessment", "member_id"),
+)

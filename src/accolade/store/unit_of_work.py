@@ -22,6 +22,7 @@ from accolade.store.database import (
     require_head,
 )
 from accolade.store.repositories.analytics import AnalyticsRepository
+from accolade.store.repositories.assessments import AssessmentsRepository
 from accolade.store.repositories.console import ConsoleRepository
 from accolade.store.repositories.experiments import ExperimentsRepository
 from accolade.store.repositories.facets import FacetsRepository
@@ -110,6 +111,11 @@ class UnitOfWork:
     @cached_property
     def analytics(self) -> AnalyticsRepository:
         return AnalyticsRepository(self.conn)
+
+    @cached_property
+    def assessments(self) -> AssessmentsRepository:
+        """Leads' completed assessments."""
+        return AssessmentsRepository(self.conn)
 
     @cached_property
     def console(self) -> ConsoleRepository:
