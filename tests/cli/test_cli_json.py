@@ -17,6 +17,7 @@ import pytest
 import typer.main
 
 from accolade.cli import app
+from tests.assessment_program import ASSESSMENT_PROGRAM, HOT_ANSWERS, assessment_events
 from tests.cli.builders import ROOT, error_lines, event, ok, run, write_jsonl
 from tests.cli.test_cli_experiments import pilot
 
@@ -38,6 +39,7 @@ READS = {
     "accolade rewards redemptions": "GET /v1/redemptions",
     "accolade referrals list": "GET /v1/referrals",
     "accolade referrals pipeline": "GET /v1/referrals/pipeline",
+    "accolade assessments show": "GET /v1/assessments/{assessment}/results/{lead}",
     "accolade references match": "POST /v1/references/match (records nothing)",
     "accolade references show": "GET /v1/references/requests/{request_id}",
     "accolade experiments list": "GET /v1/experiments",
@@ -149,6 +151,10 @@ def db(tmp_path_factory) -> Path:
     ok(tmp, "references", "ask", "opp-77", "chloe", *store)
     ok(tmp, "challenges", "close", "-p", "onboarding")
     pilot(tmp)  # program "pilot", with an experiment and its arms
+    (tmp / "diag.yaml").write_text(ASSESSMENT_PROGRAM, encoding="utf-8")
+    ok(tmp, "program", "publish", tmp / "diag.yaml")
+    diag = write_jsonl(tmp / "diag.jsonl", assessment_events("ann", HOT_ANSWERS))
+    ok(tmp, "ingest", diag, "-p", "diag")  # program "diag": ann's completed assessment
     ok(tmp, "experiments", "decide", "webinar_points", "--decision", "ship", "--by", "D",
        "--reason", "lift", "-p", "pilot")  # fmt: skip
     return tmp
@@ -194,6 +200,11 @@ SAME_AS_API = [
     (["member", "show", "alice"], "partner", ("GET", "/v1/members/alice")),
     (["explain", "alice"], "partner", ("GET", "/v1/members/alice/explain")),
     (["program", "versions"], "partner", ("GET", "/v1/program/versions")),
+    (
+        ["assessments", "show", "readiness", "ann"],
+        "diag",
+        ("GET", "/v1/assessments/readiness/results/ann"),
+    ),
     (["quests", "funnel"], "onboarding", ("GET", "/v1/quests")),
     (["quests", "funnel", "onboarding"], "onboarding", ("GET", "/v1/quests/onboarding/funnel")),
     (["challenges", "stats"], "onboarding", ("GET", "/v1/challenges")),

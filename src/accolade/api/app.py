@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 from accolade import __version__
 from accolade.api import (
     analytics,
+    assessments,
     audit,
     badges,
     challenges,
@@ -80,6 +81,7 @@ def create_app(
         leaderboards,
         rewards,
         referrals,
+        assessments,
         references,
         webhooks,
         analytics,

@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 
 from accolade.cli import (
     analytics,
+    assessments,
     challenges,
     demo,
     experiments,
@@ -79,6 +80,7 @@ app.add_typer(leaderboards.leaderboards_app, name="leaderboards")
 app.add_typer(rewards.rewards_app, name="rewards")
 app.add_typer(points.points_app, name="points")
 app.add_typer(referrals.referrals_app, name="referrals")
+app.add_typer(assessments.assessments_app, name="assessments")
 app.add_typer(references.references_app, name="references")
 app.add_typer(analytics.analytics_app, name="analytics")
 app.add_typer(experiments.experiments_app, name="experiments")

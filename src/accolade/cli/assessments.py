@@ -1,0 +1,51 @@
+"""`accolade assessments`: a lead's completed assessment."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from accolade.cli.options import JsonOption, ProgramOption, open_program
+from accolade.cli.output import out, print_json
+
+assessments_app = typer.Typer(
+    help="Assessments: what a lead's answers scored, and where they lead.", no_args_is_help=True
+)
+
+
+@assessments_app.command("show")
+def assessments_show(
+    assessment: Annotated[str, typer.Argument(help="The assessment's key.")],
+    lead: Annotated[str, typer.Argument(help="The lead's id (the events' member).")],
+    program: ProgramOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A lead's result: scores per dimension, level, segment, what follows, the CRM fields,
+    the sales note, and which answer gave which score."""
+    from accolade.service import assessments as assessments_service
+
+    store, key = open_program(program)
+    found = assessments_service.result(store, key, assessment, lead)
+    if as_json:
+        print_json(found)
+        return
+    scores = ", ".join(f"{name} {points}" for name, points in found.scores.items())
+    out.print(
+        f"[bold]{escape(found.lead)}[/bold] · {found.assessment} · completed {found.completed_at:%Y-%m-%d %H:%M} UTC"
+    )
+    out.print(f"total {found.total} ({scores}) · level {found.level} · segment {found.segment}")
+    if found.nurture_path or found.next_content:
+        out.print(f"nurture path {found.nurture_path or '-'} · next {found.next_content or '-'}")
+    table = Table("question", "answer", "scores", title="answers")
+    for answer in found.answers:
+        shown = ", ".join(answer.answer) if isinstance(answer.answer, list) else str(answer.answer)
+        given = ", ".join(f"{n} {p:+d}" for n, p in answer.scores.items()) or "-"
+        table.add_row(answer.question, shown, given)
+    out.print(table)
+    for name, value in found.fields.items():
+        out.print(f"CRM {name}: {value}", soft_wrap=True, markup=False)
+    if found.sales_note:
+        out.print(f"sales note: {found.sales_note}", soft_wrap=True, markup=False)

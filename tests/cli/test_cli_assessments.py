@@ -1,0 +1,64 @@
+"""`accolade assessments show`, and `accolade program validate`'s data value warnings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.assessment_program import ASSESSMENT_PROGRAM, HOT_ANSWERS, assessment_events
+from tests.cli.builders import error_lines, ok, run, write_jsonl
+
+
+def published(tmp_path: Path) -> None:
+    source = tmp_path / "diag.yaml"
+    source.write_text(ASSESSMENT_PROGRAM, encoding="utf-8")
+    ok(tmp_path, "program", "publish", source)
+    events = write_jsonl(tmp_path / "events.jsonl", assessment_events("ann", HOT_ANSWERS))
+    ok(tmp_path, "ingest", events, "-p", "diag")
+
+
+def test_show_prints_the_scores_segment_answers_fields_and_note(tmp_path):
+    published(tmp_path)
+    text = ok(tmp_path, "assessments", "show", "readiness", "ann").stdout
+    assert "total 21 (maturity 7, urgency 5, fit 9) · level ready · segment hot" in text
+    assert "nurture path sales_fast_track · next migration-checklist" in text
+    assert "CRM data_sources: crm;erp" in text
+    assert "sales note: ann scored 21 (Ready): needs it This quarter, loads CRM, ERP." in text
+
+
+def test_show_json_is_the_result_with_each_answers_scores(tmp_path):
+    published(tmp_path)
+    body = json.loads(ok(tmp_path, "assessments", "show", "readiness", "ann", "--json").stdout)
+    assert (body["lead"], body["segment"], body["total"]) == ("ann", "hot", 21)
+    assert body["answers"][4] == {
+        "question": "timeline",
+        "answer": "quarter",
+        "scores": {"urgency": 5},
+    }
+
+
+def test_show_of_a_lead_who_did_not_complete_names_the_lead(tmp_path):
+    published(tmp_path)
+    result = run(tmp_path, "assessments", "show", "readiness", "bo")
+    assert result.exit_code == 2, result.output
+    assert error_lines(result) == [
+        "error: lead: lead 'bo' has not completed assessment 'readiness'"
+    ]
+
+
+def test_validate_warns_of_a_question_that_feeds_nothing_and_stays_valid(tmp_path):
+    source = tmp_path / "diag.yaml"
+    source.write_text(
+        ASSESSMENT_PROGRAM.replace(
+            "    levels:\n",
+            "      - key: colour\n        kind: scale\n        text: Favourite number?\n"
+            "        min: 1\n        max: 3\n        required: false\n    levels:\n",
+        ),
+        encoding="utf-8",
+    )
+    result = ok(tmp_path, "program", "validate", source)
+    assert "valid: diag" in result.stdout
+    assert (
+        "warning: assessments[0].questions[5]: question 'colour' feeds no score, segment, CRM "
+        "field or sales note" in result.stdout
+    )
