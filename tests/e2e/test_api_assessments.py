@@ -81,3 +81,22 @@ def test_the_lead_assessed_message_reaches_a_subscriber_signed(api, receiver):  
     assert payload["data"]["segment"] == "hot"
     assert payload["data"]["nurture_path"] == "sales_fast_track"
     assert payload["data"]["fields"]["data_sources"] == "crm;erp"
+
+
+def test_validate_answers_a_question_that_feeds_nothing_as_a_warning(api):
+    headers = api.key("program:admin", program="diag")
+    source = ASSESSMENT_PROGRAM.replace(
+        "    levels:\n",
+        "      - key: colour\n        kind: number\n        text: Favourite number?\n"
+        "        required: false\n    levels:\n",
+    )
+    answer = api.client.post("/v1/program/validate", content=source, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["valid"] is True
+    assert answer.json()["warnings"] == [
+        {
+            "field": "assessments[0].questions[5]",
+            "message": "question 'colour' feeds no score, segment, CRM field or sales note: ask "
+            "only what improves segmentation or follow-up",
+        }
+    ]

@@ -57,12 +57,22 @@ class DraftOut(BaseModel):
     new: bool = Field(description="False when identical content was already a version.")
 
 
+class WarningOut(BaseModel):
+    field: str
+    message: str
+
+
 class ValidOut(BaseModel):
     valid: bool
     key: str
     actions: int
     badges: int
     tiers: int
+    warnings: list[WarningOut] = Field(
+        default_factory=list,
+        description="What does not make the file invalid but should change: an assessment "
+        "question whose answer feeds no score, segment, CRM field or sales note.",
+    )
 
 
 class ReleaseIn(BaseModel):
@@ -232,6 +242,9 @@ async def post_validate(request: Request, principal: Admin) -> Any:
         actions=len(program.actions),
         badges=len(program.badges),
         tiers=len(program.tiers),
+        warnings=[
+            WarningOut(field=w.field, message=w.message) for w in programs_service.warnings(program)
+        ],
     )
 
 

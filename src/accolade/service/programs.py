@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Row
 
 from accolade.engine.facets import facet_names
-from accolade.errors import Conflict, InvalidInput, NotFound
+from accolade.errors import Conflict, FieldError, InvalidInput, NotFound
+from accolade.program.assessment_checks import assessment_warnings
 from accolade.program.compile import compile_program
 from accolade.program.compiled import CompiledProgram
 from accolade.program.diff import Change, diff_programs
@@ -71,6 +72,12 @@ class ActiveProgram:
 def validate(source: str) -> Program:
     """Raises InvalidProgram listing every error; stores nothing."""
     return load_program(source)
+
+
+def warnings(program: Program) -> list[FieldError]:
+    """What does not make a valid program invalid but should change (the data value rule of
+    assessments: a question that feeds nothing)."""
+    return assessment_warnings(program)
 
 
 def publish(
