@@ -205,3 +205,34 @@ def test_reversing_the_completion_takes_the_result_back_and_the_lead_may_complet
     assert [r[1] for r in results(store)] == ["ann-done-2"]
     replay(store, PROGRAM, clock=clock_at())
     assert [r[1] for r in results(store)] == ["ann-done-2"]
+
+
+def test_reversing_a_required_answer_takes_the_completion_back_with_it(store):
+    setup(store)
+    send(store, *assessment_events("ann", HOT_ANSWERS))
+    reverse(store, PROGRAM, "ann-a5", "answered for someone else", clock=clock_at())
+    assert results(store) == []
+    answer = assessment_events("ann", {"timeline": "year"}, prefix="fix")[1]
+    done = {**assessment_events("ann", HOT_ANSWERS)[-1], "id": "ann-done-2"}
+    send(store, answer, done)
+    found = assessments_service.result(store, PROGRAM, "readiness", "ann")
+    assert (found.event_id, found.scores["urgency"]) == ("ann-done-2", 2)
+    stored = results(store)
+    replay(store, PROGRAM, clock=clock_at())
+    assert results(store) == stored
+
+
+def test_reversing_an_answer_that_replaced_another_scores_the_result_again(store):
+    setup(store)
+    events = assessment_events("ann", HOT_ANSWERS)
+    changed = assessment_events("ann", {"timeline": "later"}, prefix="x", complete=False)[1]
+    send(store, *events[:-1], changed, events[-1])
+    found = assessments_service.result(store, PROGRAM, "readiness", "ann")
+    assert (found.total, found.segment) == (16, "warehouse_later")
+    reverse(store, PROGRAM, changed["id"], "the lead clicked twice", clock=clock_at())
+    found = assessments_service.result(store, PROGRAM, "readiness", "ann")
+    assert (found.total, found.segment, found.event_id) == (21, "hot", "ann-done")
+    assert found.answers[-1].answer == "quarter"
+    stored = results(store)
+    replay(store, PROGRAM, clock=clock_at())
+    assert results(store) == stored

@@ -13,6 +13,7 @@ from accolade.engine.evaluate import evaluate
 from accolade.engine.events import Event
 from accolade.engine.state import MemberState
 from accolade.engine.tiers import entry_tier, qualifying_points, tier_reason
+from accolade.errors import InvalidEvent
 from accolade.program.compiled import CompiledProgram
 
 # (event id, qualified rule, period) -> (points, lifetime points)
@@ -81,7 +82,13 @@ def _replay(
     state = MemberState(current.member, arms=dict(current.arms))
     produced: list[Entry] = []
     for event, event_version in history:
-        evaluation = evaluate(programs[event_version], state, event)
+        try:
+            evaluation = evaluate(programs[event_version], state, event)
+        except InvalidEvent:
+            # Without the reversed event, this one would have been refused (an assessment's
+            # completion once a required answer is reversed): it counts as refused, as it
+            # would have been had the reversed event never arrived.
+            continue
         produced.extend(evaluation.entries)
         state = evaluation.state
     return state, produced
