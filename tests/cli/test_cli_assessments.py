@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tests.assessment_program import ASSESSMENT_PROGRAM, HOT_ANSWERS, assessment_events
-from tests.cli.builders import error_lines, ok, run, write_jsonl
+from tests.cli.builders import error_lines, ok, run, summary, write_jsonl
 
 
 def published(tmp_path: Path) -> None:
@@ -62,3 +62,28 @@ def test_validate_warns_of_a_question_that_feeds_nothing_and_stays_valid(tmp_pat
         "warning: assessments[0].questions[5]: question 'colour' feeds no score, segment, CRM "
         "field or sales note" in result.stdout
     )
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_the_example_diagnostic_validates_without_warnings_and_places_leads_in_each_segment(
+    tmp_path,
+):
+    program = EXAMPLES / "readiness-assessment.yaml"
+    checked = ok(tmp_path, "program", "validate", program)
+    assert "warning" not in checked.stdout
+    ok(tmp_path, "program", "publish", program)
+    ingested = ok(tmp_path, "ingest", EXAMPLES / "readiness-events.jsonl", "-p", "readiness")
+    assert summary(ingested)["rejected"] == 0
+    events = [json.loads(line) for line in (EXAMPLES / "readiness-events.jsonl").open()]
+    leads = sorted({e["member"] for e in events if e["type"] == "assessment.completed"})
+    segments = {
+        json.loads(
+            ok(
+                tmp_path, "assessments", "show", "data_readiness", lead, "-p", "readiness", "--json"
+            ).stdout
+        )["segment"]
+        for lead in leads
+    }
+    assert segments == {"fast_track", "modernise", "foundations", "educate"}
