@@ -87,3 +87,19 @@ def test_the_example_diagnostic_validates_without_warnings_and_places_leads_in_e
         for lead in leads
     }
     assert segments == {"fast_track", "modernise", "foundations", "educate"}
+
+
+def test_report_prints_completion_where_leads_stop_and_segments(tmp_path):
+    published(tmp_path)
+    stopped = assessment_events("bo", {"warehouse_in_place": "none"}, complete=False)
+    ok(tmp_path, "ingest", write_jsonl(tmp_path / "more.jsonl", stopped), "-p", "diag")
+    text = ok(tmp_path, "assessments", "report", "readiness").stdout
+    assert "Data readiness: 2 started, 1 completed (50.0%), 0 stopped before answering" in text
+    assert "qualified 0 (0.0%) · segment usefulness - · sales notes viewed 0 (0.0%)" in text
+    body = json.loads(ok(tmp_path, "assessments", "report", "readiness", "--json").stdout)
+    assert body["drop_off"][0] == {
+        "question": "warehouse_in_place",
+        "answered": 2,
+        "stopped_after": 1,
+    }
+    assert [s["leads"] for s in body["segments"]] == [1, 0, 0]

@@ -100,3 +100,25 @@ def test_validate_answers_a_question_that_feeds_nothing_as_a_warning(api):
             "only what improves segmentation or follow-up",
         }
     ]
+
+
+def test_the_report_needs_analytics_read_and_counts_completion(api):
+    writer = api.key("events:write", program="diag")
+    api.client.post("/v1/events", json=assessment_events("ann", HOT_ANSWERS), headers=writer)
+    refused = api.client.get("/v1/assessments/readiness/report", headers=writer)
+    assert refused.status_code == 403
+    reader = api.key("analytics:read", program="diag")
+    got = api.client.get("/v1/assessments/readiness/report", headers=reader)
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert (body["started"], body["completed"], body["completion_percent"]) == (1, 1, 100.0)
+    assert body["segments"][0] == {
+        "key": "hot",
+        "name": "Ready to buy",
+        "leads": 1,
+        "share_percent": 100.0,
+        "qualified": 0,
+        "conversion_percent": 0.0,
+    }
+    missing = api.client.get("/v1/assessments/nope/report", headers=reader)
+    assert (missing.status_code, missing.json()["error"]["field"]) == (404, "assessment")

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from accolade.errors import NotFound
+from accolade.service import assessment_report
 from accolade.service import assessments as assessments_service
 from accolade.service.ingest import ingest_batch
 from accolade.service.programs import publish
@@ -236,3 +237,55 @@ def test_reversing_an_answer_that_replaced_another_scores_the_result_again(store
     stored = results(store)
     replay(store, PROGRAM, clock=clock_at())
     assert results(store) == stored
+
+
+REPORTED = ASSESSMENT_PROGRAM.replace(
+    "  - key: webinar_attended\n    points: 10\n",
+    "  - key: webinar_attended\n    points: 10\n"
+    "  - key: meeting_booked\n    event: meeting.booked\n    points: 0\n"
+    "analytics:\n  qualified: [meeting_booked]\n",
+)
+
+
+def later(id: str, type: str, lead: str, hour: int) -> dict[str, Any]:
+    return {
+        "id": id,
+        "type": type,
+        "member": lead,
+        "occurred_at": f"2026-03-02T{hour:02d}:00:00Z",
+        "properties": {"assessment": "readiness"},
+    }
+
+
+def test_the_report_counts_starts_drop_off_scores_segments_conversion_and_notes_read(store):
+    publish(store, REPORTED, clock=clock_at())
+    hot_but_slow = {**HOT_ANSWERS, "timeline": "later", "team_confidence": 1}
+    send(
+        store,
+        *assessment_events("ann", HOT_ANSWERS),  # hot, 21
+        *assessment_events("bo", SKIPPING_ANSWERS),  # education, 1
+        *assessment_events("cy", hot_but_slow),  # warehouse_later, 13
+        *assessment_events(
+            "di", {"warehouse_in_place": "has_one", "sources": ["crm"]}, complete=False
+        ),
+        *assessment_events("ed", {}, complete=False),
+        later("ann-meeting", "meeting.booked", "ann", 18),
+        later("bo-meeting", "meeting.booked", "bo", 9),  # before bo completed: not a conversion
+        later("ann-note", "sales_note.viewed", "ann", 19),
+    )
+    report = assessment_report.report(store, PROGRAM, "readiness")
+    assert (report.started, report.completed, report.completion_percent) == (5, 3, 60.0)
+    assert report.stopped_before_answering == 1
+    assert {q.question: q.stopped_after for q in report.drop_off}["sources"] == 1
+    assert {q.question: q.answered for q in report.drop_off}["warehouse_in_place"] == 4
+    total = next(s for s in report.scores if s.key == "total")
+    assert (total.min, total.median, total.max) == (1, 13.0, 21)
+    assert report.levels == {"early": 1, "developing": 0, "ready": 2}
+    assert [(s.key, s.leads, s.qualified) for s in report.segments] == [
+        ("hot", 1, 1),
+        ("warehouse_later", 1, 0),
+        ("education", 1, 0),
+    ]
+    assert (report.qualified, report.conversion_percent) == (1, 33.3)
+    assert report.segment_usefulness == round(100.0 / 33.3, 2)
+    assert (report.sales_notes_viewed, report.sales_context_adoption_percent) == (1, 50.0)

@@ -49,3 +49,49 @@ def assessments_show(
         out.print(f"CRM {name}: {value}", soft_wrap=True, markup=False)
     if found.sales_note:
         out.print(f"sales note: {found.sales_note}", soft_wrap=True, markup=False)
+
+
+@assessments_app.command("report")
+def assessments_report(
+    assessment: Annotated[str, typer.Argument(help="The assessment's key.")],
+    program: ProgramOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Starts, completion rate, where leads stop, the scores' spread, segment sizes, qualified
+    conversion per segment, segment usefulness and sales context adoption."""
+    from accolade.service import assessment_report
+
+    store, key = open_program(program)
+    found = assessment_report.report(store, key, assessment)
+    if as_json:
+        print_json(found)
+        return
+    out.print(
+        f"[bold]{escape(found.name)}[/bold]: {found.started:,} started, {found.completed:,} "
+        f"completed ({found.completion_percent}%), {found.stopped_before_answering:,} stopped "
+        "before answering"
+    )
+    drop = Table("question", "answered", "stopped after", title="where leads stop")
+    for q in found.drop_off:
+        drop.add_row(q.question, f"{q.answered:,}", f"{q.stopped_after:,}")
+    out.print(drop)
+    scores = Table("score", "min", "median", "max", "mean", title="scores of the completed")
+    for s in found.scores:
+        scores.add_row(s.name, str(s.min), f"{s.median:g}", str(s.max), f"{s.mean:g}")
+    out.print(scores)
+    segments = Table("segment", "leads", "share", "qualified", "conversion", title="segments")
+    for row in found.segments:
+        segments.add_row(
+            row.name,
+            f"{row.leads:,}",
+            f"{row.share_percent}%",
+            f"{row.qualified:,}",
+            f"{row.conversion_percent}%",
+        )
+    out.print(segments)
+    usefulness = "-" if found.segment_usefulness is None else f"{found.segment_usefulness:g}"
+    out.print(
+        f"qualified {found.qualified:,} ({found.conversion_percent}%) · segment usefulness "
+        f"{usefulness} · sales notes viewed {found.sales_notes_viewed:,} "
+        f"({found.sales_context_adoption_percent}%)"
+    )

@@ -20,6 +20,7 @@ from accolade.program.compiled import (
     MEMBER_UPDATED,
     REFERENCE_EVENTS,
     REFERRAL_EVENTS,
+    SALES_NOTE_VIEWED,
     CompiledAction,
     CompiledAssessment,
     CompiledChallenge,
@@ -60,7 +61,7 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
     by_event = {
         **{t: () for t in (MEMBER_UPDATED, CHALLENGE_WON, LEADERBOARD_WON)},
         **{t: () for t in (*REFERRAL_EVENTS, *REFERENCE_EVENTS)},
-        **{t: () for t in (ASSESSMENT_EVENTS if program.assessments else ())},
+        **{t: () for t in ((*ASSESSMENT_EVENTS, SALES_NOTE_VIEWED) if program.assessments else ())},
         **_index(actions.values(), lambda a: [a.event_type]),
     }
     badges_by_action = _index(program.badges, _actions_of_badge)

@@ -315,6 +315,8 @@ ASSESSMENT_STARTED = "assessment.started"
 ASSESSMENT_ANSWERED = "assessment.answered"
 ASSESSMENT_COMPLETED = "assessment.completed"
 ASSESSMENT_EVENTS = (ASSESSMENT_STARTED, ASSESSMENT_ANSWERED, ASSESSMENT_COMPLETED)
+# A CRM or sales tool says a lead's sales note was read (the report's sales context adoption)
+SALES_NOTE_VIEWED = "sales_note.viewed"
 # no action may use these (their rewards are the challenge's or the board's own)
 UNACTIONABLE_EVENT_TYPES = (CHALLENGE_WON, LEADERBOARD_WON)
 # refused from the API and file ingest

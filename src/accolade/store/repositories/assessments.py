@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 
 from accolade.store.repositories._base import RepositoryBase
-from accolade.store.tables import assessment_results, members
+from accolade.store.tables import assessment_results, events, members
 
 
 class NewResult(NamedTuple):
@@ -78,6 +78,46 @@ class AssessmentsRepository(RepositoryBase):
             assessment_results.c.assessment == assessment,
             assessment_results.c.member_id == member_id,
         )
+
+    def results_of(self, program_id: int, assessment: str) -> list[Any]:
+        """Every result of an assessment: (segment, level, total, result JSON)."""
+        return list(
+            self.conn.execute(
+                select(
+                    assessment_results.c.segment,
+                    assessment_results.c.level,
+                    assessment_results.c.total,
+                    assessment_results.c.result,
+                ).where(
+                    assessment_results.c.program_id == program_id,
+                    assessment_results.c.assessment == assessment,
+                )
+            )
+        )
+
+    def followed_by(self, program_id: int, assessment: str, types: Sequence[str]) -> dict[str, int]:
+        """Per segment, the leads with an event of one of ``types`` (in force: not reversed)
+        at or after their completion."""
+        if not types:
+            return {}
+        later = exists().where(
+            events.c.program_id == program_id,
+            events.c.member_id == assessment_results.c.member_id,
+            events.c.kind == "event",
+            events.c.reversed_by.is_(None),
+            events.c.type.in_(list(types)),
+            events.c.occurred_at >= assessment_results.c.completed_at,
+        )
+        rows = self.conn.execute(
+            select(assessment_results.c.segment, func.count())
+            .where(
+                assessment_results.c.program_id == program_id,
+                assessment_results.c.assessment == assessment,
+                later,
+            )
+            .group_by(assessment_results.c.segment)
+        )
+        return {segment: int(n) for segment, n in rows}
 
     def clear_results(self, program_id: int) -> None:
         """Every result of the program: replay writes them again."""
