@@ -34,11 +34,18 @@ def assessments_show(
         return
     scores = ", ".join(f"{name} {points}" for name, points in found.scores.items())
     out.print(
-        f"[bold]{escape(found.lead)}[/bold] · {found.assessment} · completed {found.completed_at:%Y-%m-%d %H:%M} UTC"
+        f"[bold]{escape(found.lead)}[/bold] · {found.assessment} · completed {found.completed_at:%Y-%m-%d %H:%M} UTC",
+        soft_wrap=True,
     )
-    out.print(f"total {found.total} ({scores}) · level {found.level} · segment {found.segment}")
+    out.print(
+        f"total {found.total} ({scores}) · level {found.level} · segment {found.segment}",
+        soft_wrap=True,
+    )
     if found.nurture_path or found.next_content:
-        out.print(f"nurture path {found.nurture_path or '-'} · next {found.next_content or '-'}")
+        out.print(
+            f"nurture path {found.nurture_path or '-'} · next {found.next_content or '-'}",
+            soft_wrap=True,
+        )
     table = Table("question", "answer", "scores", title="answers")
     for answer in found.answers:
         shown = ", ".join(answer.answer) if isinstance(answer.answer, list) else str(answer.answer)
@@ -69,7 +76,8 @@ def assessments_report(
     out.print(
         f"[bold]{escape(found.name)}[/bold]: {found.started:,} started, {found.completed:,} "
         f"completed ({found.completion_percent}%), {found.stopped_before_answering:,} stopped "
-        "before answering"
+        "before answering",
+        soft_wrap=True,
     )
     drop = Table("question", "answered", "stopped after", title="where leads stop")
     for q in found.drop_off:
@@ -93,5 +101,6 @@ def assessments_report(
     out.print(
         f"qualified {found.qualified:,} ({found.conversion_percent}%) · segment usefulness "
         f"{usefulness} · sales notes viewed {found.sales_notes_viewed:,} "
-        f"({found.sales_context_adoption_percent}%)"
+        f"({found.sales_context_adoption_percent}%)",
+        soft_wrap=True,
     )

@@ -108,7 +108,7 @@ def advance_assessment(
         "completed": completed,
     }
     if completed is not None:
-        result = score(assessment, answers, state.member)
+        result = score(assessment, answers, state.member, with_note=False)
         reason = (
             f"assessment '{key}' completed: total {result.total}, level {result.level}, "
             f"segment {result.segment}"
@@ -230,9 +230,15 @@ def unanswered(assessment: CompiledAssessment, answers: Mapping[str, Answer]) ->
 
 
 def score(
-    assessment: CompiledAssessment, answers: Mapping[str, Answer], lead: str
+    assessment: CompiledAssessment,
+    answers: Mapping[str, Answer],
+    lead: str,
+    *,
+    with_note: bool = True,
 ) -> AssessmentResult:
-    """The result of a set of answers: answers in skipped sections do not count."""
+    """The result of a set of answers: answers in skipped sections do not count.
+    ``with_note=False`` leaves the sales note unrendered (the ledger entry's reason needs
+    only the total, level and segment)."""
     definition = assessment.definition
     skipped = skipped_sections(assessment, answers)
     counted = [q for q in definition.questions if q.key in answers and q.section not in skipped]
@@ -267,7 +273,7 @@ def score(
     }
     for result_field in definition.result_fields:
         fields[result_field.field] = values[result_field.value]
-    template = assessment.sales_notes.get(segment.key)
+    template = assessment.sales_notes.get(segment.key) if with_note else None
     note = None
     if template is not None:
         note = template.render(
