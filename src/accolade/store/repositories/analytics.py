@@ -418,21 +418,31 @@ class AnalyticsRepository(RepositoryBase):
         # first value): everyone's would be a pass over all their firsts
         began = (
             select(func.min(events.c.occurred_at))
+            # The member's own events (ix_events_member_id_id). The kind as a parameter, not
+            # a literal: SQLite then cannot use the partial ix_events_analytics, which it
+            # preferred (it holds member_id), reading the program's whole log per member. No
+            # bound on the time: the first event is before the first outcome, before the end.
             .where(
-                *_in_force(program_id),
                 events.c.member_id == first.c.member_id,
-                events.c.occurred_at < self.bound(periods.end),
+                events.c.program_id == program_id,
+                events.c.kind == EVENT,
+                events.c.reversed_by.is_(None),
             )
             .scalar_subquery()
         )
-        seconds = self.seconds_between(func.coalesce(start.c.at, began), first.c.at)
-        # to the millisecond (SQLite's precision, julianday), never below zero; as a double,
-        # divided as a double: the arithmetic of the reference's Python floats
-        exact = func.round(cast(seconds, Numeric) if self.dialect == "postgresql" else seconds, 3)
-        days = case(
-            (or_(seconds.is_(None), seconds < 0), literal(0.0, Float)),
-            else_=cast(exact, Float),
-        ) / literal(86400.0, Float)
+        # Seconds (0 without a start), never below zero, to the millisecond (SQLite's
+        # precision, julianday); as a double, divided as a double: the arithmetic of the
+        # reference's Python floats. Each step wraps the one before: an expression named
+        # twice is computed twice (the first event's lookup with it).
+        seconds = func.coalesce(
+            self.seconds_between(func.coalesce(start.c.at, began), first.c.at), 0
+        )
+        clamped = (
+            func.greatest(cast(seconds, Numeric), 0)
+            if self.dialect == "postgresql"
+            else func.max(seconds, 0.0)
+        )
+        days = cast(func.round(clamped, 3), Float) / literal(86400.0, Float)
         waits = (
             select(
                 self.period_of(first.c.at, periods).label("p"),
@@ -455,7 +465,7 @@ class AnalyticsRepository(RepositoryBase):
             func.row_number().over(partition_by=cell, order_by=waits.c.d).label("rn"),
             func.count().over(partition_by=cell).label("n"),
         ).subquery()
-        middle = ranked.c.rn.in_([(ranked.c.n + 1) / 2, (ranked.c.n + 2) / 2])
+        middle = ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
         q = (
             select(ranked.c.p, ranked.c.g, func.avg(ranked.c.d))
             .where(middle)
