@@ -3,9 +3,12 @@ i18n extension, and the headers a page is sent with."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from accolade.errors import InvalidInput
 
 
 def template_environment(folder: Path) -> Environment:
@@ -41,3 +44,13 @@ def page_headers(frame_ancestors: str = "") -> dict[str, str]:
     if not ancestors:
         found["X-Frame-Options"] = "DENY"
     return found
+
+
+def day_of(text: str, field: str) -> date | None:
+    """A form's day (YYYY-MM-DD; empty: none); InvalidInput naming ``field`` otherwise."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"'{text}' is not a date (YYYY-MM-DD)", field=field) from None

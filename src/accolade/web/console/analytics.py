@@ -20,6 +20,7 @@ from accolade.errors import AccoladeError, InvalidInput, NotFound
 from accolade.service import analytics, experiments
 from accolade.web.console import charts
 from accolade.web.console.web import PREFIX, Admin, ConsolePage, Signed, headers, render
+from accolade.web.pages import day_of
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 HERE = f"{PREFIX}/analytics"
@@ -83,20 +84,11 @@ class Filters:
     def parsed(self) -> tuple[date | None, date | None, str | None, str | None]:
         """The filters for the service: dates checked here (InvalidInput naming the field)."""
         return (
-            _day(self.start, "from"),
-            _day(self.end, "to"),
+            day_of(self.start, "from"),
+            day_of(self.end, "to"),
             self.interval or None,
             self.by or None,
         )
-
-
-def _day(text: str, field: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"'{text}' is not a day (use YYYY-MM-DD)", field=field) from None
 
 
 def _report(page: ConsolePage, metric: str, filters: Filters) -> analytics.Report:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -35,6 +34,7 @@ from accolade.service import references as references_service
 from accolade.service import referrals as referrals_service
 from accolade.service import rewards as rewards_service
 from accolade.service.rewards import RewardOffer
+from accolade.web.pages import day_of
 from accolade.web.portal.web import PREFIX, Member, Page, headers, render
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -63,15 +63,6 @@ def _redirect(page: Page, path: str, **query: str) -> Response:
 # --- history --------------------------------------------------------------------------------
 
 
-def _day(text: str, field: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"'{text}' is not a date (YYYY-MM-DD)", field=field) from None
-
-
 @router.get("/history")
 def history(
     request: Request,
@@ -95,8 +86,8 @@ def history(
             HISTORY_PAGE,
             kind=kind or None,
             rule=rule or None,
-            from_day=_day(from_day, "from_day"),
-            to_day=_day(to_day, "to_day"),
+            from_day=day_of(from_day, "from_day"),
+            to_day=day_of(to_day, "to_day"),
         )
     except InvalidInput as refused:
         error = refused
