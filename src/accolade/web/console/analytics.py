@@ -261,6 +261,11 @@ def metric_page(
         found = _report(page, metric, filters)
     except AccoladeError as error:
         return _refused(request, page, error, filters, metric)
+    # the range the report covers, shown in the form and carried by the links: the default
+    # (the last three months to today) spelled out, so a CSV or member list is the same range
+    filters = Filters(
+        str(found.range.start), str(found.range.end), found.range.interval, found.range.by or ""
+    )
     columns = _columns(found)
     title, charted = DASHBOARDS.get(metric, (metric, found.metric.measures[0].name))
     kinds = {m.name: m.kind for m in found.metric.measures}
