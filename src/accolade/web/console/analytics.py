@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from accolade.errors import AccoladeError, InvalidInput, NotFound
@@ -91,6 +91,14 @@ class Filters:
         )
 
 
+def _filters(start: From = "", end: To = "", interval: Interval = "", by: By = "") -> Filters:
+    """The filters of a request's query string (``from``, ``to``, ``interval``, ``by``)."""
+    return Filters(start, end, interval, by)
+
+
+Filtered = Annotated[Filters, Depends(_filters)]
+
+
 def _report(page: ConsolePage, metric: str, filters: Filters) -> analytics.Report:
     start, end, interval, by = filters.parsed()
     return analytics.report(
@@ -128,13 +136,9 @@ def _refused(
 def analytics_page(
     request: Request,
     page: Signed,
-    start: From = "",
-    end: To = "",
-    interval: Interval = "",
-    by: By = "",
+    filters: Filtered,
 ) -> Response:
     """The dashboards, their descriptions and the experiments, with the filter form."""
-    filters = Filters(start, end, interval, by)
     try:
         filters.parsed()
         found = (
@@ -250,13 +254,9 @@ def metric_page(
     request: Request,
     page: Signed,
     metric: Annotated[str, Path(max_length=32)],
-    start: From = "",
-    end: To = "",
-    interval: Interval = "",
-    by: By = "",
+    filters: Filtered,
 ) -> Response:
     """One metric: its chart and its table, each figure linking to its members."""
-    filters = Filters(start, end, interval, by)
     try:
         found = _report(page, metric, filters)
     except AccoladeError as error:
@@ -298,14 +298,10 @@ def metric_csv(
     request: Request,
     page: Signed,
     metric: Annotated[str, Path(max_length=32)],
-    start: From = "",
-    end: To = "",
-    interval: Interval = "",
-    by: By = "",
+    filters: Filtered,
 ) -> Response:
     """A metric's table as CSV: the rows of the report, each measure a column (raw values:
     rates as fractions, money in minor units)."""
-    filters = Filters(start, end, interval, by)
     try:
         found = _report(page, metric, filters)
     except AccoladeError as error:
@@ -320,18 +316,14 @@ def members_page(
     request: Request,
     page: Signed,
     metric: Annotated[str, Path(max_length=32)],
+    filters: Filtered,
     measure: Annotated[str, Query(max_length=32)] = "",
-    start: From = "",
-    end: To = "",
-    interval: Interval = "",
-    by: By = "",
     period: Annotated[str, Query(max_length=16)] = "",
     group: Text = "",
     key: Text = "",
     after: Text = "",
 ) -> Response:
     """The members behind one figure, a page at a time, each linking to the member's page."""
-    filters = Filters(start, end, interval, by)
     try:
         found = _members(page, metric, measure, filters, period, group, key, after, MEMBERS_PAGE)
     except AccoladeError as error:
@@ -358,17 +350,13 @@ def members_csv(
     request: Request,
     page: Signed,
     metric: Annotated[str, Path(max_length=32)],
+    filters: Filtered,
     measure: Annotated[str, Query(max_length=32)] = "",
-    start: From = "",
-    end: To = "",
-    interval: Interval = "",
-    by: By = "",
     period: Annotated[str, Query(max_length=16)] = "",
     group: Text = "",
     key: Text = "",
 ) -> Response:
     """Every member behind one figure (all pages) as CSV."""
-    filters = Filters(start, end, interval, by)
     everyone: list[str] = []
     after = ""
     try:
