@@ -336,14 +336,6 @@ class AnalyticsRepository(RepositoryBase):
         sub = union_all(*parts).subquery()
         return select(*sub.c)
 
-    def per_member(self, q: Select[Any], total: bool) -> list[tuple[int, Any]]:
-        """(member_id, 1) of each member in ``q`` (``total``: the sum of their values)."""
-        sub = q.subquery()
-        value = func.sum(sub.c.value) if total else literal(1)
-        stmt = select(sub.c.member_id, value).group_by(sub.c.member_id)
-        # one fetch of every row: a row at a time through the result costs more than the query
-        return [(int(m), v) for m, v in self.conn.execute(stmt).all()]
-
     def members_per_arm(
         self, arms: Select[Any], names: Sequence[str], q: Select[Any]
     ) -> dict[str, int]:
@@ -781,12 +773,6 @@ class AnalyticsRepository(RepositoryBase):
         if after is not None:
             q = q.where(members.c.external_id > after)
         return [r[0] for r in self.conn.execute(q)]
-
-    def rows(self, q: Select[Any]) -> list[Any]:
-        return list(self.conn.execute(q))
-
-    def group_column(self, grouping: Grouping) -> ColumnElement[Any]:
-        return self._group(grouping)
 
     def has_attribute(self, program_id: int, name: str) -> bool:
         """Whether any member of the program has attribute ``name``."""
