@@ -94,10 +94,35 @@ class Settings(BaseSettings):
         description="Origins that may show the member portal in an iframe, space-separated "
         "(e.g. `https://app.example.com`); empty: none may (the portal opens as a page).",
     )
+    assess_frame_ancestors: str = Field(
+        default="'self'",
+        max_length=2000,
+        description="Origins that may show the hosted assessment pages (/assess/KEY) in an "
+        "iframe, space-separated (e.g. `'self' https://www.example.com`); empty: none may.",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         min_length=32,
         description="Server secret member tokens are signed with (the same on every worker). "
         "Unset: required on PostgreSQL; a SQLite database gets one generated into "
         "`<database file>.secret`.",
+    )
+    hubspot_base_url: str = Field(
+        default="https://api.hubapi.com",
+        max_length=2000,
+        description="Where the HubSpot connector sends its contact upserts (a local server in "
+        "tests).",
+    )
+    hubspot_access_token: SecretStr | None = Field(
+        default=None,
+        description="The HubSpot private app's (or OAuth) access token of the HubSpot "
+        "connector; never logged, never stored in the database or the program file.",
+    )
+    hubspot_access_token_file: str | None = Field(
+        default=None,
+        description="A file holding the HubSpot access token instead, read again whenever "
+        "HubSpot answers 401 (an expired token another process refreshes).",
+    )
+    hubspot_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="Time HubSpot has to answer one batch upsert."
     )

@@ -14,6 +14,7 @@ from accolade.cli import (
     analytics,
     assessments,
     challenges,
+    crm,
     demo,
     experiments,
     ingest,
@@ -84,3 +85,4 @@ app.add_typer(assessments.assessments_app, name="assessments")
 app.add_typer(references.references_app, name="references")
 app.add_typer(analytics.analytics_app, name="analytics")
 app.add_typer(experiments.experiments_app, name="experiments")
+app.add_typer(crm.crm_app, name="crm")

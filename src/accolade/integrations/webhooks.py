@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from contextlib import ExitStack
 from datetime import datetime
 from types import TracebackType
 
@@ -13,6 +14,7 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from accolade import __version__
+from accolade.integrations.hubspot import client_from, configured, sync_hubspot
 from accolade.service import Clock, system_clock
 from accolade.service.webhooks import DEFAULT_LEASE_SECONDS, SendResult, deliver_due
 from accolade.settings import Settings
@@ -82,11 +84,16 @@ def run_worker(
     clock: Clock = system_clock,
     poll_seconds: float = 1.0,
 ) -> None:
-    """Deliver due webhooks until ``stop`` is set; waits ``poll_seconds`` only when there
-    was nothing to do. A failing round (database away, say) is logged and tried again."""
+    """Deliver due webhooks, and sync the HubSpot connector's deliveries when its token is
+    set, until ``stop`` is set; waits ``poll_seconds`` only when there was nothing to do. A
+    failing round (database away, say) is logged and tried again."""
     # The lease covers one send: httpx bounds each phase of a request by the timeout.
     lease = max(DEFAULT_LEASE_SECONDS, 4 * settings.webhook_timeout_seconds)
-    with HttpSender(settings.webhook_timeout_seconds) as send:
+    with (
+        HttpSender(settings.webhook_timeout_seconds) as send,
+        ExitStack() as connectors,
+    ):
+        hubspot = connectors.enter_context(client_from(settings)) if configured(settings) else None
         while not stop.is_set():
             try:
                 report = deliver_due(
@@ -98,11 +105,16 @@ def run_worker(
                     lease_seconds=lease,
                     stop=stop,
                 )
+                idle = report.idle
+                if hubspot is not None:
+                    idle = (
+                        sync_hubspot(store, settings, hubspot, clock=clock, stop=stop).idle and idle
+                    )
             except Exception:
                 log.exception("webhook delivery round failed; next round in %g s", poll_seconds)
                 stop.wait(poll_seconds)
                 continue
-            if report.idle:
+            if idle:
                 stop.wait(poll_seconds)
 
 

@@ -12,6 +12,7 @@ from accolade.errors import FieldError
 from accolade.program.compile import window_bound
 from accolade.program.compiled import UNACTIONABLE_EVENT_TYPES
 from accolade.program.experiments import COVERED_SECTIONS
+from accolade.program.integrations import check_integrations
 from accolade.program.models import Program
 
 
@@ -36,6 +37,7 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
     _check_tiers(raw, tiers, errors)
     _check_analytics(raw, action_keys, badge_keys, errors)
     _check_experiments(raw, action_keys, badge_keys, errors)
+    errors.extend(check_integrations(raw))
     return errors
 
 

@@ -37,6 +37,7 @@ from accolade.program.assessments import (
 )
 from accolade.program.durations import CALENDAR_WINDOWS, Duration, date_or_time, parse_duration
 from accolade.program.experiments import Experiment, ExperimentCovers
+from accolade.program.integrations import HubSpot, Integrations
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 EventType = Annotated[
@@ -622,6 +623,7 @@ class Program(_Model):
     analytics: Analytics | None = Field(default=None, exclude_if=lambda v: v is None)
     experiments: list[Experiment] = Field(default_factory=list, exclude_if=lambda v: not v)
     assessments: list[Assessment] = Field(default_factory=list, exclude_if=lambda v: not v)
+    integrations: Integrations | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @field_validator("timezone")
     @classmethod
@@ -688,6 +690,8 @@ def known_keys() -> set[str]:
         SegmentRule,
         AssessmentSegment,
         ResultField,
+        Integrations,
+        HubSpot,
     ]
     keys: set[str] = set()
     for model in models:

@@ -23,6 +23,7 @@ from accolade.service import (
     audit,  # a module: audit reads programs (program_row) too
     system_clock,
 )
+from accolade.service.connectors import subscribe_connectors
 from accolade.store.unit_of_work import Store, UnitOfWork
 
 
@@ -113,6 +114,7 @@ def publish(
                 new = compiled_version(uow, row.id, existing.version)
                 _guard_state(uow, row, new, now)
                 _refresh_facets(uow, row, new)
+                subscribe_connectors(uow, row.id, new.definition, now)
                 uow.programs.activate(row.id, existing.version, "publish", now, notes, approved_by)
                 _audit_release(
                     uow, actor, row, existing.version, "publish", notes, approved_by, now
@@ -126,6 +128,7 @@ def publish(
         new = compile_program(program, version, digest)  # parsed once, above
         _guard_state(uow, row, new, now)
         _refresh_facets(uow, row, new)
+        subscribe_connectors(uow, row.id, new.definition, now)
         uow.programs.add_version(row.id, version, digest, source, now)
         uow.programs.activate(row.id, version, "publish", now, notes, approved_by)
         _audit_release(uow, actor, row, version, "publish", notes, approved_by, now)
@@ -193,6 +196,7 @@ def publish_version(
         new = compiled_version(uow, row.id, version)
         _guard_state(uow, row, new, now)
         _refresh_facets(uow, row, new)
+        subscribe_connectors(uow, row.id, new.definition, now)
         uow.programs.activate(row.id, version, "publish", now, notes, approved_by)
         _audit_release(uow, actor, row, version, "publish", notes, approved_by, now)
 
@@ -317,6 +321,7 @@ def rollback(
         new = compiled_version(uow, row.id, to)
         _guard_state(uow, row, new, now)
         _refresh_facets(uow, row, new)
+        subscribe_connectors(uow, row.id, new.definition, now)
         uow.programs.activate(row.id, to, "rollback", now, notes, approved_by)
         _audit_release(uow, actor, row, to, "rollback", notes, approved_by, now)
         return to

@@ -174,7 +174,7 @@ def deliver_due(
     between sending and recording leaves the delivery to be sent again when the lease ends.
     ``stop`` (set) ends the batch before its next send.
     """
-    fanned_out = _fan_out(store, batch, clock())
+    fanned_out = fan_out(store, batch, clock())
     delivered = failed = dead = 0
     for _ in range(batch):
         if stop is not None and stop.is_set():
@@ -276,8 +276,9 @@ def list_deliveries(
 # internals ----------------------------------------------------------------------------------
 
 
-def _fan_out(store: Store, batch: int, now: datetime) -> int:
-    """One pending delivery per message and active subscription that wants its type."""
+def fan_out(store: Store, batch: int, now: datetime) -> int:
+    """One pending delivery per message and active subscription (webhook or connector)
+    that wants its type; the number of messages fanned out."""
     with store.transaction() as uow:
         outbox = uow.outbox
         messages = outbox.unfanned_messages(batch)

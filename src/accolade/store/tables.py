@@ -273,6 +273,9 @@ webhook_subscriptions = Table(
     Column("description", String(200), nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("disabled_at", UTCDateTime, nullable=True),
+    # "webhook", or the connector (e.g. "hubspot") a program file's `integrations:` section
+    # keeps subscribed: its deliveries share the claim, retries and dead letters of webhooks.
+    Column("kind", String(16), nullable=False, server_default="webhook"),
 )
 
 outbox = Table(
@@ -305,6 +308,19 @@ webhook_deliveries = Table(
     UniqueConstraint("outbox_id", "subscription_id"),
     Index(None, "status", "next_attempt_at"),
     Index(None, "subscription_id", "id"),
+)
+
+# What a CRM connector last sent for a contact (property -> value, JSON), so a later message
+# sends only the properties that changed.
+crm_contacts = Table(
+    "crm_contacts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subscription_id", Id, ForeignKey("webhook_subscriptions.id"), nullable=False),
+    Column("contact", String(320), nullable=False),  # the CRM's key: a lowercased email
+    Column("properties", Text, nullable=False),
+    Column("synced_at", UTCDateTime, nullable=False),
+    UniqueConstraint("subscription_id", "contact"),
 )
 
 # A challenge whose window closed, once per challenge: who won (in rank order). The winners' rewards

@@ -1,18 +1,26 @@
-"""Reads and writes of webhook subscriptions, the outbox and its deliveries."""
+"""Reads and writes of webhook subscriptions, the outbox and its deliveries, and what each
+CRM connector last sent per contact."""
 
 from __future__ import annotations
 
+import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Row, Select, bindparam, insert, select, update
 
 from accolade.store.repositories._base import RepositoryBase
-from accolade.store.tables import outbox, webhook_deliveries, webhook_subscriptions
+from accolade.store.tables import (
+    crm_contacts,
+    outbox,
+    webhook_deliveries,
+    webhook_subscriptions,
+)
 
 ALL_TYPES = "*"
+WEBHOOK = "webhook"  # the kind of a subscription an admin made; connectors have their own
 
 
 class Claim(NamedTuple):
@@ -24,6 +32,19 @@ class Claim(NamedTuple):
     secret: str
     subscription_disabled_at: datetime | None
     message_id: str
+    payload: str
+
+
+class ConnectorClaim(NamedTuple):
+    """A connector's delivery taken for one attempt."""
+
+    id: int
+    attempts: int  # made before this one
+    program_id: int
+    subscription_id: int
+    subscription_disabled_at: datetime | None
+    message_id: str
+    type: str
     payload: str
 
 
@@ -71,6 +92,7 @@ class OutboxRepository(RepositoryBase):
         secret: str,
         description: str,
         now: datetime,
+        kind: str = WEBHOOK,
     ) -> int:
         return int(
             self.conn.execute(
@@ -82,6 +104,7 @@ class OutboxRepository(RepositoryBase):
                     secret=secret,
                     description=description,
                     created_at=now,
+                    kind=kind,
                 )
                 .returning(webhook_subscriptions.c.id)
             ).scalar_one()
@@ -208,6 +231,7 @@ class OutboxRepository(RepositoryBase):
             .where(
                 webhook_deliveries.c.status == "pending",
                 webhook_deliveries.c.next_attempt_at <= now,
+                webhook_subscriptions.c.kind == WEBHOOK,
             )
             .order_by(webhook_deliveries.c.next_attempt_at, webhook_deliveries.c.id)
             .limit(1)
@@ -221,6 +245,103 @@ class OutboxRepository(RepositoryBase):
             .values(next_attempt_at=lease_until)
         )
         return Claim(*row)
+
+    def claim_connector_due(
+        self, kind: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[ConnectorClaim]:
+        """Up to ``limit`` pending deliveries of ``kind`` connectors due at ``now``, oldest
+        first, each leased until ``lease_until`` (as ``claim_due`` does for one)."""
+        rows = list(
+            self.conn.execute(
+                select(
+                    webhook_deliveries.c.id,
+                    webhook_deliveries.c.attempts,
+                    webhook_deliveries.c.program_id,
+                    webhook_deliveries.c.subscription_id,
+                    webhook_subscriptions.c.disabled_at,
+                    outbox.c.message_id,
+                    outbox.c.type,
+                    outbox.c.payload,
+                )
+                .join(
+                    webhook_subscriptions,
+                    webhook_subscriptions.c.id == webhook_deliveries.c.subscription_id,
+                )
+                .join(outbox, outbox.c.id == webhook_deliveries.c.outbox_id)
+                .where(
+                    webhook_deliveries.c.status == "pending",
+                    webhook_deliveries.c.next_attempt_at <= now,
+                    webhook_subscriptions.c.kind == kind,
+                )
+                .order_by(webhook_deliveries.c.next_attempt_at, webhook_deliveries.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=webhook_deliveries)
+            )
+        )
+        if rows:
+            self.conn.execute(
+                update(webhook_deliveries)
+                .where(webhook_deliveries.c.id.in_([r.id for r in rows]))
+                .values(next_attempt_at=lease_until)
+            )
+        return [ConnectorClaim(*row) for row in rows]
+
+    def connector_subscription(self, program_id: int, kind: str) -> Row[Any] | None:
+        """The program's active subscription of connector ``kind``, if any."""
+        return self.conn.execute(
+            select(webhook_subscriptions).where(
+                webhook_subscriptions.c.program_id == program_id,
+                webhook_subscriptions.c.kind == kind,
+                webhook_subscriptions.c.disabled_at.is_(None),
+            )
+        ).first()
+
+    def set_subscription_types(self, subscription_id: int, types: str) -> None:
+        self.conn.execute(
+            update(webhook_subscriptions)
+            .where(webhook_subscriptions.c.id == subscription_id)
+            .values(types=types)
+        )
+
+    # what connectors last sent --------------------------------------------------------------
+
+    def sent_properties(
+        self, subscription_id: int, contacts: Iterable[str]
+    ) -> dict[str, dict[str, str]]:
+        """What was last sent for each of these contacts that has been synced."""
+        rows = self.conn.execute(
+            select(crm_contacts.c.contact, crm_contacts.c.properties).where(
+                crm_contacts.c.subscription_id == subscription_id,
+                crm_contacts.c.contact.in_(list(contacts)),
+            )
+        )
+        return {contact: json.loads(properties) for contact, properties in rows}
+
+    def save_sent_properties(
+        self, subscription_id: int, sent: Mapping[str, Mapping[str, str]], now: datetime
+    ) -> None:
+        """Merge what was just sent into what each contact was last sent."""
+        known = self.sent_properties(subscription_id, sent)
+        for contact, properties in sent.items():
+            merged = json.dumps({**known.get(contact, {}), **properties}, sort_keys=True)
+            if contact in known:
+                self.conn.execute(
+                    update(crm_contacts)
+                    .where(
+                        crm_contacts.c.subscription_id == subscription_id,
+                        crm_contacts.c.contact == contact,
+                    )
+                    .values(properties=merged, synced_at=now)
+                )
+            else:
+                self.conn.execute(
+                    insert(crm_contacts).values(
+                        subscription_id=subscription_id,
+                        contact=contact,
+                        properties=merged,
+                        synced_at=now,
+                    )
+                )
 
     def record_attempt(
         self,

@@ -1,0 +1,302 @@
+"""CRM field sync: a connector's due deliveries of `lead.assessed` messages turned into one
+batched upsert of contacts (keyed by email) carrying only the properties that changed since
+the last successful sync, with the retries and dead letters of webhooks. The transport (HTTP,
+the token) comes in as ``upsert``."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from accolade.program.integrations import HubSpot
+from accolade.service import Clock, system_clock
+from accolade.service.connectors import HUBSPOT
+from accolade.service.notify import LEAD_ASSESSED
+from accolade.service.programs import compiled_version
+from accolade.service.webhooks import DEFAULT_LEASE_SECONDS, MAX_BACKOFF, DeliveryReport, fan_out
+from accolade.store.repositories.outbox import ConnectorClaim
+from accolade.store.unit_of_work import Store, UnitOfWork
+
+MAX_BATCH = 100  # contacts in one HubSpot batch upsert (its documented limit)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One contact to upsert: its email and the properties to write."""
+
+    email: str
+    properties: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    ok: bool
+    status: int | None = None
+    error: str | None = None
+    retryable: bool = True  # False: the target refused the payload itself (a dead letter)
+    retry_after: float | None = None  # seconds the target asked for (429's Retry-After)
+
+
+class Upsert(Protocol):
+    """Upserts contacts in one request; never raises for the target's or the network's
+    faults, and never puts a credential in ``error``."""
+
+    def __call__(self, contacts: Sequence[Contact], /) -> UpsertResult: ...
+
+
+def lead_properties(config: HubSpot, data: Mapping[str, Any]) -> dict[str, str]:
+    """The contact properties a `lead.assessed` message's data gives under ``config``.
+    Explicit mappings win over ``crm_fields``; a value the result lacks (a CRM field of a skipped
+    question) is left out, so HubSpot keeps what it has."""
+    fields = data.get("fields") or {}
+    scores = data.get("scores") or {}
+    out: dict[str, str] = {}
+    if config.crm_fields:
+        out.update({name: property_text(v) for name, v in fields.items()})
+    for value, prop in config.lead_properties.items():
+        head, _, name = value.partition(".")
+        if head == "fields" and name:
+            if name in fields:
+                out[prop] = property_text(fields[name])
+        elif head == "scores" and name:
+            if name in scores:
+                out[prop] = property_text(scores[name])
+        else:
+            out[prop] = property_text(data.get(value))
+    return out
+
+
+def property_text(value: object) -> str:
+    """HubSpot's text for a value: booleans as true/false, several choices joined by `;` (its
+    multiple checkboxes), nothing as the empty string (which clears the property)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ";".join(property_text(v) for v in value)
+    return str(value)
+
+
+def sync_due(
+    store: Store,
+    upsert: Upsert,
+    *,
+    kind: str = HUBSPOT,
+    clock: Clock = system_clock,
+    max_attempts: int,
+    backoff_seconds: float,
+    batch: int = MAX_BATCH,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    stop: threading.Event | None = None,
+) -> DeliveryReport:
+    """Fan out the outbox, then sync up to ``batch`` due deliveries of ``kind`` connectors:
+    per program, one upsert of the contacts whose properties changed. A contact the target
+    refuses (4xx) is dead with the target's reason (a refused batch is retried contact by
+    contact, so one bad contact does not sink the others); 429, 401 and 5xx are retried with
+    backoff (at least the Retry-After asked for), dead after ``max_attempts``."""
+    fanned_out = fan_out(store, batch, clock())
+    now = clock()
+    lease_until = now + timedelta(seconds=lease_seconds)
+    with store.transaction() as uow:
+        claims = uow.outbox.claim_connector_due(kind, now, lease_until, min(batch, MAX_BATCH))
+    report = _Report(store, lease_until, max_attempts, backoff_seconds, clock)
+    by_subscription: dict[int, list[ConnectorClaim]] = {}
+    for claim in claims:
+        by_subscription.setdefault(claim.subscription_id, []).append(claim)
+    for subscription_id, group in by_subscription.items():
+        if stop is not None and stop.is_set():
+            break  # left leased: due again when the lease ends
+        _sync_subscription(store, upsert, subscription_id, group, report)
+    return DeliveryReport(report.delivered, report.failed, report.dead, fanned_out)
+
+
+# internals ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    """A contact's properties from its messages (the latest wins) and the deliveries."""
+
+    email: str
+    properties: dict[str, str] = field(default_factory=dict)
+    claims: list[ConnectorClaim] = field(default_factory=list)
+
+
+def _sync_subscription(
+    store: Store,
+    upsert: Upsert,
+    subscription_id: int,
+    claims: list[ConnectorClaim],
+    report: _Report,
+) -> None:
+    program_id = claims[0].program_id
+    live = [c for c in claims if c.subscription_disabled_at is None]
+    report.dead_all(
+        [c for c in claims if c.subscription_disabled_at is not None],
+        None,
+        "connector removed from the program file",
+    )
+    if not live:
+        return
+    with store.read() as uow:
+        config = _config(uow, program_id)
+        if config is None:
+            report.dead_all(live, None, "the active program has no integrations.hubspot section")
+            return
+        contacts: dict[str, _Pending] = {}
+        for claim in live:
+            message = json.loads(claim.payload)
+            if message.get("type") != LEAD_ASSESSED:
+                report.delivered_all([claim], None)  # nothing of it is synced
+                continue
+            data = message["data"]
+            email = _email(uow, program_id, str(data["lead"]), config.email_attribute)
+            if email is None:
+                report.dead_all(
+                    [claim],
+                    None,
+                    f"lead '{data['lead']}' has no email (its id is none, nor is its "
+                    f"'{config.email_attribute}' attribute)",
+                )
+                continue
+            pending = contacts.setdefault(email, _Pending(email))
+            pending.properties.update(lead_properties(config, data))
+            pending.claims.append(claim)
+        sent = uow.outbox.sent_properties(subscription_id, contacts)
+    changed: list[_Pending] = []
+    for pending in contacts.values():
+        last = sent.get(pending.email, {})
+        delta = {k: v for k, v in pending.properties.items() if last.get(k) != v}
+        if delta:
+            changed.append(_Pending(pending.email, delta, pending.claims))
+        else:
+            report.delivered_all(pending.claims, None)  # nothing new to tell the CRM
+    if changed:
+        _send(upsert, subscription_id, changed, report)
+
+
+def _send(upsert: Upsert, subscription_id: int, batch: list[_Pending], report: _Report) -> None:
+    result = upsert([Contact(p.email, p.properties) for p in batch])
+    if result.ok:
+        report.synced(subscription_id, batch, result.status)
+    elif not result.retryable and len(batch) > 1:
+        for one in batch:  # which contact was refused: each on its own
+            _send(upsert, subscription_id, [one], report)
+    elif not result.retryable:
+        report.dead_all(batch[0].claims, result.status, result.error)
+    else:
+        report.failed_all(
+            [c for p in batch for c in p.claims], result.status, result.error, result.retry_after
+        )
+
+
+@dataclass
+class _Report:
+    """Records attempts on claimed deliveries and counts them."""
+
+    store: Store
+    lease_until: datetime
+    max_attempts: int
+    backoff_seconds: float
+    clock: Clock
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+
+    def synced(self, subscription_id: int, batch: list[_Pending], status: int | None) -> None:
+        now = self.clock()
+        with self.store.transaction() as uow:
+            uow.outbox.save_sent_properties(
+                subscription_id, {p.email: p.properties for p in batch}, now
+            )
+            for claim in (c for p in batch for c in p.claims):
+                self._record(uow, claim, "delivered", status, None, delivered_at=now)
+        self.delivered += sum(len(p.claims) for p in batch)
+
+    def delivered_all(self, claims: Sequence[ConnectorClaim], status: int | None) -> None:
+        now = self.clock()
+        with self.store.transaction() as uow:
+            for claim in claims:
+                self._record(uow, claim, "delivered", status, None, delivered_at=now)
+        self.delivered += len(claims)
+
+    def dead_all(
+        self, claims: Sequence[ConnectorClaim], status: int | None, error: str | None
+    ) -> None:
+        if not claims:
+            return
+        with self.store.transaction() as uow:
+            for claim in claims:
+                self._record(uow, claim, "dead", status, error)
+        self.dead += len(claims)
+
+    def failed_all(
+        self,
+        claims: Sequence[ConnectorClaim],
+        status: int | None,
+        error: str | None,
+        retry_after: float | None,
+    ) -> None:
+        now = self.clock()
+        with self.store.transaction() as uow:
+            for claim in claims:
+                attempts = claim.attempts + 1
+                if attempts >= self.max_attempts:
+                    self._record(uow, claim, "dead", status, error)
+                    self.dead += 1
+                    continue
+                wait = min(
+                    timedelta(seconds=self.backoff_seconds * 2.0 ** (attempts - 1)), MAX_BACKOFF
+                )
+                if retry_after is not None:
+                    wait = max(wait, timedelta(seconds=retry_after))
+                self._record(uow, claim, "pending", status, error, next_attempt_at=now + wait)
+                self.failed += 1
+
+    def _record(
+        self,
+        uow: UnitOfWork,
+        claim: ConnectorClaim,
+        status: str,
+        last_status: int | None,
+        last_error: str | None,
+        *,
+        next_attempt_at: datetime | None = None,
+        delivered_at: datetime | None = None,
+    ) -> None:
+        # A delivered or dead delivery counts this attempt; nothing is written when the claim
+        # was lost (the lease ran out, or an admin redelivered it meanwhile).
+        uow.outbox.record_attempt(
+            claim.id,
+            self.lease_until,
+            status=status,
+            attempts=claim.attempts + 1,
+            next_attempt_at=next_attempt_at,
+            last_status=last_status,
+            last_error=last_error,
+            delivered_at=delivered_at,
+        )
+
+
+def _config(uow: UnitOfWork, program_id: int) -> HubSpot | None:
+    version = uow.programs.active_version_number(program_id)
+    if version is None:
+        return None
+    integrations = compiled_version(uow, program_id, version).definition.integrations
+    return integrations.hubspot if integrations is not None else None
+
+
+def _email(uow: UnitOfWork, program_id: int, lead: str, attribute: str) -> str | None:
+    """The lead's email: their id when it is one, else the attribute the mapping names."""
+    if "@" in lead:
+        return lead.strip().lower()
+    row = uow.members.member(program_id, lead)
+    value = (row.attributes or {}).get(attribute) if row is not None else None
+    if isinstance(value, str) and "@" in value:
+        return value.strip().lower()
+    return None
