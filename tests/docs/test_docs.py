@@ -16,6 +16,7 @@ from accolade import cli
 from accolade.program import analytics as program_analytics
 from accolade.program import assessments as program_assessments
 from accolade.program import experiments as program_experiments
+from accolade.program import integrations as program_integrations
 from accolade.program import models
 from accolade.program.loader import load_program, load_program_file
 from accolade.settings import Settings
@@ -95,7 +96,13 @@ def test_setting_is_documented(field):
 
 
 # the modules that declare a program file's sections
-PROGRAM_MODULES = (models, program_analytics, program_experiments, program_assessments)
+PROGRAM_MODULES = (
+    models,
+    program_analytics,
+    program_experiments,
+    program_assessments,
+    program_integrations,
+)
 
 
 def program_models() -> list[type[BaseModel]]:
