@@ -60,6 +60,10 @@ DOORS: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"api"}),
         "the API's app mounts the admin console's pages (`accolade serve` serves both)",
     ),
+    "accolade.web.assess": (
+        frozenset({"api"}),
+        "the API's app mounts the hosted assessment's pages (`accolade serve` serves them)",
+    ),
     "accolade.api.access": (
         frozenset({"web"}),
         "the pages run inside the API's app: its context (store, settings, clock, server "

@@ -38,7 +38,7 @@ from accolade.service import Clock, system_clock
 from accolade.settings import Settings
 from accolade.store.database import at_head, make_engine
 from accolade.store.unit_of_work import Store
-from accolade.web import console, portal
+from accolade.web import assess, console, portal
 
 
 def create_app(
@@ -69,7 +69,7 @@ def create_app(
     app.state.context = ApiContext(
         the_store, settings, clock, RateLimiter(settings.rate_limit_per_minute)
     )
-    errors.install(app, html=(portal.HTML_ERRORS, console.HTML_ERRORS))
+    errors.install(app, html=(portal.HTML_ERRORS, console.HTML_ERRORS, assess.HTML_ERRORS))
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     for module in (
         events,
@@ -95,6 +95,7 @@ def create_app(
         app.router.routes.extend(module.router.routes)
     portal.install(app)
     console.install(app)
+    assess.install(app)
     _health(app, the_store)
     _event_schema_in_openapi(app)
     return app
