@@ -74,6 +74,10 @@ DOORS: dict[str, tuple[frozenset[str], str]] = {
         "`accolade worker` runs the webhook delivery loop; the API app's lifespan runs it in "
         "a thread (ACCOLADE_DELIVER_WEBHOOKS)",
     ),
+    "accolade.integrations.hubspot": (
+        frozenset({"cli"}),
+        "`accolade crm sync` runs one round of the HubSpot connector",
+    ),
 }
 
 # Today's imports that break the table, each to be removed by the work it names. The test
