@@ -245,3 +245,19 @@ def test_points_are_shown_only_when_the_program_pays_for_the_assessment(store):
         second = answer(client, start(client), BASICS).text
         done = answer(client, answer(client, second, WAREHOUSE).text, TIMING)
         assert "You have 15 points." in done.text
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("1,000", 1000), ("2.5", 2.5), ("40", 40)])
+def test_a_number_is_read_as_people_type_it(site, typed, stored):
+    client = site.browser()
+    second = answer(client, start(client), BASICS).text
+    answer(client, second, {"warehouse_size": typed, "team_confidence": "3"})
+    back = client.get(f"{PAGE}?section=warehouse")
+    assert f'value="{stored}"' in back.text
+
+
+def test_a_number_written_with_a_decimal_comma_is_refused(site):
+    client = site.browser()
+    second = answer(client, start(client), BASICS).text
+    refused = answer(client, second, {"warehouse_size": "2,5", "team_confidence": "3"})
+    assert refused.status_code == 422 and "is not a number" in unescape(refused.text)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,7 @@ from accolade.store.unit_of_work import Store
 # A question without a section, in an assessment with sections (or any question of one
 # without): shown in a first section of their own, as engine.assessments reads them first.
 LEAD_SECTION = ""
+_GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 
 
 class InvalidAnswers(InvalidInput):
@@ -218,7 +220,9 @@ def answer_section(
             errors.append(FieldError(question.key, exc.message))
             continue
         if value is None:
-            if question.required and question.key not in answers:
+            # an answer cannot be taken back (no event does that): an optional question left
+            # empty keeps what it had; a required one must be answered on its page
+            if question.required:
                 errors.append(FieldError(question.key, "an answer is required"))
             continue
         if answers.get(question.key) != value:
@@ -271,8 +275,11 @@ def read_answer(question: Question, values: Sequence[str]) -> Answer | None:
         raise InvalidInput("give one answer", field=question.key)
     if question.kind in CHOICE_KINDS:
         return answer_to(question, values[0])
+    text = values[0]
+    if _GROUPED.fullmatch(text):  # 1,000 (thousands grouped); 2,5 is refused, not read as 25
+        text = text.replace(",", "")
     try:
-        number = float(values[0].replace(",", ""))
+        number = float(text)
     except ValueError:
         raise InvalidInput(f"'{values[0]}' is not a number", field=question.key) from None
     if not math.isfinite(number):
