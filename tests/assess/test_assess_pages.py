@@ -188,7 +188,7 @@ def test_a_post_without_the_csrf_token_stores_nothing(site):
     assert row_counts(site.api.store) == before
 
 
-def test_the_email_given_at_start_is_on_the_started_event(site):
+def test_the_email_given_at_start_is_the_leads_attribute_set_by_the_started_event(site):
     client = site.browser()
     page = client.get(PAGE)
     refused = client.post(f"{PAGE}/start", data={**hidden(page.text), "email": "not-an-email"})
@@ -199,7 +199,7 @@ def test_the_email_given_at_start_is_on_the_started_event(site):
     headers = site.api.key("events:write", program="diag")
     got = site.api.client.get(f"/v1/events/{started}", headers=headers)
     assert got.status_code == 200, got.text
-    assert got.json()["body"]["properties"]["email"] == "ann@example.com"
+    assert got.json()["body"]["attributes"] == {"email": "ann@example.com"}
 
 
 def test_the_lead_cookie_is_http_only_and_same_site_lax(site):

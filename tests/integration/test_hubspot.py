@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from accolade.engine.assessments import ASSESSMENT_ANSWERED
 from accolade.integrations.hubspot import UPSERT_PATH, client_from, sync_hubspot
+from accolade.service import assessment_progress as taking
 from accolade.service.ingest import ingest_batch
 from accolade.service.programs import publish
 from accolade.settings import Settings
@@ -248,6 +250,37 @@ def test_assessed_lead_reaches_the_hubspot_contact_with_its_lead_assessed_values
         assert contact[name] == _text(value), name
     assert data["sales_note"]  # the example's segments all have a note
     assert [d.status for d in deliveries(store)] == ["delivered"]
+
+
+def test_a_lead_of_the_hosted_page_reaches_hubspot_by_the_email_given_at_start(
+    program, hubspot, token_file, clock
+):
+    """The page's path (service/assessment_progress): the email typed at the start is the
+    lead's attribute, so the contact is upserted by it."""
+    store = program
+    answered = [
+        e["properties"] for e in lead_events("lead-0048", None) if e["type"] == ASSESSMENT_ANSWERED
+    ]
+    taking.start(store, "readiness", "data_readiness", "lead_page", " Bo@Example.com ", clock=clock)
+    now = taking.progress(store, "readiness", "data_readiness", "lead_page")
+    while not now.completed:
+        section = now.sections[now.current]
+        form = {
+            a["question"]: [str(v) for v in a["answer"]]
+            if isinstance(a["answer"], list)
+            else [str(a["answer"])]
+            for a in answered
+            if a["question"] in {q.key for q in section.questions}
+        }
+        now = taking.answer_section(
+            store, "readiness", "data_readiness", "lead_page", section.key, form, "a1", clock=clock
+        )
+    report = sync(store, hubspot, token_file, clock)
+    assert (report.delivered, report.dead) == (1, 0)
+    [message] = [json.loads(r.payload) for r in _outbox(store) if r.type == "lead.assessed"]
+    contact = hubspot.contacts["bo@example.com"]
+    assert contact["accolade_segment"] == message["data"]["segment"]
+    assert contact["accolade_sales_note"] == message["data"]["sales_note"]
 
 
 def test_only_changed_properties_are_sent_again(program, hubspot, token_file, clock):

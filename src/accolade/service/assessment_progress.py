@@ -170,12 +170,14 @@ def start(
     *,
     clock: Clock = system_clock,
 ) -> Progress:
-    """The lead starts (once: starting again changes nothing). ``email``, when given, goes
-    on the `assessment.started` event, so the log links the lead to it."""
+    """The lead starts (once: starting again changes nothing). ``email``, when given, is the
+    lead's `email` attribute, set by the `assessment.started` event: the log links the lead to
+    it, and the CRM connectors upsert the contact by it."""
     properties: dict[str, Any] = {"assessment": assessment}
+    attributes: dict[str, Any] = {}
     if email.strip():
         try:
-            properties["email"] = check_email(email)
+            attributes["email"] = check_email(email)
         except InvalidInput as exc:
             raise InvalidAnswers([FieldError("email", exc.message)]) from None
     now = progress(store, program_key, assessment, lead)
@@ -185,7 +187,12 @@ def start(
         _send(
             store,
             program_key,
-            [_event(program_key, lead, ASSESSMENT_STARTED, properties, clock, "started")],
+            [
+                {
+                    **_event(program_key, lead, ASSESSMENT_STARTED, properties, clock, "started"),
+                    **({"attributes": attributes} if attributes else {}),
+                }
+            ],
             clock,
         )
     return progress(store, program_key, assessment, lead)
