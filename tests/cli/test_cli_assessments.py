@@ -46,6 +46,20 @@ def test_show_of_a_lead_who_did_not_complete_names_the_lead(tmp_path):
     ]
 
 
+def test_find_lists_the_leads_known_by_an_email(tmp_path):
+    published(tmp_path)
+    events = assessment_events("bo", HOT_ANSWERS)
+    events[0]["attributes"] = {"email": "bo@example.com"}
+    ok(tmp_path, "ingest", write_jsonl(tmp_path / "bo.jsonl", events), "-p", "diag")
+    text = ok(tmp_path, "assessments", "find", "readiness", "Bo@Example.com").stdout
+    assert "bo" in text and "hot" in text and "ann" not in text
+    body = json.loads(ok(tmp_path, "assessments", "find", "readiness", "x@y.io", "--json").stdout)
+    assert body == []
+    result = run(tmp_path, "assessments", "find", "readiness", "nope")
+    assert result.exit_code == 2, result.output
+    assert error_lines(result) == ["error: email: 'nope' is not an email address"]
+
+
 def test_validate_warns_of_a_question_that_feeds_nothing_and_stays_valid(tmp_path):
     source = tmp_path / "diag.yaml"
     source.write_text(

@@ -43,6 +43,39 @@ def test_a_leads_result_is_read_with_each_answers_scores(api):
     assert body["sales_note"].startswith("ann scored 21 (Ready)")
 
 
+def with_email(events: list[dict], email: str) -> list[dict]:
+    return [{**events[0], "attributes": {"email": email}}, *events[1:]]
+
+
+def test_leads_are_found_by_their_email_attribute_or_an_email_id(api):
+    headers = api.key("events:write", "members:read", program="diag")
+    for events in (
+        with_email(assessment_events("ann", HOT_ANSWERS), "Ann@Example.com"),
+        assessment_events("ann@example.com", HOT_ANSWERS),
+        with_email(assessment_events("bo", HOT_ANSWERS), "bo@example.com"),
+    ):
+        posted = api.client.post("/v1/events", json=events, headers=headers)
+        assert posted.status_code == 200, posted.text
+    url = "/v1/assessments/readiness/results"
+    found = api.client.get(url, params={"email": " ANN@example.com"}, headers=headers)
+    assert found.status_code == 200, found.text
+    assert [(r["lead"], r["segment"]) for r in found.json()] == [
+        ("ann", "hot"),
+        ("ann@example.com", "hot"),
+    ]
+    nobody = api.client.get(url, params={"email": "cy@example.com"}, headers=headers)
+    assert nobody.json() == []
+    bad = api.client.get(url, params={"email": "not an address"}, headers=headers)
+    assert (bad.status_code, bad.json()["error"]["field"]) == (422, "email")
+    unknown = api.client.get(
+        "/v1/assessments/nope/results", params={"email": "bo@example.com"}, headers=headers
+    )
+    assert (unknown.status_code, unknown.json()["error"]["field"]) == (404, "assessment")
+    writer = api.key("events:write", program="diag")
+    refused = api.client.get(url, params={"email": "bo@example.com"}, headers=writer)
+    assert refused.status_code == 403
+
+
 def test_a_bad_answer_is_a_422_naming_the_field_and_stores_nothing(api):
     headers = api.key("events:write", program="diag")
     before = row_counts(api.store)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 
 from accolade.api.access import Caller, Ctx, scoped
 from accolade.api.errors import ERROR_RESPONSES
@@ -38,3 +38,20 @@ def get_result(
 ) -> Any:
     principal.may_read_member(lead)
     return assessments_service.result(ctx.store, principal.program_key, assessment, lead)
+
+
+@router.get(
+    "/{assessment}/results",
+    response_model=list[assessments_service.ResultView],
+    summary="The completed assessments of the leads known by an email (id or email attribute)",
+)
+def find_results(
+    assessment: Annotated[str, Path(max_length=64)],
+    email: Annotated[str, Query(max_length=254, description="The address (any case).")],
+    ctx: Ctx,
+    principal: Annotated[Principal, Depends(scoped("members:read"))],
+) -> Any:
+    """How a prospect who becomes a member under another id is found again: every lead
+    whose id is the address, or whose `email` attribute is (the hosted page's start sets it),
+    oldest result first; an empty list when there is none."""
+    return assessments_service.results_by_email(ctx.store, principal.program_key, assessment, email)

@@ -58,6 +58,39 @@ def assessments_show(
         out.print(f"sales note: {found.sales_note}", soft_wrap=True, markup=False)
 
 
+@assessments_app.command("find")
+def assessments_find(
+    assessment: Annotated[str, typer.Argument(help="The assessment's key.")],
+    email: Annotated[str, typer.Argument(help="The address: a lead's id or email attribute.")],
+    program: ProgramOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The leads known by an email who completed the assessment: how a prospect who became a
+    member under another id is found again (`show` gives one in full)."""
+    from accolade.service import assessments as assessments_service
+
+    store, key = open_program(program)
+    found = assessments_service.results_by_email(store, key, assessment, email)
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        out.print(
+            f"no lead known by {escape(email.strip().lower())} completed {escape(assessment)}"
+        )
+        return
+    table = Table("lead", "completed (UTC)", "total", "level", "segment", title=assessment)
+    for one in found:
+        table.add_row(
+            escape(one.lead),
+            f"{one.completed_at:%Y-%m-%d %H:%M}",
+            str(one.total),
+            one.level,
+            one.segment,
+        )
+    out.print(table)
+
+
 @assessments_app.command("report")
 def assessments_report(
     assessment: Annotated[str, typer.Argument(help="The assessment's key.")],

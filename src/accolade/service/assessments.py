@@ -21,8 +21,9 @@ from accolade.engine.events import Event
 from accolade.engine.state import MemberState, compact_json
 from accolade.errors import NotFound
 from accolade.program.compiled import CompiledProgram
+from accolade.service.console_users import check_email
 from accolade.service.notify import LEAD_ASSESSED, Message
-from accolade.service.programs import active
+from accolade.service.programs import ActiveProgram, active
 from accolade.store.repositories.assessments import NewResult
 from accolade.store.unit_of_work import Store, UnitOfWork
 
@@ -168,25 +169,48 @@ def result(store: Store, program_key: str, assessment: str, lead: str) -> Result
         program = active(uow, program_key)
         row = uow.assessments.result(program.id, assessment, lead)
         if row is None:
-            if assessment not in program.compiled.assessments:
-                raise NotFound(f"no assessment '{assessment}'", field="assessment")
+            _known(program, assessment)
             raise NotFound(
                 f"lead '{lead}' has not completed assessment '{assessment}'", field="lead"
             )
-        body = json.loads(row.result)
-        return ResultView(
-            assessment=row.assessment,
-            lead=row.lead,
-            event_id=row.event_id,
-            completed_at=row.completed_at,
-            program_version=row.program_version,
-            scores=body["scores"],
-            total=row.total,
-            level=row.level,
-            segment=row.segment,
-            next_content=body["next_content"],
-            nurture_path=body["nurture_path"],
-            sales_note=body["sales_note"],
-            fields=body["fields"],
-            answers=[AnswerView(**a) for a in body["answers"]],
-        )
+        return _view(row)
+
+
+def results_by_email(
+    store: Store, program_key: str, assessment: str, email: str
+) -> list[ResultView]:
+    """The results of the leads known by ``email``: their id, or the ``email`` attribute an
+    event (the hosted page's start) gave them. How a prospect who becomes a member under
+    another id is found again; empty when there is none."""
+    address = check_email(email)
+    with store.read() as uow:
+        program = active(uow, program_key)
+        _known(program, assessment)
+        return [
+            _view(row) for row in uow.assessments.results_by_email(program.id, assessment, address)
+        ]
+
+
+def _known(program: ActiveProgram, assessment: str) -> None:
+    if assessment not in program.compiled.assessments:
+        raise NotFound(f"no assessment '{assessment}'", field="assessment")
+
+
+def _view(row: Any) -> ResultView:
+    body = json.loads(row.result)
+    return ResultView(
+        assessment=row.assessment,
+        lead=row.lead,
+        event_id=row.event_id,
+        completed_at=row.completed_at,
+        program_version=row.program_version,
+        scores=body["scores"],
+        total=row.total,
+        level=row.level,
+        segment=row.segment,
+        next_content=body["next_content"],
+        nurture_path=body["nurture_path"],
+        sales_note=body["sales_note"],
+        fields=body["fields"],
+        answers=[AnswerView(**a) for a in body["answers"]],
+    )

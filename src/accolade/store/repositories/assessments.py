@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, or_, select, update
 
 from accolade.store.repositories._base import RepositoryBase
 from accolade.store.tables import assessment_results, events, members
@@ -47,6 +47,25 @@ class AssessmentsRepository(RepositoryBase):
                 members.c.external_id == lead,
             )
         ).first()
+
+    def results_by_email(self, program_id: int, assessment: str, email: str) -> list[Any]:
+        """The results (with ``lead``) of the leads known by ``email`` (lowercase): their id
+        is it, or their ``email`` attribute is it, in any case; oldest first."""
+        return list(
+            self.conn.execute(
+                select(*assessment_results.c, members.c.external_id.label("lead"))
+                .join(members, members.c.id == assessment_results.c.member_id)
+                .where(
+                    assessment_results.c.program_id == program_id,
+                    assessment_results.c.assessment == assessment,
+                    or_(
+                        func.lower(members.c.external_id) == email,
+                        func.lower(members.c.attributes["email"].as_string()) == email,
+                    ),
+                )
+                .order_by(assessment_results.c.completed_at, assessment_results.c.id)
+            )
+        )
 
     def rescore_result(
         self,
