@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accolade.engine.assessments import answer_scores, score
+from accolade.engine.assessments import answer_scores, highest_scores, score
 from accolade.engine.evaluate import evaluate
 from accolade.engine.events import Event, parse_event
 from accolade.engine.state import MemberState
@@ -262,3 +262,23 @@ def test_answers_in_any_order_give_the_same_result(answers, data):
     assert score(READINESS, second.state.assessments[key]["answers"], "ann") == score(
         READINESS, first.state.assessments[key]["answers"], "ann"
     )
+
+
+@settings(max_examples=100, deadline=None)
+@given(answers=answer_sets())
+def test_no_answers_score_a_dimension_above_its_highest(answers):
+    """highest_scores is the hosted page's "out of": a bound every answer set stays under."""
+    highest = highest_scores(READINESS)
+    result = score(READINESS, answers, "ann")
+    assert all(result.scores[name] <= most for name, most in highest.items())
+
+
+def test_the_highest_scores_are_reached_by_the_best_answers():
+    best = {
+        "warehouse_in_place": "has_one",
+        "sources": ["crm", "erp", "web"],
+        "warehouse_size": 10000,
+        "team_confidence": 5,
+        "timeline": "quarter",
+    }
+    assert score(READINESS, best, "ann").scores == highest_scores(READINESS)

@@ -319,6 +319,24 @@ def answer_scores(question: Question, answer: Answer) -> dict[str, int]:
     return {}
 
 
+def highest_scores(assessment: CompiledAssessment) -> dict[str, int]:
+    """Per dimension, the most the questions can give it: each question's best answer
+    (every positive option of a multi-choice), branching left aside."""
+    most = {d.key: 0 for d in assessment.definition.dimensions}
+    for question in assessment.definition.questions:
+        for name in most:
+            if question.kind == "single":
+                best = max(o.scores.get(name, 0) for o in question.options)
+            elif question.kind == "multi":
+                best = sum(max(0, o.scores.get(name, 0)) for o in question.options)
+            elif question.kind == "scale":
+                best = question.scores.get(name, 0) * int((question.max or 0) - (question.min or 0))
+            else:
+                best = max((b.scores.get(name, 0) for b in question.bands), default=0)
+            most[name] += max(0, best)
+    return most
+
+
 def _chosen(question: Question, answer: Answer) -> list[Any]:
     if question.kind not in CHOICE_KINDS:
         return []
