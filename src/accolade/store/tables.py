@@ -323,6 +323,22 @@ crm_contacts = Table(
     UniqueConstraint("subscription_id", "contact"),
 )
 
+# An award of a badge shown to the world (revision 0021): an Open Badges assertion's opaque id
+# (service/openbadges.py), registered the first time a member's badges are listed, so the
+# assertion and the public badge page can find the award. Its state (held, revoked) is read
+# from the ledger, never stored here, so replay needs nothing from this table.
+badge_assertions = Table(
+    "badge_assertions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("assertion", String(40), nullable=False, unique=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False),
+    Column("badge", String(64), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
+)
+
 # A challenge whose window closed, once per challenge: who won (in rank order). The winners' rewards
 # are challenge.won events in the log, written in the same transaction; this row makes a second
 # close pay nobody, even if late events have changed the standings since.

@@ -23,6 +23,7 @@ from accolade.store.database import (
 )
 from accolade.store.repositories.analytics import AnalyticsRepository
 from accolade.store.repositories.assessments import AssessmentsRepository
+from accolade.store.repositories.badge_assertions import BadgeAssertionsRepository
 from accolade.store.repositories.console import ConsoleRepository
 from accolade.store.repositories.experiments import ExperimentsRepository
 from accolade.store.repositories.facets import FacetsRepository
@@ -116,6 +117,11 @@ class UnitOfWork:
     def assessments(self) -> AssessmentsRepository:
         """Leads' completed assessments."""
         return AssessmentsRepository(self.conn)
+
+    @cached_property
+    def badge_assertions(self) -> BadgeAssertionsRepository:
+        """The ids of badge awards shown to the world (Open Badges, public badge pages)."""
+        return BadgeAssertionsRepository(self.conn)
 
     @cached_property
     def console(self) -> ConsoleRepository:
