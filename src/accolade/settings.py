@@ -126,3 +126,56 @@ class Settings(BaseSettings):
     hubspot_timeout_seconds: float = Field(
         default=10.0, gt=0, le=120, description="Time HubSpot has to answer one batch upsert."
     )
+    slack_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="The Slack incoming-webhook URL of the `default` channel of Slack notices; "
+        "a secret: never logged, never stored in the database or the program file.",
+    )
+    slack_webhook_urls: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Incoming-webhook URLs of named Slack channels, as a JSON object (channel "
+        'name to URL, e.g. `{"sales": "https://hooks.slack.com/services/..."}`).',
+    )
+    teams_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="The Microsoft Teams incoming-webhook (or Workflows) URL of the `default` "
+        "channel of Teams notices; a secret, like the Slack one.",
+    )
+    teams_webhook_urls: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Incoming-webhook URLs of named Teams channels, as a JSON object.",
+    )
+    notice_spacing_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=3600,
+        description="Least time between two notices to one Slack or Teams channel (Slack allows "
+        "about one message a second per webhook).",
+    )
+    notice_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="Time Slack or Teams has to answer one notice."
+    )
+    public_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The address people reach Accolade at (e.g. `https://accolade.example.com`): "
+        "the base of the absolute ids of Open Badges documents and of the links members share. "
+        "Unset: the address each request came to.",
+    )
+    badge_key_file: str | None = Field(
+        default=None,
+        description="The Ed25519 private key (PEM) Open Badges 3.0 credentials are signed with, "
+        "made by `accolade badges keygen`; never logged. Unset: no 3.0 credentials are served.",
+    )
+    badge_issuer_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The Open Badges issuer's web site (the program's owner). Unset: the public "
+        "URL.",
+    )
+    badge_issuer_email: str | None = Field(
+        default=None,
+        max_length=320,
+        description="The Open Badges issuer's contact email; validators of Open Badges 2.0 "
+        "require one.",
+    )

@@ -15,6 +15,7 @@ from standardwebhooks.webhooks import Webhook
 
 from accolade import __version__
 from accolade.integrations.hubspot import client_from, configured, sync_hubspot
+from accolade.integrations.notices import configured_kinds, gate_from, poster_from, send_notices
 from accolade.service import Clock, system_clock
 from accolade.service.webhooks import DEFAULT_LEASE_SECONDS, SendResult, deliver_due
 from accolade.settings import Settings
@@ -84,8 +85,8 @@ def run_worker(
     clock: Clock = system_clock,
     poll_seconds: float = 1.0,
 ) -> None:
-    """Deliver due webhooks, and sync the HubSpot connector's deliveries when its token is
-    set, until ``stop`` is set; waits ``poll_seconds`` only when there was nothing to do. A
+    """Deliver due webhooks, sync the HubSpot connector's deliveries when its token is set,
+    and post Slack and Teams notices when a channel's webhook URL is set, until ``stop`` is set; waits ``poll_seconds`` only when there was nothing to do. A
     failing round (database away, say) is logged and tried again."""
     # The lease covers one send: httpx bounds each phase of a request by the timeout.
     lease = max(DEFAULT_LEASE_SECONDS, 4 * settings.webhook_timeout_seconds)
@@ -94,6 +95,11 @@ def run_worker(
         ExitStack() as connectors,
     ):
         hubspot = connectors.enter_context(client_from(settings)) if configured(settings) else None
+        chats = [
+            connectors.enter_context(poster_from(settings, kind))
+            for kind in configured_kinds(settings)
+        ]
+        gate = gate_from(settings)
         while not stop.is_set():
             try:
                 report = deliver_due(
@@ -110,6 +116,9 @@ def run_worker(
                     idle = (
                         sync_hubspot(store, settings, hubspot, clock=clock, stop=stop).idle and idle
                     )
+                for chat in chats:
+                    report = send_notices(store, settings, chat, gate, clock=clock, stop=stop)
+                    idle = report.idle and idle
             except Exception:
                 log.exception("webhook delivery round failed; next round in %g s", poll_seconds)
                 stop.wait(poll_seconds)

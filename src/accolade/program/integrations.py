@@ -1,6 +1,7 @@
 """The `integrations:` section of a program file: which of Accolade's values a connector
-writes to which property of the target (HubSpot contacts, for now). Secrets never live here:
-the access token comes from settings (ACCOLADE_HUBSPOT_ACCESS_TOKEN or its _FILE)."""
+writes to which property of the target (HubSpot contacts), and which effects are told to a
+Slack or Teams channel in what words. Secrets never live here: access tokens and incoming-
+webhook URLs come from settings (ACCOLADE_HUBSPOT_ACCESS_TOKEN, ACCOLADE_SLACK_WEBHOOK_URL, ...)."""
 
 from __future__ import annotations
 
@@ -39,13 +40,138 @@ class HubSpot(_Model):
     lead_properties: dict[str, PropertyName] = Field(default_factory=dict)
 
 
+# A channel's name: the key of its incoming-webhook URL in settings (never the URL itself).
+ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+WhenValue = str | int | bool | list[str | int | bool]
+
+
+class Notice(_Model):
+    """One effect told to a channel: the outbox type it follows, an optional filter on the
+    message's fields, and templates (Jinja2, sandboxed) over those fields."""
+
+    type: str = Field(min_length=1)  # (not `on`: YAML 1.1 reads `on:` as true)
+    channel: ChannelName = "default"
+    when: dict[str, WhenValue] = Field(default_factory=dict)
+    title: str | None = Field(default=None, min_length=1, max_length=150)
+    text: str = Field(min_length=1, max_length=3000)
+    context: str | None = Field(default=None, min_length=1, max_length=2000)
+
+
+class Notices(_Model):
+    """A chat connector (Slack or Teams): the notices it posts."""
+
+    notices: list[Notice] = Field(min_length=1)
+
+
 class Integrations(_Model):
     hubspot: HubSpot | None = None
+    slack: Notices | None = None
+    teams: Notices | None = None
+
+
+# The fields of each outbox message type's data a notice may read (docs/webhooks.md), besides
+# `type`, `timestamp` and `program` (the program's name). Checked against service/notify.py's
+# types by a unit test.
+_MEMBER_EVENT = ("member", "event_id")
+_REDEMPTION = (
+    "redemption_id",
+    "member",
+    "reward",
+    "price",
+    "value",
+    "fulfilment",
+    "status",
+)
+NOTICE_FIELDS: dict[str, tuple[str, ...]] = {
+    "points.awarded": (*_MEMBER_EVENT, "points", "balance", "lifetime"),
+    "badge.earned": (*_MEMBER_EVENT, "badge", "period"),
+    "badge.revoked": (*_MEMBER_EVENT, "badge", "period"),
+    "tier.changed": (*_MEMBER_EVENT, "from", "to"),
+    "event.reversed": (*_MEMBER_EVENT, "reason", "points", "balance", "lifetime"),
+    "quest.completed": (*_MEMBER_EVENT, "quest", "entitlements"),
+    "quest.undone": (*_MEMBER_EVENT, "quest", "entitlements"),
+    "stage.changed": (*_MEMBER_EVENT, "from", "to"),
+    "reward.redeemed": _REDEMPTION,
+    "redemption.updated": _REDEMPTION,
+    "points.expiring": ("member", "points", "by"),
+    "lead.assessed": (
+        "lead",
+        "assessment",
+        "event_id",
+        "completed_at",
+        "scores",
+        "total",
+        "level",
+        "segment",
+        "next_content",
+        "nurture_path",
+        "sales_note",
+        "fields",
+    ),
+}
+NOTICE_COMMON_FIELDS = ("type", "timestamp", "program")
 
 
 def check_integrations(raw: dict[str, Any]) -> list[FieldError]:
     """Each mapped value names something an assessment of the file gives: a known result
-    value, one of its dimensions or one of its CRM fields; no property is written twice."""
+    value, one of its dimensions or one of its CRM fields; no property is written twice.
+    Each notice follows a known type, filters and renders only fields that type has."""
+    section = raw.get("integrations")
+    errors: list[FieldError] = []
+    for kind in ("slack", "teams"):
+        chat = section.get(kind) if isinstance(section, dict) else None
+        notices = chat.get("notices") if isinstance(chat, dict) else None
+        for i, notice in enumerate(_dicts(notices)):
+            errors.extend(check_notice(f"integrations.{kind}.notices[{i}]", notice))
+    return errors + _check_hubspot(raw)
+
+
+def check_notice(path: str, notice: dict[str, Any]) -> list[FieldError]:
+    """A notice's type is known, its `when` names fields of it, and its templates compile and
+    render against a sample message of that type (an unknown field is an error here, not on
+    the first badge earned)."""
+    from jinja2 import TemplateError
+
+    from accolade.program.assessments import sales_note_template
+
+    type_ = notice.get("type")
+    fields = NOTICE_FIELDS.get(str(type_))
+    if fields is None:
+        known = ", ".join(NOTICE_FIELDS)
+        return [FieldError(f"{path}.type", f"unknown message type '{type_}' (known: {known})")]
+    errors: list[FieldError] = []
+    when = notice.get("when")
+    for name in when if isinstance(when, dict) else {}:
+        if name not in fields:
+            errors.append(
+                FieldError(
+                    f"{path}.when.{name}",
+                    f"a {type_} message has no field '{name}' (known: {', '.join(fields)})",
+                )
+            )
+    sample = notice_sample(str(type_))
+    for key in ("title", "text", "context"):
+        source = notice.get(key)
+        if not isinstance(source, str):
+            continue
+        try:
+            sales_note_template(source).render(sample)
+        except (TemplateError, TypeError, ValueError) as exc:
+            known = ", ".join((*fields, *NOTICE_COMMON_FIELDS))
+            errors.append(FieldError(f"{path}.{key}", f"{exc} (fields of {type_}: {known})"))
+    return errors
+
+
+def notice_sample(type_: str) -> dict[str, Any]:
+    """A message of ``type_`` with a placeholder for each field, to try templates on."""
+    sample: dict[str, Any] = {name: "x" for name in NOTICE_FIELDS[type_]}
+    for name in ("scores", "fields", "entitlements"):
+        if name in sample:
+            sample[name] = {}
+    return sample | {"type": type_, "timestamp": "2026-01-01T00:00:00Z", "program": "x"}
+
+
+def _check_hubspot(raw: dict[str, Any]) -> list[FieldError]:
     section = raw.get("integrations")
     hubspot = section.get("hubspot") if isinstance(section, dict) else None
     mapping = hubspot.get("lead_properties") if isinstance(hubspot, dict) else None

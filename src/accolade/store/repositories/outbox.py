@@ -296,6 +296,20 @@ class OutboxRepository(RepositoryBase):
             )
         ).first()
 
+    def connector_subscriptions(self, program_id: int) -> list[Row[Any]]:
+        """The program's active connector subscriptions (every kind but webhooks)."""
+        return list(
+            self.conn.execute(
+                select(webhook_subscriptions)
+                .where(
+                    webhook_subscriptions.c.program_id == program_id,
+                    webhook_subscriptions.c.kind != WEBHOOK,
+                    webhook_subscriptions.c.disabled_at.is_(None),
+                )
+                .order_by(webhook_subscriptions.c.id)
+            )
+        )
+
     def set_subscription_types(self, subscription_id: int, types: str) -> None:
         self.conn.execute(
             update(webhook_subscriptions)
@@ -342,6 +356,20 @@ class OutboxRepository(RepositoryBase):
                         synced_at=now,
                     )
                 )
+
+    def defer_claim(self, delivery_id: int, lease_until: datetime, until: datetime) -> bool:
+        """Give back a delivery claimed until ``lease_until`` unattempted, due at ``until``
+        (a connector waiting for a channel's rate limit): its attempts and last error stay."""
+        result = self.conn.execute(
+            update(webhook_deliveries)
+            .where(
+                webhook_deliveries.c.id == delivery_id,
+                webhook_deliveries.c.status == "pending",
+                webhook_deliveries.c.next_attempt_at == lease_until,
+            )
+            .values(next_attempt_at=until)
+        )
+        return result.rowcount == 1
 
     def record_attempt(
         self,
