@@ -11,6 +11,8 @@ from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from fastapi.testclient import TestClient
+
 from accolade.service.programs import publish
 from tests.integration.builders import (
     DEMO_SOURCE,
@@ -207,16 +209,17 @@ def test_badges_page_shows_earned_badges_with_share_links_and_locked_ones_in_wor
     earned = section(page.text, "badge-certified_user")
     assert "Certified User" in earned and "Earned 01 Jun 2026, 06:00" in earned
     links = re.findall(r'href="([^"]+)"', earned)
-    add = urlsplit(unescape(links[0]))
+    add = urlsplit(unescape(links[1]))
     assert (add.netloc, add.path) == ("www.linkedin.com", "/profile/add")
     query = {k: v[0] for k, v in parse_qs(add.query).items()}
     assert query["startTask"] == "CERTIFICATION_NAME"
     assert query["name"] == "Certified User"
     assert query["organizationName"] == "Acme Partner Program"
     assert (query["issueYear"], query["issueMonth"]) == ("2026", "6")
-    assert query["certUrl"] == "http://testserver/portal/badges#badge-certified_user"
     assert len(query["certId"]) == 20 and "alice" not in query["certId"]
-    share = urlsplit(unescape(links[1]))
+    assert query["certUrl"] == f"http://testserver/portal/badges/{query['certId']}"
+    assert unescape(links[0]) == query["certUrl"]  # the public badge page
+    share = urlsplit(unescape(links[2]))
     assert share.path == "/sharing/share-offsite/"
     assert parse_qs(share.query) == {"url": [query["certUrl"]]}
     locked = page.text[page.text.index('id="locked-title"') :]
@@ -227,6 +230,32 @@ def test_badges_page_shows_earned_badges_with_share_links_and_locked_ones_in_wor
     assert "all of: Register a qualified lead; Close a registered deal" in locked
     assert "earn 10,000 lifetime points" in locked
     assert "complete the quest Getting started" in section(page.text, "badge-onboarded")
+
+
+def test_a_member_makes_their_public_badge_pages_private_and_public_again(store):
+    with progress_portal(store) as portal:
+        portal.send(quiz("q1", at=TODAY))
+        browser = portal.browser("alice")
+        page = browser.get("/portal/badges")
+        public = unescape(
+            re.findall(r'href="([^"]+)"', section(page.text, "badge-certified_user"))[0]
+        )
+        anyone = TestClient(portal.api.client.app)
+        shown = anyone.get(public)
+        assert shown.status_code == 200 and "Certified User" in shown.text
+        assert "Earned by a member of Acme Partner Program" in shown.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf
+        made = browser.post(
+            "/portal/badges/privacy",
+            data={"csrf": csrf.group(1), "choice": "private"},
+            follow_redirects=True,
+        )
+        assert made.status_code == 200 and "Your badge pages are private now" in made.text
+        hidden = anyone.get(public)
+        assert hidden.status_code == 404 and "text/html" in hidden.headers["content-type"]
+        browser.post("/portal/badges/privacy", data={"csrf": csrf.group(1), "choice": "public"})
+        assert anyone.get(public).status_code == 200
 
 
 def test_a_member_sees_only_their_own_progress(store):

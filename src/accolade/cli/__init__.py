@@ -13,6 +13,7 @@ from typer.core import TyperGroup
 from accolade.cli import (
     analytics,
     assessments,
+    badges,
     challenges,
     crm,
     demo,
@@ -86,3 +87,4 @@ app.add_typer(references.references_app, name="references")
 app.add_typer(analytics.analytics_app, name="analytics")
 app.add_typer(experiments.experiments_app, name="experiments")
 app.add_typer(crm.crm_app, name="crm")
+app.add_typer(badges.badges_app, name="badges")

@@ -19,10 +19,11 @@ from accolade.program.models import OPT_OUT_ATTRIBUTE
 from accolade.service import badges as badges_service
 from accolade.service import leaderboards as leaderboards_service
 from accolade.service import members as members_service
+from accolade.service import openbadges
 from accolade.service.leaderboards import BoardPage, BoardSummary, Row, SubjectStanding
 from accolade.service.members import MemberView
 from accolade.service.programs import active
-from accolade.service.sharing import badge_share
+from accolade.service.sharing import linkedin_share
 from accolade.web.portal.web import PREFIX, Member, Page, headers, render
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -102,29 +103,64 @@ def badge_anchor(key: str, period: str) -> str:
 
 
 @router.get("/badges")
-def badges(request: Request, page: Member) -> Response:
+def badges(
+    request: Request, page: Member, done: Annotated[str | None, Query(max_length=8)] = None
+) -> Response:
     held = badges_service.member_badges(page.ctx.store, page.program, page.member)
-    zone = _compiled(page).zone
-    # the member's own badges page stands for the badge until Open Badges assertions exist
-    here = str(request.base_url).rstrip("/") + f"{PREFIX}/badges"
-    shares = {
-        (b.key, b.period): badge_share(
-            program=held.program,
-            organization=held.program_name,
-            member=page.member,
-            badge=b.key,
-            badge_name=b.name,
-            period=b.period,
-            issued_at=b.awarded_at.astimezone(zone),
-            cert_url=f"{here}#{badge_anchor(b.key, b.period)}",
-        )
-        for b in held.earned
-    }
+    base = (page.ctx.settings.public_url or str(request.base_url)).rstrip("/")
+    shared = openbadges.shared_badges(
+        page.ctx.store, page.program, page.member, openbadges.Links(base), clock=page.ctx.clock
+    )
+    view = _view(page)
     return render(
         request,
         "badges.html",
-        {"badges": held, "shares": shares, "anchor": badge_anchor},
+        {
+            "badges": held,
+            "shares": {(s.key, s.period): s for s in shared},
+            "anchor": badge_anchor,
+            "private": view.attributes.get(openbadges.PRIVATE_ATTRIBUTE) is True,
+            "done": done if done in ("private", "public") else None,
+        },
         page=page,
+    )
+
+
+@router.post("/badges/privacy")
+def badge_privacy(
+    request: Request, page: Member, choice: Annotated[str, Form(max_length=8)] = ""
+) -> Response:
+    """Hide the member's public badge pages (``private``) or show them again (``public``): a
+    logged member.updated event setting their attribute. Hosted assertions stay verifiable."""
+    if choice not in ("private", "public"):
+        raise InvalidInput("choose private or public", field="choice")
+    members_service.update(
+        page.ctx.store,
+        page.program,
+        page.member,
+        attributes={openbadges.PRIVATE_ATTRIBUTE: choice == "private"},
+        clock=page.ctx.clock,
+    )
+    return RedirectResponse(
+        f"{PREFIX}/badges?done={choice}", status_code=303, headers=headers(page.ctx)
+    )
+
+
+@router.get("/badges/{assertion_id}")
+def badge_page(request: Request, assertion_id: str) -> Response:
+    """The public page of one award: who earned which badge and when; 404 when revoked or
+    when the member made their badge pages private. Open to anyone, signed in or not."""
+    ctx = request.app.state.context
+    found = openbadges.public_award(ctx.store, assertion_id)
+    base = (ctx.settings.public_url or str(request.base_url)).rstrip("/")
+    links = openbadges.Links(base)
+    with ctx.store.read() as uow:
+        zone = active(uow, found.program).compiled.zone
+    return render(
+        request,
+        "badge_page.html",
+        {"award": found, "links": links, "share": linkedin_share(links.page(assertion_id))},
+        zone=zone,
     )
 
 
