@@ -6,6 +6,7 @@ links pointing at the public badge page."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -14,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import jwt
+import pytest
 
 from tests.cli.test_cli_serve import ROOT, free_port, start, stop, wait_ready
 
@@ -187,3 +189,63 @@ def test_keygen_refuses_to_replace_a_key_without_force(tmp_path):
     cli(env, "badges", "keygen", "--output", str(key_file), "--force")
     assert key_file.read_bytes() != first
     assert key_file.read_text().startswith("-----BEGIN PRIVATE KEY-----")
+
+
+VALIDATOR = os.environ.get("ACCOLADE_TEST_OPENBADGES_PYTHON")
+
+
+@pytest.mark.skipif(
+    not VALIDATOR,
+    reason="ACCOLADE_TEST_OPENBADGES_PYTHON names no Python with the 1EdTech validator "
+    "(docs/openbadges.md#validators says how to install it)",
+)
+def test_the_1edtech_validator_accepts_a_hosted_assertion_and_rejects_it_once_revoked(tmp_path):
+    assert VALIDATOR
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        "ACCOLADE_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
+        "ACCOLADE_BADGE_ISSUER_EMAIL": "badges@example.com",
+    }
+    cli(env, "init")
+    created = cli(env, "keys", "create", "--scope", "events:write,members:read")
+    api_key = re.search(r"acc_[0-9a-f]{12}_[\w-]+", created)
+    assert api_key, created
+    os.environ.update(env)
+    try:
+        process = start(tmp_path, "serve", port=port)
+    finally:
+        for name in env:
+            del os.environ[name]
+    headers = {"Authorization": f"Bearer {api_key.group(0)}"}
+
+    def validate(assertion_url: str) -> dict[str, object]:
+        checked = subprocess.run(
+            [
+                VALIDATOR,
+                str(ROOT / "tests" / "cli" / "openbadges_validator.py"),
+                assertion_url,
+                "ana@example.com",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert checked.returncode == 0, checked.stderr
+        return dict(json.loads(checked.stdout.splitlines()[-1]))
+
+    try:
+        wait_ready(process, url)
+        with httpx.Client(timeout=10) as http:
+            assert http.post(f"{url}/v1/events", json=EVENT, headers=headers).status_code == 201
+            badge = http.get(f"{url}/v1/members/ana/badges", headers=headers).json()[0]
+            accepted = validate(badge["assertion_url"])
+            assert accepted == {"valid": True, "errors": []}
+            reversed_ = http.post(
+                f"{url}/v1/events/q-1/reversal", json={"reason": "quiz retaken"}, headers=headers
+            )
+            assert reversed_.status_code in (200, 201), reversed_.text
+            rejected = validate(badge["assertion_url"])
+            assert rejected["valid"] is False and rejected["errors"], rejected
+    finally:
+        stop(process)
