@@ -179,3 +179,34 @@ class Settings(BaseSettings):
         description="The Open Badges issuer's contact email; validators of Open Badges 2.0 "
         "require one.",
     )
+    salesforce_instance_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The Salesforce org's URL (https://MyDomain.my.salesforce.com) the Salesforce "
+        "connector's upserts go to; unset, the one the OAuth token answer names.",
+    )
+    salesforce_access_token: SecretStr | None = Field(
+        default=None,
+        description="An OAuth access token of the Salesforce connector (instead of the client "
+        "credentials flow); never logged, never stored in the database or the program file.",
+    )
+    salesforce_client_id: str | None = Field(
+        default=None,
+        max_length=300,
+        description="The connected app's consumer key, for the OAuth 2.0 client credentials flow.",
+    )
+    salesforce_client_secret: SecretStr | None = Field(
+        default=None, description="The connected app's consumer secret (client credentials flow)."
+    )
+    salesforce_login_url: str = Field(
+        default="https://login.salesforce.com",
+        max_length=2000,
+        description="Where the client credentials flow asks for a token "
+        "(`/services/oauth2/token`): the org's My Domain URL in production.",
+    )
+    salesforce_api_version: str = Field(
+        default="v60.0", pattern=r"^v\d+\.\d$", description="The Salesforce REST API version used."
+    )
+    salesforce_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="Time Salesforce has to answer one request."
+    )

@@ -78,6 +78,10 @@ DOORS: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"cli"}),
         "`accolade crm sync` runs one round of the HubSpot connector",
     ),
+    "accolade.integrations.salesforce": (
+        frozenset({"cli"}),
+        "`accolade crm sync` runs one round of the Salesforce connector",
+    ),
 }
 
 # Today's imports that break the table, each to be removed by the work it names. The test

@@ -3,32 +3,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 
 from accolade.cli.options import load_settings, open_store
 from accolade.cli.output import out
+from accolade.service.webhooks import DeliveryReport
 
-crm_app = typer.Typer(help="CRM connectors (HubSpot): sync the outbox now.", no_args_is_help=True)
+crm_app = typer.Typer(
+    help="CRM connectors (HubSpot, Salesforce): sync the outbox now.", no_args_is_help=True
+)
 
 
 @crm_app.command("sync")
 def sync() -> None:
-    """Sync every due HubSpot delivery now (rounds until none is due), then print what was
-    delivered, retried later and given up."""
-    from accolade.integrations.hubspot import client_from, sync_hubspot
+    """Sync every due delivery of the configured CRM connectors (HubSpot, Salesforce) now
+    (rounds until none is due), then print what was delivered, retried later and given up."""
+    from accolade.integrations import hubspot, salesforce
 
     settings = load_settings()
     store = open_store(settings)
+    ran = False
+    if salesforce.configured(settings):
+        ran = True
+        with salesforce.SalesforceClient(settings) as sf:
+            _rounds("salesforce", lambda: salesforce.sync_salesforce(store, settings, sf))
+    if hubspot.configured(settings) or not ran:
+        # unconfigured, this says which settings HubSpot needs
+        with hubspot.client_from(settings) as client:
+            _rounds("hubspot", lambda: hubspot.sync_hubspot(store, settings, client))
+
+
+def _rounds(name: str, round_: Callable[[], DeliveryReport]) -> None:
     delivered = failed = dead = 0
-    with client_from(settings) as client:
-        while True:
-            report = sync_hubspot(store, settings, client)
-            delivered, failed, dead = (
-                delivered + report.delivered,
-                failed + report.failed,
-                dead + report.dead,
-            )
-            # failures wait for their backoff; anything else may have left more due
-            if not (report.delivered or report.dead or report.fanned_out):
-                break
-    out.print(f"hubspot: {delivered} delivered, {failed} to retry, {dead} dead")
+    while True:
+        report = round_()
+        delivered, failed, dead = (
+            delivered + report.delivered,
+            failed + report.failed,
+            dead + report.dead,
+        )
+        # failures wait for their backoff; anything else may have left more due
+        if not (report.delivered or report.dead or report.fanned_out):
+            break
+    out.print(f"{name}: {delivered} delivered, {failed} to retry, {dead} dead")

@@ -14,6 +14,7 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from accolade import __version__
+from accolade.integrations import salesforce
 from accolade.integrations.hubspot import client_from, configured, sync_hubspot
 from accolade.integrations.notices import configured_kinds, gate_from, poster_from, send_notices
 from accolade.service import Clock, system_clock
@@ -86,8 +87,10 @@ def run_worker(
     poll_seconds: float = 1.0,
 ) -> None:
     """Deliver due webhooks, sync the HubSpot connector's deliveries when its token is set,
-    and post Slack and Teams notices when a channel's webhook URL is set, until ``stop`` is set; waits ``poll_seconds`` only when there was nothing to do. A
-    failing round (database away, say) is logged and tried again."""
+    sync the Salesforce connector's when its credentials are set, and post Slack and
+    Teams notices when a channel's webhook URL is set, until ``stop`` is set; waits
+    ``poll_seconds`` only when there was nothing to do. A failing round (database away,
+    say) is logged and tried again."""
     # The lease covers one send: httpx bounds each phase of a request by the timeout.
     lease = max(DEFAULT_LEASE_SECONDS, 4 * settings.webhook_timeout_seconds)
     with (
@@ -95,6 +98,11 @@ def run_worker(
         ExitStack() as connectors,
     ):
         hubspot = connectors.enter_context(client_from(settings)) if configured(settings) else None
+        crm = (
+            connectors.enter_context(salesforce.SalesforceClient(settings))
+            if salesforce.configured(settings)
+            else None
+        )
         chats = [
             connectors.enter_context(poster_from(settings, kind))
             for kind in configured_kinds(settings)
@@ -116,6 +124,11 @@ def run_worker(
                     idle = (
                         sync_hubspot(store, settings, hubspot, clock=clock, stop=stop).idle and idle
                     )
+                if crm is not None:
+                    report = salesforce.sync_salesforce(
+                        store, settings, crm, clock=clock, stop=stop
+                    )
+                    idle = report.idle and idle
                 for chat in chats:
                     report = send_notices(store, settings, chat, gate, clock=clock, stop=stop)
                     idle = report.idle and idle

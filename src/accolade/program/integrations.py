@@ -5,7 +5,7 @@ webhook URLs come from settings (ACCOLADE_HUBSPOT_ACCESS_TOKEN, ACCOLADE_SLACK_W
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -40,6 +40,26 @@ class HubSpot(_Model):
     lead_properties: dict[str, PropertyName] = Field(default_factory=dict)
 
 
+# A Salesforce field's API name (custom ones end in __c).
+FieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=80)]
+
+
+class Salesforce(_Model):
+    """Leads' assessment results upserted into Salesforce records (Lead or Contact) by an
+    external id field, whose value is the lead's email (or its Accolade id)."""
+
+    object: Literal["Lead", "Contact"] = "Lead"
+    external_id_field: FieldName
+    key: Literal["email", "lead"] = "email"
+    email_attribute: str = Field(default="email", min_length=1, max_length=100)
+    # assessments' CRM fields under their own names: off, as Salesforce names end in __c
+    crm_fields: bool = False
+    lead_fields: dict[str, FieldName] = Field(default_factory=dict)
+    # the lead's attributes (from events' `attributes`) written to fields, e.g. LastName and
+    # Company, which a new Lead needs
+    attribute_fields: dict[str, FieldName] = Field(default_factory=dict)
+
+
 # A channel's name: the key of its incoming-webhook URL in settings (never the URL itself).
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 WhenValue = str | int | bool | list[str | int | bool]
@@ -65,6 +85,7 @@ class Notices(_Model):
 
 class Integrations(_Model):
     hubspot: HubSpot | None = None
+    salesforce: Salesforce | None = None
     slack: Notices | None = None
     teams: Notices | None = None
 
@@ -172,16 +193,42 @@ def notice_sample(type_: str) -> dict[str, Any]:
 
 
 def _check_hubspot(raw: dict[str, Any]) -> list[FieldError]:
+    return _check_mapping(raw, "hubspot", "lead_properties") + _check_salesforce(raw)
+
+
+def _check_salesforce(raw: dict[str, Any]) -> list[FieldError]:
+    """Besides the values of `lead_fields`: no field is the external id field (the key is
+    not written), and no field is written by both mappings."""
+    errors = _check_mapping(raw, "salesforce", "lead_fields")
     section = raw.get("integrations")
-    hubspot = section.get("hubspot") if isinstance(section, dict) else None
-    mapping = hubspot.get("lead_properties") if isinstance(hubspot, dict) else None
+    config = section.get("salesforce") if isinstance(section, dict) else None
+    if not isinstance(config, dict):
+        return errors
+    key_field = config.get("external_id_field")
+    written: set[object] = set()
+    for mapping in ("lead_fields", "attribute_fields"):
+        items = config.get(mapping)
+        for value, name in items.items() if isinstance(items, dict) else []:
+            path = f"integrations.salesforce.{mapping}.{value}"
+            if name == key_field:
+                errors.append(FieldError(path, f"'{name}' is the external id field"))
+            elif mapping == "attribute_fields" and name in written:
+                errors.append(FieldError(path, f"field '{name}' is written by lead_fields"))
+            written.add(name)
+    return errors
+
+
+def _check_mapping(raw: dict[str, Any], kind: str, key: str) -> list[FieldError]:
+    section = raw.get("integrations")
+    config = section.get(kind) if isinstance(section, dict) else None
+    mapping = config.get(key) if isinstance(config, dict) else None
     if not isinstance(mapping, dict):
         return []
     dimensions, fields = _assessment_names(raw.get("assessments"))
     errors: list[FieldError] = []
     written: dict[str, str] = {}
     for value, prop in mapping.items():
-        path = f"integrations.hubspot.lead_properties.{value}"
+        path = f"integrations.{kind}.{key}.{value}"
         problem = _unknown(str(value), dimensions, fields)
         if problem is not None:
             errors.append(FieldError(path, problem))

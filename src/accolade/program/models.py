@@ -37,7 +37,7 @@ from accolade.program.assessments import (
 )
 from accolade.program.durations import CALENDAR_WINDOWS, Duration, date_or_time, parse_duration
 from accolade.program.experiments import Experiment, ExperimentCovers
-from accolade.program.integrations import HubSpot, Integrations, Notice, Notices
+from accolade.program.integrations import HubSpot, Integrations, Notice, Notices, Salesforce
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 EventType = Annotated[
@@ -694,6 +694,7 @@ def known_keys() -> set[str]:
         HubSpot,
         Notices,
         Notice,
+        Salesforce,
     ]
     keys: set[str] = set()
     for model in models:

@@ -13,6 +13,7 @@ from accolade.service.notify import LEAD_ASSESSED
 from accolade.store.unit_of_work import UnitOfWork
 
 HUBSPOT = "hubspot"
+SALESFORCE = "salesforce"
 SLACK = "slack"
 TEAMS = "teams"
 CHAT_KINDS = (SLACK, TEAMS)
@@ -39,6 +40,9 @@ def connector_types(program: Program) -> dict[tuple[str, str], str]:
         return wanted
     if integrations.hubspot is not None:
         wanted[(HUBSPOT, _HUBSPOT_URL)] = LEAD_ASSESSED
+    if integrations.salesforce is not None:
+        address = f"{SALESFORCE}:{integrations.salesforce.object}"
+        wanted[(SALESFORCE, address)] = LEAD_ASSESSED
     for kind, chat in ((SLACK, integrations.slack), (TEAMS, integrations.teams)):
         if chat is None:
             continue

@@ -1,18 +1,19 @@
 """CRM field sync: a connector's due deliveries of `lead.assessed` messages turned into one
-batched upsert of contacts (keyed by email) carrying only the properties that changed since
-the last successful sync, with the retries and dead letters of webhooks. The transport (HTTP,
-the token) comes in as ``upsert``."""
+batched upsert of contacts (HubSpot contacts keyed by email; Salesforce Leads or Contacts keyed
+by an external id) carrying only the properties that changed since the last successful sync,
+with the retries and dead letters of webhooks. The transport (HTTP, the token) comes in as
+``upsert``."""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from accolade.program.integrations import HubSpot
+from accolade.program.integrations import HubSpot, Salesforce
 from accolade.service import Clock, system_clock
 from accolade.service.connectors import HUBSPOT
 from accolade.service.notify import LEAD_ASSESSED
@@ -24,9 +25,13 @@ from accolade.store.unit_of_work import Store, UnitOfWork
 MAX_BATCH = 100  # contacts in one HubSpot batch upsert (its documented limit)
 
 
+CrmConfig = HubSpot | Salesforce
+
+
 @dataclass(frozen=True)
 class Contact:
-    """One contact to upsert: its email and the properties to write."""
+    """One contact to upsert: its key (an email, or a lead's id for Salesforce's `key: lead`)
+    and the properties to write."""
 
     email: str
     properties: Mapping[str, str]
@@ -39,6 +44,9 @@ class UpsertResult:
     error: str | None = None
     retryable: bool = True  # False: the target refused the payload itself (a dead letter)
     retry_after: float | None = None  # seconds the target asked for (429's Retry-After)
+    # With ``ok``: contacts (by key) the target refused one by one (Salesforce's per-record
+    # errors), with its reason; the others were written.
+    refused: Mapping[str, str] = field(default_factory=dict)
 
 
 class Upsert(Protocol):
@@ -48,7 +56,7 @@ class Upsert(Protocol):
     def __call__(self, contacts: Sequence[Contact], /) -> UpsertResult: ...
 
 
-def lead_properties(config: HubSpot, data: Mapping[str, Any]) -> dict[str, str]:
+def lead_properties(config: CrmConfig, data: Mapping[str, Any]) -> dict[str, str]:
     """The contact properties a `lead.assessed` message's data gives under ``config``.
     Explicit mappings win over ``crm_fields``; a value the result lacks (a CRM field of a skipped
     question) is left out, so HubSpot keeps what it has."""
@@ -57,7 +65,8 @@ def lead_properties(config: HubSpot, data: Mapping[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     if config.crm_fields:
         out.update({name: property_text(v) for name, v in fields.items()})
-    for value, prop in config.lead_properties.items():
+    mapping = config.lead_properties if isinstance(config, HubSpot) else config.lead_fields
+    for value, prop in mapping.items():
         head, _, name = value.partition(".")
         if head == "fields" and name:
             if name in fields:
@@ -84,7 +93,7 @@ def property_text(value: object) -> str:
 
 def sync_due(
     store: Store,
-    upsert: Upsert,
+    upsert: Upsert | None,
     *,
     kind: str = HUBSPOT,
     clock: Clock = system_clock,
@@ -93,12 +102,15 @@ def sync_due(
     batch: int = MAX_BATCH,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
     stop: threading.Event | None = None,
+    upsert_for: Callable[[CrmConfig], Upsert] | None = None,
 ) -> DeliveryReport:
     """Fan out the outbox, then sync up to ``batch`` due deliveries of ``kind`` connectors:
     per program, one upsert of the contacts whose properties changed. A contact the target
     refuses (4xx) is dead with the target's reason (a refused batch is retried contact by
     contact, so one bad contact does not sink the others); 429, 401 and 5xx are retried with
-    backoff (at least the Retry-After asked for), dead after ``max_attempts``."""
+    backoff (at least the Retry-After asked for), dead after ``max_attempts``. With
+    ``upsert_for``, each program's upsert is the one it gives for the program's mapping (the
+    object and key field of Salesforce's)."""
     fanned_out = fan_out(store, batch, clock())
     now = clock()
     lease_until = now + timedelta(seconds=lease_seconds)
@@ -111,7 +123,7 @@ def sync_due(
     for subscription_id, group in by_subscription.items():
         if stop is not None and stop.is_set():
             break  # left leased: due again when the lease ends
-        _sync_subscription(store, upsert, subscription_id, group, report)
+        _sync_subscription(store, upsert, subscription_id, group, report, kind, upsert_for)
     return DeliveryReport(report.delivered, report.failed, report.dead, fanned_out)
 
 
@@ -129,10 +141,12 @@ class _Pending:
 
 def _sync_subscription(
     store: Store,
-    upsert: Upsert,
+    upsert: Upsert | None,
     subscription_id: int,
     claims: list[ConnectorClaim],
     report: _Report,
+    kind: str,
+    upsert_for: Callable[[CrmConfig], Upsert] | None,
 ) -> None:
     program_id = claims[0].program_id
     live = [c for c in claims if c.subscription_disabled_at is None]
@@ -144,9 +158,9 @@ def _sync_subscription(
     if not live:
         return
     with store.read() as uow:
-        config = _config(uow, program_id)
+        config = _config(uow, program_id, kind)
         if config is None:
-            report.dead_all(live, None, "the active program has no integrations.hubspot section")
+            report.dead_all(live, None, f"the active program has no integrations.{kind} section")
             return
         contacts: dict[str, _Pending] = {}
         for claim in live:
@@ -155,7 +169,12 @@ def _sync_subscription(
                 report.delivered_all([claim], None)  # nothing of it is synced
                 continue
             data = message["data"]
-            email = _email(uow, program_id, str(data["lead"]), config.email_attribute)
+            lead = str(data["lead"])
+            email = (
+                lead
+                if isinstance(config, Salesforce) and config.key == "lead"
+                else _email(uow, program_id, lead, config.email_attribute)
+            )
             if email is None:
                 report.dead_all(
                     [claim],
@@ -165,6 +184,8 @@ def _sync_subscription(
                 )
                 continue
             pending = contacts.setdefault(email, _Pending(email))
+            if isinstance(config, Salesforce) and config.attribute_fields:
+                pending.properties.update(_attribute_fields(uow, program_id, lead, config))
             pending.properties.update(lead_properties(config, data))
             pending.claims.append(claim)
         sent = uow.outbox.sent_properties(subscription_id, contacts)
@@ -176,13 +197,21 @@ def _sync_subscription(
             changed.append(_Pending(pending.email, delta, pending.claims))
         else:
             report.delivered_all(pending.claims, None)  # nothing new to tell the CRM
+    send = upsert_for(config) if upsert_for is not None else upsert
+    assert send is not None, "sync_due needs an upsert or an upsert_for"
     if changed:
-        _send(upsert, subscription_id, changed, report)
+        _send(send, subscription_id, changed, report)
 
 
 def _send(upsert: Upsert, subscription_id: int, batch: list[_Pending], report: _Report) -> None:
     result = upsert([Contact(p.email, p.properties) for p in batch])
-    if result.ok:
+    if result.ok and result.refused:
+        report.synced(
+            subscription_id, [p for p in batch if p.email not in result.refused], result.status
+        )
+        for one in (p for p in batch if p.email in result.refused):
+            report.dead_all(one.claims, result.status, result.refused[one.email])
+    elif result.ok:
         report.synced(subscription_id, batch, result.status)
     elif not result.retryable and len(batch) > 1:
         for one in batch:  # which contact was refused: each on its own
@@ -209,6 +238,8 @@ class _Report:
     dead: int = 0
 
     def synced(self, subscription_id: int, batch: list[_Pending], status: int | None) -> None:
+        if not batch:
+            return
         now = self.clock()
         with self.store.transaction() as uow:
             uow.outbox.save_sent_properties(
@@ -283,12 +314,26 @@ class _Report:
         )
 
 
-def _config(uow: UnitOfWork, program_id: int) -> HubSpot | None:
+def _config(uow: UnitOfWork, program_id: int, kind: str) -> CrmConfig | None:
     version = uow.programs.active_version_number(program_id)
     if version is None:
         return None
     integrations = compiled_version(uow, program_id, version).definition.integrations
-    return integrations.hubspot if integrations is not None else None
+    config = getattr(integrations, kind, None) if integrations is not None else None
+    return config if isinstance(config, HubSpot | Salesforce) else None
+
+
+def _attribute_fields(
+    uow: UnitOfWork, program_id: int, lead: str, config: Salesforce
+) -> dict[str, str]:
+    """The lead's attributes the mapping names, as fields (an attribute it lacks is left out)."""
+    row = uow.members.member(program_id, lead)
+    attributes = (row.attributes or {}) if row is not None else {}
+    return {
+        name: property_text(attributes[attribute])
+        for attribute, name in config.attribute_fields.items()
+        if attribute in attributes
+    }
 
 
 def _email(uow: UnitOfWork, program_id: int, lead: str, attribute: str) -> str | None:
