@@ -88,6 +88,14 @@ class Settings(BaseSettings):
         le=7 * 86400,
         description="How long a console user stays signed in to the admin console.",
     )
+    console_figures_max_age_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        le=86400,
+        description="How long the admin console's dashboards may show figures computed before "
+        "the latest events (said to be as of their time, while fresh ones are computed in the "
+        "background); 0: recomputed whenever the log has moved.",
+    )
     portal_frame_ancestors: str = Field(
         default="",
         max_length=2000,
@@ -209,4 +217,15 @@ class Settings(BaseSettings):
     )
     salesforce_timeout_seconds: float = Field(
         default=10.0, gt=0, le=120, description="Time Salesforce has to answer one request."
+    )
+    hubspot_app_secret: SecretStr | None = Field(
+        default=None,
+        description="The HubSpot app's client secret that signs its webhooks "
+        "(X-HubSpot-Signature-v3); set, POST /v1/inbound/hubspot/{program} accepts them.",
+    )
+    salesforce_inbound_secret: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="The secret Salesforce's Flow or Apex signs inbound notices with "
+        "(X-Accolade-Signature); set, POST /v1/inbound/salesforce/{program} accepts them.",
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from fastapi.testclient import TestClient
 
+from accolade.api.access import ApiContext
 from accolade.api.app import create_app
 from accolade.service.keys import SCOPES, create_key
 from accolade.settings import Settings
@@ -37,6 +38,12 @@ class Api:
     client: TestClient
     store: Store
     clock: Clock
+
+    @property
+    def context(self) -> ApiContext:
+        """The app's context (its kept console figures, say)."""
+        context: ApiContext = self.client.app.state.context  # type: ignore[attr-defined]
+        return context
 
     def key(self, *scopes: str, program: str = "partner") -> dict[str, str]:
         created = create_key(self.store, program, scopes or tuple(SCOPES), "test")

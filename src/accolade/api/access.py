@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from accolade.api.errors import RateLimited
 from accolade.errors import Unauthenticated
 from accolade.service import Clock
+from accolade.service.figures import Figures
 from accolade.service.keys import Principal, authenticate, server_secret
 from accolade.settings import Settings
 from accolade.store.unit_of_work import Store
@@ -92,9 +93,14 @@ class ApiContext:
     # Console session cookies checked within the trust window: cookie -> (when, (session,
     # user)), kept by web/console/web.py (Any, as above).
     console_sessions: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    # The console dashboards' reports, kept while the log has not moved (service/figures.py).
+    figures: Figures = field(init=False)
 
     def __post_init__(self) -> None:
         self.failures = RateLimiter(self.settings.failed_auth_per_minute)
+        self.figures = Figures(
+            self.store, max_age=self.settings.console_figures_max_age_seconds, clock=self.clock
+        )
         given = self.settings.secret_key
         self.secret = server_secret(
             given.get_secret_value() if given else None, self.store.engine.url

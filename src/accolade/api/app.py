@@ -106,11 +106,11 @@ def create_app(
 def _lifespan(
     store: Store, settings: Settings, *, deliver: bool, owns_store: bool
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """Start-up and shut-down: the request thread limit, the in-process webhook worker, and
-    closing the store the app opened itself."""
+    """Start-up and shut-down: the request thread limit, the in-process webhook worker, the
+    console's background figures, and closing the store the app opened itself."""
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Request handlers run on worker threads, each holding a database connection: no more
         # threads than connections, so a burst queues on the event loop instead of in the pool.
         to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
@@ -126,6 +126,7 @@ def _lifespan(
                 thread, stop = worker
                 stop.set()
                 thread.join(timeout=30)
+            app.state.context.figures.close()
             if owns_store:
                 store.close()
 

@@ -21,7 +21,7 @@ from accolade.store.repositories.ledger import (
     _badge_row,
     _entry_row,
 )
-from accolade.store.tables import events
+from accolade.store.tables import events, experiment_decisions, ledger_entries, programs
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +235,23 @@ class LogRepository(RepositoryBase):
                 events.c.event_id == event_id,
             )
         ).first()
+
+    def high_water(self, program_id: int) -> tuple[int, int, int, int]:
+        """What every figure derived from the log depends on, read from primary keys alone:
+        the newest log row and ledger entry (of any program: a replay rewrites the ledger),
+        the newest experiment decision, and the program's active version. Equal marks, equal
+        figures."""
+        newest = [
+            select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery()
+            for table in (events, ledger_entries, experiment_decisions)
+        ]
+        version = (
+            select(func.coalesce(programs.c.active_version, 0))
+            .where(programs.c.id == program_id)
+            .scalar_subquery()
+        )
+        row = self.conn.execute(select(*newest, version)).one()
+        return (int(row[0]), int(row[1]), int(row[2]), int(row[3] or 0))
 
     def count_events(self, program_id: int) -> int:
         return int(

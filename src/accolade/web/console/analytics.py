@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from accolade.errors import AccoladeError, InvalidInput, NotFound
-from accolade.service import analytics, experiments
+from accolade.service import analytics, experiments, figures
 from accolade.web.console import charts
 from accolade.web.console.web import PREFIX, Admin, ConsolePage, Signed, headers, render
 from accolade.web.pages import day_of
@@ -99,10 +100,28 @@ def _filters(start: From = "", end: To = "", interval: Interval = "", by: By = "
 Filtered = Annotated[Filters, Depends(_filters)]
 
 
-def _report(page: ConsolePage, metric: str, filters: Filters) -> analytics.Report:
+def _report(
+    page: ConsolePage, metric: str, filters: Filters, *, fresh: bool = False
+) -> figures.Kept[analytics.Report]:
+    """The metric's report, kept while the log has not moved (service/figures.py)."""
+    program, key, compute = _figure(page, metric, filters)
+    return page.ctx.figures.get(program, key, compute, fresh=fresh)
+
+
+def _figure(
+    page: ConsolePage, metric: str, filters: Filters
+) -> tuple[str, Hashable, Callable[[], analytics.Report]]:
+    """The program, the key the report is kept under and what computes it; a range left to
+    its default (the last three months) is today's."""
     start, end, interval, by = filters.parsed()
-    return analytics.report(
-        page.ctx.store, _program(page), metric, start, end, interval, by, page.ctx.clock
+    program = _program(page)
+    today = page.ctx.clock().date() if start is None or end is None else None
+    return (
+        program,
+        ("report", metric, start, end, interval, by, today),
+        lambda: analytics.report(
+            page.ctx.store, program, metric, start, end, interval, by, page.ctx.clock
+        ),
     )
 
 
@@ -138,7 +157,9 @@ def analytics_page(
     page: Signed,
     filters: Filtered,
 ) -> Response:
-    """The dashboards, their descriptions and the experiments, with the filter form."""
+    """The dashboards, their descriptions and the experiments, with the filter form. Each
+    dashboard's figures for these filters start being computed in the background, so the
+    pages this one links to open on kept figures."""
     try:
         filters.parsed()
         found = (
@@ -148,6 +169,9 @@ def analytics_page(
         )
     except AccoladeError as error:
         return _refused(request, page, error, filters)
+    if page.program:
+        for metric in DASHBOARDS:
+            page.ctx.figures.warm(*_figure(page, metric, filters))
     return render(
         request,
         "analytics.html",
@@ -165,11 +189,18 @@ def analytics_page(
 
 @router.get("/analytics/experiments/{experiment}")
 def experiment_page(
-    request: Request, page: Signed, experiment: ExperimentKey, done: str | None = None
+    request: Request,
+    page: Signed,
+    experiment: ExperimentKey,
+    done: str | None = None,
+    fresh: Annotated[bool, Query()] = False,
 ) -> Response:
     """An experiment's arms, each outcome's lift with its 95% interval, the SRM check and the
-    decisions; (admin) the form that records a decision."""
-    return _experiment(request, page, experiment, done=DONE.get(done or ""))
+    decisions; (admin) the form that records a decision. The report kept from an earlier look
+    unless ``fresh``, or just after a decision (which it shows)."""
+    return _experiment(
+        request, page, experiment, done=DONE.get(done or ""), fresh=fresh or done is not None
+    )
 
 
 @router.post("/analytics/experiments/{experiment}/decision")
@@ -194,7 +225,7 @@ def decide(
         )
     except InvalidInput as error:
         form = {"decision": decision, "reason": reason}
-        return _experiment(request, page, experiment, error=error, form=form)
+        return _experiment(request, page, experiment, error=error, form=form, fresh=True)
     return RedirectResponse(
         f"{HERE}/experiments/{experiment}?done=decided#decisions-title",
         status_code=303,
@@ -210,13 +241,16 @@ def _experiment(
     done: str | None = None,
     error: AccoladeError | None = None,
     form: dict[str, str] | None = None,
+    fresh: bool = False,
 ) -> Response:
-    found = experiments.report(page.ctx.store, _program(page), experiment, clock=page.ctx.clock)
+    kept = _experiment_report(page, experiment, fresh=fresh)
+    found = kept.value
     return render(
         request,
         "analytics_experiment.html",
         {
             "report": found,
+            "kept": kept,
             "chart": charts.intervals(found.outcomes),
             "show": charts.outcome_figure,
             "decisions": experiments.DECISIONS,
@@ -229,10 +263,22 @@ def _experiment(
     )
 
 
+def _experiment_report(
+    page: ConsolePage, experiment: str, *, fresh: bool = False
+) -> figures.Kept[experiments.ExperimentReport]:
+    program = _program(page)
+    return page.ctx.figures.get(
+        program,
+        ("experiment", experiment),
+        lambda: experiments.report(page.ctx.store, program, experiment, clock=page.ctx.clock),
+        fresh=fresh,
+    )
+
+
 @router.get("/analytics/experiments/{experiment}/csv")
 def experiment_csv(page: Signed, experiment: ExperimentKey) -> Response:
     """The outcomes table of an experiment's report."""
-    found = experiments.report(page.ctx.store, _program(page), experiment, clock=page.ctx.clock)
+    found = _experiment_report(page, experiment).value
     columns = [
         "metric",
         "kind",
@@ -255,12 +301,16 @@ def metric_page(
     page: Signed,
     metric: Annotated[str, Path(max_length=32)],
     filters: Filtered,
+    fresh: Annotated[bool, Query()] = False,
 ) -> Response:
-    """One metric: its chart and its table, each figure linking to its members."""
+    """One metric: its chart and its table, each figure linking to its members; the figures
+    kept from an earlier look unless ``fresh`` (said to be as of their time when the log has
+    moved since)."""
     try:
-        found = _report(page, metric, filters)
+        kept = _report(page, metric, filters, fresh=fresh)
     except AccoladeError as error:
         return _refused(request, page, error, filters, metric)
+    found = kept.value
     # the range the report covers, shown in the form and carried by the links: the default
     # (the last three months to today) spelled out, so a CSV or member list is the same range
     filters = Filters(
@@ -280,6 +330,7 @@ def metric_page(
         {
             "filters": filters,
             "report": found,
+            "kept": kept,
             "title": title,
             "charted": charted,
             "chart": chart,
@@ -301,9 +352,9 @@ def metric_csv(
     filters: Filtered,
 ) -> Response:
     """A metric's table as CSV: the rows of the report, each measure a column (raw values:
-    rates as fractions, money in minor units)."""
+    rates as fractions, money in minor units): the figures the page shows."""
     try:
-        found = _report(page, metric, filters)
+        found = _report(page, metric, filters).value
     except AccoladeError as error:
         return _refused(request, page, error, filters, metric)
     name = f"{found.program}-{metric}-{found.range.start}-{found.range.end}"
