@@ -22,6 +22,7 @@ from accolade.api import (
     errors,
     events,
     experiments,
+    inbound,
     leaderboards,
     members,
     openbadges,
@@ -89,6 +90,7 @@ def create_app(
         analytics,
         experiments,
         audit,
+        inbound,
     ):
         # The routers' own routes, built once at import (each with its router's prefix, tags
         # and error responses). app.include_router would wrap each router for this app and

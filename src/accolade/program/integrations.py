@@ -60,6 +60,21 @@ class Salesforce(_Model):
     attribute_fields: dict[str, FieldName] = Field(default_factory=dict)
 
 
+class InboundRule(_Model):
+    """A CRM change (a property of a HubSpot object, a field of a Salesforce record, taking a
+    value) that moves the referral whose id is the CRM record's id."""
+
+    source: Literal["hubspot", "salesforce"]
+    object: str = Field(min_length=1, max_length=80)
+    property: str = Field(min_length=1, max_length=100)
+    value: str | list[str]
+    move: Literal["accept", "qualify", "opportunity", "win", "lose", "disqualify"]
+    reason: str | None = Field(default=None, min_length=1, max_length=200)
+    amount_field: str | None = Field(default=None, min_length=1, max_length=100)
+    currency_field: str | None = Field(default=None, min_length=1, max_length=100)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+
+
 # A channel's name: the key of its incoming-webhook URL in settings (never the URL itself).
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 WhenValue = str | int | bool | list[str | int | bool]
@@ -88,6 +103,7 @@ class Integrations(_Model):
     salesforce: Salesforce | None = None
     slack: Notices | None = None
     teams: Notices | None = None
+    inbound: list[InboundRule] = Field(default_factory=list)
 
 
 # The fields of each outbox message type's data a notice may read (docs/webhooks.md), besides
@@ -144,7 +160,39 @@ def check_integrations(raw: dict[str, Any]) -> list[FieldError]:
         notices = chat.get("notices") if isinstance(chat, dict) else None
         for i, notice in enumerate(_dicts(notices)):
             errors.extend(check_notice(f"integrations.{kind}.notices[{i}]", notice))
+    rules = section.get("inbound") if isinstance(section, dict) else None
+    for i, rule in enumerate(_dicts(rules)):
+        errors.extend(check_inbound_rule(f"integrations.inbound[{i}]", rule))
     return errors + _check_hubspot(raw)
+
+
+def check_inbound_rule(path: str, rule: dict[str, Any]) -> list[FieldError]:
+    """What the move needs is in the rule: a reason to lose or disqualify; the amount's field
+    (Salesforce, whose payload carries the record's fields) to win, with its currency."""
+    move, source = rule.get("move"), rule.get("source")
+    errors: list[FieldError] = []
+    if move in ("lose", "disqualify") and not rule.get("reason"):
+        errors.append(FieldError(f"{path}.reason", f"a '{move}' move needs a reason"))
+    if rule.get("amount_field") is not None and source == "hubspot":
+        errors.append(
+            FieldError(
+                f"{path}.amount_field",
+                "HubSpot's webhook carries only the changed property: no amount to read",
+            )
+        )
+    elif move == "win" and source == "hubspot":
+        errors.append(
+            FieldError(
+                f"{path}.move",
+                "a won deal needs its amount, which HubSpot's webhook does not carry: move it "
+                "with POST /v1/referrals/{id}/win, or win it from Salesforce",
+            )
+        )
+    elif move == "win" and not rule.get("amount_field"):
+        errors.append(FieldError(f"{path}.amount_field", "a 'win' move needs the amount's field"))
+    if rule.get("amount_field") and not (rule.get("currency") or rule.get("currency_field")):
+        errors.append(FieldError(f"{path}.currency", "an amount needs currency or currency_field"))
+    return errors
 
 
 def check_notice(path: str, notice: dict[str, Any]) -> list[FieldError]:

@@ -37,7 +37,14 @@ from accolade.program.assessments import (
 )
 from accolade.program.durations import CALENDAR_WINDOWS, Duration, date_or_time, parse_duration
 from accolade.program.experiments import Experiment, ExperimentCovers
-from accolade.program.integrations import HubSpot, Integrations, Notice, Notices, Salesforce
+from accolade.program.integrations import (
+    HubSpot,
+    InboundRule,
+    Integrations,
+    Notice,
+    Notices,
+    Salesforce,
+)
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 EventType = Annotated[
@@ -695,6 +702,7 @@ def known_keys() -> set[str]:
         Notices,
         Notice,
         Salesforce,
+        InboundRule,
     ]
     keys: set[str] = set()
     for model in models:
