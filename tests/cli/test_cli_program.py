@@ -82,8 +82,30 @@ def test_init_twice_keeps_one_version(tmp_path):
 
     result = ok(tmp_path, "init")
 
-    assert "program partner already published as version 1" in result.stdout
+    assert "programs held: partner (none published)" in result.stdout
     assert len(versions(tmp_path)) == 1
+
+
+def test_init_upgrades_without_publishing_the_demo_over_a_program(tmp_path):
+    ok(tmp_path, "init")
+    path = tmp_path / "partner.yaml"
+    demo = DEMO_PROGRAM.read_text(encoding="utf-8")
+    path.write_text(demo.replace("name: Acme Partner Program", "name: Acme Partners", 1))
+    ok(tmp_path, "program", "publish", path)
+
+    result = ok(tmp_path, "init")
+
+    assert "programs held: partner (none published)" in result.stdout
+    assert [(row[0], row[3]) for row in versions(tmp_path)] == [("1", ""), ("2", "●")]
+
+
+def test_init_with_the_program_file_again_says_it_is_published_already(tmp_path):
+    path = DEMO_PROGRAM
+    ok(tmp_path, "init", "--program-file", path)
+
+    result = ok(tmp_path, "init", "--program-file", path)
+
+    assert "program partner already published as version 1" in result.stdout
 
 
 def test_init_with_program_file_publishes_that_file(tmp_path):

@@ -41,15 +41,25 @@ program_app = typer.Typer(
 def init(
     program_file: Annotated[
         Path | None,
-        typer.Option("--program-file", help="Program to publish (default: the demo program)."),
+        typer.Option(
+            "--program-file",
+            help="Program to publish (default: the demo program, on a database without one).",
+        ),
     ] = None,
 ) -> None:
-    """Create or upgrade the database and publish a program (the demo partner program by default)."""
+    """Create or upgrade the database and publish a program: the one given, or the demo
+    partner program when the database has none (an upgrade publishes nothing over the
+    programs it holds)."""
     from accolade.program.loader import read_program_file
     from accolade.service import programs as program_service
 
     settings = load_settings()
     store = open_store(settings, migrate=True)
+    held = program_service.program_keys(store)
+    if program_file is None and held:
+        out.print(f"database ready at {settings.database_url}")
+        out.print(f"programs held: {', '.join(held)} (none published)")
+        return
     source = read_program_file(program_file or examples_folder() / "partner-program.yaml")
     published = program_service.publish(
         store, source, require_simulation=settings.publish_requires_simulation
