@@ -179,3 +179,9 @@ def test_inbound_webhooks_are_off_without_their_secret(store):
     with api_on(store) as api:
         assert hubspot_post(api, []).status_code == 404
         assert salesforce_post(api, []).status_code == 404
+
+
+def test_bad_signatures_from_one_address_are_limited(store):
+    with api_on(store, hubspot_app_secret=APP_SECRET, failed_auth_per_minute=2) as api:
+        codes = [hubspot_post(api, [], secret="guess").status_code for _ in range(3)]
+        assert codes == [403, 403, 429]
