@@ -18,6 +18,7 @@ from accolade.program import assessments as program_assessments
 from accolade.program import experiments as program_experiments
 from accolade.program import integrations as program_integrations
 from accolade.program import models
+from accolade.program import recommendations as program_recommendations
 from accolade.program.loader import load_program, load_program_file
 from accolade.settings import Settings
 
@@ -102,6 +103,7 @@ PROGRAM_MODULES = (
     program_experiments,
     program_assessments,
     program_integrations,
+    program_recommendations,
 )
 
 

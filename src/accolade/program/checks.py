@@ -14,6 +14,7 @@ from accolade.program.compiled import UNACTIONABLE_EVENT_TYPES
 from accolade.program.experiments import COVERED_SECTIONS
 from accolade.program.integrations import check_integrations
 from accolade.program.models import Program
+from accolade.program.recommendations import check_recommendations
 
 
 def check_references(raw: dict[str, Any]) -> list[FieldError]:
@@ -38,6 +39,7 @@ def check_references(raw: dict[str, Any]) -> list[FieldError]:
     _check_analytics(raw, action_keys, badge_keys, errors)
     _check_experiments(raw, action_keys, badge_keys, errors)
     errors.extend(check_integrations(raw))
+    errors.extend(check_recommendations(raw))
     return errors
 
 

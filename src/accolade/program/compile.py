@@ -18,6 +18,7 @@ from accolade.program.compiled import (
     CHALLENGE_WON,
     LEADERBOARD_WON,
     MEMBER_UPDATED,
+    RECOMMENDATION_DISMISSED,
     REFERENCE_EVENTS,
     REFERRAL_EVENTS,
     SALES_NOTE_VIEWED,
@@ -60,6 +61,7 @@ def compile_program(program: Program, version: int = 0, program_hash: str = "") 
     actions = {a.key: _compile_action(a) for a in program.actions}
     by_event = {
         **{t: () for t in (MEMBER_UPDATED, CHALLENGE_WON, LEADERBOARD_WON)},
+        RECOMMENDATION_DISMISSED: (),
         **{t: () for t in (*REFERRAL_EVENTS, *REFERENCE_EVENTS)},
         **{t: () for t in ((*ASSESSMENT_EVENTS, SALES_NOTE_VIEWED) if program.assessments else ())},
         **_index(actions.values(), lambda a: [a.event_type]),

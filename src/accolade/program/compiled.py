@@ -291,6 +291,9 @@ class CompiledProgram:
 # (the API's PATCH of a member sends it), earning nothing unless an action says otherwise. It
 # goes through the log like any event, so replay rebuilds the attributes too.
 MEMBER_UPDATED = "member.updated"
+# A member dismissed a recommended next best action (service.recommend): logged like any event,
+# earning nothing, so the list hides it for a while and the model learns from it after replay.
+RECOMMENDATION_DISMISSED = "recommendation.dismissed"
 # The event Accolade sends each winner when a challenge closes (engine.challenges); the API and
 # file ingest refuse it from outside.
 CHALLENGE_WON = "challenge.won"

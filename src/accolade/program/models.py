@@ -45,6 +45,7 @@ from accolade.program.integrations import (
     Notices,
     Salesforce,
 )
+from accolade.program.recommendations import Recommendations, RecommendationTrigger
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 EventType = Annotated[
@@ -631,6 +632,7 @@ class Program(_Model):
     experiments: list[Experiment] = Field(default_factory=list, exclude_if=lambda v: not v)
     assessments: list[Assessment] = Field(default_factory=list, exclude_if=lambda v: not v)
     integrations: Integrations | None = Field(default=None, exclude_if=lambda v: v is None)
+    recommendations: Recommendations | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @field_validator("timezone")
     @classmethod
@@ -700,6 +702,8 @@ def known_keys() -> set[str]:
         Integrations,
         HubSpot,
         Notices,
+        Recommendations,
+        RecommendationTrigger,
         Notice,
         Salesforce,
         InboundRule,
