@@ -1,5 +1,6 @@
 """The HubSpot connector over HTTP: contacts upserted by email through HubSpot's documented
-batch endpoint (`POST /crm/v3/objects/contacts/batch/upsert`), with the access token from
+batch endpoint (`POST /crm/v3/objects/contacts/batch/upsert`), or updated by their record id
+(`hs_object_id`) through `POST /crm/v3/objects/contacts/batch/update`, with the access token from
 settings (read again from its file when HubSpot answers 401). The token is sent only in the
 Authorization header: it is never logged, and never part of an error kept in the database."""
 
@@ -23,6 +24,7 @@ from accolade.store.unit_of_work import Store
 
 log = logging.getLogger(__name__)
 UPSERT_PATH = "/crm/v3/objects/contacts/batch/upsert"
+UPDATE_PATH = "/crm/v3/objects/contacts/batch/update"  # by record id: inputs [{id, properties}]
 USER_AGENT = f"Accolade-HubSpot/{__version__}"
 _MAX_REASON = 500
 _MAX_RETRY_AFTER = 3600.0  # a Retry-After beyond an hour is taken as an hour
@@ -54,7 +56,7 @@ class HubSpotClient:
     5xx and the network's faults are retried."""
 
     def __init__(self, base_url: str, token: Callable[[], str], timeout: float) -> None:
-        self.url = base_url.rstrip("/") + UPSERT_PATH
+        self.base_url = base_url.rstrip("/")
         self.read_token = token
         self.timeout = timeout
         self.token: str | None = None
@@ -63,20 +65,25 @@ class HubSpotClient:
         )
 
     def __call__(self, contacts: Sequence[Contact], /) -> UpsertResult:
+        # the sync sends contacts keyed by email and records keyed by id in separate calls
+        by_id = bool(contacts) and contacts[0].record_id is not None
         body = {
             "inputs": [
-                {"idProperty": "email", "id": c.email, "properties": dict(c.properties)}
+                {"id": c.record_id, "properties": dict(c.properties)}
+                if by_id
+                else {"idProperty": "email", "id": c.email, "properties": dict(c.properties)}
                 for c in contacts
             ]
         }
+        path = UPDATE_PATH if by_id else UPSERT_PATH
         try:
             if self.token is None:
                 self.token = self.read_token()
-            response = self._post(body)
+            response = self._post(path, body)
             if response.status_code == 401:
                 # Expired (or rotated): whoever refreshes it has written the new one.
                 self.token = self.read_token()
-                response = self._post(body)
+                response = self._post(path, body)
         except httpx.TimeoutException:
             return UpsertResult(False, None, f"no answer within {self.timeout:g} s")
         except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
@@ -91,9 +98,9 @@ class HubSpotClient:
             return UpsertResult(False, status, reason)
         return UpsertResult(False, status, reason, retryable=False)
 
-    def _post(self, body: object) -> httpx.Response:
+    def _post(self, path: str, body: object) -> httpx.Response:
         return self.client.post(
-            self.url, json=body, headers={"authorization": f"Bearer {self.token}"}
+            self.base_url + path, json=body, headers={"authorization": f"Bearer {self.token}"}
         )
 
     def _scrub(self, text: str) -> str:

@@ -1,7 +1,8 @@
 """The Salesforce connector over HTTP: Leads (or Contacts) upserted by an external id field
 through the documented sObject Collections upsert (`PATCH /services/data/vXX.X/composite/
 sobjects/{object}/{field}`, `allOrNone: false`, so each record is written or refused on its
-own), with an OAuth 2.0 token from settings or the client credentials flow, asked for again
+own), or updated by their record Id (`PATCH .../composite/sobjects`, a member whose
+`id_attribute` holds it), with an OAuth 2.0 token from settings or the client credentials flow, asked for again
 when Salesforce answers 401 INVALID_SESSION_ID. Tokens and the client secret are sent only to
 Salesforce: never logged, never part of an error kept in the database."""
 
@@ -82,11 +83,13 @@ class SalesforceClient:
         return partial(self.upsert, Target(config.object, config.external_id_field))
 
     def upsert(self, target: Target, contacts: Sequence[Contact]) -> UpsertResult:
+        # the sync sends records keyed by external id and records keyed by Id in separate calls
+        by_id = bool(contacts) and contacts[0].record_id is not None
         records = [
             {
                 "attributes": {"type": target.object},
                 **dict(c.properties),
-                target.external_id_field: c.email,
+                **({"Id": c.record_id} if by_id else {target.external_id_field: c.email}),
             }
             for c in contacts
         ]
@@ -94,10 +97,10 @@ class SalesforceClient:
         try:
             if self.token is None or self.instance_url is None:
                 self._fetch_token()
-            response = self._patch(target, body)
+            response = self._patch(target, body, by_id)
             if response.status_code == 401 and self._can_refresh():
                 self._fetch_token()  # expired: the client credentials give a new one
-                response = self._patch(target, body)
+                response = self._patch(target, body, by_id)
         except TokenRefused as exc:
             return UpsertResult(False, None, self._scrub(str(exc)))
         except httpx.TimeoutException:
@@ -132,15 +135,14 @@ class SalesforceClient:
                 for e in errors or []
                 if isinstance(e, dict)
             )
-            refused[contact.email] = self._scrub(words or "refused without a reason")
+            refused[contact.key] = self._scrub(words or "refused without a reason")
         return UpsertResult(True, status, refused=refused)
 
-    def _patch(self, target: Target, body: object) -> httpx.Response:
+    def _patch(self, target: Target, body: object, by_id: bool) -> httpx.Response:
         version = self.settings.salesforce_api_version
-        url = (
-            f"{(self.instance_url or '').rstrip('/')}/services/data/{version}/composite/"
-            f"sobjects/{target.object}/{target.external_id_field}"
-        )
+        url = f"{(self.instance_url or '').rstrip('/')}/services/data/{version}/composite/sobjects"
+        if not by_id:  # an upsert by the external id field; by Id, an update of the records
+            url += f"/{target.object}/{target.external_id_field}"
         return self.client.patch(url, json=body, headers={"authorization": f"Bearer {self.token}"})
 
     def _can_refresh(self) -> bool:

@@ -26,18 +26,37 @@ LEAD_VALUES = (
     "completed_at",
 )
 
+# A member's current values a connector can write (service/crm_members.py), besides
+# `attributes.<name>`.
+MEMBER_VALUES = (
+    "tier",
+    "lifetime_points",
+    "balance",
+    "stage",
+    "badges_count",
+    "last_activity",
+    "referral_pipeline",
+    "referral_won",
+)
+# The member attribute that holds the CRM's own record id (HubSpot's hs_object_id, a Salesforce
+# record Id): when a member has it, their record is updated by that id, not upserted by email.
+AttributeName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class HubSpot(_Model):
-    """Leads' assessment results upserted into HubSpot contacts, keyed by email."""
+    """Leads' assessment results, and members' current values, written to HubSpot contacts,
+    keyed by email (or, for a member, by the HubSpot record id their `id_attribute` holds)."""
 
     email_attribute: str = Field(default="email", min_length=1, max_length=100)
     # every CRM field the assessments write (`crm:` and `result_fields:`), under its own name
     crm_fields: bool = True
     lead_properties: dict[str, PropertyName] = Field(default_factory=dict)
+    member_properties: dict[str, PropertyName] = Field(default_factory=dict)
+    id_attribute: AttributeName | None = None
 
 
 # A Salesforce field's API name (custom ones end in __c).
@@ -58,6 +77,9 @@ class Salesforce(_Model):
     # the lead's attributes (from events' `attributes`) written to fields, e.g. LastName and
     # Company, which a new Lead needs
     attribute_fields: dict[str, FieldName] = Field(default_factory=dict)
+    # members' current values (MEMBER_VALUES, `attributes.<name>`) written to fields
+    member_fields: dict[str, FieldName] = Field(default_factory=dict)
+    id_attribute: AttributeName | None = None
 
 
 class InboundRule(_Model):
@@ -241,25 +263,66 @@ def notice_sample(type_: str) -> dict[str, Any]:
 
 
 def _check_hubspot(raw: dict[str, Any]) -> list[FieldError]:
-    return _check_mapping(raw, "hubspot", "lead_properties") + _check_salesforce(raw)
+    return (
+        _check_mapping(raw, "hubspot", "lead_properties")
+        + _check_members(raw, "hubspot", "member_properties", ("lead_properties",))
+        + _check_salesforce(raw)
+    )
+
+
+def _check_members(
+    raw: dict[str, Any], kind: str, key: str, others: tuple[str, ...]
+) -> list[FieldError]:
+    """Each value of the member mapping is a member value or `attributes.<name>`; no property
+    is written twice, by this mapping or by the ``others`` of the same connector."""
+    section = raw.get("integrations")
+    config = section.get(kind) if isinstance(section, dict) else None
+    mapping = config.get(key) if isinstance(config, dict) else None
+    if not isinstance(config, dict) or not isinstance(mapping, dict):
+        return []
+    written: dict[object, str] = {}
+    for other in others:
+        items = config.get(other)
+        for value, prop in items.items() if isinstance(items, dict) else []:
+            written.setdefault(prop, f"{other}.{value}")
+    errors: list[FieldError] = []
+    for value, prop in mapping.items():
+        path = f"integrations.{kind}.{key}.{value}"
+        head, _, name = str(value).partition(".")
+        if value not in MEMBER_VALUES and not (head == "attributes" and name):
+            known = ", ".join(MEMBER_VALUES)
+            errors.append(
+                FieldError(
+                    path, f"unknown member value '{value}' (known: {known}, attributes.<name>)"
+                )
+            )
+        if prop in written:
+            errors.append(FieldError(path, f"'{prop}' is written by {written[prop]} already"))
+        else:
+            written[prop] = f"{key}.{value}"
+    return errors
 
 
 def _check_salesforce(raw: dict[str, Any]) -> list[FieldError]:
-    """Besides the values of `lead_fields`: no field is the external id field (the key is
-    not written), and no field is written by both mappings."""
-    errors = _check_mapping(raw, "salesforce", "lead_fields")
+    """Besides the values of `lead_fields` and `member_fields`: no field is the external id
+    field (the key is not written), and no field is written by two mappings."""
+    errors = _check_mapping(raw, "salesforce", "lead_fields") + _check_members(
+        raw, "salesforce", "member_fields", ("lead_fields", "attribute_fields")
+    )
     section = raw.get("integrations")
     config = section.get("salesforce") if isinstance(section, dict) else None
     if not isinstance(config, dict):
         return errors
     key_field = config.get("external_id_field")
     written: set[object] = set()
-    for mapping in ("lead_fields", "attribute_fields"):
+    for mapping in ("lead_fields", "attribute_fields", "member_fields"):
         items = config.get(mapping)
         for value, name in items.items() if isinstance(items, dict) else []:
             path = f"integrations.salesforce.{mapping}.{value}"
             if name == key_field:
                 errors.append(FieldError(path, f"'{name}' is the external id field"))
+            elif str(name).lower() == "id":
+                errors.append(FieldError(path, "'Id' is the record's own id, not written"))
             elif mapping == "attribute_fields" and name in written:
                 errors.append(FieldError(path, f"field '{name}' is written by lead_fields"))
             written.add(name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from accolade.program.models import Program
+from accolade.service.crm_members import MEMBER_TRIGGERS
 from accolade.service.notify import LEAD_ASSESSED
 from accolade.store.unit_of_work import UnitOfWork
 
@@ -38,11 +39,15 @@ def connector_types(program: Program) -> dict[tuple[str, str], str]:
     integrations = program.integrations
     if integrations is None:
         return wanted
+    # with a member mapping, also the messages after which a member's values change
+    with_members = " ".join((LEAD_ASSESSED, *MEMBER_TRIGGERS))
     if integrations.hubspot is not None:
-        wanted[(HUBSPOT, _HUBSPOT_URL)] = LEAD_ASSESSED
+        members = bool(integrations.hubspot.member_properties)
+        wanted[(HUBSPOT, _HUBSPOT_URL)] = with_members if members else LEAD_ASSESSED
     if integrations.salesforce is not None:
         address = f"{SALESFORCE}:{integrations.salesforce.object}"
-        wanted[(SALESFORCE, address)] = LEAD_ASSESSED
+        members = bool(integrations.salesforce.member_fields)
+        wanted[(SALESFORCE, address)] = with_members if members else LEAD_ASSESSED
     for kind, chat in ((SLACK, integrations.slack), (TEAMS, integrations.teams)):
         if chat is None:
             continue

@@ -1,8 +1,9 @@
-"""CRM field sync: a connector's due deliveries of `lead.assessed` messages turned into one
+"""CRM field sync: a connector's due deliveries of `lead.assessed` messages, and of the
+messages after which a member's values change (service/crm_members.py), turned into one
 batched upsert of contacts (HubSpot contacts keyed by email; Salesforce Leads or Contacts keyed
-by an external id) carrying only the properties that changed since the last successful sync,
-with the retries and dead letters of webhooks. The transport (HTTP, the token) comes in as
-``upsert``."""
+by an external id; or a member's record by its CRM id) carrying only the properties that
+changed since the last successful sync, with the retries and dead letters of webhooks. The
+transport (HTTP, the token) comes in as ``upsert``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,14 @@ from typing import Any, Protocol
 from accolade.program.integrations import HubSpot, Salesforce
 from accolade.service import Clock, system_clock
 from accolade.service.connectors import HUBSPOT
+from accolade.service.crm_members import (
+    MEMBER_TRIGGERS,
+    member_email,
+    member_properties,
+    member_values,
+    property_text,
+    record_id,
+)
 from accolade.service.notify import LEAD_ASSESSED
 from accolade.service.programs import compiled_version
 from accolade.service.webhooks import DEFAULT_LEASE_SECONDS, MAX_BACKOFF, DeliveryReport, fan_out
@@ -31,10 +40,17 @@ CrmConfig = HubSpot | Salesforce
 @dataclass(frozen=True)
 class Contact:
     """One contact to upsert: its key (an email, or a lead's id for Salesforce's `key: lead`)
-    and the properties to write."""
+    and the properties to write; with ``record_id``, the CRM's own id of a member's record,
+    which is updated by that id instead."""
 
     email: str
     properties: Mapping[str, str]
+    record_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What the contact is known by in `crm_contacts` and in ``UpsertResult.refused``."""
+        return f"id:{self.record_id}" if self.record_id is not None else self.email
 
 
 @dataclass(frozen=True)
@@ -79,18 +95,6 @@ def lead_properties(config: CrmConfig, data: Mapping[str, Any]) -> dict[str, str
     return out
 
 
-def property_text(value: object) -> str:
-    """HubSpot's text for a value: booleans as true/false, several choices joined by `;` (its
-    multiple checkboxes), nothing as the empty string (which clears the property)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple):
-        return ";".join(property_text(v) for v in value)
-    return str(value)
-
-
 def sync_due(
     store: Store,
     upsert: Upsert | None,
@@ -105,7 +109,8 @@ def sync_due(
     upsert_for: Callable[[CrmConfig], Upsert] | None = None,
 ) -> DeliveryReport:
     """Fan out the outbox, then sync up to ``batch`` due deliveries of ``kind`` connectors:
-    per program, one upsert of the contacts whose properties changed. A contact the target
+    per program, one upsert of the contacts whose properties changed (and one update of the
+    members' records keyed by their CRM id). A contact the target
     refuses (4xx) is dead with the target's reason (a refused batch is retried contact by
     contact, so one bad contact does not sink the others); 429, 401 and 5xx are retried with
     backoff (at least the Retry-After asked for), dead after ``max_attempts``. With
@@ -137,6 +142,11 @@ class _Pending:
     email: str
     properties: dict[str, str] = field(default_factory=dict)
     claims: list[ConnectorClaim] = field(default_factory=list)
+    record_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        return Contact(self.email, {}, self.record_id).key
 
 
 def _sync_subscription(
@@ -163,8 +173,12 @@ def _sync_subscription(
             report.dead_all(live, None, f"the active program has no integrations.{kind} section")
             return
         contacts: dict[str, _Pending] = {}
+        members: dict[str, _Pending] = {}  # member id -> their contact, read once per round
         for claim in live:
             message = json.loads(claim.payload)
+            if message.get("type") in MEMBER_TRIGGERS and _member_mapping(config):
+                _add_member(uow, program_id, config, claim, message, contacts, members, report)
+                continue
             if message.get("type") != LEAD_ASSESSED:
                 report.delivered_all([claim], None)  # nothing of it is synced
                 continue
@@ -191,26 +205,77 @@ def _sync_subscription(
         sent = uow.outbox.sent_properties(subscription_id, contacts)
     changed: list[_Pending] = []
     for pending in contacts.values():
-        last = sent.get(pending.email, {})
+        last = sent.get(pending.key, {})
         delta = {k: v for k, v in pending.properties.items() if last.get(k) != v}
         if delta:
-            changed.append(_Pending(pending.email, delta, pending.claims))
+            changed.append(_Pending(pending.email, delta, pending.claims, pending.record_id))
         else:
             report.delivered_all(pending.claims, None)  # nothing new to tell the CRM
     send = upsert_for(config) if upsert_for is not None else upsert
     assert send is not None, "sync_due needs an upsert or an upsert_for"
-    if changed:
-        _send(send, subscription_id, changed, report)
+    # upserts by email (or external id) and updates by record id are different requests
+    for same_key in (
+        [p for p in changed if p.record_id is None],
+        [p for p in changed if p.record_id is not None],
+    ):
+        if same_key:
+            _send(send, subscription_id, same_key, report)
+
+
+def _member_mapping(config: CrmConfig) -> Mapping[str, str]:
+    return config.member_properties if isinstance(config, HubSpot) else config.member_fields
+
+
+def _add_member(
+    uow: UnitOfWork,
+    program_id: int,
+    config: CrmConfig,
+    claim: ConnectorClaim,
+    message: Mapping[str, Any],
+    contacts: dict[str, _Pending],
+    members: dict[str, _Pending],
+    report: _Report,
+) -> None:
+    """The member's current values, once per round however many of their messages were
+    claimed: a burst of points becomes one upsert of where they stand."""
+    member = str(message["data"]["member"])
+    pending = members.get(member)
+    if pending is not None:
+        pending.claims.append(claim)
+        return
+    values = member_values(uow, program_id, member)
+    if values is None:
+        report.dead_all([claim], None, f"no member '{member}' in the program")
+        return
+    rid = record_id(values, config.id_attribute)
+    if isinstance(config, Salesforce) and config.key == "lead":
+        email: str | None = member
+    else:
+        email = member_email(values, config.email_attribute)
+    if rid is None and email is None:
+        also = f", nor its '{config.id_attribute}' attribute" if config.id_attribute else ""
+        report.dead_all(
+            [claim],
+            None,
+            f"member '{member}' has no email (its id is none, nor is its "
+            f"'{config.email_attribute}' attribute{also})",
+        )
+        return
+    key = Contact(email or "", {}, rid).key
+    pending = contacts.setdefault(key, _Pending(email or "", record_id=rid))
+    pending.properties.update(member_properties(_member_mapping(config), values))
+    pending.claims.append(claim)
+    members[member] = pending
 
 
 def _send(upsert: Upsert, subscription_id: int, batch: list[_Pending], report: _Report) -> None:
-    result = upsert([Contact(p.email, p.properties) for p in batch])
+    result = upsert([Contact(p.email, p.properties, p.record_id) for p in batch])
     if result.ok and result.refused:
         report.synced(
-            subscription_id, [p for p in batch if p.email not in result.refused], result.status
+            subscription_id, [p for p in batch if p.key not in result.refused], result.status
         )
-        for one in (p for p in batch if p.email in result.refused):
-            report.dead_all(one.claims, result.status, result.refused[one.email])
+        for one in (p for p in batch if p.key in result.refused):
+            report.dead_all(one.claims, result.status, result.refused[one.key])
     elif result.ok:
         report.synced(subscription_id, batch, result.status)
     elif not result.retryable and len(batch) > 1:
@@ -243,7 +308,7 @@ class _Report:
         now = self.clock()
         with self.store.transaction() as uow:
             uow.outbox.save_sent_properties(
-                subscription_id, {p.email: p.properties for p in batch}, now
+                subscription_id, {p.key: p.properties for p in batch}, now
             )
             for claim in (c for p in batch for c in p.claims):
                 self._record(uow, claim, "delivered", status, None, delivered_at=now)

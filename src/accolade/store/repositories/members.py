@@ -12,7 +12,7 @@ from sqlalchemy import Row, delete, func, select, update
 
 from accolade.engine.state import MemberState, compact_json
 from accolade.store.repositories._base import RepositoryBase, _parts
-from accolade.store.tables import members
+from accolade.store.tables import events, members
 
 
 @dataclass(slots=True)
@@ -176,6 +176,17 @@ class MembersRepository(RepositoryBase):
 
     def member_state(self, row: Any) -> MemberState:
         return state_of(row)
+
+    def last_activity(self, member_pk: int) -> datetime | None:
+        """The time of the member's latest event in force (not reversed)."""
+        found: datetime | None = self.conn.execute(
+            select(func.max(events.c.occurred_at)).where(
+                events.c.member_id == member_pk,
+                events.c.kind == "event",
+                events.c.reversed_by.is_(None),
+            )
+        ).scalar_one()
+        return found
 
     def save_members(self, changed: Iterable[tuple[int, MemberState]], now: datetime) -> None:
         when = self._time(now)

@@ -62,6 +62,16 @@ class ReferralsRepository(RepositoryBase):
         page = newest_first(stmt, referrals, program_id, member_id, status, before, limit)
         return list(self.conn.execute(page))
 
+    def member_deal_values(self, member_pk: int) -> list[tuple[str, str | None, int]]:
+        """(status, currency, sum of amounts in minor units) of the member's referrals that
+        carry an amount."""
+        rows = self.conn.execute(
+            select(referrals.c.status, referrals.c.currency, func.sum(referrals.c.amount))
+            .where(referrals.c.member_id == member_pk, referrals.c.amount.is_not(None))
+            .group_by(referrals.c.status, referrals.c.currency)
+        )
+        return [(str(s), c, int(total)) for s, c, total in rows]
+
     def pipeline(self, program_id: int, by: str) -> list[Any]:
         """Per referring member (team, company) and currency: referrals, how many reached
         qualified or beyond, open opportunities and their value, won deals and their value."""
