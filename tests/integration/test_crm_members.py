@@ -22,6 +22,7 @@ from accolade.errors import InvalidProgram
 from accolade.integrations.hubspot import UPDATE_PATH, UPSERT_PATH, client_from, sync_hubspot
 from accolade.integrations.salesforce import SalesforceClient, sync_salesforce
 from accolade.program.loader import load_program
+from accolade.service import referrals
 from accolade.service.ingest import ingest_batch
 from accolade.service.programs import publish
 from accolade.settings import Settings
@@ -297,6 +298,23 @@ def test_several_members_go_in_one_batch_and_a_burst_of_one_member_in_one_upsert
     [inputs] = crm.sent(UPSERT_PATH)
     assert sorted(i["id"] for i in inputs) == ["ana@example.com", "bo@example.com"]
     assert crm.records["bo@example.com"]["accolade_lifetime_points"] == "40"
+
+
+def test_the_referral_pipeline_sums_live_deals_and_leaves_out_won_ones(hubspot_program, crm):
+    store = hubspot_program
+    ingest(store, event("ana-profile", "profile.completed", "ana", attributes={"email": "a@x.io"}))
+    for rid, domain, amount in (("d1", "acme.com", "12500.50"), ("d2", "beta.com", "300")):
+        referrals.submit(
+            store, "partner", "ana", domain, domain=domain, referral_id=rid, clock=clock
+        )
+        referrals.move(
+            store, "partner", rid, "opportunity", amount=amount, currency="USD", clock=clock
+        )
+    referrals.move(store, "partner", "d2", "win", amount="300", currency="USD", clock=clock)
+    # the member's next message brings the pipeline along
+    ingest(store, event("ana-quiz", "quiz.passed", "ana", 30))
+    sync_to_hubspot(store, crm)
+    assert crm.records["a@x.io"]["accolade_pipeline"] == "12500.50"
 
 
 def test_a_member_keyed_by_hubspot_id_is_updated_by_that_record_id(hubspot_program, crm):
