@@ -663,3 +663,21 @@ assessment_results = Table(
     Column("recorded_at", UTCDateTime, nullable=False),
     UniqueConstraint("program_id", "assessment", "member_id"),
 )
+
+# A trained next best action model (revision 0022), per program and program version: the
+# logistic regressions' coefficients by action, with their feature names, as JSON (readable,
+# no pickle), the sample sizes and the offline metrics of its training. The newest row of a
+# version is the one served (service/recommend.py); older rows stay for audit.
+recommendation_models = Table(
+    "recommendation_models",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("program_id", Id, ForeignKey("programs.id"), nullable=False),
+    Column("program_version", Integer, nullable=False),
+    Column("trained_at", UTCDateTime, nullable=False),
+    Column("samples", BigInteger, nullable=False),
+    Column("positives", BigInteger, nullable=False),
+    Column("model", Text, nullable=False),  # JSON
+    Column("metrics", Text, nullable=False),  # JSON
+    Index(None, "program_id", "program_version"),
+)

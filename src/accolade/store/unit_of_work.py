@@ -35,6 +35,7 @@ from accolade.store.repositories.members import MembersRepository
 from accolade.store.repositories.outbox import OutboxRepository
 from accolade.store.repositories.programs import ProgramsRepository
 from accolade.store.repositories.rankings import RankingsRepository
+from accolade.store.repositories.recommendations import RecommendationsRepository
 from accolade.store.repositories.references import ReferencesRepository
 from accolade.store.repositories.referrals import ReferralsRepository
 from accolade.store.repositories.rewards import RewardsRepository
@@ -122,6 +123,11 @@ class UnitOfWork:
     def badge_assertions(self) -> BadgeAssertionsRepository:
         """The ids of badge awards shown to the world (Open Badges, public badge pages)."""
         return BadgeAssertionsRepository(self.conn)
+
+    @cached_property
+    def recommendations(self) -> RecommendationsRepository:
+        """Next best action models, and the dismissals members logged."""
+        return RecommendationsRepository(self.conn)
 
     @cached_property
     def console(self) -> ConsoleRepository:
