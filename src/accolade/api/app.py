@@ -28,6 +28,7 @@ from accolade.api import (
     openbadges,
     program,
     quests,
+    recommendations,
     references,
     referrals,
     rewards,
@@ -91,6 +92,7 @@ def create_app(
         experiments,
         audit,
         inbound,
+        recommendations,
     ):
         # The routers' own routes, built once at import (each with its router's prefix, tags
         # and error responses). app.include_router would wrap each router for this app and

@@ -25,6 +25,7 @@ from accolade.cli import (
     points,
     program,
     quests,
+    recommend,
     references,
     referrals,
     rewards,
@@ -88,3 +89,4 @@ app.add_typer(analytics.analytics_app, name="analytics")
 app.add_typer(experiments.experiments_app, name="experiments")
 app.add_typer(crm.crm_app, name="crm")
 app.add_typer(badges.badges_app, name="badges")
+app.add_typer(recommend.recommend_app, name="recommend")
