@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from accolade.api.access import ApiContext, context
 from accolade.program.models import Tier
 from accolade.service import members as members_service
+from accolade.service import recommend
 from accolade.service.members import MemberView
 from accolade.service.programs import active
 from accolade.web.portal.session import COOKIE, sign_in
@@ -150,8 +151,20 @@ def home(request: Request, page: Member) -> Response:
             "view": view,
             "tier": tier_progress(view, compiled.tiers),
             "next_things": next_things(view),
+            "recommended": recommend.next_actions(
+                page.ctx.store, page.program, page.member, limit=NEXT_THINGS, clock=page.ctx.clock
+            ),
             "now": page.ctx.clock(),
         },
         page=page,
         zone=compiled.zone,  # already at hand: render would look the program up again
     )
+
+
+@router.post("/next/dismiss")
+def dismiss_next(
+    page: Member, candidate: Annotated[str, Form(min_length=3, max_length=200)]
+) -> Response:
+    """The member dismisses a recommended thing: logged, and hidden from their list a while."""
+    recommend.dismiss(page.ctx.store, page.program, page.member, candidate, clock=page.ctx.clock)
+    return RedirectResponse(f"{PREFIX}/", status_code=303, headers=headers(page.ctx))
