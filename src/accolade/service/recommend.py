@@ -284,7 +284,8 @@ def evaluate(
     mask: np.ndarray,
 ) -> Metrics:
     """Precision@3 over the held-out rows with a completion, ranking every action: by the
-    model (P times value), by the rule-based prior (prior times value), by popularity."""
+    model's P (what it predicts the member completes; the list then weighs it by value), by
+    the rule-based score (prior times value, the cold start), by popularity."""
     x, _ = samples.matrix(model.index)
     y = np.concatenate(samples.labels)[mask]
     x = x[mask]
@@ -305,7 +306,7 @@ def evaluate(
     )
     rules = np.asarray([prior(k) for k in kinds]) * values
     return Metrics(
-        _precision_at_3(probabilities * values, y),
+        _precision_at_3(probabilities, y),
         _precision_at_3(np.tile(rules, (len(y), 1)), y),
         _precision_at_3(np.tile(rates, (len(y), 1)), y),
         len(y),
