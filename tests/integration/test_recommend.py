@@ -142,3 +142,27 @@ def test_dismiss_refuses_a_malformed_key_and_an_unknown_member(trained: Store) -
     assert bad.value.field == "candidate"
     with pytest.raises(NotFound):
         next_actions(trained, PROGRAM, "nobody", clock=clock_at(NOW))
+
+
+def test_exploration_is_reproducible_per_member_and_day() -> None:
+    from accolade.engine.state import MemberState
+    from accolade.program.compile import compile_program
+    from accolade.program.loader import load_program
+    from accolade.service.recommend import rank
+
+    exploring = compile_program(
+        load_program(SOURCE.replace("exploration: 0", "exploration: 0.5")), version=1
+    )
+    now = int(NOW.timestamp())
+    lists = {m: rank(exploring, None, MemberState(f"m{m}"), now, limit=2) for m in range(40)}
+    explored = [m for m, ranked in lists.items() if ranked[-1].source == "exploration"]
+    assert 5 < len(explored) < 35  # about half the members see an explored last place
+    again = rank(exploring, None, MemberState(f"m{explored[0]}"), now, limit=2)
+    assert again == lists[explored[0]]
+    assert "shown to explore" in " ".join(again[-1].reasons)
+    calm = compile_program(load_program(SOURCE), version=1)
+    assert all(
+        r.source != "exploration"
+        for m in range(40)
+        for r in rank(calm, None, MemberState(f"m{m}"), now, limit=2)
+    )
