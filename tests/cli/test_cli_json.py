@@ -41,6 +41,7 @@ READS = {
     "accolade referrals pipeline": "GET /v1/referrals/pipeline",
     "accolade assessments show": "GET /v1/assessments/{assessment}/results/{lead}",
     "accolade assessments report": "GET /v1/assessments/{assessment}/report",
+    "accolade assessments find": "GET /v1/assessments/{assessment}/results",
     "accolade references match": "POST /v1/references/match (records nothing)",
     "accolade references show": "GET /v1/references/requests/{request_id}",
     "accolade experiments list": "GET /v1/experiments",
@@ -53,6 +54,8 @@ READS = {
 # every other command, and why it is not a read
 OTHERS = {
     "accolade init": "creates or migrates the database, publishes a program",
+    "accolade badges keygen": "writes a key file; prints only its key id",
+    "accolade crm sync": "writes: delivers the CRM connectors' due outbox messages",
     "accolade demo": "sets up the demo and serves the API",
     "accolade serve": "serves the API",
     "accolade worker": "delivers webhooks until stopped",
@@ -207,6 +210,11 @@ SAME_AS_API = [
         ("GET", "/v1/assessments/readiness/results/ann"),
     ),
     (["assessments", "report", "readiness"], "diag", ("GET", "/v1/assessments/readiness/report")),
+    (
+        ["assessments", "find", "readiness", "ann@example.com"],
+        "diag",
+        ("GET", "/v1/assessments/readiness/results?email=ann%40example.com"),
+    ),
     (["quests", "funnel"], "onboarding", ("GET", "/v1/quests")),
     (["quests", "funnel", "onboarding"], "onboarding", ("GET", "/v1/quests/onboarding/funnel")),
     (["challenges", "stats"], "onboarding", ("GET", "/v1/challenges")),

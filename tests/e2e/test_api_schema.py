@@ -15,6 +15,7 @@ from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
 from accolade.api.app import create_app
+from accolade.service.badge_credentials import generate_key
 from accolade.service.keys import SCOPES, create_key
 from accolade.settings import Settings
 from accolade.store.unit_of_work import Store
@@ -35,10 +36,13 @@ class Target:
 
 
 @pytest.fixture
-def target(stores):
+def target(stores, tmp_path):
     """The app on SQLite and on PostgreSQL, each with the demo program, the same events and
-    the same key. A generated request is sent to both: generating it costs schemathesis more
-    than the two answers do."""
+    the same key, set up as a server is (an Open Badges signing key: without one the
+    credential routes answer 503, as documented). A generated request is sent to both:
+    generating it costs schemathesis more than the two answers do."""
+    badge_key = tmp_path / "badges.pem"
+    generate_key(badge_key)
     key = None
     apps = {}
     for store in stores:
@@ -49,7 +53,12 @@ def target(stores):
         else:
             _copy_key(stores[0], store, key.key_id)
         apps[store.dialect] = create_app(
-            Settings(rate_limit_per_minute=0, failed_auth_per_minute=0, secret_key=TEST_SECRET_KEY),  # type: ignore[arg-type]
+            Settings(
+                rate_limit_per_minute=0,
+                failed_auth_per_minute=0,
+                secret_key=TEST_SECRET_KEY,  # type: ignore[arg-type]
+                badge_key_file=str(badge_key),
+            ),
             store,
             clock=Clock(),
             deliver_webhooks=False,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from accolade.api.access import Caller, Ctx
-from accolade.api.errors import ERROR_RESPONSES
+from accolade.api.errors import ERROR_RESPONSES, ErrorResponse
 from accolade.service import badge_credentials, badge_images, openbadges
 from accolade.service.openbadges import Links, SharedBadge
 
@@ -95,6 +95,12 @@ def get_issuer(program: str, request: Request, ctx: Ctx) -> Any:
     return _json(openbadges.issuer_document(issuer, links(ctx, request)))
 
 
+# A server without its signing key (ACCOLADE_BADGE_KEY_FILE) cannot sign nor publish a key.
+NO_KEY: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorResponse, "description": "No signing key is configured or readable"}
+}
+
+
 def _key_path(ctx: Ctx) -> Path | None:
     given = ctx.settings.badge_key_file
     return Path(given) if given else None
@@ -103,7 +109,7 @@ def _key_path(ctx: Ctx) -> Path | None:
 @router.get(
     "/ob/credentials/{assertion_id}",
     summary="Open Badges 3.0 OpenBadgeCredential, signed as a VC-JWT (EdDSA)",
-    responses={200: {"content": {"application/vc+jwt": {}}}},
+    responses={200: {"content": {"application/vc+jwt": {}}}, **NO_KEY},
 )
 def get_credential(assertion_id: str, request: Request, ctx: Ctx) -> Any:
     key = badge_credentials.load_key(_key_path(ctx))
@@ -121,7 +127,9 @@ def get_credential(assertion_id: str, request: Request, ctx: Ctx) -> Any:
 
 
 @router.get(
-    "/ob/.well-known/jwks.json", summary="The public key Open Badges 3.0 credentials verify with"
+    "/ob/.well-known/jwks.json",
+    summary="The public key Open Badges 3.0 credentials verify with",
+    responses=NO_KEY,
 )
 def get_jwks(ctx: Ctx) -> Any:
     key = badge_credentials.load_key(_key_path(ctx))

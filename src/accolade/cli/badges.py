@@ -10,7 +10,6 @@ import typer
 from accolade.cli.options import load_settings
 from accolade.cli.output import out
 from accolade.errors import InvalidInput
-from accolade.service.badge_credentials import KEY_SETTING, generate_key
 
 badges_app = typer.Typer(
     help="Open Badges: the key 3.0 credentials are signed with.", no_args_is_help=True
@@ -21,12 +20,17 @@ badges_app = typer.Typer(
 def keygen(
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help=f"Where to write the key (default: {KEY_SETTING})."),
+        typer.Option(
+            "--output", "-o", help="Where to write the key (default: ACCOLADE_BADGE_KEY_FILE)."
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing key file.")] = False,
 ) -> None:
     """Generate the Ed25519 key Open Badges 3.0 credentials are signed with (PEM, mode 0600),
     and print its key id; the key itself is never printed."""
+    # the service layer loads the database's: imported here, not by `import accolade.cli`
+    from accolade.service.badge_credentials import KEY_SETTING, generate_key
+
     given = load_settings().badge_key_file
     path = output or (Path(given) if given else None)
     if path is None:

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
 
 from accolade.cli.options import load_settings, open_store
 from accolade.cli.output import out
-from accolade.service.webhooks import DeliveryReport
+
+if TYPE_CHECKING:  # the service layer loads the database's: imported by the command only
+    from accolade.service.webhooks import DeliveryReport
 
 crm_app = typer.Typer(
     help="CRM connectors (HubSpot, Salesforce): sync the outbox now.", no_args_is_help=True
