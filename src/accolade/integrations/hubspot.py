@@ -10,12 +10,12 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import TracebackType
 
 import httpx
 
 from accolade import __version__
 from accolade.errors import InvalidInput
+from accolade.integrations.http import OwnsClient, retry_after
 from accolade.service import Clock, system_clock
 from accolade.service.crm import Contact, UpsertResult, sync_due
 from accolade.service.webhooks import DEFAULT_LEASE_SECONDS, DeliveryReport
@@ -27,7 +27,6 @@ UPSERT_PATH = "/crm/v3/objects/contacts/batch/upsert"
 UPDATE_PATH = "/crm/v3/objects/contacts/batch/update"  # by record id: inputs [{id, properties}]
 USER_AGENT = f"Accolade-HubSpot/{__version__}"
 _MAX_REASON = 500
-_MAX_RETRY_AFTER = 3600.0  # a Retry-After beyond an hour is taken as an hour
 
 
 def token_reader(settings: Settings) -> Callable[[], str]:
@@ -50,7 +49,7 @@ def configured(settings: Settings) -> bool:
     return settings.hubspot_access_token is not None or bool(settings.hubspot_access_token_file)
 
 
-class HubSpotClient:
+class HubSpotClient(OwnsClient):
     """Upserts contacts in one batch request; any 2xx is done. 401 reads the token again
     and tries once more; 429 asks for Retry-After; other 4xx is a refusal (dead letter);
     5xx and the network's faults are retried."""
@@ -93,7 +92,7 @@ class HubSpotClient:
             return UpsertResult(True, status)
         reason = self._scrub(f"HTTP {status}: {_message(response)}")
         if status == 429:
-            return UpsertResult(False, status, reason, retry_after=_retry_after(response))
+            return UpsertResult(False, status, reason, retry_after=retry_after(response))
         if status == 401 or status == 408 or status >= 500:
             return UpsertResult(False, status, reason)
         return UpsertResult(False, status, reason, retryable=False)
@@ -107,20 +106,6 @@ class HubSpotClient:
         if self.token:
             text = text.replace(self.token, "[token]")
         return text[:_MAX_REASON]
-
-    def close(self) -> None:
-        self.client.close()
-
-    def __enter__(self) -> HubSpotClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def client_from(settings: Settings) -> HubSpotClient:
@@ -158,11 +143,3 @@ def _message(response: httpx.Response) -> str:
     if isinstance(found, dict) and isinstance(found.get("message"), str):
         return str(found["message"])
     return response.text[:200]
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return min(max(float(value), 0.0), _MAX_RETRY_AFTER) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: the usual backoff applies

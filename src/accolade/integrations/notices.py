@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +15,7 @@ import httpx
 from pydantic import SecretStr
 
 from accolade import __version__
+from accolade.integrations.http import OwnsClient, retry_after
 from accolade.service import Clock, system_clock
 from accolade.service.connectors import SLACK, TEAMS
 from accolade.service.crm import UpsertResult
@@ -28,7 +28,6 @@ USER_AGENT = f"Accolade-Notices/{__version__}"
 DEFAULT_CHANNEL = "default"
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 _MAX_REASON = 500
-_MAX_RETRY_AFTER = 3600.0
 # Teams' legacy connectors answer 200 with this text when the channel refused the card.
 _TEAMS_REFUSAL = re.compile(r"returned HTTP error (\d{3})")
 
@@ -87,7 +86,7 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-class ChatPoster:
+class ChatPoster(OwnsClient):
     """Posts a rendered notice to a channel's incoming webhook. 2xx is done (Teams' legacy
     200 carrying an error is read as that error); 429 asks for Retry-After; 408 and 5xx and
     the network's faults are retried; other 4xx (Slack's `invalid_blocks`, `no_service`,
@@ -127,24 +126,10 @@ class ChatPoster:
             status = int(refused.group(1))
         reason = _scrub(f"HTTP {status}: {text[:300] or response.reason_phrase}", url)
         if status == 429:
-            return UpsertResult(False, status, reason, retry_after=_retry_after(response))
+            return UpsertResult(False, status, reason, retry_after=retry_after(response))
         if status == 408 or status >= 500:
             return UpsertResult(False, status, reason)
         return UpsertResult(False, status, reason, retryable=False)
-
-    def close(self) -> None:
-        self.client.close()
-
-    def __enter__(self) -> ChatPoster:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def channel_urls(settings: Settings, kind: str) -> dict[str, SecretStr]:
@@ -201,11 +186,3 @@ def _scrub(text: str, url: str) -> str:
     if len(path) > 1:  # the secret part of hooks.slack.com/services/T.../B.../...
         text = text.replace(path, "[path]")
     return text[:_MAX_REASON]
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return min(max(float(value), 0.0), _MAX_RETRY_AFTER) if value is not None else None
-    except ValueError:
-        return None

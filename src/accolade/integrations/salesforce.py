@@ -12,13 +12,13 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from types import TracebackType
 from typing import Any
 
 import httpx
 
 from accolade import __version__
 from accolade.errors import InvalidInput
+from accolade.integrations.http import OwnsClient
 from accolade.program.integrations import Salesforce
 from accolade.service import Clock, system_clock
 from accolade.service.connectors import SALESFORCE
@@ -53,7 +53,7 @@ def configured(settings: Settings) -> bool:
     )
 
 
-class SalesforceClient:
+class SalesforceClient(OwnsClient):
     """Upserts records of one object by one external id field. A record Salesforce refuses
     (its per-record errors) is reported in ``refused``; 401 gets a new token (client
     credentials) and tries once more; a whole request refused with 4xx is a refusal (dead
@@ -186,20 +186,6 @@ class SalesforceClient:
             if secret:
                 text = text.replace(secret, "[secret]")
         return text[:_MAX_REASON]
-
-    def close(self) -> None:
-        self.client.close()
-
-    def __enter__(self) -> SalesforceClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def sync_salesforce(

@@ -8,13 +8,13 @@ import math
 import threading
 from contextlib import ExitStack
 from datetime import datetime
-from types import TracebackType
 
 import httpx
 from standardwebhooks.webhooks import Webhook
 
 from accolade import __version__
 from accolade.integrations import salesforce
+from accolade.integrations.http import OwnsClient
 from accolade.integrations.hubspot import client_from, configured, sync_hubspot
 from accolade.integrations.notices import configured_kinds, gate_from, poster_from, send_notices
 from accolade.service import Clock, system_clock
@@ -27,7 +27,7 @@ USER_AGENT = f"Accolade-Webhooks/{__version__}"
 _MAX_REASON = 300
 
 
-class HttpSender:
+class HttpSender(OwnsClient):
     """Posts one message with the three Standard Webhooks headers; any 2xx is delivered.
     Receivers' and the network's faults come back as (False, status or None, reason)."""
 
@@ -62,20 +62,6 @@ class HttpSender:
         if 200 <= status < 300:
             return True, status, None
         return False, status, f"HTTP {status}"
-
-    def close(self) -> None:
-        self.client.close()
-
-    def __enter__(self) -> HttpSender:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def run_worker(
