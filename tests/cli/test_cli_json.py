@@ -42,6 +42,7 @@ READS = {
     "accolade assessments show": "GET /v1/assessments/{assessment}/results/{lead}",
     "accolade assessments report": "GET /v1/assessments/{assessment}/report",
     "accolade assessments find": "GET /v1/assessments/{assessment}/results",
+    "accolade recommend show": "GET /v1/members/{member_id}/next",
     "accolade references match": "POST /v1/references/match (records nothing)",
     "accolade references show": "GET /v1/references/requests/{request_id}",
     "accolade experiments list": "GET /v1/experiments",
@@ -55,6 +56,7 @@ READS = {
 OTHERS = {
     "accolade init": "creates or migrates the database, publishes a program",
     "accolade badges keygen": "writes a key file; prints only its key id",
+    "accolade recommend train": "writes: a trained model for the active version",
     "accolade crm sync": "writes: delivers the CRM connectors' due outbox messages",
     "accolade demo": "sets up the demo and serves the API",
     "accolade serve": "serves the API",
@@ -210,6 +212,7 @@ SAME_AS_API = [
         ("GET", "/v1/assessments/readiness/results/ann"),
     ),
     (["assessments", "report", "readiness"], "diag", ("GET", "/v1/assessments/readiness/report")),
+    (["recommend", "show", "alice"], "partner", ("GET", "/v1/members/alice/next")),
     (
         ["assessments", "find", "readiness", "ann@example.com"],
         "diag",
