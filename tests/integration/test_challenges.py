@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -165,3 +166,35 @@ def test_closing_an_everyone_challenge_records_who_reached_it_and_pays_nothing_m
     story = next(c for c in closed if c.key == "story_q3")
     assert ([w.member for w in story.winners], story.paid) == (["m1"], 0)
     assert members_service.show(store, "advocates", "m1").lifetime == before == 600
+
+
+def test_a_challenge_won_is_told_once_on_reaching_the_goal_and_at_the_close(store: Store) -> None:
+    """`challenge.won` in the outbox: story_q3 pays on reaching its goal, pipeline at its
+    close (top 2); a second story, or closing again, tells nobody."""
+    from sqlalchemy import select
+
+    from accolade.service.webhooks import subscribe
+    from accolade.store.tables import outbox
+
+    publish_demo(store, PROGRAM)
+    subscribe(store, "advocates", "https://example.com/hook", "challenge.won")
+    advocate = {"role": "advocate"}
+    send(store, ev("s1", "story.submitted", "ann", AUG, advocate))
+    send(store, ev("s2", "story.submitted", "ann", AUG + timedelta(days=1)))
+    deals(store)
+    close(store, "advocates", clock=clock_at(AFTER_AUGUST))
+    close(store, "advocates", clock=clock_at(AFTER_AUGUST + timedelta(days=1)))
+    with store.engine.connect() as conn:
+        told = [
+            json.loads(p)
+            for (t, p) in conn.execute(
+                select(outbox.c.type, outbox.c.payload).order_by(outbox.c.id)
+            )
+            if t == "challenge.won"
+        ]
+    assert [(m["data"]["member"], m["data"]["challenge"]) for m in told] == [
+        ("ann", "story_q3"),
+        ("a", "pipeline"),
+        ("b", "pipeline"),
+    ]
+    assert told[0]["data"]["event_id"] == "s1"

@@ -149,6 +149,7 @@ NOTICE_FIELDS: dict[str, tuple[str, ...]] = {
     "event.reversed": (*_MEMBER_EVENT, "reason", "points", "balance", "lifetime"),
     "quest.completed": (*_MEMBER_EVENT, "quest", "entitlements"),
     "quest.undone": (*_MEMBER_EVENT, "quest", "entitlements"),
+    "challenge.won": (*_MEMBER_EVENT, "challenge"),
     "stage.changed": (*_MEMBER_EVENT, "from", "to"),
     "reward.redeemed": _REDEMPTION,
     "redemption.updated": _REDEMPTION,

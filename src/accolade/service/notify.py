@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from accolade.engine.challenges import WON
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.state import MemberState, compact_json
 from accolade.program.compiled import CompiledQuest
@@ -17,6 +18,7 @@ TIER_CHANGED = "tier.changed"
 EVENT_REVERSED = "event.reversed"
 QUEST_COMPLETED = "quest.completed"
 QUEST_UNDONE = "quest.undone"
+CHALLENGE_WON = "challenge.won"  # a member won a challenge (reached its goal, or ranked)
 STAGE_CHANGED = "stage.changed"
 REWARD_REDEEMED = "reward.redeemed"  # a member redeemed a catalogue item (service.rewards)
 REDEMPTION_UPDATED = "redemption.updated"  # approved, fulfilled, rejected or cancelled
@@ -30,6 +32,7 @@ EFFECT_TYPES = (
     EVENT_REVERSED,
     QUEST_COMPLETED,
     QUEST_UNDONE,
+    CHALLENGE_WON,
     STAGE_CHANGED,
     REWARD_REDEEMED,
     REDEMPTION_UPDATED,
@@ -59,6 +62,7 @@ def notices(
         *_points(event_id, after, entries, reversal_reason),
         *_badges(after.member, entries),
         *_quests(event_id, before, after, quests or {}),
+        *_challenges(event_id, before, after),
         *_changes(event_id, before, after),
     ]
     return [
@@ -118,6 +122,21 @@ def _quests(
             granted = dict(quest.entitlements) if quest else {}
             data = {"member": after.member, "event_id": event_id, "quest": key}
             found.append((type_, data | {"entitlements": granted}))
+    return found
+
+
+def _challenges(event_id: str, before: MemberState, after: MemberState) -> Found:
+    """Challenges won by this event: their reward paid (on reaching the goal, or at the
+    close, ranked)."""
+    if after.challenges is before.challenges:
+        return []
+    found: Found = []
+    for key, record in sorted(after.challenges.items()):
+        had = before.challenges.get(key)
+        if record[WON] is not None and (had is None or had[WON] is None):
+            found.append(
+                (CHALLENGE_WON, {"member": after.member, "event_id": event_id, "challenge": key})
+            )
     return found
 
 
