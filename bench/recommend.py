@@ -165,7 +165,7 @@ def main() -> None:
         next_actions(store, "advocacy", picks[0], clock=lambda: NOW)  # model parsed once
         for member in picks:
             began = time.perf_counter()
-            ranked = next_actions(store, "advocacy", member, clock=lambda: NOW)
+            ranked = next_actions(store, "advocacy", member, clock=lambda: NOW).recommendations
             timings.append((time.perf_counter() - began) * 1000)
             role = "ABC"[int(member[1:]) % 3]
             planted_first += bool(ranked) and ranked[0].action == PLANTED[role]

@@ -23,7 +23,7 @@ def test_train_then_show_ranks_the_planted_mechanic_first(tmp_path):
     assert "model 1 for advocacy v1: 60 members" in trained.stdout, trained.stdout
     assert "precision@3 on later times" in trained.stdout
     shown = ok(tmp_path, "recommend", "show", "b1", "-p", "advocacy", "--json")
-    ranked = json.loads(shown.stdout)
+    ranked = json.loads(shown.stdout)["recommendations"]
     assert ranked[0]["action"] == PLANTED["B"] and ranked[0]["source"] == "model"
     table = ok(tmp_path, "recommend", "show", "a0", "-p", "advocacy", "--limit", "2")
     assert "why" in table.stdout and "members like you" in table.stdout, table.stdout

@@ -90,7 +90,7 @@ def trained(store: Store) -> Store:
 
 def test_model_ranks_each_roles_planted_mechanic_first(trained: Store) -> None:
     for member, role in (("a0", "A"), ("b1", "B"), ("a10", "A"), ("b11", "B")):
-        ranked = next_actions(trained, PROGRAM, member, clock=clock_at(NOW))
+        ranked = next_actions(trained, PROGRAM, member, clock=clock_at(NOW)).recommendations
         assert ranked[0].action == PLANTED[role], [(r.key, r.probability) for r in ranked]
         assert ranked[0].source == "model"
         assert any("your role is " + role in reason for reason in ranked[0].reasons), ranked[0]
@@ -111,20 +111,20 @@ def test_without_a_model_the_rule_based_prior_ranks_with_the_eligibility_rule(
     publish(store, SOURCE, clock=clock_at(START))
     ingest_batch(store, PROGRAM, [(0, planted_history(2)[0])], clock=clock_at(NOW))
     [member] = {str(e["member"]) for e in planted_history(2)[:1]}
-    ranked = next_actions(store, PROGRAM, member, clock=clock_at(NOW))
+    ranked = next_actions(store, PROGRAM, member, clock=clock_at(NOW)).recommendations
     assert ranked and all(r.source == "prior" for r in ranked)
     assert ranked[0].key == "challenge:stories"  # a challenge's prior beats a plain action's
     assert ranked[0].reasons[0].startswith("challenge open through 2027-12-31")
 
 
 def test_dismissed_candidate_is_hidden_and_logged_as_an_event(trained: Store) -> None:
-    first = next_actions(trained, PROGRAM, "b1", clock=clock_at(NOW))[0]
+    first = next_actions(trained, PROGRAM, "b1", clock=clock_at(NOW)).recommendations[0]
     until = dismiss(trained, PROGRAM, "b1", first.key, clock=clock_at(NOW))
     assert until == NOW + timedelta(days=30)
     after = next_actions(trained, PROGRAM, "b1", clock=clock_at(NOW + timedelta(days=1)))
-    assert first.key not in [r.key for r in after]
+    assert first.key not in [r.key for r in after.recommendations]
     later = next_actions(trained, PROGRAM, "b1", clock=clock_at(NOW + timedelta(days=31)))
-    assert first.key in [r.key for r in later]
+    assert first.key in [r.key for r in later.recommendations]
     with trained.read() as uow:
         logged = uow.conn.execute(
             select(events.c.type, events.c.status).where(

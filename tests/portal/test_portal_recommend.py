@@ -3,7 +3,10 @@ and a "Not now" button that dismisses one (logged) and takes it off the list."""
 
 from __future__ import annotations
 
-from tests.integration.builders import MONDAY
+from accolade.engine.experiments import CONTROL, TREATMENT, arm_of
+from accolade.program.compile import compile_program
+from accolade.program.loader import load_program
+from tests.integration.builders import DEMO_SOURCE, MONDAY, publish_demo
 from tests.portal.builders import csrf_of, portal_on
 
 
@@ -48,3 +51,39 @@ def test_dismiss_without_the_csrf_token_is_refused(store):
             "/portal/next/dismiss", data={"candidate": "action:quiz_passed"}, follow_redirects=False
         )
         assert refused.status_code == 401 and "out of date" in refused.text, refused.text
+
+
+HELD_OUT = DEMO_SOURCE.rstrip("\n") + (
+    "\nexperiments:\n"
+    "  - key: recs\n"
+    "    name: Recommendations on or off\n"
+    "    covers: {recommendations: true}\n"
+    "    starts: 2026-01-01\n"
+    "    ends: 2026-12-31\n"
+)
+
+
+def member_in(want: str) -> str:
+    """A member id the hash puts in ``want`` of the experiment 'recs'."""
+    experiment = compile_program(load_program(HELD_OUT)).experiments["recs"]
+    return next(f"m{i}" for i in range(1000) if arm_of(experiment, f"m{i}") == want)
+
+
+def test_the_control_arm_of_an_experiment_covering_recommendations_sees_no_section(store):
+    with portal_on(store) as portal:
+        publish_demo(store, HELD_OUT)
+        control, treated = member_in(CONTROL), member_in(TREATMENT)
+        for who in (control, treated):
+            portal.send(
+                {
+                    "id": f"q-{who}",
+                    "type": "quiz.passed",
+                    "member": who,
+                    "occurred_at": MONDAY.isoformat(),
+                }
+            )
+        hidden = portal.browser(control).get("/portal/")
+        assert hidden.status_code == 200, hidden.text
+        assert 'id="recommended"' not in hidden.text
+        shown = portal.browser(treated).get("/portal/")
+        assert 'id="recommended"' in shown.text

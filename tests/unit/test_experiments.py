@@ -350,3 +350,62 @@ def test_a_bad_experiment_names_its_field(old, new, field, message):
     found = errors_of(PILOT.replace(old, new))
     assert field in found, found
     assert found[field].startswith(message), found[field]
+
+
+# recommendations as a covered mechanic -------------------------------------------------------
+
+RECS = """
+  - key: recs
+    name: Do recommendations lift attendance?
+    covers: {recommendations: true}
+    starts: 2026-07-01
+    ends: 2026-07-31
+"""
+
+
+def test_an_experiment_may_cover_recommendations_alone_and_still_assigns_arms():
+    prog = program(PILOT.replace("    split: 0.5\n", "    split: 0.5\n" + RECS.lstrip("\n"), 1))
+    assert prog.experiments["recs"].covers == ("recommendations",)
+    who = next(f"r{i}" for i in range(1000) if arm_of(prog.experiments["recs"], f"r{i}") == CONTROL)
+    done = played(prog, who, [webinar(who)])
+    assert done.state.arms["recs"] == CONTROL
+    assigned = [e for e in of_kind(done.entries, "experiment") if e.rule == "experiment:recs"]
+    assert assigned[0].reason.endswith("(while it runs: without recommendations)")
+
+
+def test_recommendations_are_withheld_from_the_control_arm_while_it_runs_only():
+    from accolade.engine.experiments import recommendations_withheld_by
+
+    prog = program(PILOT + RECS)
+    ts = int(JULY.timestamp())
+    recs = prog.experiments["recs"]
+    control = member("m1", arms={"recs": CONTROL})
+    treated = member("m1", arms={"recs": TREATMENT})
+    assert recommendations_withheld_by(prog, control, ts) is recs
+    assert recommendations_withheld_by(prog, treated, ts) is None
+    assert recommendations_withheld_by(prog, control, int(SEPTEMBER.timestamp())) is None
+    # no arm yet: the arm their first event in the window will give them
+    for i in range(20):
+        fresh = member(f"u{i}")
+        held = recommendations_withheld_by(prog, fresh, ts)
+        assert (held is recs) == (arm_of(recs, f"u{i}") == CONTROL)
+    # covering recommendations withholds no ledger rule
+    assert withheld_by(prog, control, "action:webinar", ts) is None
+
+
+def test_two_experiments_covering_recommendations_in_overlapping_windows_are_refused():
+    second = RECS.replace("key: recs", "key: again").replace("2026-07-01", "2026-07-20")
+    found = errors_of(PILOT + RECS + second.replace("2026-07-31", "2026-08-10"))
+    assert list(found) == ["experiments[2].covers.recommendations"]
+    assert found["experiments[2].covers.recommendations"].startswith(
+        "recommendations are covered by experiment 'recs' (experiments[1]) in an overlapping window"
+    )
+    later = second.replace("2026-07-20", "2026-08-01").replace("2026-07-31", "2026-08-10")
+    load_program(PILOT + RECS + later)
+
+
+def test_covering_recommendations_takes_a_boolean_named_by_its_path():
+    found = errors_of(PILOT + RECS.replace("recommendations: true", "recommendations: maybe"))
+    assert "experiments[1].covers.recommendations" in found, found
+    nothing = errors_of(PILOT + RECS.replace("recommendations: true", "recommendations: false"))
+    assert nothing["experiments[1].covers"].startswith("name at least one mechanic"), nothing

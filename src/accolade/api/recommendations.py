@@ -14,7 +14,7 @@ from accolade.api.access import Caller, Ctx
 from accolade.api.errors import ERROR_RESPONSES
 from accolade.service import recommend
 from accolade.service.keys import Principal
-from accolade.service.recommend import Recommendation
+from accolade.service.recommend import NextActions
 
 router = APIRouter(prefix="/v1/members", tags=["recommendations"], responses=ERROR_RESPONSES)
 
@@ -28,8 +28,9 @@ class Dismissed(BaseModel):
 
 @router.get(
     "/{member_id}/next",
-    response_model=list[Recommendation],
-    summary="A member's next best actions, best first, each with its reasons",
+    response_model=NextActions,
+    summary="A member's next best actions, best first, each with its reasons (none, and why, "
+    "for the control arm of an experiment covering recommendations)",
 )
 def get_next(
     member_id: MemberId,

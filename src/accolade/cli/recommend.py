@@ -57,15 +57,18 @@ def recommend_show(
     from accolade.service import recommend
 
     store, key = open_program(program)
-    ranked = recommend.next_actions(store, key, member, limit=limit)
+    found = recommend.next_actions(store, key, member, limit=limit)
     if as_json:
-        print_json(ranked)
+        print_json(found)
         return
-    if not ranked:
+    if found.held_out is not None:
+        out.print(f"no recommendations for {member}: {found.held_out}")
+        return
+    if not found.recommendations:
         out.print(f"nothing to recommend to {member} now")
         return
     table = Table("#", "candidate", "score", "source", "why")
-    for r in ranked:
+    for r in found.recommendations:
         table.add_row(
             str(r.rank),
             f"{r.name}\n{r.key}",

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.state import MemberState
 from accolade.program.compiled import CompiledExperiment, CompiledProgram
+from accolade.program.experiments import RECOMMENDATIONS
 
 Arm = Literal["treatment", "control"]
 TREATMENT: Arm = "treatment"
@@ -85,6 +86,24 @@ def withheld_by(
     running then, with the member in its control group. None: the rule applies as usual."""
     for experiment in program.experiments_covering.get(rule, ()):
         if state.arms.get(experiment.key) == CONTROL and running(experiment, ts):
+            return experiment
+    return None
+
+
+def recommendations_withheld_by(
+    program: CompiledProgram, state: MemberState, ts: int
+) -> CompiledExperiment | None:
+    """The experiment covering recommendations that withholds them from the member at ``ts``:
+    running then, with the member in its control arm: the arm they were given, or, before
+    their first event in the window, the arm that event will give them (the hash or cohort
+    decides it already), so a control member is never shown a list before joining."""
+    for experiment in program.experiments_covering.get(RECOMMENDATIONS, ()):
+        if not running(experiment, ts):
+            continue
+        arm = state.arms.get(experiment.key)
+        if arm is None and eligible(experiment, state.member, state.attributes):
+            arm = arm_of(experiment, state.member)
+        if arm == CONTROL:
             return experiment
     return None
 

@@ -436,6 +436,15 @@ def check_experiment_windows(program: Program) -> list[FieldError]:
                                 "be in the control group of one and the treatment of the other",
                             )
                         )
+            if experiment.covers.recommendations and earlier.covers.recommendations:
+                errors.append(
+                    FieldError(
+                        f"experiments[{i}].covers.recommendations",
+                        f"recommendations are covered by experiment '{earlier.key}' "
+                        f"(experiments[{k}]) in an overlapping window: a member could "
+                        "be in the control group of one and the treatment of the other",
+                    )
+                )
     return errors
 
 

@@ -23,6 +23,9 @@ Outcome = Literal["activation", "active", "qualified", "adoption", "pipeline"]
 OUTCOMES: tuple[Outcome, ...] = ("activation", "active", "qualified", "adoption", "pipeline")
 # the sections of a program an experiment can cover, as `covers` names them
 COVERED_SECTIONS = ("actions", "badges", "quests", "challenges", "leaderboards", "rewards")
+# the rule `covers: {recommendations: true}` names: the control arm is shown no next best
+# actions (service/recommend.py); not a ledger rule, so no entry ever carries it
+RECOMMENDATIONS = "recommendations"
 DEFAULT_SHARE = 0.5
 
 
@@ -39,13 +42,17 @@ class ExperimentCovers(_Model):
     challenges: list[str] = Field(default_factory=list)
     leaderboards: list[str] = Field(default_factory=list)
     rewards: list[str] = Field(default_factory=list)
+    # true: the control arm is shown no recommendations (next best actions)
+    recommendations: bool = False
 
     @model_validator(mode="after")
     def _something(self) -> ExperimentCovers:
-        if not any(getattr(self, section) for section in COVERED_SECTIONS):
+        if not self.recommendations and not any(
+            getattr(self, section) for section in COVERED_SECTIONS
+        ):
             raise ValueError(
                 "name at least one mechanic: actions, badges, quests, challenges, "
-                "leaderboards or rewards"
+                "leaderboards or rewards, or set 'recommendations: true'"
             )
         for section in COVERED_SECTIONS:
             names: list[str] = getattr(self, section)
@@ -55,12 +62,14 @@ class ExperimentCovers(_Model):
         return self
 
     def rules(self) -> list[str]:
-        """Each covered mechanic as ledger entries name its rule: ``action:KEY``, ``badge:KEY``..."""
-        return [
+        """Each covered mechanic as ledger entries name its rule: ``action:KEY``, ``badge:KEY``...,
+        then ``recommendations`` when they are covered."""
+        rules = [
             f"{section.removesuffix('s')}:{name}"
             for section in COVERED_SECTIONS
             for name in getattr(self, section)
         ]
+        return [*rules, RECOMMENDATIONS] if self.recommendations else rules
 
 
 class Experiment(_Model):

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from accolade.engine.candidates import candidates
+from accolade.engine.experiments import recommendations_withheld_by
 from accolade.engine.state import MemberState
 from accolade.errors import InvalidInput, NotFound
 from accolade.program.compiled import RECOMMENDATION_DISMISSED, CompiledProgram
@@ -56,6 +57,16 @@ class Recommendation:
     source: str  # model | prior | trigger | exploration
     reasons: list[str]
     until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NextActions:
+    """A member's list, or why they have none: ``held_out`` names the running experiment
+    covering recommendations whose control arm the member is in (its list is then empty)."""
+
+    member: str
+    recommendations: list[Recommendation]
+    held_out: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,20 +359,31 @@ def next_actions(
     *,
     limit: int = 5,
     clock: Clock = system_clock,
-) -> list[Recommendation]:
+) -> NextActions:
     """The member's next best actions as of ``clock()``, best first, each with its reasons;
-    candidates they dismissed within the program's ``dismiss_days`` are left out."""
+    candidates they dismissed within the program's ``dismiss_days`` are left out. A member
+    in the control arm of a running experiment covering recommendations gets none, and is
+    told why (``held_out``)."""
     if not 1 <= limit <= 50:
         raise InvalidInput("must be between 1 and 50", field="limit")
     now = clock()
+    ts = int(now.timestamp())
     with store.read() as uow:
         program, row = program_and_member(uow, program_key, member)
         compiled = program.compiled
+        experiment = recommendations_withheld_by(compiled, row.state, ts)
+        if experiment is not None:
+            return NextActions(member, [], held_out(experiment.key))
         settings = section(compiled)
         since = now - timedelta(days=settings.dismiss_days)
         dismissed = {k for _, k, _ in uow.recommendations.dismissals(program.id, row.id, since)}
         model = _model(uow, program.id, compiled.version)
-    return rank(compiled, model, row.state, int(now.timestamp()), dismissed, limit)
+    return NextActions(member, rank(compiled, model, row.state, ts, dismissed, limit))
+
+
+def held_out(experiment: str) -> str:
+    """Why a member has no list: "experiment <key>: control arm"."""
+    return f"experiment {experiment}: control arm"
 
 
 def _model(uow: Any, program_id: int, version: int) -> Model | None:

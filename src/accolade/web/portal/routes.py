@@ -151,9 +151,10 @@ def home(request: Request, page: Member) -> Response:
             "view": view,
             "tier": tier_progress(view, compiled.tiers),
             "next_things": next_things(view),
+            # empty for the control arm of an experiment covering them: the section is hidden
             "recommended": recommend.next_actions(
                 page.ctx.store, page.program, page.member, limit=NEXT_THINGS, clock=page.ctx.clock
-            ),
+            ).recommendations,
             "now": page.ctx.clock(),
         },
         page=page,
