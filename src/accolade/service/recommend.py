@@ -8,13 +8,14 @@ import hashlib
 import json
 import random
 import threading
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
-from accolade.engine.candidates import candidates
+from accolade.engine.candidates import Candidate, candidates
 from accolade.engine.experiments import recommendations_withheld_by
 from accolade.engine.state import MemberState
 from accolade.errors import InvalidInput, NotFound
@@ -23,7 +24,7 @@ from accolade.program.recommendations import Recommendations
 from accolade.service import Clock, system_clock
 from accolade.service.ingest import ingest_batch
 from accolade.service.members import member_of, program_and_member
-from accolade.service.programs import active
+from accolade.service.programs import ActiveProgram, active
 from accolade.service.recommend_model import (
     DAY,
     Model,
@@ -33,7 +34,9 @@ from accolade.service.recommend_model import (
     prior,
     sample,
 )
-from accolade.store.unit_of_work import Store
+from accolade.service.references import fatigue, opted_out
+from accolade.service.rewards import unavailable
+from accolade.store.unit_of_work import Store, UnitOfWork
 
 DEFAULTS = Recommendations()
 MAX_SAMPLES = 400_000  # rows a training keeps (members drawn at random, seeded, beyond it)
@@ -377,8 +380,41 @@ def next_actions(
         settings = section(compiled)
         since = now - timedelta(days=settings.dismiss_days)
         dismissed = {k for _, k, _ in uow.recommendations.dismissals(program.id, row.id, since)}
+        found = candidates(compiled, row.state, ts)
+        closed = out_of_reach(uow, program, int(row.id), row.state, found, now)
         model = _model(uow, program.id, compiled.version)
-    return NextActions(member, rank(compiled, model, row.state, ts, dismissed, limit))
+    ranked = rank(compiled, model, row.state, ts, dismissed | closed.keys(), limit, found=found)
+    return NextActions(member, ranked)
+
+
+def out_of_reach(
+    uow: UnitOfWork,
+    program: ActiveProgram,
+    member_pk: int,
+    state: MemberState,
+    found: list[Candidate],
+    now: datetime,
+) -> dict[str, str]:
+    """The candidates the member's state allows but the store's shared counts rule out, each
+    with why: a reward out of stock, over the member's limit or beyond their spendable points
+    (the rewards service's words); a reference ask to a member who opted out of them, and any
+    reference or referral ask to a member at one of the program's fatigue limits (the
+    references service's count of asks)."""
+    compiled = program.compiled
+    out: dict[str, str] = {}
+    items = [compiled.rewards[c.key.partition(":")[2]] for c in found if c.kind == "reward"]
+    for key, why in unavailable(uow, program, member_pk, state, items, now).items():
+        out[f"reward:{key}"] = why
+    asks = [c for c in found if c.kind in ("ask", "referral")]
+    if asks:
+        tired = fatigue(uow, compiled, member_pk, now)
+        refused = opted_out(state.attributes)
+        for c in asks:
+            if tired is not None:
+                out[c.key] = tired
+            elif refused and c.kind == "ask":
+                out[c.key] = "opted out of reference requests"
+    return out
 
 
 def held_out(experiment: str) -> str:
@@ -404,15 +440,20 @@ def rank(
     model: Model | None,
     state: MemberState,
     now: int,
-    dismissed: set[str] | frozenset[str] = frozenset(),
+    dismissed: Set[str] = frozenset(),
     limit: int = 5,
+    *,
+    found: list[Candidate] | None = None,
 ) -> list[Recommendation]:
     """The member's candidates at ``now`` ranked: those a trigger surfaced first, then by
     P(complete within the window) times value (the model's P for an action it was trained on,
     else the prior of the candidate's mechanic); with the program's exploration share, the
-    last place goes to a lower candidate drawn by a generator seeded by member and day."""
+    last place goes to a lower candidate drawn by a generator seeded by member and day.
+    ``found``: the member's candidates at ``now`` when the caller has them already."""
     settings = section(compiled)
-    found = [c for c in candidates(compiled, state, now) if c.key not in dismissed]
+    if found is None:
+        found = candidates(compiled, state, now)
+    found = [c for c in found if c.key not in dismissed]
     if not found:
         return []
     x = None

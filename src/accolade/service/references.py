@@ -185,6 +185,23 @@ def candidates(
     return out
 
 
+def opted_out(attributes: Mapping[str, Any]) -> bool:
+    """The member opted out of reference requests (attribute ``reference_opt_out: true``)."""
+    return facet_text(attributes.get(REFERENCE_OPT_OUT)) == "true"  # as the index reads it
+
+
+def fatigue(uow: UnitOfWork, program: CompiledProgram, member_pk: int, now: datetime) -> str | None:
+    """The program's first fatigue limit the member has reached (asks that count ``within``
+    its duration, up to ``now``), in words; None: under every limit, or no references."""
+    if program.references is None:
+        return None
+    for n, seconds in program.references.limits:
+        since = now - timedelta(seconds=seconds)
+        if uow.references.asks_since(member_pk, since) >= n:
+            return f"asked {n} time(s) since {since:%Y-%m-%d}: the program's limit"
+    return None
+
+
 def _policy(program: CompiledProgram) -> CompiledReferences:
     if program.references is None:
         raise NotFound(

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from accolade.engine.rewards import blocked, limit_since, limit_text, why_not
+from accolade.engine.state import MemberState
 from accolade.errors import Conflict, InsufficientBalance, InvalidInput, NotFound, NotRedeemable
 from accolade.program.compiled import CompiledProgram, CompiledReward
 from accolade.service import Clock, once_more_on_conflict, public_id, system_clock
@@ -91,6 +92,36 @@ def catalogue(
             reason = not_for[item.key] or blocked(item, left, counts.get(item.key, 0), spendable)
             out.append(_item(item, left, reason is None, reason))
         return out
+
+
+def unavailable(
+    uow: UnitOfWork,
+    program: ActiveProgram,
+    member_pk: int,
+    state: MemberState,
+    items: Sequence[CompiledReward],
+    now: datetime,
+) -> dict[str, str]:
+    """Of ``items`` (ones the member is eligible for), those they cannot redeem now, each with
+    why, as the catalogue says it: out of stock (or of codes), their per-member limit reached,
+    or fewer spendable points than its price (pending points cannot be spent)."""
+    if not items:
+        return {}
+    compiled = program.compiled
+    ts = int(now.timestamp())
+    since = {
+        i.key: datetime.fromtimestamp(start, UTC)
+        for i in items
+        if (start := limit_since(i, ts, compiled.zone)) is not None
+    }
+    counts = uow.rewards.redeemed_counts(member_pk, since)
+    spendable = state.balance - pending_points(uow, compiled, member_pk, now)
+    out = {}
+    for item in items:
+        reason = blocked(item, _left(uow, program, item), counts.get(item.key, 0), spendable)
+        if reason is not None:
+            out[item.key] = reason
+    return out
 
 
 def _left(uow: UnitOfWork, program: ActiveProgram, item: CompiledReward) -> int | None:
