@@ -9,7 +9,7 @@ The history: members of role A submit stories most weeks, role B refer leads, ro
 webinars; everyone does the rest now and then, over 140 days from 2026-01-05. Each member's
 state is what the engine records for these uncapped actions (their rewarded occurrences), and
 is written to a fresh SQLite database in bulk, so the measured paths are the real ones:
-`service.recommend.train` (reads every member's state, samples, fits, stores the model and
+`service.recommend_training.train` (reads every member's state, samples, fits, stores the model and
 its precision@3 on the latest 20% of sampled times) and `service.recommend.next_actions` (reads
 the member, their dismissals and the model id, ranks). Beside the list's p95, the raw figure:
 the bare driver reading that member's row by its id. The event log itself is not written
@@ -32,7 +32,8 @@ from sqlalchemy import insert
 
 from accolade.engine.state import MemberState
 from accolade.service.programs import publish
-from accolade.service.recommend import next_actions, train
+from accolade.service.recommend import next_actions
+from accolade.service.recommend_training import train
 from accolade.store.database import make_engine, migrate
 from accolade.store.tables import members as members_table
 from accolade.store.unit_of_work import Store

@@ -7,7 +7,7 @@ import pytest
 
 from accolade.engine.experiments import CONTROL, TREATMENT
 from accolade.service.programs import publish
-from accolade.service.recommend import train
+from accolade.service.recommend_training import train
 from tests.e2e.builders import api_on
 from tests.integration.builders import MONDAY, NOW, clock_at, publish_demo
 from tests.integration.test_recommend import PLANTED, PROGRAM, SOURCE, planted_history

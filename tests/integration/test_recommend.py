@@ -12,7 +12,8 @@ from sqlalchemy import select
 from accolade.errors import InvalidInput, NotFound
 from accolade.service.ingest import ingest_batch
 from accolade.service.programs import publish
-from accolade.service.recommend import dismiss, model_summary, next_actions, train
+from accolade.service.recommend import dismiss, next_actions
+from accolade.service.recommend_training import model_summary, train
 from accolade.store.tables import events
 from accolade.store.unit_of_work import Store
 

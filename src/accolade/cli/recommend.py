@@ -26,10 +26,10 @@ def recommend_train(
     as_json: JsonOption = False,
 ) -> None:
     """Train the active version's model on every member's history and store it."""
-    from accolade.service import recommend
+    from accolade.service import recommend_training
 
     store, key = open_program(program)
-    report = recommend.train(store, key, stride_days=stride_days, seed=seed)
+    report = recommend_training.train(store, key, stride_days=stride_days, seed=seed)
     if as_json:
         print_json(report)
         return
