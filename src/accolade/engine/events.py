@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -162,7 +165,18 @@ _MESSAGES = {
 
 
 def parse_event(data: object) -> Event:
-    """Validate one event (a dict, or its JSON text); raises InvalidEvent naming the first bad field."""
+    """Validate one event (a dict, or its JSON text); raises InvalidEvent naming the first bad field.
+
+    Events in the usual form are decoded by orjson and checked by hand (``plain_event``), about
+    five times as fast as pydantic; any other input, valid or not, goes through ``validate_event``,
+    which stays the reference: same events, same stored body, same error naming the same field.
+    """
+    event = plain_event(data)
+    return validate_event(data) if event is None else event
+
+
+def validate_event(data: object) -> Event:
+    """The reference validation (pydantic), with the error naming the first bad field."""
     try:
         if isinstance(data, str | bytes):
             return Event.model_validate_json(data)
@@ -181,7 +195,7 @@ def parse_event(data: object) -> Event:
                 except (ValueError, RecursionError):
                     decoded = None
                 if isinstance(decoded, dict):
-                    return parse_event(decoded)
+                    return validate_event(decoded)
             if "recursion limit" in detail:
                 detail = "it nests objects and lists too deeply"
             raise InvalidEvent(f"not valid JSON: {detail}".rstrip(": "), field="line") from None
@@ -194,3 +208,145 @@ def parse_event(data: object) -> Event:
         else:
             message = _MESSAGES.get(error["type"], str(error["msg"]).lower())
         raise InvalidEvent(message, field=field) from None
+
+
+# The usual event time: what the fast path parses itself (datetime.fromisoformat reads it as
+# pydantic does); any other form pydantic accepts goes the reference way.
+_PLAIN_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})", re.ASCII
+)
+_FIELDS = frozenset(Event.model_fields)
+
+
+def plain_event(data: object) -> Event | None:
+    """The Event ``validate_event`` returns for ``data`` if it is valid and in the usual form
+    (exact JSON types, time as ``YYYY-MM-DDTHH:MM:SS[.ffffff](Z|+HH:MM)``); None for anything
+    else, so that the reference names what is wrong. Never accepts what the reference refuses."""
+    if isinstance(data, bytes | str):
+        # orjson refuses lone surrogates and raw control characters, so every string it
+        # returns is storable text unless the document escapes a NUL.
+        if isinstance(data, bytes) and b"\\u0000" in data:
+            return None
+        if isinstance(data, str) and "\\u0000" in data:
+            return None
+        try:
+            decoded = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return None
+        text_checked = True
+    elif type(data) is dict:
+        decoded, text_checked = data, False
+    else:
+        return None
+    if type(decoded) is not dict or not decoded.keys() <= _FIELDS:
+        return None
+    get = decoded.get
+    event_id, event_type, member = get("id"), get("type"), get("member")
+    team, company = get("team"), get("company")
+    if not (
+        type(event_id) is str
+        and 0 < len(event_id) <= 200
+        and type(event_type) is str
+        and 0 < len(event_type) <= 100
+        and type(member) is str
+        and 0 < len(member) <= 200
+        and (team is None or (type(team) is str and 0 < len(team) <= 200))
+        and (company is None or (type(company) is str and 0 < len(company) <= 200))
+    ):
+        return None
+    if not text_checked and any(
+        text_problem(t) is not None for t in (event_id, event_type, member, team, company) if t
+    ):
+        return None
+    occurred_at = _plain_time(get("occurred_at"))
+    properties = get("properties", _EMPTY)
+    attributes = get("attributes", _EMPTY)
+    if (
+        occurred_at is None
+        or type(properties) is not dict
+        or type(attributes) is not dict
+        or not _plain_value(properties, 0, text_checked)
+        or not _plain_attributes(attributes, text_checked)
+    ):
+        return None
+    # What Event.model_construct does, less its per-field loop over aliases and defaults
+    # (five times the cost of the rest of this function); the property test compares the two.
+    event = _new_event(Event)
+    _set(
+        event,
+        "__dict__",
+        {
+            "id": event_id,
+            "type": event_type,
+            "member": member,
+            "team": team,
+            "company": company,
+            "occurred_at": occurred_at,
+            "properties": dict(sorted(properties.items())),
+            "attributes": dict(sorted(attributes.items())),
+        },
+    )
+    _set(event, "__pydantic_fields_set__", set(decoded))
+    _set(event, "__pydantic_extra__", None)
+    _set(event, "__pydantic_private__", None)
+    return event
+
+
+_new_event = object.__new__
+_set = object.__setattr__
+_EMPTY: dict[str, Any] = {}
+
+
+def _plain_time(value: object) -> datetime | None:
+    if type(value) is not str or _PLAIN_TIME.fullmatch(value) is None:
+        return None
+    try:
+        utc = datetime.fromisoformat(value).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    return utc if EARLIEST <= utc <= LATEST else None
+
+
+def _plain_value(container: dict[Any, Any] | list[Any], depth: int, text_checked: bool) -> bool:
+    """True if check_value accepts ``container`` (at ``depth``), in one pass over it; False
+    for anything unusual (a key that is not text, a type JSON does not have)."""
+    if depth > MAX_DEPTH:
+        return False
+    if type(container) is dict:
+        if not text_checked:
+            for key in container:
+                if type(key) is not str or text_problem(key) is not None:
+                    return False
+        items: Iterable[Any] = container.values()
+    else:
+        items = container
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            if not text_checked and text_problem(item) is not None:
+                return False
+        elif kind is int or kind is float:
+            if not -NUMBER_LIMIT < item < NUMBER_LIMIT:
+                return False
+        elif kind is dict or kind is list:
+            if not _plain_value(item, depth + 1, text_checked):
+                return False
+        elif kind is not bool and item is not None:
+            return False
+    return True
+
+
+def _plain_attributes(attributes: dict[Any, Any], text_checked: bool) -> bool:
+    for key, item in attributes.items():
+        if type(key) is not str or (not text_checked and text_problem(key) is not None):
+            return False
+        kind = type(item)
+        if kind is str:
+            if not text_checked and text_problem(item) is not None:
+                return False
+        elif kind is int or kind is float:
+            if not -NUMBER_LIMIT < item < NUMBER_LIMIT:
+                return False
+        elif kind is not bool and item is not None:
+            return False
+    return True
