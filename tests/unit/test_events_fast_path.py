@@ -38,6 +38,7 @@ def outcome(validate: Any, data: object) -> tuple[object, ...]:
     return (
         "accepted",
         event.canonical(),
+        event.model_dump_json(exclude_defaults=True),
         event.model_dump(),
         event.model_fields_set,
         event.__pydantic_extra__,
@@ -353,3 +354,43 @@ def test_fast_path_matches_the_reference_at_each_boundary(name: str, value: obje
         encodings.append(json_text(document, False))
     for data in encodings:
         assert outcome(parse_event, data) == outcome(validate_event, data), data
+
+
+any_text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=8)
+any_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-NUMBER_LIMIT + 1, NUMBER_LIMIT - 1)
+    | st.floats(-1e15, 1e15, exclude_min=True, exclude_max=True)
+    | any_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(any_text, inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    properties=st.dictionaries(any_text, any_json, max_size=4),
+    attributes=st.dictionaries(any_text, any_json.filter(lambda v: not isinstance(v, dict | list))),
+    team=st.none() | any_text.filter(bool),
+    time=usual_times,
+)
+def test_stored_body_is_pydantics_json_of_the_event(
+    properties: dict[str, Any], attributes: dict[str, Any], team: str | None, time: str
+) -> None:
+    event = parse_event(
+        {
+            **BASE,
+            "team": team,
+            "occurred_at": time,
+            "properties": properties,
+            "attributes": attributes,
+        }
+    )
+    assert event.canonical() == event.model_dump_json(exclude_defaults=True)
+
+
+def test_stored_body_of_values_json_lacks_is_pydantics_json() -> None:
+    for odd in ({"a": (1, 2)}, {"a": {1: "one"}}, {"a": {"b", "c"}}):
+        event = validate_event({**BASE, "properties": odd})
+        assert event.canonical() == event.model_dump_json(exclude_defaults=True)
