@@ -91,3 +91,16 @@ def test_the_analytics_index_starts_computing_each_dashboard(console, viewer):
     page = viewer.get("/console/analytics/retention", params=Q1)
     assert page.status_code == 200 and STALE not in page.text
     assert len(kept._kept) >= 9  # every dashboard's report, computed beside the index
+
+
+def test_the_members_behind_a_figure_are_kept_as_the_figure_is(console, viewer):
+    url = "/console/analytics/active/members"
+    params = {**Q1, "measure": "active", "period": "2026-02"}
+    before = viewer.get(url, params=params)
+    assert "Figures as of" in before.text and "zed" not in before.text
+    new_member_in_february(console, "zed")
+    kept = viewer.get(url, params=params)
+    assert STALE in kept.text and "zed" not in kept.text
+    assert "fresh=1" in kept.text
+    fresh = viewer.get(url, params={**params, "fresh": "1"})
+    assert "zed" in fresh.text and STALE not in fresh.text

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -373,12 +373,22 @@ def members_page(
     group: Text = "",
     key: Text = "",
     after: Text = "",
+    fresh: Annotated[bool, Query()] = False,
 ) -> Response:
-    """The members behind one figure, a page at a time, each linking to the member's page."""
+    """The members behind one figure, a page at a time, each linking to the member's page;
+    the page kept as the dashboards' figures are (service/figures.py)."""
     try:
-        found = _members(page, metric, measure, filters, period, group, key, after, MEMBERS_PAGE)
+        kept = page.ctx.figures.get(
+            _program(page),
+            ("members", metric, measure, astuple(filters), period, group, key, after),
+            lambda: _members(
+                page, metric, measure, filters, period, group, key, after, MEMBERS_PAGE
+            ),
+            fresh=fresh,
+        )
     except AccoladeError as error:
         return _refused(request, page, error, filters, metric)
+    found = kept.value
     figure = {"measure": measure, "period": period, "group": group, "key": key}
     return render(
         request,
@@ -391,6 +401,8 @@ def members_page(
             "members": found.members,
             "next": found.next,
             "after": after,
+            "kept": kept,
+            "fresh_href": f"{request.url.path}?{request.url.include_query_params(fresh='1').query}",
         },
         page=page,
     )
