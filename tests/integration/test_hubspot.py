@@ -11,7 +11,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from accolade.service.ingest import ingest_batch
 from accolade.service.programs import publish
 from accolade.settings import Settings
 from accolade.store.tables import webhook_deliveries, webhook_subscriptions
+from tests.integration import loopback
 from tests.integration.builders import NOW
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,7 +105,7 @@ class HubSpot:
 def hubspot() -> Iterator[HubSpot]:
     server_state = HubSpot()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(loopback.Handler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["content-length"])))
             status, answer = server_state.answer(
@@ -117,27 +117,11 @@ def hubspot() -> Iterator[HubSpot]:
                 if server_state.answers and status not in (401, 404):
                     headers = server_state.answers.pop(0)[1]
             data = json.dumps(answer).encode()
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.reply(status, data, headers=headers)
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server_state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
+    with loopback.serving(Handler) as url:
+        server_state.url = url
         yield server_state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 # builders -----------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,6 +26,7 @@ from accolade.service.programs import publish
 from accolade.service.webhooks import list_deliveries
 from accolade.settings import Settings
 from accolade.store.tables import webhook_deliveries, webhook_subscriptions
+from tests.integration import loopback
 from tests.integration.test_hubspot import EXAMPLE, Clock, ingest, lead_events
 
 MAPPING = """
@@ -154,7 +154,7 @@ class Org:
 def org() -> Iterator[Org]:
     state = Org()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(loopback.Handler):
         def _answer(self) -> None:
             raw = self.rfile.read(int(self.headers.get("content-length") or 0))
             status, answer = state.answer(
@@ -163,28 +163,14 @@ def org() -> Iterator[Org]:
             with state.lock:
                 state.requests[-1]["status"] = status
             data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.reply(status, data)
 
         do_POST = _answer
         do_PATCH = _answer
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
+    with loopback.serving(Handler) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 @pytest.fixture

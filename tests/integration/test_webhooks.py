@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -30,6 +29,7 @@ from accolade.service.webhooks import (
 )
 from accolade.settings import Settings
 from accolade.store.unit_of_work import Store
+from tests.integration import loopback
 
 from .builders import PROGRAM, demo_with, publish_demo, row_counts
 
@@ -70,7 +70,7 @@ class Receiver:
 def receiver() -> Iterator[Receiver]:
     receiver = Receiver()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(loopback.Handler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
             answer = 500 if receiver.failing else 200
@@ -85,20 +85,10 @@ def receiver() -> Iterator[Receiver]:
             self.end_headers()
             receiver.arrived.set()
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
     # Bound and listening once constructed: requests wait in the backlog until it serves.
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
+    with loopback.serving(Handler) as url:
+        receiver.url = url
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 @pytest.fixture
