@@ -36,7 +36,7 @@ def test_next_ranks_the_planted_mechanic_first_with_its_reasons(api):
     body = got.json()["recommendations"]
     assert got.json()["held_out"] is None
     assert len(body) == 3 and body[0]["action"] == PLANTED["B"]
-    assert body[0]["reasons"][0].startswith("action referral earns points")
+    assert body[0]["reasons"][0].startswith("referral earns points")
     assert {"rank", "key", "kind", "score", "probability", "source", "until"} <= body[0].keys()
 
 

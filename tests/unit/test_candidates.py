@@ -174,3 +174,20 @@ def test_candidates_have_unique_keys_and_none_is_a_reached_limit(
     for c in found:
         if c.kind == "reward":
             assert prog.rewards[c.key.split(":")[1]].price <= state.balance
+
+
+def test_an_action_is_named_as_members_read_it_and_its_points_by_a_property_say_so():
+    named = program(
+        PROGRAM.replace(
+            "  - {key: login, event: login, points: 1}",
+            "  - {key: login, name: Sign in, event: login, points: 1}\n"
+            "  - {key: deal_won, event: deal.won,"
+            " points_from: {property: amount_usd, per: 100, points: 1, max: 20000}}",
+        )
+    )
+    found = {c.key: c for c in candidates(named, member(), at(JULY))}
+    assert found["action:login"].name == "Sign in"
+    assert found["action:story_submitted"].name == "story submitted"
+    deal = found["action:deal_won"]
+    assert (deal.name, deal.value) == ("deal won", 20000)
+    assert deal.reason == "deal won earns points by its amount usd, up to 20,000"

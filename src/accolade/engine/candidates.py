@@ -199,6 +199,8 @@ def _rewards(program: CompiledProgram, state: MemberState, now: int) -> list[Can
 
 
 def _actions(program: CompiledProgram, state: MemberState, now: int) -> list[Candidate]:
+    # the names a member reads, as badges' criteria name actions (engine/badges.py)
+    names = {a.key: a.name or a.key.replace("_", " ") for a in program.definition.actions}
     out = []
     for action in program.actions.values():
         if action.stages and state.stage not in action.stages:
@@ -210,14 +212,16 @@ def _actions(program: CompiledProgram, state: MemberState, now: int) -> list[Can
         elif action.event_type in REFERENCE_EVENTS:
             kind, reason = "ask", f"a reference ask: {action.event_type} earns points"
         else:
-            kind, reason = "action", f"action {action.key} earns points"
+            kind, reason = "action", f"{names.get(action.key, action.key)} earns points"
+        if action.points_property is not None:
+            reason += f" by its {action.points_property.replace('_', ' ')}"
+            if action.points_max is not None:
+                reason += f", up to {action.points_max:,}"
         if action.limited:
             reason += f"; {action.cap_text or 'its limit'} not reached"
-        out.append(
-            Candidate(
-                kind, f"action:{action.key}", action.key, action.key, action_value(action), reason
-            )
-        )
+        name = names.get(action.key, action.key)
+        value = action_value(action)
+        out.append(Candidate(kind, f"action:{action.key}", name, action.key, value, reason))
     return out
 
 
