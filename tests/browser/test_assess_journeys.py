@@ -148,18 +148,20 @@ def test_no_assessment_page_scrolls_sideways_at_320_pixels(assess_site: Site, pa
     page.set_viewport_size({"width": 320, "height": 800})
     wide = []
 
-    def measure(name: str) -> None:
+    def measure(name: str, shown: str) -> None:
+        # the page a click leads to, loaded: measured mid-navigation, there is no document
+        expect(page.get_by_text(shown).first).to_be_visible()
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > 320:
             wide.append(f"{name} is {width} pixels wide")
 
     page.goto(assess_site.url + PAGE)
-    measure("start")
+    measure("start", "Start the assessment")
     page.get_by_role("button", name="Start the assessment").click()
-    measure("basics")
+    measure("basics", "Section 1 of 3")
     answer_basics(page)
-    measure("warehouse")
+    measure("warehouse", "Section 2 of 3")
     answer_warehouse(page)
     finish(page)
-    measure("diagnosis")
+    measure("diagnosis", "Your result: Ready")
     assert not wide, "\n".join(wide)
