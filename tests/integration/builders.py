@@ -41,6 +41,19 @@ def clock_at(when: datetime = NOW):
     return lambda: when
 
 
+class MovingClock:
+    """An injected clock at ``NOW`` that moves only when told (retries, backoff, windows)."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
 def demo_with(old: str, new: str) -> str:
     """The demo program with one piece of text replaced (a new version of it)."""
     assert old in DEMO_SOURCE, old

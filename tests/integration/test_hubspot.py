@@ -25,7 +25,7 @@ from accolade.service.programs import publish
 from accolade.settings import Settings
 from accolade.store.tables import webhook_deliveries, webhook_subscriptions
 from tests.integration import loopback
-from tests.integration.builders import NOW
+from tests.integration.builders import MovingClock
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = (ROOT / "examples" / "readiness-assessment.yaml").read_text(encoding="utf-8")
@@ -127,15 +127,7 @@ def hubspot() -> Iterator[HubSpot]:
 # builders -----------------------------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+Clock = MovingClock
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from accolade.service.webhooks import list_deliveries
 from accolade.settings import Settings
 from accolade.store.tables import webhook_deliveries, webhook_subscriptions
 from tests.integration import loopback
-from tests.integration.builders import DEMO_SOURCE, NOW, PROGRAM, deal, quiz
+from tests.integration.builders import DEMO_SOURCE, PROGRAM, MovingClock, deal, quiz
 
 SLACK_PATH = "/services/T0001/B0001/XXXXXXXXXXXXXXXXXXXXXXXX"
 EXPERTS_PATH = "/services/T0001/B0002/YYYYYYYYYYYYYYYYYYYYYYYY"
@@ -96,15 +96,7 @@ def chat() -> Iterator[Chat]:
         yield state
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+Clock = MovingClock
 
 
 @pytest.fixture
