@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -19,6 +21,7 @@ from accolade.store.unit_of_work import Store
 from .builders import publish_demo
 
 TABLES = {t.name for t in metadata.sorted_tables}
+ROLLUP = ("engagement_days", "engagement_members")
 
 
 @pytest.mark.empty_database
@@ -128,3 +131,36 @@ def test_referrals_outlive_the_revision_that_counts_iso_4217_minor_units(store: 
     assert shown == {"JPY": "1250000", "KWD": "1.230", "USD": "12500.50"}
     assert ref.submit(store, "refer", "ann", "Acme", domain="acme.com").duplicate_of == yen
     assert ref.submit(store, "refer", "ann", "Initech").duplicate_of == dollar
+
+
+def test_the_engagement_rollup_revision_fills_it_from_the_ledger(store: Store) -> None:
+    publish(
+        store,
+        "key: z\nname: Z\ntimezone: Asia/Tokyo\nactions:\n  - {key: a, event: a, points: 5}\n",
+    )
+    sent = [
+        {"id": f"e{i}", "type": "a", "member": m, "occurred_at": at}
+        for i, (m, at) in enumerate(
+            [
+                ("ann", "2026-01-31T16:00:00Z"),
+                ("ann", "2026-02-01T01:00:00Z"),
+                ("ben", "2026-02-03T00:00:00Z"),
+            ]
+        )
+    ]
+    ingest_batch(store, "z", list(enumerate(sent, 1)))
+    with store.engine.connect() as conn:
+        kept = {t: sorted(conn.execute(text(f"SELECT * FROM {t}")).fetchall()) for t in ROLLUP}
+    # 1 February in Tokyo from 15:00 UTC: three events on two local days
+    assert [(r.day, r.events, r.points) for r in kept["engagement_days"]] == [
+        (date(2026, 2, 1).toordinal(), 2, 10),
+        (date(2026, 2, 3).toordinal(), 1, 5),
+    ]
+
+    command.downgrade(alembic_config(store.engine), "0022")
+    migrate(store.engine)
+
+    with store.engine.connect() as conn:
+        assert {
+            t: sorted(conn.execute(text(f"SELECT * FROM {t}")).fetchall()) for t in ROLLUP
+        } == kept

@@ -100,7 +100,10 @@ def adjust_points(
         )
         entry = manual_entry(event_id, points, reason, version)
         uow.ledger.insert_entries(
-            program.id, [NewEntry(locked.id, log_pk, log_pk, now, entry)], now
+            program.id,
+            [NewEntry(locked.id, log_pk, log_pk, now, entry)],
+            now,
+            program.compiled.zone,
         )
         state = locked.state.successor()
         state.balance += points

@@ -33,6 +33,7 @@ from accolade.store.repositories.analytics import (
     Milestones,
     Periods,
 )
+from accolade.store.repositories.engagement import EngagementRepository
 from accolade.store.unit_of_work import Store, UnitOfWork
 
 INTERVALS = ("month", "week")
@@ -643,8 +644,9 @@ def _points_rows(ctx: _Context) -> list[dict[str, Any]]:
 
 def _engagement_rows(ctx: _Context) -> list[dict[str, Any]]:
     rows = []
-    for period, kind, rule, n_events, n_members, points in ctx.repo.mechanics(
-        ctx.program_id, ctx.periods
+    rollup = EngagementRepository(ctx.repo.conn)
+    for period, kind, rule, n_events, n_members, points in rollup.mechanics(
+        ctx.program_id, ctx.periods, ctx.zone
     ):
         rows.append(
             {

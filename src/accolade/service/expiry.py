@@ -157,7 +157,7 @@ def _write(
         state.balance += points
         by_pk[pk].state = state
         changed.append((pk, state))
-    uow.ledger.insert_entries(program.id, entries, now)
+    uow.ledger.insert_entries(program.id, entries, now, program.compiled.zone)
     uow.members.save_members(changed, now)
 
 
@@ -211,7 +211,9 @@ def give_back_expired(
         program.id, [_log_row("expiry", event_id, member.id, back, why, compiled.version, now)], now
     )
     entry = expiry_entry(event_id, back, why, compiled.version)
-    uow.ledger.insert_entries(program.id, [NewEntry(member.id, log_id, log_id, now, entry)], now)
+    uow.ledger.insert_entries(
+        program.id, [NewEntry(member.id, log_id, log_id, now, entry)], now, compiled.zone
+    )
     state = member.state.successor()
     state.balance += back
     member.state = state

@@ -238,7 +238,7 @@ def apply_events(
     wanted = uow.outbox.wanted_types(program.id)
     run.evaluate_all(valid, wanted)
     written = [m for m in locked.values() if m.id in run.changed]  # in lock order
-    uow.log.write_evaluated(program.id, compiled.version, run.evaluated, now)
+    uow.log.write_evaluated(program.id, compiled.version, compiled.zone, run.evaluated, now)
     if run.completions:
         run.messages += record(uow, program.id, run.completions, now, wanted)
     uow.outbox.append(program.id, run.messages, now)

@@ -123,7 +123,9 @@ def move_points(
         now,
     )
     entry = points_entry(kind, rid, item.key, item.name, points, why, program.compiled.version)
-    uow.ledger.insert_entries(program.id, [NewEntry(locked.id, log_pk, log_pk, now, entry)], now)
+    uow.ledger.insert_entries(
+        program.id, [NewEntry(locked.id, log_pk, log_pk, now, entry)], now, program.compiled.zone
+    )
     state = locked.state.successor()
     state.balance += points
     uow.members.save_members([(locked.id, state)], now)

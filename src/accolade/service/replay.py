@@ -79,7 +79,7 @@ def replay(
                     _replay_reversal(uow, program, row, version, now, states)
                     n_reversals += 1
                 elif row.kind != "warning":  # a redemption's points, a refund, an expiry...
-                    _replay_points(uow, program.id, row, version, now, states)
+                    _replay_points(uow, program, row, version, now, states)
             n_events += _replay_events(uow, program, pending, version, now, states)
             after = rows[-1].id
             done += len(rows)
@@ -127,7 +127,7 @@ def _replay_events(
         entries.extend(
             NewEntry(member.id, row.id, row.id, event.occurred_at, e) for e in evaluation.entries
         )
-    uow.ledger.insert_entries(program_id, entries, now)
+    uow.ledger.insert_entries(program_id, entries, now, program.compiled.zone)
     uow.ledger.apply_badges(program_id, entries)
     record(uow, program_id, completions, now)  # stored again; their messages were sent
     boards.flush(uow, program_id, program.compiled, now)
@@ -136,7 +136,7 @@ def _replay_events(
 
 def _replay_points(
     uow: UnitOfWork,
-    program_id: int,
+    program: ActiveProgram,
     row: Any,
     version: Callable[[int], CompiledProgram],
     now: datetime,
@@ -144,6 +144,7 @@ def _replay_points(
 ) -> None:
     """A redemption's debit, its refund, an expiry or a manual adjustment, at its place in
     the log (balance only)."""
+    program_id, zone = program.id, program.compiled.zone
     body = json.loads(row.body)
     external_id = uow.members.member_external_id(row.member_id)
     if external_id not in states:
@@ -165,7 +166,9 @@ def _replay_points(
             row.program_version,
         )
     at = datetime.fromisoformat(body["at"])
-    uow.ledger.insert_entries(program_id, [NewEntry(locked.id, row.id, row.id, at, entry)], now)
+    uow.ledger.insert_entries(
+        program_id, [NewEntry(locked.id, row.id, row.id, at, entry)], now, zone
+    )
     locked.state.balance += int(body["points"])
 
 
@@ -200,7 +203,7 @@ def _replay_reversal(
     boards.reversal(uow, program_id, version, locked.id, row.event_id, row.id)
     boards.member(external_id, locked.state, evaluation.state)
     uow.log.mark_reversed(target.id, row.id)
-    apply_reconciliation(uow, program_id, locked.id, row.id, evaluation, now)
+    apply_reconciliation(uow, program_id, program.compiled.zone, locked.id, row.id, evaluation, now)
     boards.flush(uow, program_id, program.compiled, now)
     if locked.state.assessments:
         at = version(row.program_version)

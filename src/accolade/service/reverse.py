@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from accolade.engine.effects import Evaluation, result_of
 from accolade.engine.events import EVENT_SCHEMA_VERSION, Event, body_hash
@@ -155,7 +156,9 @@ def _write(
     boards.reversal(uow, program.id, lambda v: _version(uow, program, v), locked.id, event_id)
     boards.member(locked.state.member, locked.state, evaluation.state)
     uow.log.mark_reversed(target_pk, reversal_pk)
-    apply_reconciliation(uow, program.id, locked.id, reversal_pk, evaluation, now)
+    apply_reconciliation(
+        uow, program.id, program.compiled.zone, locked.id, reversal_pk, evaluation, now
+    )
     boards.flush(uow, program.id, program.compiled, now)
     before, locked.state = locked.state, evaluation.state
     if before.assessments:
@@ -217,6 +220,7 @@ def reconcile_member(
 def apply_reconciliation(
     uow: UnitOfWork,
     program_id: int,
+    zone: ZoneInfo,
     member_pk: int,
     cause_pk: int,
     evaluation: Evaluation,
@@ -228,6 +232,6 @@ def apply_reconciliation(
         NewEntry(member_pk, rows[e.event_id].id, cause_pk, rows[e.event_id].occurred_at, e)
         for e in evaluation.entries
     ]
-    uow.ledger.insert_entries(program_id, entries, now)
+    uow.ledger.insert_entries(program_id, entries, now, zone)
     uow.ledger.apply_badges(program_id, entries)
     uow.members.save_members([(member_pk, evaluation.state)], now)

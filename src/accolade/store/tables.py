@@ -228,6 +228,35 @@ ledger_entries = Table(
     Index("ix_ledger_entries_analytics", "program_id", "occurred_at"),  # revision 0013
 )
 
+# the analytics rollup of engagement by mechanic (repositories/engagement.py), revision 0023
+engagement_days = Table(
+    "engagement_days",
+    metadata,
+    Column("program_id", Id, nullable=False),
+    Column("zone", String(64), nullable=False),  # the IANA zone the days are cut in
+    Column("day", Integer, nullable=False),  # the local day's proleptic ordinal
+    Column("rule", String(80), nullable=False),
+    Column("kind", String(16), nullable=False),  # the lowest kind of the rule's entries
+    Column("events", BigInteger, nullable=False),
+    Column("points", BigInteger, nullable=False),
+    PrimaryKeyConstraint("program_id", "zone", "day", "rule"),
+    sqlite_with_rowid=False,
+)
+
+engagement_members = Table(
+    "engagement_members",
+    metadata,
+    Column("program_id", Id, nullable=False),
+    Column("zone", String(64), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("rule", String(80), nullable=False),
+    Column("member_id", Id, nullable=False),
+    Column("months", Integer, nullable=False),  # bit m - 1: an entry in month m
+    Column("weeks", BigInteger, nullable=False),  # bit k: in the k-th week of the year's Mondays
+    PrimaryKeyConstraint("program_id", "zone", "year", "rule", "member_id"),
+    sqlite_with_rowid=False,  # one b-tree: the upkeep at ingest is one probe per row
+)
+
 member_badges = Table(
     "member_badges",
     metadata,

@@ -476,37 +476,6 @@ class AnalyticsRepository(RepositoryBase):
             return func.extract("epoch", later - earlier)
         return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
-    def mechanics(self, program_id: int, periods: Periods) -> list[tuple[Any, ...]]:
-        """(period, kind, rule, events, members, points) of the ledger per period and rule,
-        balance-only kinds (spending, refunds, expiry) left out. A period at a time, each a
-        range of the index (grouping the whole range by period first sorts every entry)."""
-        le = ledger_entries
-        bounds = [*periods.starts, periods.end]
-        q = union_all(
-            *(
-                select(
-                    literal(i, Integer),
-                    func.min(le.c.kind),
-                    le.c.rule,
-                    func.count(func.distinct(le.c.event_id)),
-                    func.count(func.distinct(le.c.member_id)),
-                    func.coalesce(func.sum(le.c.points), 0),
-                )
-                .where(
-                    le.c.program_id == program_id,
-                    le.c.occurred_at >= self.bound(bounds[i]),
-                    le.c.occurred_at < self.bound(bounds[i + 1]),
-                    le.c.kind.not_in(BALANCE_KINDS),
-                )
-                .group_by(le.c.rule)
-                for i in range(len(periods.starts))
-            )
-        )
-        return sorted(
-            (periods.labels[int(p)], k, r, int(e), int(m), int(pts))
-            for p, k, r, e, m, pts in self.conn.execute(q)
-        )
-
     def completions(
         self, program_id: int, start: datetime, end: datetime
     ) -> dict[tuple[str, str, str], int]:

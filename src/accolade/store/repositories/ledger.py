@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Row, Select, String, case, delete, func, literal, select
 
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.expiry import BALANCE_ONLY_KINDS, ExpiryTotals
 from accolade.store.repositories._base import RepositoryBase
+from accolade.store.repositories.engagement import EngagementRepository, EngagementRollup
 from accolade.store.tables import UTCDateTime, events, ledger_entries, member_badges, members
 
 
@@ -23,9 +25,19 @@ class NewEntry(NamedTuple):
 
 
 class LedgerRepository(RepositoryBase):
-    def insert_entries(self, program_id: int, rows: Sequence[NewEntry], now: datetime) -> None:
+    @property
+    def engagement(self) -> EngagementRepository:
+        """The analytics rollup of engagement, kept with every entry written."""
+        return EngagementRepository(self.conn)
+
+    def insert_entries(
+        self, program_id: int, rows: Sequence[NewEntry], now: datetime, zone: ZoneInfo
+    ) -> None:
+        """Entries outside ingest's hot path (replay, reversals, adjustments, redemptions,
+        expiry), with the engagement rollup cut in the program's ``zone``."""
         if not rows:
             return
+        self._keep_engagement(program_id, rows, zone)
         when = self._time(now)
         times: dict[datetime, Any] = {}  # an event's entries share its time: format it once
 
@@ -45,6 +57,24 @@ class LedgerRepository(RepositoryBase):
                 for r in rows
             ],
         )
+
+    def _keep_engagement(self, program_id: int, rows: Sequence[NewEntry], zone: ZoneInfo) -> None:
+        """The rollup rows of entries about to be written. An entry written by another log row
+        than its event's (a reversal's compensation) may be about an (event, rule) pair that
+        already counts: those are looked up before the entries are written."""
+        by_event: dict[tuple[int, int, datetime], list[tuple[str, str, int]]] = {}
+        for r in rows:
+            by_event.setdefault((r.member_id, r.event_id, r.occurred_at), []).append(
+                (_KIND_TEXT[r.entry.kind], r.entry.rule, r.entry.points)
+            )
+        counted = self.engagement.counted(
+            (r.member_id, r.event_id, r.entry.rule) for r in rows if r.cause_id != r.event_id
+        )
+        rollup = EngagementRollup(zone)
+        for (member_id, event_id, at), entries in by_event.items():
+            rules = {rule for e, rule in counted if e == event_id}
+            rollup.add(member_id, at, entries, rules)
+        self.engagement.keep(program_id, rollup)
 
     def apply_badges(self, program_id: int, rows: Sequence[NewEntry]) -> None:
         """Keep member_badges (who holds what now) in step with badge entries."""
@@ -312,6 +342,7 @@ class LedgerRepository(RepositoryBase):
     def clear_derived(self, program_id: int) -> None:
         self.conn.execute(delete(member_badges).where(member_badges.c.program_id == program_id))
         self.conn.execute(delete(ledger_entries).where(ledger_entries.c.program_id == program_id))
+        self.engagement.clear(program_id)
 
 
 _ENTRY_COLUMNS = (

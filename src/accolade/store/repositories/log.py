@@ -6,16 +6,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Row, func, select, update
 
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.events import EVENT_SCHEMA_VERSION, Event
 from accolade.store.repositories._base import RepositoryBase
+from accolade.store.repositories.engagement import EngagementRollup
 from accolade.store.repositories.firsts import FirstsRepository
 from accolade.store.repositories.ledger import (
     _BADGE_COLUMNS,
     _ENTRY_COLUMNS,
+    _KIND_TEXT,
     LedgerRepository,
     NewEntry,
     _badge_row,
@@ -136,10 +139,16 @@ class LogRepository(RepositoryBase):
         return ids
 
     def write_evaluated(
-        self, program_id: int, version: int, items: Sequence[EvaluatedEvent], now: datetime
+        self,
+        program_id: int,
+        version: int,
+        zone: ZoneInfo,
+        items: Sequence[EvaluatedEvent],
+        now: datetime,
     ) -> None:
         """The ingest hot path: log rows, their ledger entries and badge awards, each in one
-        bulk statement, with every row built in a single pass."""
+        bulk statement, with every row built in a single pass; the analytics rollups (firsts,
+        engagement in the program's ``zone``) kept in the same pass."""
         if not items:
             return
         ids = self._allocate_ids("events", len(items))
@@ -150,6 +159,8 @@ class LogRepository(RepositoryBase):
         ledger: list[tuple[Any, ...]] = []
         badges: list[tuple[Any, ...]] = []
         revoked: list[NewEntry] = []
+        engagement = EngagementRollup(zone)
+        kind_text = _KIND_TEXT
         for pk, (event, body, digest, member_id, status, notes, entries) in zip(
             ids, items, strict=True
         ):
@@ -178,11 +189,18 @@ class LogRepository(RepositoryBase):
                     badges.append(_badge_row(program_id, member_id, e, pk, at))
                 elif e.kind is EntryKind.BADGE_REVOKED:
                     revoked.append(NewEntry(member_id, pk, pk, event.occurred_at, e))
+            if entries:
+                engagement.add(
+                    member_id,
+                    event.occurred_at,
+                    [(kind_text[e.kind], e.rule, e.points) for e in entries],
+                )
         self._append("events", _EVENT_COLUMNS, log)
         self._append("ledger_entries", _ENTRY_COLUMNS, ledger)
         self.ledger.revoke_badges(revoked)
         self._append("member_badges", _BADGE_COLUMNS, badges)
         self.firsts.keep(program_id, ((row[5], row[4], row[6]) for row in log))
+        self.ledger.engagement.keep(program_id, engagement)
 
     def mark_reversed(self, event_pk: int, reversal_pk: int) -> None:
         """The event counts nowhere from now on: the analytics firsts of its member and type
