@@ -236,10 +236,13 @@ engagement_days = Table(
     Column("zone", String(64), nullable=False),  # the IANA zone the days are cut in
     Column("day", Integer, nullable=False),  # the local day's proleptic ordinal
     Column("rule", String(80), nullable=False),
+    # PostgreSQL: a writer's share of the day (one of SLOTS, drawn per write), so that
+    # concurrent ingests do not queue on one row per rule and day; SQLite: 0
+    Column("slot", SmallInteger, nullable=False),
     Column("kind", String(16), nullable=False),  # the lowest kind of the rule's entries
     Column("events", BigInteger, nullable=False),
     Column("points", BigInteger, nullable=False),
-    PrimaryKeyConstraint("program_id", "zone", "day", "rule"),
+    PrimaryKeyConstraint("program_id", "zone", "day", "rule", "slot"),
     sqlite_with_rowid=False,
 )
 

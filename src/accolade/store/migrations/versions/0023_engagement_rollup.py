@@ -37,11 +37,12 @@ def upgrade() -> None:
         sa.Column("zone", sa.String(length=64), nullable=False),
         sa.Column("day", sa.Integer(), nullable=False),
         sa.Column("rule", sa.String(length=80), nullable=False),
+        sa.Column("slot", sa.SmallInteger(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("events", sa.BigInteger(), nullable=False),
         sa.Column("points", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "program_id", "zone", "day", "rule", name=op.f("pk_engagement_days")
+            "program_id", "zone", "day", "rule", "slot", name=op.f("pk_engagement_days")
         ),
         sqlite_with_rowid=False,
     )
