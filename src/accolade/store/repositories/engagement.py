@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, and_, delete, func, literal, or_, select, union_all
@@ -53,6 +53,26 @@ def _week_index(day: date) -> int:
     return (day - (first - timedelta(days=first.weekday()))).days // 7
 
 
+class _Entry(Protocol):
+    """What the rollup reads of a ledger entry (an engine Entry, or a stored row's columns)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def points(self) -> int: ...
+
+
+class _Stored(NamedTuple):
+    kind: str
+    rule: str
+    points: int
+
+
+_BALANCE = frozenset(BALANCE_KINDS)
+
+
 @dataclass
 class EngagementRollup:
     """The rollup rows of a batch of new ledger entries, merged before they are written."""
@@ -67,27 +87,32 @@ class EngagementRollup:
         self,
         member_id: int,
         occurred_at: datetime,
-        entries: Iterable[tuple[str, str, int]],
-        counted: set[str] | None = None,
+        entries: Sequence[_Entry],
+        counted: frozenset[str] = frozenset(),
     ) -> None:
-        """One event's entries, (kind, rule, points), all at ``occurred_at``. A rule counts the
-        event once; ``counted``: rules whose (event, rule) pair is already in the ledger."""
+        """One event's entries, all at ``occurred_at`` (ingest's hot path: one pass, no list
+        built). A rule counts the event once; ``counted``: rules whose (event, rule) pair is
+        already in the ledger."""
         ordinal = local_ordinal(int(occurred_at.timestamp()), self.zone)
         year, month, week = calendar_bits(ordinal)
-        seen = set(counted or ())
         days, members = self.days, self.members
-        for kind, rule, points in entries:
-            if kind in BALANCE_KINDS:
+        seen = set(counted) if counted or len(entries) > 1 else None
+        for e in entries:
+            kind = e.kind
+            if kind in _BALANCE:
                 continue
+            rule = e.rule
             cell = days.get((ordinal, rule))
             if cell is None:
                 cell = days[(ordinal, rule)] = [kind, 0, 0]
             elif kind < cell[0]:
                 cell[0] = kind
-            if rule not in seen:
+            if seen is None:
+                cell[1] += 1
+            elif rule not in seen:
                 seen.add(rule)
                 cell[1] += 1
-            cell[2] += points
+            cell[2] += e.points
             bits = members.get((year, rule, member_id))
             if bits is None:
                 members[(year, rule, member_id)] = [month, week]
@@ -133,7 +158,7 @@ class EngagementRepository(RepositoryBase):
                         random.randrange(SLOTS),
                         [d for (d, _), _ in days],
                         [r for (_, r), _ in days],
-                        [c[0] for _, c in days],
+                        [str(c[0]) for _, c in days],
                         [c[1] for _, c in days],
                         [c[2] for _, c in days],
                     ),
@@ -159,7 +184,7 @@ class EngagementRepository(RepositoryBase):
             self.conn.exec_driver_sql(
                 "INSERT INTO engagement_days (program_id, zone, day, rule, slot, kind, events, "
                 "points) VALUES (?, ?, ?, ?, 0, ?, ?, ?) " + _DAYS_UPSERT.format(least="min"),
-                [(program_id, zone, d, r, c[0], c[1], c[2]) for (d, r), c in days],
+                [(program_id, zone, d, r, str(c[0]), c[1], c[2]) for (d, r), c in days],
             )
         if members:
             self.conn.exec_driver_sql(
@@ -202,7 +227,7 @@ class EngagementRepository(RepositoryBase):
         ).yield_per(20_000)
         rollup = EngagementRollup(zone)
         event: tuple[int, int, datetime] | None = None
-        entries: list[tuple[str, str, int]] = []
+        entries: list[_Stored] = []
         for member_id, event_id, at, kind, rule, points in rows:
             if event is not None and (member_id, event_id, at) != event:
                 rollup.add(event[0], event[2], entries)
@@ -211,7 +236,7 @@ class EngagementRepository(RepositoryBase):
                     self.keep(program_id, rollup)
                     rollup = EngagementRollup(zone)
             event = (member_id, event_id, at)
-            entries.append((kind, rule, points))
+            entries.append(_Stored(kind, rule, points))
         if event is not None:
             rollup.add(event[0], event[2], entries)
         self.keep(program_id, rollup)

@@ -62,18 +62,17 @@ class LedgerRepository(RepositoryBase):
         """The rollup rows of entries about to be written. An entry written by another log row
         than its event's (a reversal's compensation) may be about an (event, rule) pair that
         already counts: those are looked up before the entries are written."""
-        by_event: dict[tuple[int, int, datetime], list[tuple[str, str, int]]] = {}
+        by_event: dict[tuple[int, int, datetime], list[Entry]] = {}
         for r in rows:
-            by_event.setdefault((r.member_id, r.event_id, r.occurred_at), []).append(
-                (_KIND_TEXT[r.entry.kind], r.entry.rule, r.entry.points)
-            )
-        counted = self.engagement.counted(
+            by_event.setdefault((r.member_id, r.event_id, r.occurred_at), []).append(r.entry)
+        counted: dict[int, set[str]] = {}
+        for event_id, rule in self.engagement.counted(
             (r.member_id, r.event_id, r.entry.rule) for r in rows if r.cause_id != r.event_id
-        )
+        ):
+            counted.setdefault(event_id, set()).add(rule)
         rollup = EngagementRollup(zone)
         for (member_id, event_id, at), entries in by_event.items():
-            rules = {rule for e, rule in counted if e == event_id}
-            rollup.add(member_id, at, entries, rules)
+            rollup.add(member_id, at, entries, frozenset(counted.get(event_id, ())))
         self.engagement.keep(program_id, rollup)
 
     def apply_badges(self, program_id: int, rows: Sequence[NewEntry]) -> None:

@@ -18,7 +18,6 @@ from accolade.store.repositories.firsts import FirstsRepository
 from accolade.store.repositories.ledger import (
     _BADGE_COLUMNS,
     _ENTRY_COLUMNS,
-    _KIND_TEXT,
     LedgerRepository,
     NewEntry,
     _badge_row,
@@ -160,7 +159,6 @@ class LogRepository(RepositoryBase):
         badges: list[tuple[Any, ...]] = []
         revoked: list[NewEntry] = []
         engagement = EngagementRollup(zone)
-        kind_text = _KIND_TEXT
         for pk, (event, body, digest, member_id, status, notes, entries) in zip(
             ids, items, strict=True
         ):
@@ -190,11 +188,7 @@ class LogRepository(RepositoryBase):
                 elif e.kind is EntryKind.BADGE_REVOKED:
                     revoked.append(NewEntry(member_id, pk, pk, event.occurred_at, e))
             if entries:
-                engagement.add(
-                    member_id,
-                    event.occurred_at,
-                    [(kind_text[e.kind], e.rule, e.points) for e in entries],
-                )
+                engagement.add(member_id, event.occurred_at, entries)
         self._append("events", _EVENT_COLUMNS, log)
         self._append("ledger_entries", _ENTRY_COLUMNS, ledger)
         self.ledger.revoke_badges(revoked)
