@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from accolade.engine.effects import Entry
-from accolade.engine.events import Event
+from accolade.engine.events import Event, parse_event
 from accolade.engine.leaderboards import (
     ROLLING,
     Total,
@@ -86,7 +86,7 @@ class BoardUpdates:
             return
         for p in programs.values():
             self.boards.update(p.leaderboards)
-        events = [(Event.model_validate_json(h.body), h.program_version) for h in history]
+        events = [(parse_event(h.body), h.program_version) for h in history]
         old, bounds = history_totals(programs, events)
         new, _ = history_totals(programs, [e for e in events if e[0].id != event_id])
         self.bounds.update(bounds)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from accolade.engine.evaluate import evaluate
-from accolade.engine.events import Event
+from accolade.engine.events import parse_event
 from accolade.engine.facets import facet_names
 from accolade.program.compiled import CompiledProgram
 from accolade.service import Clock, system_clock
@@ -106,7 +106,7 @@ def _replay_events(
     if not rows:
         return 0
     program_id = program.id
-    parsed = [(row, Event.model_validate_json(row.body)) for row in rows]
+    parsed = [(row, parse_event(row.body)) for row in rows]
     new = sorted({e.member for _, e in parsed if e.member not in states})  # the lock order
     states.update(uow.members.lock_members(program_id, new))
     entries: list[NewEntry] = []

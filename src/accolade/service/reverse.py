@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from accolade.engine.effects import Evaluation, result_of
-from accolade.engine.events import EVENT_SCHEMA_VERSION, Event, body_hash
+from accolade.engine.events import EVENT_SCHEMA_VERSION, body_hash, parse_event
 from accolade.engine.facets import facet_names
 from accolade.engine.reconcile import reconcile
 from accolade.engine.state import MemberState
@@ -212,7 +212,7 @@ def reconcile_member(
     for h in history:
         if h.program_version not in programs:
             programs[h.program_version] = compiled_version(uow, program_id, h.program_version)
-    events = [(Event.model_validate_json(h.body), h.program_version) for h in history]
+    events = [(parse_event(h.body), h.program_version) for h in history]
     totals = uow.ledger.ledger_totals(member_pk)
     return reconcile(programs, events, current, totals, event_id, reason, at.version, reversed_at)
 

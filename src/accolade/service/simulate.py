@@ -19,7 +19,7 @@ from typing import Any
 
 from accolade.engine.effects import Entry
 from accolade.engine.evaluate import evaluate
-from accolade.engine.events import Event
+from accolade.engine.events import Event, parse_event
 from accolade.engine.leaderboards import ALL_TIME, Total, contributions
 from accolade.engine.state import MemberState
 from accolade.engine.tiers import entry_tier
@@ -173,7 +173,7 @@ class _Walk:
         for row in rows:
             kind = row.kind
             if kind == "event":
-                event = Event.model_validate_json(row.body)
+                event = parse_event(row.body)
                 state = states.get(row.member_id)
                 if state is None:
                     state = states[row.member_id] = MemberState(event.member)
