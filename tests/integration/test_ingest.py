@@ -209,6 +209,23 @@ def test_the_chunk_size_does_not_change_the_result(store: Store) -> None:
     assert report.duplicate > 0 and report.rejected == 0
 
 
+def test_a_bulk_chunk_stores_what_small_batches_store(store: Store) -> None:
+    # 1,000 rows and more go by binary COPY on PostgreSQL (store/repositories/_base.py), fewer
+    # by text COPY: both must store the same values (1,128 members: their states too).
+    publish_demo(store)
+    stream = list(generate_events(1500, 5000, seed=12))
+    ingest(store, PROGRAM, enumerate(stream, start=1), chunk_size=150, clock=clock_at())
+    small = projection(store)
+    with store.engine.begin() as conn:
+        for table in ("member_badges", "ledger_entries", "events", "members"):
+            conn.exec_driver_sql(f"delete from {table}")
+
+    ingest(store, PROGRAM, enumerate(stream, start=1), chunk_size=5000, clock=clock_at())
+
+    assert projection(store) == small
+    assert len(small["log"]) == 1500
+
+
 def test_a_state_kept_between_batches_is_read_again_after_another_writer_changed_it(
     store: Store,
 ) -> None:
