@@ -49,6 +49,7 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
     are booked (streaks, badges, the tier, stages that follow points).
     """
     actions = _actions_for(program, event.type)
+    ts = event.ts  # computed once: the datetime's timestamp() is not free
     # Copy on write: `new` shares the containers of `state` until it changes one of them.
     new = state.successor()
     new.team = event.team or new.team
@@ -60,12 +61,12 @@ def evaluate(program: CompiledProgram, state: MemberState, event: Event) -> Eval
     if program.assessments and event.type in ASSESSMENT_EVENTS:
         advance_assessment(program, state, new, event, entries)
     if program.experiments:  # before any rule: the event's first rule already knows the arm
-        assign_arms(program, state, new, event.id, event.ts, entries)
+        assign_arms(program, state, new, event.id, ts, entries)
     rewarded, matched, earned, limited = _reward_actions(
-        program, state, new, event, actions, entries, notes
+        program, state, new, event, ts, actions, entries, notes
     )
-    added, stepped = _advance(program, state, new, event, rewarded, matched, earned, entries)
-    _book(program, state, new, event, rewarded, earned + added, stepped, entries)
+    added, stepped = _advance(program, state, new, event, ts, rewarded, matched, earned, entries)
+    _book(program, state, new, event.id, ts, rewarded, earned + added, stepped, entries)
     if program.experiments_covering and program.leaderboards:
         withhold_boards(program, new, event, entries)
     status = Status.LIMITED if limited and not (rewarded or stepped) else Status.ACCEPTED
@@ -88,13 +89,13 @@ def _reward_actions(
     state: MemberState,
     new: MemberState,
     event: Event,
+    ts: int,
     actions: tuple[CompiledAction, ...],
     entries: list[Entry],
     notes: list[str],
 ) -> tuple[list[str], list[str], int, bool]:
     """Each action of the event type: its stages and conditions, its points (multiplied), its
     limits, its bonus draw. (rewarded actions, matched actions, points earned, limited)."""
-    ts = event.ts
     props = event.properties
     attrs = new.attributes
     version = program.version
@@ -167,6 +168,7 @@ def _advance(
     state: MemberState,
     new: MemberState,
     event: Event,
+    ts: int,
     rewarded: list[str],
     matched: list[str],
     earned: int,
@@ -175,7 +177,7 @@ def _advance(
     """The member's progress: the stage the event's own actions lead to (its quests and
     challenges see it), quest steps, challenges and boards' prizes. (Their points, whether a
     quest step or a challenge's reward was entered.)"""
-    event_id, ts, props = event.id, event.ts, event.properties
+    event_id, props = event.id, event.properties
     if program.stages:
         move_stage(program, state, new, event_id, ts, entries, rewarded)
     before = len(entries)
@@ -199,7 +201,8 @@ def _book(
     program: CompiledProgram,
     state: MemberState,
     new: MemberState,
-    event: Event,
+    event_id: str,
+    ts: int,
     rewarded: list[str],
     earned: int,
     stepped: bool,
@@ -207,7 +210,6 @@ def _book(
 ) -> None:
     """The points land: streaks (and their milestone points), lifetime and balance, badges
     (and theirs), the tier, and stages whose rules follow quests or lifetime points."""
-    event_id, ts = event.id, event.ts
     if earned or rewarded or stepped:
         new.own(state, "monthly_points")  # points, or badge points, land here
     if rewarded and program.streaks_by_action:
