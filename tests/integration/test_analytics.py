@@ -120,6 +120,25 @@ def test_qualified_conversion_and_the_days_from_activation_to_it(store: Store):
     assert mar["median_days"] == pytest.approx(62.96, abs=0.01)
 
 
+def test_the_wait_of_a_member_never_activated_runs_from_their_first_event(store: Store):
+    # qualified by a deal, which does not activate: ben, never activated, waited from his
+    # first event (a video, 28 days before); ann from her badge, 42 days before her deal
+    source = SOURCE.replace(
+        'activated: ["badge:certified_user", "action:lead_registered"]',
+        'activated: ["badge:certified_user"]',
+    ).replace("qualified: [lead_registered]", "qualified: [deal_won]")
+    publish_source(store, source)
+    sent = [
+        quiz("a1", "ann", JAN),
+        deal("a2", "ann", FEB + timedelta(days=7), amount_usd=100),
+        video("b1", "ben", JAN + timedelta(days=7)),
+        deal("b2", "ben", FEB, amount_usd=100),
+    ]
+    ingest_batch(store, PROGRAM, list(enumerate(sent, 1)), clock=clock_at(NOW))
+    feb = rows(store, "qualified")[1]
+    assert (feb["first_qualified"], feb["median_days"]) == (2, 35)
+
+
 def test_pipeline_sums_the_property_in_minor_units(store: Store):
     setup(store)
     assert rows(store, "pipeline", by="member") == [
@@ -288,11 +307,11 @@ def streams(draw: st.DrawFn) -> list[tuple[str, Any]]:
     return ops
 
 
-def run(store: Store, ops: list[tuple[str, Any]]) -> None:
+def run(store: Store, ops: list[tuple[str, Any]], source: str = SOURCE) -> None:
     with store.engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):
             conn.execute(table.delete())
-    publish_source(store, SOURCE)
+    publish_source(store, source)
     sizes = cycle([3, 1, 5])
     pending: list[Any] = []
     for kind, value in [*ops, ("end", None)]:
@@ -360,6 +379,60 @@ def test_every_report_equals_the_plain_python_recomputation_from_the_log(
         results.append(found)
         assert engagement_rollup(store) == rebuilt_rollup(store)
     assert results[0] == results[1]  # SQLite and PostgreSQL agree
+
+
+# Definitions of activation and qualification that take the qualified metric's other paths:
+# a qualified type that does not activate (the wait from the first event, for members never
+# activated), any event activating, a quest's entries and badges as starts, and no other start.
+QUALIFIED_DEFINITIONS = [
+    ('["badge:certified_user"]', "[lead_registered, deal_won]"),
+    ('["action:*"]', "[lead_registered]"),
+    ('["quest:onboarding", "action:deal_won"]', "[deal_won]"),
+    ('["action:lead_registered"]', "[lead_registered]"),
+    ('["quest:*", "badge:*"]', "[quiz_passed, lead_registered]"),
+]
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    ops=streams(),
+    definitions=st.sampled_from(QUALIFIED_DEFINITIONS),
+    interval=st.sampled_from(["month", "week"]),
+    by=st.sampled_from([None, "team"]),
+)
+def test_qualified_equals_the_recomputation_whatever_activates_and_qualifies(
+    stores: tuple[Store, Store],
+    ops: list[tuple[str, Any]],
+    definitions: tuple[str, str],
+    interval: str,
+    by: str | None,
+) -> None:
+    activated, qualified = definitions
+    source = SOURCE.replace(
+        'activated: ["badge:certified_user", "action:lead_registered"]',
+        f"activated: {activated}",
+    ).replace("qualified: [lead_registered]", f"qualified: {qualified}")
+    assert f"activated: {activated}" in source
+    program = load_program(source)
+    for store in stores:
+        run(store, ops, source)
+        report = analytics.report(
+            store,
+            PROGRAM,
+            "qualified",
+            date(2026, 1, 1),
+            date(2026, 4, 10),
+            interval,
+            by,
+            clock=clock_at(NOW),
+        )
+        periods = analytics.periods_of(report.range, program_zone())
+        expected = Reference(load(store), program, periods, by).rows("qualified")
+        assert comparable(report.rows, "qualified") == comparable(expected, "qualified")
 
 
 def engagement_rollup(store: Store) -> list[list[tuple[Any, ...]]]:

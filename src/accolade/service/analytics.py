@@ -579,16 +579,21 @@ def _active_rows(ctx: _Context) -> list[dict[str, Any]]:
 
 
 def _qualified_rows(ctx: _Context) -> list[dict[str, Any]]:
-    facts = _qualified_facts(ctx)
+    # first_qualified is counted with the waits (the same members), not by a query of its own
+    facts = [f for f in _qualified_facts(ctx) if f.measure != "first_qualified"]
     cells = ctx.repo.aggregate(facts, ctx.periods, ctx.grouping)
-    rows = _by_period(ctx, cells, ("active", "qualified", "first_qualified"))
     since = milestones(ctx.program, ctx.defs.activated)
-    medians = ctx.repo.median_days(
+    waits = ctx.repo.first_waits(
         ctx.program_id, actions(ctx.program, ctx.defs.qualified), since, ctx.periods, ctx.grouping
     )
+    cells += [
+        Cell(period, group, "first_qualified", members=n)
+        for (period, group), (n, _) in waits.items()
+    ]
+    rows = _by_period(ctx, cells, ("active", "qualified", "first_qualified"))
     for key, row in rows.items():
         row["rate"] = _rate(row["qualified"], row["active"])
-        median = medians.get(key)
+        median = waits[key][1] if key in waits else None
         row["median_days"] = round(median, 2) if median is not None else None
     return list(rows.values())
 

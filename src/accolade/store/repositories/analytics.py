@@ -392,81 +392,164 @@ class AnalyticsRepository(RepositoryBase):
         stmt = select(func.count(func.distinct(sub.c.member_id)))
         return int(self.conn.execute(stmt).scalar_one())
 
-    def median_days(
+    def first_waits(
         self,
         program_id: int,
         outcome: Milestones,
         since: Milestones,
         periods: Periods,
         grouping: Grouping,
-    ) -> dict[tuple[str, str | None], float]:
-        """Per period and group, of the members whose first ``outcome`` ever falls in it: the
-        median of the days from their first ``since`` (their first event when they never
-        reached it) to it. The median in the database (the middle one or two waits of each
-        cell): reading every member's wait back cost more than the query."""
+    ) -> dict[tuple[str, str | None], tuple[int, float]]:
+        """Per period and group, of the members whose first ``outcome`` ever falls in it: how
+        many they are, and the median of the days from their first ``since`` (their first
+        event when they never reached it) to it. The median in the database (the middle one or
+        two waits of each cell): reading every member's wait back cost more than the query."""
         first = self.firsts(program_id, outcome, periods.end)
-        start = self.firsts(program_id, since, periods.end)
-        # the first event, asked only of the members never activated (coalesce stops at its
-        # first value): everyone's would be a pass over all their firsts
-        began = (
-            select(func.min(events.c.occurred_at))
-            # The member's own events (ix_events_member_id_id). The kind as a parameter, not
-            # a literal: SQLite then cannot use the partial ix_events_analytics, which it
-            # preferred (it holds member_id), reading the program's whole log per member. No
-            # bound on the time: the first event is before the first outcome, before the end.
-            .where(
-                events.c.member_id == first.c.member_id,
-                events.c.program_id == program_id,
-                events.c.kind == EVENT,
-                events.c.reversed_by.is_(None),
+        # When every type of the outcome is also a start (a qualified lead activates), the
+        # first outcome is one of the member's starts: the start is the earlier of it and of
+        # their first of the rest of ``since``, never missing, and only that rest is read.
+        within = (
+            bool(outcome.event_types)
+            and not (outcome.any_event or outcome.entries or outcome.badges or outcome.any_badge)
+            and (since.any_event or set(outcome.event_types) <= set(since.event_types))
+        )
+        rest = since
+        if within:
+            kept = tuple(t for t in since.event_types if t not in outcome.event_types)
+            rest = replace(since, event_types=kept)
+        rows: Any = _with_members(first, first.c.member_id, grouping)
+        earlier: ColumnElement[Any] | None = None
+        if rest and self.dialect == "sqlite":
+            # a lookup of each member's rows in the indexes: SQLite grouped every member's
+            # starts (sorting them) and then built an index on the groups to join them
+            earlier = self._first_of(program_id, rest, periods.end, first)
+        elif rest:
+            start = self.firsts(program_id, rest, periods.end)
+            rows = rows.outerjoin(start, start.c.member_id == first.c.member_id)
+            earlier = start.c.at
+        if within:
+            began: ColumnElement[Any] = (
+                first.c.at
+                if earlier is None
+                else self._earlier(first.c.at, func.coalesce(earlier, first.c.at))
             )
-            .scalar_subquery()
-        )
-        # Seconds (0 without a start), never below zero, to the millisecond (SQLite's
-        # precision, julianday); as a double, divided as a double: the arithmetic of the
-        # reference's Python floats. Each step wraps the one before: an expression named
-        # twice is computed twice (the first event's lookup with it).
-        seconds = func.coalesce(
-            self.seconds_between(func.coalesce(start.c.at, began), first.c.at), 0
-        )
-        clamped = (
-            func.greatest(cast(seconds, Numeric), 0)
-            if self.dialect == "postgresql"
-            else func.max(seconds, 0.0)
-        )
-        days = cast(func.round(clamped, 3), Float) / literal(86400.0, Float)
-        waits = (
+        else:
+            # the first event, asked only of the members never activated (coalesce stops at
+            # its first value): everyone's would be a pass over all their firsts
+            first_event = (
+                select(func.min(events.c.occurred_at))
+                # The member's own events (ix_events_member_id_id). The kind as a parameter,
+                # not a literal: SQLite then cannot use the partial ix_events_analytics, which
+                # it preferred (it holds member_id), reading the program's whole log per
+                # member. No bound on the time: the first event is before the first outcome.
+                .where(
+                    events.c.member_id == first.c.member_id,
+                    events.c.program_id == program_id,
+                    events.c.kind == EVENT,
+                    events.c.reversed_by.is_(None),
+                )
+                .scalar_subquery()
+            )
+            began = first_event if earlier is None else func.coalesce(earlier, first_event)
+        # The waits in seconds (0 without a start), counted per value; the days (never below
+        # zero, to the millisecond: SQLite's precision, julianday) of only the middle ones:
+        # the days grow with the seconds, so the middle seconds give the middle days.
+        seconds = func.coalesce(self.seconds_between(began, first.c.at), 0)
+        waits_q = (
             select(
                 self.period_of(first.c.at, periods).label("p"),
                 self._group(grouping).label("g"),
-                days.label("d"),
+                seconds.label("s"),
             )
-            .select_from(
-                _with_members(first, first.c.member_id, grouping).outerjoin(
-                    start, start.c.member_id == first.c.member_id
-                )
-            )
+            .select_from(rows)
             .where(first.c.at >= self.bound(periods.start))
+        )
+        # OFFSET 0: SQLite keeps the rows a subquery, each wait computed once (it copies a
+        # plain one's expressions into the query around it, the lookups with them, which then
+        # ran once per use)
+        waits = waits_q.offset(0).subquery()
+        # the waits counted per value, then each value's rank range from the running count: a
+        # cell's middle ranks are in one or two of them (ranking every wait cost the more)
+        counted = (
+            select(waits.c.p, waits.c.g, waits.c.s, func.count().label("c"))
+            .group_by(waits.c.p, waits.c.g, waits.c.s)
             .subquery()
         )
-        cell = [waits.c.p, waits.c.g] if grouping.by is not None else [waits.c.p]
+        within_cell = [counted.c.p, counted.c.g] if grouping.by is not None else [counted.c.p]
+
+        def total(rows: tuple[None, int | None]) -> ColumnElement[Any]:
+            # the same order for both sums, so that one sort serves them
+            over = func.sum(counted.c.c).over(
+                partition_by=within_cell, order_by=counted.c.s, rows=rows
+            )
+            return cast(over, Integer)
+
         ranked = select(
-            waits.c.p,
-            waits.c.g,
-            waits.c.d,
-            func.row_number().over(partition_by=cell, order_by=waits.c.d).label("rn"),
-            func.count().over(partition_by=cell).label("n"),
+            counted.c.p,
+            counted.c.g,
+            counted.c.s,
+            counted.c.c,
+            (total((None, 0)) - counted.c.c).label("before"),
+            total((None, None)).label("n"),
         ).subquery()
-        middle = ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+        middle = and_(
+            ranked.c.before < (ranked.c.n + 2) // 2,
+            ranked.c.before + ranked.c.c >= (ranked.c.n + 1) // 2,
+        )
+        # As a double, divided as a double: the arithmetic of the reference's Python floats.
+        # Each step wraps the one before: an expression named twice is computed twice.
+        clamped = (
+            func.greatest(cast(ranked.c.s, Numeric), 0)
+            if self.dialect == "postgresql"
+            else func.max(ranked.c.s, 0.0)
+        )
+        days = cast(func.round(clamped, 3), Float) / literal(86400.0, Float)
         q = (
-            select(ranked.c.p, ranked.c.g, func.avg(ranked.c.d))
+            select(ranked.c.p, ranked.c.g, func.max(ranked.c.n), func.avg(days))
             .where(middle)
             .group_by(ranked.c.p, ranked.c.g)
         )
         return {
-            (periods.labels[int(period)], _text(grp)): float(median)
-            for period, grp, median in self.conn.execute(q)
+            (periods.labels[int(period)], _text(grp)): (int(n), float(median))
+            for period, grp, n, median in self.conn.execute(q)
         }
+
+    def _first_of(
+        self, program_id: int, milestones: Milestones, end: datetime, outer: Subquery
+    ) -> ColumnElement[Any]:
+        """The first time before ``end`` that the member of a row of ``outer`` (a subquery of
+        the enclosing query, with member_id) reached one of ``milestones``: their own rows of
+        each table, read from its index."""
+        member = outer.c.member_id
+        parts: list[Select[Any]] = []
+        if milestones.any_event or milestones.event_types:
+            mf = member_firsts
+            part = select(mf.c.occurred_at.label("at")).where(
+                mf.c.program_id == program_id,
+                mf.c.member_id == member,
+                mf.c.occurred_at < self.bound(end),
+            )
+            if not milestones.any_event:
+                part = part.where(mf.c.type.in_(milestones.event_types))
+            parts.append(part)
+        if milestones.entries:
+            occ = self.occurrences(program_id, Milestones(entries=milestones.entries), None, end)
+            at = occ.selected_columns.at
+            parts.append(occ.with_only_columns(at).where(ledger_entries.c.member_id == member))
+        if milestones.any_badge or milestones.badges:
+            only = Milestones(badges=milestones.badges, any_badge=milestones.any_badge)
+            occ = self.occurrences(program_id, only, None, end)
+            at = occ.selected_columns.at
+            parts.append(occ.with_only_columns(at).where(member_badges.c.member_id == member))
+        correlated = [p.correlate(outer) for p in parts]
+        every = (union_all(*correlated) if len(parts) > 1 else correlated[0]).subquery()
+        return select(func.min(every.c.at)).scalar_subquery()
+
+    def _earlier(self, a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]:
+        """The earlier of two stored times, neither NULL."""
+        if self.dialect == "postgresql":
+            return func.least(a, b)
+        return func.min(a, b)
 
     def seconds_between(
         self, earlier: ColumnElement[Any], later: ColumnElement[Any]
