@@ -4,6 +4,7 @@ Python recomputation from the stored rows (tests/analytics_reference.py)."""
 
 from __future__ import annotations
 
+import json
 from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -143,6 +144,23 @@ def test_pipeline_sums_the_property_in_minor_units(store: Store):
     setup(store)
     assert rows(store, "pipeline", by="member") == [
         {"period": "2026-03", "group": "cy", "currency": "USD", "influenced": 0, "won": 1_250_000}
+    ]
+
+
+@pytest.mark.parametrize("name", ["deal size", "taille é", "a\\b"])
+def test_pipeline_reads_a_property_of_any_name(store: Store, name: str):
+    # the first deal names the property only in a value, the second holds a string, the
+    # third has it
+    source = SOURCE.replace("property: amount_usd", f"property: {json.dumps(name)}")
+    publish_source(store, source)
+    sent = [
+        event("d1", "deal.won", "ann", FEB, note=name),
+        event("d2", "deal.won", "ann", FEB, **{name: "12"}),
+        event("d3", "deal.won", "ben", FEB, **{name: 2_500, "amount_usd": 7}),
+    ]
+    ingest_batch(store, PROGRAM, list(enumerate(sent, 1)), clock=clock_at(NOW))
+    assert rows(store, "pipeline", by="member") == [
+        {"period": "2026-02", "group": "ben", "currency": "USD", "influenced": 0, "won": 250_000}
     ]
 
 

@@ -510,11 +510,13 @@ def _pipeline_facts(ctx: _Context) -> list[Fact]:
     repo, pipe, start, end = ctx.repo, ctx.defs.pipeline, ctx.periods.start, ctx.periods.end
     parts = [repo.referral_values(ctx.program_id, start, end)]
     if pipe is not None:
-        value = repo.number_property(pipe.property) * 10 ** currency_places(pipe.currency)
+        scale = 10 ** currency_places(pipe.currency)
         influenced = actions(ctx.program, pipe.influenced).event_types
         won = actions(ctx.program, pipe.won).event_types
         parts.append(
-            repo.pipeline_events(ctx.program_id, influenced, won, start, end, value, pipe.currency)
+            repo.pipeline_events(
+                ctx.program_id, influenced, won, start, end, pipe.property, scale, pipe.currency
+            )
         )
     flows = repo.union(parts)
     return [

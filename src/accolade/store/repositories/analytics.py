@@ -300,13 +300,15 @@ class AnalyticsRepository(RepositoryBase):
         won: tuple[str, ...],
         start: datetime,
         end: datetime,
-        value: ColumnElement[Any],
+        prop: str,
+        scale: int,
         currency: str,
     ) -> Select[Any]:
         """(member_id, at, influenced, won, currency) of the events of either's types in
-        [start, end) that carry a value: ``value`` (an expression on the events table) in the
-        column of each whose types hold the event's, NULL in the other. One read of the
-        events of both: they share the log's pages, and read apart each read them all."""
+        [start, end) that carry a number ``prop``, times ``scale``, in the column of each whose
+        types hold the event's, NULL in the other. One read of the events of both: they share
+        the log's pages, and read apart each read them all."""
+        value = self.number_property(prop) * scale
         inner = select(
             events.c.member_id,
             events.c.occurred_at.label("at"),
@@ -317,6 +319,7 @@ class AnalyticsRepository(RepositoryBase):
             events.c.type.in_(sorted({*influenced, *won})),
             events.c.occurred_at >= self.bound(start),
             events.c.occurred_at < self.bound(end),
+            *self._may_hold(prop),
         )
         # OFFSET 0: PostgreSQL keeps the rows a subquery (it pulls a plain one up into this
         # select), so each row's value, an event body parsed as JSON, is computed once, not
@@ -329,6 +332,20 @@ class AnalyticsRepository(RepositoryBase):
             case((sub.c.type.in_(won), sub.c.value), else_=null()).label("won"),
             literal(currency).label("currency"),
         ).where(sub.c.value.is_not(None))
+
+    def _may_hold(self, prop: str) -> list[ColumnElement[bool]]:
+        """What the body of an event with property ``prop`` meets: its text holds the name,
+        quoted, as the stored (canonical: events.canonical, orjson) body writes every key.
+        A test of the text is a fraction of the cost of parsing it as JSON, and skips the
+        events without it (PostgreSQL, 1M events: 70% of the pipeline types' events, whose
+        parsing was a third of the report). No test for a name JSON might write otherwise
+        (escaped): then every body is parsed."""
+        if not all(" " <= c <= "~" and c not in '"\\' for c in prop):
+            return []
+        quoted = f'"{prop}"'
+        if self.dialect == "postgresql":
+            return [func.strpos(events.c.body, quoted) > 0]
+        return [func.instr(events.c.body, quoted) > 0]
 
     def union(self, parts: Sequence[Select[Any]]) -> Select[Any]:
         if len(parts) == 1:
