@@ -436,9 +436,10 @@ class AnalyticsRepository(RepositoryBase):
             rest = replace(since, event_types=kept)
         rows: Any = _with_members(first, first.c.member_id, grouping)
         earlier: ColumnElement[Any] | None = None
-        if rest and self.dialect == "sqlite":
+        if rest and self.dialect == "sqlite" and not rest.any_event:
             # a lookup of each member's rows in the indexes: SQLite grouped every member's
-            # starts (sorting them) and then built an index on the groups to join them
+            # starts (sorting them) and then built an index on the groups to join them (a
+            # member's firsts of every type are no range of member_firsts' key: grouped)
             earlier = self._first_of(program_id, rest, periods.end, first)
         elif rest:
             start = self.firsts(program_id, rest, periods.end)
