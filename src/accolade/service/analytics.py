@@ -356,7 +356,12 @@ def outcome_occurrences(
             return repo.occurrences(program_id, Milestones(), start, end)
         pipe = defs.pipeline
         value = repo.number_property(pipe.property) * 10 ** currency_places(pipe.currency)
-        return repo.occurrences(program_id, actions(program, pipe.influenced), start, end, value)
+        influenced = actions(program, pipe.influenced)
+        # only the events that may carry the property: the others' value is NULL, which
+        # adds nothing to a member's total
+        return repo.occurrences(program_id, influenced, start, end, value).where(
+            *repo.may_hold(pipe.property)
+        )
     what = {
         "activated": milestones(program, defs.activated),
         "active": milestones(program, defs.active),

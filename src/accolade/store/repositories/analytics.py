@@ -319,7 +319,7 @@ class AnalyticsRepository(RepositoryBase):
             events.c.type.in_(sorted({*influenced, *won})),
             events.c.occurred_at >= self.bound(start),
             events.c.occurred_at < self.bound(end),
-            *self._may_hold(prop),
+            *self.may_hold(prop),
         )
         # OFFSET 0: PostgreSQL keeps the rows a subquery (it pulls a plain one up into this
         # select), so each row's value, an event body parsed as JSON, is computed once, not
@@ -333,7 +333,7 @@ class AnalyticsRepository(RepositoryBase):
             literal(currency).label("currency"),
         ).where(sub.c.value.is_not(None))
 
-    def _may_hold(self, prop: str) -> list[ColumnElement[bool]]:
+    def may_hold(self, prop: str) -> list[ColumnElement[bool]]:
         """What the body of an event with property ``prop`` meets: its text holds the name,
         quoted, as the stored (canonical: events.canonical, orjson) body writes every key.
         A test of the text is a fraction of the cost of parsing it as JSON, and skips the
