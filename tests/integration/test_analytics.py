@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from itertools import cycle
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +14,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
 
 from accolade.errors import Conflict, InsufficientBalance, InvalidInput, NotFound
 from accolade.program.loader import load_program
@@ -454,19 +452,25 @@ def test_qualified_equals_the_recomputation_whatever_activates_and_qualifies(
 
 
 def engagement_rollup(store: Store) -> list[list[tuple[Any, ...]]]:
-    """The rollup's rows, a day's slots (PostgreSQL's writers' shares of it) added up."""
-    days = engagement_days.c
-    key = (days.program_id, days.zone, days.day, days.rule)
+    """The rollup's rows, a key's slots (PostgreSQL's writers' shares of it) merged."""
+    days: dict[tuple[Any, ...], list[Any]] = {}
+    members: dict[tuple[Any, ...], list[int]] = {}
     with store.engine.connect() as conn:
-        summed = select(
-            *key, func.min(days.kind), func.sum(days.events), func.sum(days.points)
-        ).group_by(*key)
-        return [
-            sorted(
-                tuple(int(v) if isinstance(v, Decimal) else v for v in r) for r in conn.execute(q)
-            )
-            for q in (summed, engagement_members.select())
-        ]
+        for r in conn.execute(engagement_days.select()):
+            key = (r.program_id, r.zone, r.day, r.rule)
+            cell = days.setdefault(key, [r.kind, 0, 0])
+            cell[0] = min(cell[0], r.kind)
+            cell[1] += r.events
+            cell[2] += r.points
+        for r in conn.execute(engagement_members.select()):
+            key = (r.program_id, r.zone, r.span, r.first_day, r.rule, r.block)
+            words = members.setdefault(key, [0] * 16)
+            for w in range(16):
+                words[w] |= getattr(r, f"w{w}")
+    return [
+        sorted((*k, *v) for k, v in days.items()),
+        sorted((*k, *v) for k, v in members.items() if any(v)),
+    ]
 
 
 def rebuilt_rollup(store: Store) -> list[list[tuple[Any, ...]]]:

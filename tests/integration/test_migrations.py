@@ -163,7 +163,7 @@ def test_the_engagement_rollup_revision_fills_it_from_the_ledger(store: Store) -
 
 
 def rollup(store: Store) -> list[list[tuple[Any, ...]]]:
-    """The engagement rollup's rows, a day's slots (writers' shares on PostgreSQL) added up."""
+    """The engagement rollup's rows, a key's slots (writers' shares on PostgreSQL) merged."""
     with store.engine.connect() as conn:
         days = conn.execute(
             text(
@@ -171,8 +171,15 @@ def rollup(store: Store) -> list[list[tuple[Any, ...]]]:
                 "GROUP BY day, rule ORDER BY day, rule"
             )
         )
-        members = conn.execute(text("SELECT * FROM engagement_members ORDER BY member_id"))
+        words = ", ".join(f"w{w}" for w in range(16))
+        members: dict[tuple[Any, ...], list[int]] = {}
+        for span, first, rule, block, *bits in conn.execute(
+            text(f"SELECT span, first_day, rule, block, {words} FROM engagement_members")
+        ):
+            merged = members.setdefault((span, first, rule, block), [0] * 16)
+            for w, value in enumerate(bits):
+                merged[w] |= value
         return [
             [(d, r, k, int(e), int(p)) for d, r, k, e, p in days],
-            [tuple(row) for row in members],
+            sorted((*k, *v) for k, v in members.items()),
         ]

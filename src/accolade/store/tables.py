@@ -251,13 +251,16 @@ engagement_members = Table(
     metadata,
     Column("program_id", Id, nullable=False),
     Column("zone", String(64), nullable=False),
-    Column("year", Integer, nullable=False),
+    Column("span", String(5), nullable=False),  # month | week (from Monday)
+    Column("first_day", Integer, nullable=False),  # the period's first local day, an ordinal
     Column("rule", String(80), nullable=False),
-    Column("member_id", Id, nullable=False),
-    Column("months", Integer, nullable=False),  # bit m - 1: an entry in month m
-    Column("weeks", BigInteger, nullable=False),  # bit k: in the k-th week of the year's Mondays
-    PrimaryKeyConstraint("program_id", "zone", "year", "rule", "member_id"),
-    sqlite_with_rowid=False,  # one b-tree: the upkeep at ingest is one probe per row
+    Column("block", Integer, nullable=False),  # member ids block * 1024 to block * 1024 + 1023
+    Column("slot", SmallInteger, nullable=False),  # as engagement_days'
+    # the block's members with an entry of the rule in the period: bit i of word w is member
+    # id block * 1024 + 64 * w + i
+    *(Column(f"w{w}", BigInteger, nullable=False) for w in range(16)),
+    PrimaryKeyConstraint("program_id", "zone", "span", "first_day", "rule", "block", "slot"),
+    sqlite_with_rowid=False,
 )
 
 member_badges = Table(
