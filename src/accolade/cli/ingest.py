@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 def tune_gc_for_batch() -> None:
     """Ingest and replay allocate many short-lived containers per event while thousands of
     member states stay loaded; with the default thresholds the collector rescans those states
-    again and again (about a third of ingest time, measured). Collect young objects less often."""
+    again and again (about a third of ingest time, measured). Collect young objects less often:
+    at 100,000 a 100k-event ingest still ran 23 young collections of ~40 ms each; at 1,000,000
+    it runs none, 10% faster (7.4-7.7 s -> 6.5-6.9 s on SQLite) for 2% more peak memory."""
     gc.freeze()
-    gc.set_threshold(100_000, 50, 1000)
+    gc.set_threshold(1_000_000, 50, 1000)
 
 
 def ingest(
