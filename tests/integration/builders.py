@@ -16,6 +16,8 @@ from sqlalchemy.orm import aliased
 from accolade.service.ingest import Outcome, ingest_batch
 from accolade.service.programs import Published, publish
 from accolade.store.tables import (
+    engagement_days,
+    engagement_members,
     events,
     leaderboard_buckets,
     leaderboard_days,
@@ -305,3 +307,25 @@ def positions(outcomes: Sequence[Outcome]) -> list[int]:
 
 def statuses(outcomes: Iterable[Outcome]) -> list[str]:
     return [o.status.value for o in outcomes]
+
+
+def engagement_rollup(store: Store) -> list[list[tuple[Any, ...]]]:
+    """The rollup's rows, a key's slots (PostgreSQL's writers' shares of it) merged."""
+    days: dict[tuple[Any, ...], list[Any]] = {}
+    members: dict[tuple[Any, ...], list[int]] = {}
+    with store.engine.connect() as conn:
+        for r in conn.execute(engagement_days.select()):
+            key = (r.program_id, r.zone, r.day, r.rule)
+            cell = days.setdefault(key, [r.kind, 0, 0])
+            cell[0] = min(cell[0], r.kind)
+            cell[1] += r.events
+            cell[2] += r.points
+        for r in conn.execute(engagement_members.select()):
+            key = (r.program_id, r.zone, r.span, r.first_day, r.rule, r.block)
+            words = members.setdefault(key, [0] * 16)
+            for w in range(16):
+                words[w] |= getattr(r, f"w{w}")
+    return [
+        sorted((*k, *v) for k, v in days.items()),
+        sorted((*k, *v) for k, v in members.items() if any(v)),
+    ]

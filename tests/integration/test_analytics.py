@@ -24,11 +24,22 @@ from accolade.service.programs import active
 from accolade.service.replay import replay
 from accolade.service.reverse import reverse
 from accolade.store.repositories.engagement import EngagementRepository
-from accolade.store.tables import engagement_days, engagement_members, member_firsts, metadata
+from accolade.store.tables import member_firsts, metadata
 from accolade.store.unit_of_work import Store
 from tests.analytics_reference import Reference, comparable, load
 
-from .builders import DEMO_SOURCE, PROGRAM, clock_at, deal, event, lead, quiz, row_counts, video
+from .builders import (
+    DEMO_SOURCE,
+    PROGRAM,
+    clock_at,
+    deal,
+    engagement_rollup,
+    event,
+    lead,
+    quiz,
+    row_counts,
+    video,
+)
 from .builders import publish_demo as publish_source
 
 SOURCE = (
@@ -449,28 +460,6 @@ def test_qualified_equals_the_recomputation_whatever_activates_and_qualifies(
         periods = analytics.periods_of(report.range, program_zone())
         expected = Reference(load(store), program, periods, by).rows("qualified")
         assert comparable(report.rows, "qualified") == comparable(expected, "qualified")
-
-
-def engagement_rollup(store: Store) -> list[list[tuple[Any, ...]]]:
-    """The rollup's rows, a key's slots (PostgreSQL's writers' shares of it) merged."""
-    days: dict[tuple[Any, ...], list[Any]] = {}
-    members: dict[tuple[Any, ...], list[int]] = {}
-    with store.engine.connect() as conn:
-        for r in conn.execute(engagement_days.select()):
-            key = (r.program_id, r.zone, r.day, r.rule)
-            cell = days.setdefault(key, [r.kind, 0, 0])
-            cell[0] = min(cell[0], r.kind)
-            cell[1] += r.events
-            cell[2] += r.points
-        for r in conn.execute(engagement_members.select()):
-            key = (r.program_id, r.zone, r.span, r.first_day, r.rule, r.block)
-            words = members.setdefault(key, [0] * 16)
-            for w in range(16):
-                words[w] |= getattr(r, f"w{w}")
-    return [
-        sorted((*k, *v) for k, v in days.items()),
-        sorted((*k, *v) for k, v in members.items() if any(v)),
-    ]
 
 
 def rebuilt_rollup(store: Store) -> list[list[tuple[Any, ...]]]:

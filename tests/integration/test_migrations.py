@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
 from alembic import command
@@ -19,7 +18,7 @@ from accolade.store.database import alembic_config, at_head, migrate
 from accolade.store.tables import metadata
 from accolade.store.unit_of_work import Store
 
-from .builders import publish_demo
+from .builders import engagement_rollup, publish_demo
 
 TABLES = {t.name for t in metadata.sorted_tables}
 
@@ -149,9 +148,9 @@ def test_the_engagement_rollup_revision_fills_it_from_the_ledger(store: Store) -
         )
     ]
     ingest_batch(store, "z", list(enumerate(sent, 1)))
-    kept = rollup(store)
+    kept = engagement_rollup(store)
     # 1 February in Tokyo from 15:00 UTC: three events on two local days
-    assert [(day, events, points) for day, _, _, events, points in kept[0]] == [
+    assert [(day, events, points) for _, _, day, _, _, events, points in kept[0]] == [
         (date(2026, 2, 1).toordinal(), 2, 10),
         (date(2026, 2, 3).toordinal(), 1, 5),
     ]
@@ -159,27 +158,4 @@ def test_the_engagement_rollup_revision_fills_it_from_the_ledger(store: Store) -
     command.downgrade(alembic_config(store.engine), "0022")
     migrate(store.engine)
 
-    assert rollup(store) == kept
-
-
-def rollup(store: Store) -> list[list[tuple[Any, ...]]]:
-    """The engagement rollup's rows, a key's slots (writers' shares on PostgreSQL) merged."""
-    with store.engine.connect() as conn:
-        days = conn.execute(
-            text(
-                "SELECT day, rule, min(kind), sum(events), sum(points) FROM engagement_days "
-                "GROUP BY day, rule ORDER BY day, rule"
-            )
-        )
-        words = ", ".join(f"w{w}" for w in range(16))
-        members: dict[tuple[Any, ...], list[int]] = {}
-        for span, first, rule, block, *bits in conn.execute(
-            text(f"SELECT span, first_day, rule, block, {words} FROM engagement_members")
-        ):
-            merged = members.setdefault((span, first, rule, block), [0] * 16)
-            for w, value in enumerate(bits):
-                merged[w] |= value
-        return [
-            [(d, r, k, int(e), int(p)) for d, r, k, e, p in days],
-            sorted((*k, *v) for k, v in members.items()),
-        ]
+    assert engagement_rollup(store) == kept
