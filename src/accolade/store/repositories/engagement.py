@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, and_, delete, func, literal, or_, select, union_all
@@ -41,6 +41,9 @@ from accolade.engine.windows import local_ordinal
 from accolade.store.repositories._base import RepositoryBase
 from accolade.store.repositories.analytics import BALANCE_KINDS, AnalyticsRepository, Periods
 from accolade.store.tables import engagement_days, engagement_members, ledger_entries
+
+if TYPE_CHECKING:
+    from accolade.store.repositories.ledger import NewEntry
 
 # (period label, lowest kind, rule, events, members, points)
 MechanicRow = tuple[str, str, str, int, int, int]
@@ -208,6 +211,24 @@ class EngagementRepository(RepositoryBase):
                     for key, words in members
                 ],
             )
+
+    def keep_entries(self, program_id: int, rows: Sequence[NewEntry], zone: ZoneInfo) -> None:
+        """The rollup rows of entries about to be written outside ingest's hot path. An entry
+        written by another log row than its event's (a reversal's compensation) may be about an
+        (event, rule) pair that already counts: those are looked up before the entries are
+        written."""
+        by_event: dict[tuple[int, int, datetime], list[_Entry]] = {}
+        for r in rows:
+            by_event.setdefault((r.member_id, r.event_id, r.occurred_at), []).append(r.entry)
+        counted: dict[int, set[str]] = {}
+        for event_id, rule in self.counted(
+            (r.member_id, r.event_id, r.entry.rule) for r in rows if r.cause_id != r.event_id
+        ):
+            counted.setdefault(event_id, set()).add(rule)
+        rollup = EngagementRollup(zone)
+        for (member_id, event_id, at), entries in by_event.items():
+            rollup.add(member_id, at, entries, frozenset(counted.get(event_id, ())))
+        self.keep(program_id, rollup)
 
     def counted(self, pairs: Iterable[tuple[int, int, str]]) -> set[tuple[int, str]]:
         """Which of (member, event, rule) already have an entry in the ledger: a reversal's

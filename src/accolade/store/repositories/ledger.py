@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Row, Select, String, case, delete, func, l
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.expiry import BALANCE_ONLY_KINDS, ExpiryTotals
 from accolade.store.repositories._base import RepositoryBase
-from accolade.store.repositories.engagement import EngagementRepository, EngagementRollup
+from accolade.store.repositories.engagement import EngagementRepository
 from accolade.store.tables import UTCDateTime, events, ledger_entries, member_badges, members
 
 
@@ -37,7 +37,7 @@ class LedgerRepository(RepositoryBase):
         expiry), with the engagement rollup cut in the program's ``zone``."""
         if not rows:
             return
-        self._keep_engagement(program_id, rows, zone)
+        self.engagement.keep_entries(program_id, rows, zone)
         when = self._time(now)
         times: dict[datetime, Any] = {}  # an event's entries share its time: format it once
 
@@ -57,23 +57,6 @@ class LedgerRepository(RepositoryBase):
                 for r in rows
             ],
         )
-
-    def _keep_engagement(self, program_id: int, rows: Sequence[NewEntry], zone: ZoneInfo) -> None:
-        """The rollup rows of entries about to be written. An entry written by another log row
-        than its event's (a reversal's compensation) may be about an (event, rule) pair that
-        already counts: those are looked up before the entries are written."""
-        by_event: dict[tuple[int, int, datetime], list[Entry]] = {}
-        for r in rows:
-            by_event.setdefault((r.member_id, r.event_id, r.occurred_at), []).append(r.entry)
-        counted: dict[int, set[str]] = {}
-        for event_id, rule in self.engagement.counted(
-            (r.member_id, r.event_id, r.entry.rule) for r in rows if r.cause_id != r.event_id
-        ):
-            counted.setdefault(event_id, set()).add(rule)
-        rollup = EngagementRollup(zone)
-        for (member_id, event_id, at), entries in by_event.items():
-            rollup.add(member_id, at, entries, frozenset(counted.get(event_id, ())))
-        self.engagement.keep(program_id, rollup)
 
     def apply_badges(self, program_id: int, rows: Sequence[NewEntry]) -> None:
         """Keep member_badges (who holds what now) in step with badge entries."""
