@@ -67,11 +67,7 @@ MONTHS = [datetime(2026, m, 1, 5, tzinfo=UTC) for m in (1, 2, 3)] + [
 TARGET_MS = 500
 EXPERIMENT_TARGET_MS = 1000
 INGEST_RATIO = 0.9
-ANALYTICS_INDEXES = (
-    "ix_events_analytics",
-    "ix_events_analytics_types",
-    "ix_ledger_entries_analytics",
-)
+ANALYTICS_INDEXES = ("ix_events_analytics_types", "ix_ledger_entries_analytics")
 # `accolade` without the analytics rollups' upkeep at ingest (the "without" side)
 WITHOUT_ROLLUPS = (
     "from accolade.store.repositories.firsts import FirstsRepository\n"
@@ -103,25 +99,32 @@ def timed(run: Callable[[], Any], times: int) -> tuple[float, float]:
 
 
 def raw_active(backend: str, target: str) -> Callable[[], Any]:
-    """The bare driver: distinct active members per month of the quarter, one query."""
+    """The bare driver: distinct active members per month of the quarter, one query, read from
+    the events' only index led by program and type (ix_events_analytics_types): a range of it
+    per type of the log's (read before, as the reports do in a few seeks)."""
     bounds = [(MONTHS[i], MONTHS[i + 1]) for i in range(3)]
+    types = "SELECT DISTINCT type FROM events WHERE program_id = 1"
     if backend == "sqlite":
         db = sqlite3.connect(target)
+        listed = ", ".join(f"'{t}'" for (t,) in db.execute(types))
 
         def text(at: datetime) -> str:
             return at.replace(tzinfo=None).isoformat(" ")
 
         sql = " UNION ALL ".join(
             "SELECT count(DISTINCT member_id) FROM events WHERE program_id = 1 AND "
-            "kind = 'event' AND occurred_at >= ? AND occurred_at < ? AND reversed_by IS NULL"
+            f"kind = 'event' AND type IN ({listed}) AND occurred_at >= ? AND occurred_at < ? "
+            "AND reversed_by IS NULL"
             for _ in bounds
         )
         params = [text(at) for pair in bounds for at in pair]
         return lambda: db.execute(sql, params).fetchall()
     pg = psycopg.connect(PG_URL, options=f"-csearch_path={target}", autocommit=True)
+    listed = ", ".join(f"'{t}'" for (t,) in pg.execute(types))
     sql = " UNION ALL ".join(
         "SELECT count(DISTINCT member_id) FROM events WHERE program_id = 1 AND "
-        "kind = 'event' AND occurred_at >= %s AND occurred_at < %s AND reversed_by IS NULL"
+        f"kind = 'event' AND type IN ({listed}) AND occurred_at >= %s AND occurred_at < %s "
+        "AND reversed_by IS NULL"
         for _ in bounds
     )
     params = [at for pair in bounds for at in pair]

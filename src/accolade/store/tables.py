@@ -166,20 +166,12 @@ events = Table(
     Column("reversed_by", Id, nullable=True),
     UniqueConstraint("program_id", "kind", "event_id"),
     Index(None, "member_id", "id"),
-    # analytics (revisions 0013, 0015): who did what in a date range, read from the index
-    # alone. Partial on the events in force: led by (program_id, kind) as it first was, it
-    # tied with the unique key for the duplicate check of ingest on PostgreSQL without fresh
-    # statistics, and the planner could pick it and filter the whole program for every id.
-    Index(
-        "ix_events_analytics",
-        "program_id",
-        "occurred_at",
-        "type",
-        "member_id",
-        sqlite_where=text("kind = 'event' AND reversed_by IS NULL"),
-        postgresql_where=text("kind = 'event' AND reversed_by IS NULL"),
-    ),
-    # analytics (revision 0017): a few types' events in a range, without reading the others
+    # analytics (revision 0017): who did what in a date range, read from the index alone: a
+    # few types' events without reading the others', and an event of any type as a range per
+    # type of the program's (revision 0024 dropped the index led by time that served those).
+    # Partial on the events in force: led by (program_id, kind), an index tied with the unique
+    # key for the duplicate check of ingest on PostgreSQL without fresh statistics, and the
+    # planner could pick it and filter the whole program for every id.
     Index(
         "ix_events_analytics_types",
         "program_id",
