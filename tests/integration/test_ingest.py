@@ -257,10 +257,55 @@ def test_a_state_kept_between_batches_is_reused_while_nobody_else_wrote(store: S
     publish_demo(store)
     cache: MemberCache = {}
     ingest_batch(store, PROGRAM, [(1, video("v-1"))], clock=clock_at(), cache=cache)
-    [(member_id, (revision, kept))] = cache.items()
+    [(member_id, (revision, kept, _))] = cache.items()
 
     ingest_batch(store, PROGRAM, [(1, video("v-2"))], clock=clock_at(), cache=cache)
 
     assert cache[member_id][0] == revision + 1
     assert cache[member_id][1] is not kept
     assert member_row(store, "alice").lifetime == 20
+
+
+def test_a_writer_skips_the_firsts_it_knows_and_trusts_them_no_more_once_another_moved_them(
+    store: Store,
+) -> None:
+    from accolade.service.ingest import ingest_batch
+    from accolade.service.reverse import reverse
+    from accolade.store.repositories.members import MemberCache
+
+    publish_demo(store)
+    cache: MemberCache = {}
+    ingest_batch(store, PROGRAM, [(1, video("v-1", at=MONDAY))], clock=clock_at(), cache=cache)
+    [(member_id, (_, _, known))] = cache.items()
+    assert set(known) == {"video.watched"}
+
+    # a later video cannot move the first: the writer skips it, the first stays Monday's
+    later = MONDAY + timedelta(days=1)
+    ingest_batch(store, PROGRAM, [(1, video("v-2", at=later))], clock=clock_at(), cache=cache)
+    assert first_of(store, member_id, "video.watched") == MONDAY
+    # an earlier one does
+    earlier = MONDAY - timedelta(days=1)
+    ingest_batch(store, PROGRAM, [(1, video("v-0", at=earlier))], clock=clock_at(), cache=cache)
+    assert first_of(store, member_id, "video.watched") == earlier
+
+    # another writer reverses the first two: the first moves later than the writer knew, and
+    # its next video (after v-2's day) is the first again
+    for reversed_id in ("v-0", "v-1"):
+        reverse(store, PROGRAM, reversed_id, "watched by a bot", clock=clock_at())
+    last = MONDAY + timedelta(hours=3)
+    ingest_batch(store, PROGRAM, [(1, video("v-3", at=last))], clock=clock_at(), cache=cache)
+    assert first_of(store, member_id, "video.watched") == last
+
+
+def first_of(store: Store, member_id: int, type_: str) -> object:
+    from sqlalchemy import select
+
+    from accolade.store.tables import member_firsts
+
+    with store.engine.connect() as conn:
+        at = conn.execute(
+            select(member_firsts.c.occurred_at).where(
+                member_firsts.c.member_id == member_id, member_firsts.c.type == type_
+            )
+        ).scalar_one()
+    return at.astimezone(MONDAY.tzinfo) if at.tzinfo else at.replace(tzinfo=MONDAY.tzinfo)

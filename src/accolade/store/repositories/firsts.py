@@ -4,17 +4,23 @@ of any type is the earliest of these).
 
 Kept in the transaction that logs events (``keep``) or reverses one (``recount``); replay
 rebuilds it from the log (``rebuild``). Reads are in repositories/analytics.py.
+
+A writer that knows a member's stored first of a type (LockedMember.firsts, kept in its member
+cache) skips the upsert of a later event of that type: it cannot move the first. An upsert
+that changes nothing still costs a probe of the key and, on PostgreSQL, a row lock. What may
+move a first later (a reversal) bumps the member's revision, as a replay's reset does, so that
+no writer trusts what it knew before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal_column, select
+from sqlalchemy import delete, func, insert, literal_column, select, update
 
 from accolade.store.repositories._base import RepositoryBase
-from accolade.store.tables import events, member_firsts
+from accolade.store.tables import events, member_firsts, members
 
 _COLUMNS = ("program_id", "type", "member_id", "occurred_at")
 # a logged event moves its member's first of its type only when it is earlier
@@ -26,15 +32,26 @@ _UPSERT = (
 
 
 class FirstsRepository(RepositoryBase):
-    def keep(self, program_id: int, logged: Iterable[tuple[int, str, Any]]) -> None:
-        """Note newly logged events, (member_id, type, occurred_at as the driver takes it)."""
+    def keep(
+        self,
+        program_id: int,
+        logged: Iterable[tuple[int, str, Any]],
+        known: Mapping[int, Mapping[str, Any]] | None = None,
+    ) -> dict[tuple[str, int], Any]:
+        """Note newly logged events, (member_id, type, occurred_at as the driver takes it),
+        but those no earlier than what ``known`` holds for their member and type (as
+        LockedMember.firsts). Returns the (type, member_id) -> time written."""
         firsts: dict[tuple[str, int], Any] = {}
+        nothing: Mapping[str, Any] = {}
         for member_id, type_, at in logged:
-            known = firsts.get((type_, member_id))
-            if known is None or at < known:
+            bound = (known.get(member_id, nothing) if known else nothing).get(type_)
+            if bound is not None and bound <= at:
+                continue
+            before = firsts.get((type_, member_id))
+            if before is None or at < before:
                 firsts[(type_, member_id)] = at
         if not firsts:
-            return
+            return firsts
         rows = sorted(firsts.items())  # one lock order for every writer
         if self.dialect == "postgresql":
             # one statement for the whole chunk: arrays, not a round trip per row
@@ -49,15 +66,20 @@ class FirstsRepository(RepositoryBase):
                     [a for _, a in rows],
                 ),
             )
-            return
+            return firsts
         self.conn.exec_driver_sql(
             f"INSERT INTO member_firsts ({', '.join(_COLUMNS)}) VALUES (?, ?, ?, ?) {_UPSERT}",
             [(program_id, t, m, a) for (t, m), a in rows],
         )
+        return firsts
 
     def recount(self, program_id: int, member_id: int, type_: str) -> None:
         """A member's first of ``type_`` again from the log (after one of their events was
-        reversed: it counts nowhere)."""
+        reversed: it counts nowhere). The member's revision is bumped: their first may now be
+        later than a writer knows it (LockedMember.firsts)."""
+        self.conn.execute(
+            update(members).where(members.c.id == member_id).values(revision=members.c.revision + 1)
+        )
         self.conn.execute(
             delete(member_firsts).where(
                 member_firsts.c.program_id == program_id,
@@ -68,7 +90,8 @@ class FirstsRepository(RepositoryBase):
         self._fill(program_id, member_id, type_)
 
     def rebuild(self, program_id: int) -> None:
-        """Every firsts row of the program again from the log (replay)."""
+        """Every firsts row of the program again from the log (replay, whose reset of the
+        members bumps every revision)."""
         self.conn.execute(delete(member_firsts).where(member_firsts.c.program_id == program_id))
         self._fill(program_id)
 
