@@ -309,3 +309,33 @@ def first_of(store: Store, member_id: int, type_: str) -> object:
             )
         ).scalar_one()
     return at.astimezone(MONDAY.tzinfo) if at.tzinfo else at.replace(tzinfo=MONDAY.tzinfo)
+
+
+def test_a_large_batch_keeps_each_members_first_of_each_type(store: Store) -> None:
+    # 250 (type, member) pairs: PostgreSQL writes them through a COPYed scratch table
+    publish_demo(store)
+    videos = [video(f"v-{i}", f"m{i % 150}", MONDAY + timedelta(minutes=i)) for i in range(300)]
+    quizzes_ = [quiz(f"q-{i}", f"m{i}", MONDAY - timedelta(hours=i)) for i in range(100)]
+    send(store, *videos, *quizzes_)
+
+    expected = {("video.watched", f"m{i}"): MONDAY + timedelta(minutes=i) for i in range(150)}
+    expected |= {("quiz.passed", f"m{i}"): MONDAY - timedelta(hours=i) for i in range(100)}
+    assert firsts_by_member(store) == expected
+
+
+def firsts_by_member(store: Store) -> dict[tuple[str, str], object]:
+    from sqlalchemy import select
+
+    from accolade.store.tables import member_firsts, members
+
+    mf = member_firsts
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(mf.c.type, members.c.external_id, mf.c.occurred_at).join(
+                members, members.c.id == mf.c.member_id
+            )
+        )
+        return {
+            (t, m): at.astimezone(MONDAY.tzinfo) if at.tzinfo else at.replace(tzinfo=MONDAY.tzinfo)
+            for t, m, at in rows
+        }

@@ -53,6 +53,17 @@ class FirstsRepository(RepositoryBase):
         if not firsts:
             return firsts
         rows = sorted(firsts.items())  # one lock order for every writer
+        scratch = "type text, member_id bigint, occurred_at timestamptz"
+        if self._scratch(
+            "new_firsts", scratch, _COLUMNS[1:], len(rows), ((t, m, a) for (t, m), a in rows)
+        ):
+            self.conn.exec_driver_sql(
+                f"INSERT INTO member_firsts ({', '.join(_COLUMNS)}) SELECT %s, type, member_id, "
+                f"occurred_at FROM new_firsts ORDER BY type, member_id {_UPSERT}",
+                (program_id,),
+            )
+            self.conn.exec_driver_sql("TRUNCATE new_firsts")
+            return firsts
         if self.dialect == "postgresql":
             # one statement for the whole chunk: arrays, not a round trip per row
             self.conn.exec_driver_sql(
