@@ -277,7 +277,8 @@ def test_a_writer_skips_the_firsts_it_knows_and_trusts_them_no_more_once_another
     cache: MemberCache = {}
     ingest_batch(store, PROGRAM, [(1, video("v-1", at=MONDAY))], clock=clock_at(), cache=cache)
     [(member_id, (_, _, known))] = cache.items()
-    assert set(known) == {"video.watched"}
+    # PostgreSQL's writer keeps what it wrote; SQLite's groups each batch's rows in SQL
+    assert set(known) == ({"video.watched"} if store.engine.dialect.name == "postgresql" else set())
 
     # a later video cannot move the first: the writer skips it, the first stays Monday's
     later = MONDAY + timedelta(days=1)

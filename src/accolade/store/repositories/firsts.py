@@ -5,8 +5,10 @@ of any type is the earliest of these).
 Kept in the transaction that logs events (``keep``) or reverses one (``recount``); replay
 rebuilds it from the log (``rebuild``). Reads are in repositories/analytics.py.
 
-A writer that knows a member's stored first of a type (LockedMember.firsts, kept in its member
-cache) skips the upsert of a later event of that type: it cannot move the first. An upsert
+On SQLite a batch's firsts are grouped in SQL from its own rows of the log. On PostgreSQL they
+are grouped in Python, and a writer that knows a member's stored first of a type
+(LockedMember.firsts, kept in its member cache) skips the upsert of a later event of that
+type: it cannot move the first. An upsert
 that changes nothing still costs a probe of the key and, on PostgreSQL, a row lock. What may
 move a first later (a reversal) bumps the member's revision, as a replay's reset does, so that
 no writer trusts what it knew before.
@@ -37,10 +39,23 @@ class FirstsRepository(RepositoryBase):
         program_id: int,
         logged: Iterable[tuple[int, str, Any]],
         known: Mapping[int, Mapping[str, Any]] | None = None,
+        ids: range | None = None,
     ) -> dict[tuple[str, int], Any]:
         """Note newly logged events, (member_id, type, occurred_at as the driver takes it),
         but those no earlier than what ``known`` holds for their member and type (as
-        LockedMember.firsts). Returns the (type, member_id) -> time written."""
+        LockedMember.firsts). Returns the (type, member_id) -> time written. On SQLite, given
+        ``ids`` (the events' range of log ids), they are grouped from the log instead, and
+        nothing is returned."""
+        if self.dialect == "sqlite" and ids is not None:
+            # the batch's own rows of the log, grouped by SQLite itself: a third of the cost
+            # of a dict of them in Python and a parameter row each
+            self.conn.exec_driver_sql(
+                f"INSERT INTO member_firsts ({', '.join(_COLUMNS)}) SELECT program_id, type, "
+                "member_id, min(occurred_at) FROM events WHERE id >= ? AND id < ? "
+                f"GROUP BY type, member_id {_UPSERT}",
+                (ids.start, ids.stop),
+            )
+            return {}
         firsts: dict[tuple[str, int], Any] = {}
         nothing: Mapping[str, Any] = {}
         for member_id, type_, at in logged:

@@ -196,7 +196,12 @@ class LogRepository(RepositoryBase):
         self.ledger.revoke_badges(revoked)
         self._append("member_badges", _BADGE_COLUMNS, badges)
         self.ledger.engagement.keep(program_id, engagement)
-        return self.firsts.keep(program_id, ((row[5], row[4], row[6]) for row in log), known_firsts)
+        return self.firsts.keep(
+            program_id,
+            ((row[5], row[4], row[6]) for row in log),
+            known_firsts,
+            range(ids[0], ids[-1] + 1),
+        )
 
     def mark_reversed(self, event_pk: int, reversal_pk: int) -> None:
         """The event counts nowhere from now on: the analytics firsts of its member and type
