@@ -72,7 +72,7 @@ ANALYTICS_INDEXES = ("ix_events_analytics_types", "ix_ledger_entries_analytics")
 WITHOUT_ROLLUPS = (
     "from accolade.store.repositories.firsts import FirstsRepository\n"
     "assert hasattr(FirstsRepository, 'keep')\n"
-    "FirstsRepository.keep = lambda self, program_id, logged, known=None: {}\n"
+    "FirstsRepository.keep = lambda self, *args, **kw: {}\n"
     "from accolade.store.repositories import engagement\n"
     "assert hasattr(engagement.EngagementRollup, 'add')\n"
     "engagement.EngagementRollup.add = lambda self, *args, **kw: None\n"
