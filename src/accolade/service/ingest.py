@@ -205,7 +205,7 @@ def _ingest_once(
         program = active(uow, program_key)
         outcomes = apply_events(uow, program, parsed, clock(), cache, saved)
     if cache is not None:  # only what committed: a rolled-back state must never be reused
-        cache.update((m.id, (m.revision + 1, m.state, m.firsts)) for m in saved)
+        cache.update((m.id, (m.revision + 1, m.state)) for m in saved)
     return outcomes
 
 
@@ -238,11 +238,7 @@ def apply_events(
     wanted = uow.outbox.wanted_types(program.id)
     run.evaluate_all(valid, wanted)
     written = [m for m in locked.values() if m.id in run.changed]  # in lock order
-    known = {m.id: m.firsts for m in locked.values() if m.firsts}
-    firsts = uow.log.write_evaluated(
-        program.id, compiled.version, compiled.zone, run.evaluated, now, known
-    )
-    _note_firsts(locked, firsts)
+    uow.log.write_evaluated(program.id, compiled.version, compiled.zone, run.evaluated, now)
     if run.completions:
         run.messages += record(uow, program.id, run.completions, now, wanted)
     uow.outbox.append(program.id, run.messages, now)
@@ -266,22 +262,6 @@ def apply_events(
         [m.id for m in locked.values() if m.fresh and m.id not in run.changed]
     )
     return [o for o in outcomes if o is not None]
-
-
-def _note_firsts(locked: dict[str, LockedMember], written: dict[tuple[str, int], Any]) -> None:
-    """The firsts just written, into their members' LockedMember.firsts: a new dict each (the
-    one before may be in the writer's cache, which holds only what committed)."""
-    if not written:
-        return
-    by_id = {m.id: m for m in locked.values()}
-    changed: dict[int, dict[str, Any]] = {}
-    for (type_, member_id), at in written.items():
-        firsts = changed.get(member_id)
-        if firsts is None:
-            firsts = changed[member_id] = dict(by_id[member_id].firsts)
-        firsts[type_] = at  # only ever earlier than what was known (FirstsRepository.keep)
-    for member_id, firsts in changed.items():
-        by_id[member_id].firsts = firsts
 
 
 @dataclass

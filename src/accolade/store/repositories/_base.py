@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,28 +63,6 @@ class RepositoryBase:
         marks = ", ".join("?" for _ in columns)
         self.conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
-    def _scratch(
-        self,
-        name: str,
-        definition: str,
-        columns: Sequence[str],
-        count: int,
-        rows: Iterable[tuple[Any, ...]],
-    ) -> bool:
-        """PostgreSQL, ``count`` rows (SCRATCH_ROWS or more; ``rows`` is read only then):
-        COPYed into the temp table ``name`` (``definition``: its columns), created once per
-        transaction and dropped at commit; the caller reads it, then empties it. False when
-        not done: too few rows (creating the table costs more than array parameters), or
-        SQLite. psycopg dumps array parameters element by element in Python: 20k rows of three
-        columns took 92 ms, their binary COPY 10 ms."""
-        if self.dialect != "postgresql" or count < SCRATCH_ROWS:
-            return False
-        self.conn.exec_driver_sql(
-            f"CREATE TEMP TABLE IF NOT EXISTS {name} ({definition}) ON COMMIT DROP"
-        )
-        self._append(name, columns, list(rows))
-        return True
-
     def _time(self, value: datetime) -> Any:
         """A UTC time as the driver takes it in bulk writes (the form UTCDateTime reads back)."""
         if self.dialect == "postgresql":
@@ -101,9 +79,6 @@ class RepositoryBase:
 # rows of a 100k-event ingest (log, ledger, badges) it cost 20% less CPU (client and server
 # together) than text COPY. Below this many rows the catalog lookup it needs is not worth it.
 _BINARY_ROWS = 1000
-# Rows from which a bulk upsert on PostgreSQL reads a COPYed scratch table (_scratch) rather
-# than array parameters.
-SCRATCH_ROWS = 200
 # Column types copied in binary, each with the Python values psycopg writes in that form; a
 # table with any other column type (jsonb given as JSON text) is copied as text, and so is a
 # batch whose first row holds another value (a naive datetime, which text COPY reads in the

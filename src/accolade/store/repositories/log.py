@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -144,14 +144,12 @@ class LogRepository(RepositoryBase):
         zone: ZoneInfo,
         items: Sequence[EvaluatedEvent],
         now: datetime,
-        known_firsts: Mapping[int, Mapping[str, Any]] | None = None,
-    ) -> dict[tuple[str, int], Any]:
+    ) -> None:
         """The ingest hot path: log rows, their ledger entries and badge awards, each in one
         bulk statement, with every row built in a single pass; the analytics rollups (firsts,
-        engagement in the program's ``zone``) kept in the same pass. Returns the firsts
-        written, (type, member_id) -> time (FirstsRepository.keep, given ``known_firsts``)."""
+        engagement in the program's ``zone``) kept in the same pass."""
         if not items:
-            return {}
+            return
         ids = self._allocate_ids("events", len(items))
         when = self._time(now)
         t = self._time
@@ -195,13 +193,8 @@ class LogRepository(RepositoryBase):
         self._append("ledger_entries", _ENTRY_COLUMNS, ledger)
         self.ledger.revoke_badges(revoked)
         self._append("member_badges", _BADGE_COLUMNS, badges)
+        self.firsts.keep(program_id, range(ids[0], ids[-1] + 1))
         self.ledger.engagement.keep(program_id, engagement)
-        return self.firsts.keep(
-            program_id,
-            ((row[5], row[4], row[6]) for row in log),
-            known_firsts,
-            range(ids[0], ids[-1] + 1),
-        )
 
     def mark_reversed(self, event_pk: int, reversal_pk: int) -> None:
         """The event counts nowhere from now on: the analytics firsts of its member and type

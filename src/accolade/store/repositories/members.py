@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,18 +21,13 @@ class LockedMember:
     state: MemberState
     fresh: bool  # created by this transaction's ensure_members: no state was ever stored
     revision: int
-    # event type -> a time at or after the member's stored first of that type (the analytics
-    # rollup member_firsts), as far as this writer knows: an event no earlier cannot move it
-    firsts: dict[str, Any] = field(default_factory=dict)
 
 
 # The members columns a state is restored from (state_of).
 _STATE_COLUMNS = "id, external_id, team, company, attributes, lifetime, balance, tier, progress"
 
-# member id -> (revision, state, firsts as LockedMember.firsts) kept by one writer across its
-# transactions: valid while the stored revision is the one kept. Whatever changes a member's
-# state or moves their stored firsts later (a reversal, a replay) bumps the revision.
-MemberCache = dict[int, tuple[int, MemberState, dict[str, Any]]]
+# member id -> (revision, state) kept by one writer across its transactions
+MemberCache = dict[int, tuple[int, MemberState]]
 
 
 class MembersRepository(RepositoryBase):
@@ -116,9 +111,7 @@ class MembersRepository(RepositoryBase):
                 member_id, revision = int(r.id), int(r.revision)
                 cached = cache.get(member_id)
                 if cached is not None and cached[0] == revision:
-                    found[r.external_id] = LockedMember(
-                        member_id, cached[1], False, revision, cached[2]
-                    )
+                    found[r.external_id] = LockedMember(member_id, cached[1], False, revision)
                 else:
                     state = state_of(r)
                     found[r.external_id] = LockedMember(
@@ -140,7 +133,7 @@ class MembersRepository(RepositoryBase):
                 state, fresh = loaded[i]
                 found[external_id] = LockedMember(i, state, fresh, revision)
             else:
-                found[external_id] = LockedMember(i, cache[i][1], False, revision, cache[i][2])
+                found[external_id] = LockedMember(i, cache[i][1], False, revision)
         return found
 
     def _lock_cached_members(
@@ -174,8 +167,7 @@ class MembersRepository(RepositoryBase):
             member_id, revision = int(i), int(revision)
             row = loaded.get(member_id)
             if row is None:
-                _, state, firsts = cache[member_id]
-                found[external_id] = LockedMember(member_id, state, False, revision, firsts)
+                found[external_id] = LockedMember(member_id, cache[member_id][1], False, revision)
             else:
                 found[external_id] = LockedMember(
                     member_id, state_of(row), row.progress is None, revision
