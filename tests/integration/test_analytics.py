@@ -527,3 +527,28 @@ def test_after_the_programs_zone_changes_engagement_reads_the_ledger_until_a_rep
     replay(store, PROGRAM, clock=clock_at(NOW))
     assert engagement(store) == berlin
     assert {r[1] for r in engagement_rollup(store)[0]} == {"Europe/Berlin"}
+
+
+def test_a_batch_across_a_change_of_offset_keeps_each_entry_on_its_local_day(store: Store):
+    # New York moves to UTC-4 at 2026-03-08 07:00 UTC (02:00 local); one batch holds entries at
+    # both sides of it, at local midnights and at month ends
+    publish_source(store, SOURCE)
+    times = [
+        datetime(2026, 3, 8, 4, 59, 59, tzinfo=UTC),  # 23:59:59 on the 7th (UTC-5)
+        datetime(2026, 3, 8, 5, 0, tzinfo=UTC),  # midnight of the 8th
+        datetime(2026, 3, 8, 6, 59, 59, 900_000, tzinfo=UTC),  # 01:59:59.9, still UTC-5
+        datetime(2026, 3, 8, 7, 0, tzinfo=UTC),  # 03:00 (UTC-4)
+        datetime(2026, 3, 9, 3, 59, 59, tzinfo=UTC),  # 23:59:59 on the 8th (UTC-4)
+        datetime(2026, 3, 9, 4, 0, tzinfo=UTC),  # midnight of the 9th
+        datetime(2026, 2, 1, 4, 59, 59, tzinfo=UTC),  # January's last second, local
+        datetime(2026, 4, 1, 4, 0, tzinfo=UTC),  # April's first
+    ]
+    sent = [video(f"v-{i}", f"m{i % 3}", at) for i, at in enumerate(times)]
+    ingest_batch(store, PROGRAM, list(enumerate(sent, 1)), clock=clock_at(NOW))
+    kept = engagement_rollup(store)
+    days = {(row[2], row[3]) for row in kept[0] if row[3] == "action:video_watched"}
+    local = {
+        (at.astimezone(program_zone()).date().toordinal(), "action:video_watched") for at in times
+    }
+    assert days == local
+    assert kept == rebuilt_rollup(store)  # as the ledger read in Python cuts it
