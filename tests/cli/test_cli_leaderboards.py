@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tests.cli.builders import error_lines, ok, run, table_rows, write_jsonl
 
@@ -12,12 +13,21 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "leaderboards.yaml"
 
 
 def story(id: str, member: str, **attributes: Any) -> dict[str, Any]:
-    # an hour ago: inside every current window, whatever the day the suite runs
-    at = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    at = inside_the_current_windows().isoformat()
     out: dict[str, Any] = {"id": id, "type": "story.submitted", "member": member, "occurred_at": at}
     if attributes:
         out["attributes"] = attributes
     return out
+
+
+def inside_the_current_windows() -> datetime:
+    """An hour ago, or half the time since this week began in the program's zone when that
+    is less: inside every current window, whatever the moment the suite runs (an hour ago,
+    in the first hour of a week, was in the week before, which `close` then closed)."""
+    now = datetime.now(UTC)
+    local = now.astimezone(ZoneInfo("America/New_York"))  # examples/leaderboards.yaml
+    week = datetime.combine(local.date() - timedelta(days=local.weekday()), time(), local.tzinfo)
+    return now - min(timedelta(hours=1), (local - week) / 2)
 
 
 def advocates(tmp_path: Path) -> None:
