@@ -84,6 +84,14 @@ def test_duplicates_and_refusals(api, store):
     cases = [
         ("/v1/referrals", {"member": "nobody", "prospect": "X"}, 404, "member"),
         ("/v1/referrals", {"member": "bob", "prospect": "X", "domain": "x"}, 422, "domain"),
+        # GET /v1/referrals/pipeline is the pipeline: a referral with that id could not be read
+        (
+            "/v1/referrals",
+            {"member": "bob", "prospect": "X", "referral_id": "pipeline"},
+            422,
+            "referral_id",
+        ),
+        ("/v1/referrals/pipeline/qualify", {}, 422, "referral_id"),
         ("/v1/referrals/nope/qualify", {}, 404, "referral_id"),
         (f"/v1/referrals/{dup['duplicate_of']}/win", {}, 422, "amount"),
         (f"/v1/referrals/{dup['duplicate_of']}/fly", {}, 422, "move"),

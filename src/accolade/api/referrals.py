@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -17,7 +18,19 @@ from accolade.service.keys import Principal
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"], responses=ERROR_RESPONSES)
 Writer = Annotated[Principal, Depends(scoped("referrals:write"))]
-ReferralId = Annotated[str, Path(max_length=150)]
+
+
+def _any_but(word: str) -> str:
+    """A pattern of any text but ``word``, without look-around (pydantic's regex engine has
+    none): a proper prefix of it, a text that leaves it at some character, or one that goes
+    on after it."""
+    parts = [re.escape(word[:i]) + f"[^{re.escape(word[i])}]" for i in range(len(word))]
+    parts += [re.escape(word[:i]) + "$" for i in range(1, len(word))]
+    return f"(?s)^(?:{'|'.join([*parts, re.escape(word) + '.'])})"
+
+
+# GET /v1/referrals/pipeline is the pipeline: no referral may take that id
+ReferralId = Annotated[str, Path(max_length=150, pattern=_any_but(referrals_service.RESERVED_ID))]
 
 
 class SubmitRequest(BaseModel):

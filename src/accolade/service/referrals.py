@@ -53,6 +53,8 @@ from accolade.service.reverse import reverse_in
 from accolade.store.unit_of_work import Store, UnitOfWork
 
 MAX_ID = 150  # the event ids built from it stay within 200 characters
+# the id that names the route beside GET /v1/referrals/{referral_id} (api/referrals.py)
+RESERVED_ID = "pipeline"
 _EMAIL = re.compile(r"^[^@\s]+@([^@\s]+\.[^@\s]+)$")
 
 
@@ -112,6 +114,12 @@ def submit(
 ) -> Referral:
     """A member refers a prospect. The same ``referral_id`` again returns the first result."""
     rid = public_id(referral_id, "referral_id", "ref", MAX_ID)
+    if rid == RESERVED_ID:
+        raise InvalidInput(
+            f"'{rid}' names GET /v1/referrals/{rid}, so such a referral could not be read; "
+            "choose another id",
+            field="referral_id",
+        )
     name = _text(prospect, "prospect", required=True)
     assert name is not None
     contact_name = _text(contact_name, "contact_name")
