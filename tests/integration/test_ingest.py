@@ -273,25 +273,25 @@ def test_the_firsts_follow_a_reversal_between_two_batches_of_one_writer(store: S
 
     publish_demo(store)
     cache: MemberCache = {}
+    first = ("video.watched", "alice")
     ingest_batch(store, PROGRAM, [(1, video("v-1", at=MONDAY))], clock=clock_at(), cache=cache)
-    [member_id] = cache
 
     # a later video does not move the first; an earlier one does
     later = MONDAY + timedelta(days=1)
     ingest_batch(store, PROGRAM, [(1, video("v-2", at=later))], clock=clock_at(), cache=cache)
-    assert first_of(store, member_id, "video.watched") == MONDAY
+    assert firsts_by_member(store)[first] == MONDAY
     earlier = MONDAY - timedelta(days=1)
     ingest_batch(store, PROGRAM, [(1, video("v-0", at=earlier))], clock=clock_at(), cache=cache)
-    assert first_of(store, member_id, "video.watched") == earlier
+    assert firsts_by_member(store)[first] == earlier
 
     # another writer reverses the first two: the first moves to v-2, then to the writer's
     # next video, earlier than v-2
     for reversed_id in ("v-0", "v-1"):
         reverse(store, PROGRAM, reversed_id, "watched by a bot", clock=clock_at())
-    assert first_of(store, member_id, "video.watched") == later
+    assert firsts_by_member(store)[first] == later
     last = MONDAY + timedelta(hours=3)
     ingest_batch(store, PROGRAM, [(1, video("v-3", at=last))], clock=clock_at(), cache=cache)
-    assert first_of(store, member_id, "video.watched") == last
+    assert firsts_by_member(store)[first] == last
 
 
 def test_firsts_kept_over_a_range_holding_older_rows_count_only_the_events_in_force(
@@ -304,40 +304,13 @@ def test_firsts_kept_over_a_range_holding_older_rows_count_only_the_events_in_fo
     publish_demo(store)
     send(store, video("v-1", at=MONDAY - timedelta(days=1)), video("v-2", at=MONDAY))
     reverse(store, PROGRAM, "v-1", "watched by a bot", clock=clock_at())
-    [(member_id, _)] = firsts_of(store)
-    assert first_of(store, member_id, "video.watched") == MONDAY
+    assert firsts_by_member(store) == {("video.watched", "alice"): MONDAY}
 
     with store.transaction() as uow:
         program = uow.programs.program_by_key(PROGRAM)
         assert program is not None
         uow.log.firsts.keep(program.id, range(0, 1_000))
-    assert firsts_of(store) == [(member_id, "video.watched")]
-    assert first_of(store, member_id, "video.watched") == MONDAY
-
-
-def firsts_of(store: Store) -> list[tuple[int, str]]:
-    from sqlalchemy import select
-
-    from accolade.store.tables import member_firsts
-
-    with store.engine.connect() as conn:
-        return [
-            tuple(r) for r in conn.execute(select(member_firsts.c.member_id, member_firsts.c.type))
-        ]
-
-
-def first_of(store: Store, member_id: int, type_: str) -> object:
-    from sqlalchemy import select
-
-    from accolade.store.tables import member_firsts
-
-    with store.engine.connect() as conn:
-        at = conn.execute(
-            select(member_firsts.c.occurred_at).where(
-                member_firsts.c.member_id == member_id, member_firsts.c.type == type_
-            )
-        ).scalar_one()
-    return at.astimezone(MONDAY.tzinfo) if at.tzinfo else at.replace(tzinfo=MONDAY.tzinfo)
+    assert firsts_by_member(store) == {("video.watched", "alice"): MONDAY}
 
 
 def test_a_large_batch_keeps_each_members_first_of_each_type(store: Store) -> None:
