@@ -27,20 +27,31 @@ class FirstsRepository(RepositoryBase):
     def keep(self, program_id: int, ids: range) -> None:
         """Note the events just logged with log ids in ``ids``: their firsts grouped by the
         database from the batch's own rows. A dict in Python, then a parameter row or array
-        element per pair, cost more: per 100k events 0.215 s against 0.15-0.17 s on SQLite,
-        0.56 s against 0.37-0.41 s on PostgreSQL (whose driver dumps arrays element by element
-        in Python). On PostgreSQL the range may hold other writers' rows (ids drawn
+        element per pair, cost more: per 100k events 0.215 s against 0.15-0.17 s on SQLite
+        (0.12 s since it no longer sorts), 0.56 s against 0.37-0.41 s on PostgreSQL (whose
+        driver dumps arrays element by element in Python). On PostgreSQL the range may hold other writers' rows (ids drawn
         from one sequence): only committed ones are seen, those still in force count, and
         counting an event twice changes no first."""
         mark = self._mark
-        self.conn.exec_driver_sql(
-            f"INSERT INTO member_firsts ({', '.join(_COLUMNS)}) "
-            f"SELECT CAST({mark} AS BIGINT), type, member_id, min(occurred_at) FROM events "
-            f"WHERE id >= {mark} AND id < {mark} AND program_id = {mark} "
+        in_force = (
+            f"FROM events WHERE id >= {mark} AND id < {mark} AND program_id = {mark} "
             # The events, not their reversals' rows, written so that no partial index of the
             # log's (on kind = 'event') matches: the range of ids is what to read.
-            "AND kind <> 'reversal' AND reversed_by IS NULL "
-            # one lock order for every writer (and one sort for both on SQLite)
+            "AND kind <> 'reversal' AND reversed_by IS NULL"
+        )
+        if self.dialect == "sqlite":
+            # One writer: no lock order to keep, so no sort. Each row probes its pair, and
+            # the upsert keeps the earliest (of the batch's too).
+            self.conn.exec_driver_sql(
+                f"INSERT INTO member_firsts ({', '.join(_COLUMNS)}) "
+                f"SELECT {mark}, type, member_id, occurred_at {in_force} {_UPSERT}",
+                (program_id, ids.start, ids.stop, program_id),
+            )
+            return
+        # Grouped (a statement may not upsert a row twice), in one lock order for every writer.
+        self.conn.exec_driver_sql(
+            f"INSERT INTO member_firsts ({', '.join(_COLUMNS)}) "
+            f"SELECT CAST({mark} AS BIGINT), type, member_id, min(occurred_at) {in_force} "
             f"GROUP BY type, member_id ORDER BY type, member_id {_UPSERT}",
             (program_id, ids.start, ids.stop, program_id),
         )
