@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 from accolade.service.ingest import Outcome, ingest_batch
 from accolade.service.programs import Published, publish
 from accolade.store.tables import (
+    activity_members,
     engagement_days,
     engagement_members,
     events,
@@ -307,6 +308,19 @@ def positions(outcomes: Sequence[Outcome]) -> list[int]:
 
 def statuses(outcomes: Iterable[Outcome]) -> list[str]:
     return [o.status.value for o in outcomes]
+
+
+def activity_rollup(store: Store) -> dict[tuple[Any, ...], set[int]]:
+    """The activity rollup as member ids per (program, zone, span, first day, type), a key's
+    slots and blocks merged."""
+    found: dict[tuple[Any, ...], set[int]] = {}
+    with store.engine.connect() as conn:
+        for r in conn.execute(activity_members.select()):
+            members = found.setdefault((r.program_id, r.zone, r.span, r.first_day, r.type), set())
+            for w in range(16):
+                word = getattr(r, f"w{w}") & ((1 << 64) - 1)
+                members.update(r.block * 1024 + 64 * w + b for b in range(64) if word >> b & 1)
+    return found
 
 
 def engagement_rollup(store: Store) -> list[list[tuple[Any, ...]]]:

@@ -23,6 +23,7 @@ from accolade.service.ingest import ingest_batch
 from accolade.service.programs import active
 from accolade.service.replay import replay
 from accolade.service.reverse import reverse
+from accolade.store.repositories.activity import ActivityRepository
 from accolade.store.repositories.engagement import EngagementRepository
 from accolade.store.tables import member_firsts, metadata
 from accolade.store.unit_of_work import Store
@@ -31,6 +32,7 @@ from tests.analytics_reference import Reference, comparable, load
 from .builders import (
     DEMO_SOURCE,
     PROGRAM,
+    activity_rollup,
     clock_at,
     deal,
     engagement_rollup,
@@ -405,6 +407,7 @@ def test_every_report_equals_the_plain_python_recomputation_from_the_log(
             found[metric] = comparable(report.rows, metric)
         results.append(found)
         assert engagement_rollup(store) == rebuilt_rollup(store)
+        assert activity_rollup(store) == rebuilt_activity(store)
     assert results[0] == results[1]  # SQLite and PostgreSQL agree
 
 
@@ -469,6 +472,74 @@ def rebuilt_rollup(store: Store) -> list[list[tuple[Any, ...]]]:
         program = active(uow, PROGRAM)
         EngagementRepository(uow.conn).rebuild(program.id, program.compiled.zone)
     return engagement_rollup(store)
+
+
+def rebuilt_activity(store: Store) -> dict[tuple[Any, ...], set[int]]:
+    """The activity rollup as the revision that adds it (and replay) fills it from the log:
+    equal to the one kept batch by batch."""
+    with store.transaction() as uow:
+        program = active(uow, PROGRAM)
+        ActivityRepository(uow.conn).rebuild(program.id, program.compiled.zone)
+    return activity_rollup(store)
+
+
+def retention(store: Store, **kw: Any) -> dict[tuple[str, int], int]:
+    return {(r["period"], r["offset"]): r["active"] for r in rows(store, "retention", **kw)}
+
+
+def test_retention_leaves_out_a_reversed_event_whose_bit_stays_in_the_rollup(store: Store):
+    setup(store)
+    cy = member_id(store, "cy")
+    march = ("month", date(2026, 3, 1).toordinal(), "deal.won")
+    assert retention(store)[("2026-02", 1)] == 1
+    # cy's only March event was her deal: reversed, she was not active in March, though the
+    # rollup (which clears no bit) still holds her there
+    reverse(store, PROGRAM, "c2", "deal cancelled", clock=clock_at(NOW))
+    assert cy in next(m for k, m in activity_rollup(store).items() if k[2:] == march)
+    assert retention(store)[("2026-02", 1)] == 0
+    assert retention(store, interval="week")[("2026-W07", 4)] == 0
+    # another March event of hers, of another type: active again
+    ingest_batch(
+        store, PROGRAM, [(1, video("c3", "cy", MAR + timedelta(days=2)))], clock=clock_at(NOW)
+    )
+    assert retention(store)[("2026-02", 1)] == 1
+    assert retention(store, interval="week")[("2026-W07", 4)] == 1
+
+
+def test_after_the_programs_zone_changes_retention_reads_the_log_until_a_replay(store: Store):
+    setup(store)
+    # 02:00 UTC on 1 March: February in New York, where the rollup was cut; March in Berlin
+    ingest_batch(
+        store,
+        PROGRAM,
+        [(1, video("late", "ann", datetime(2026, 3, 1, 2, 0, tzinfo=UTC)))],
+        clock=clock_at(NOW),
+    )
+    assert retention(store)[("2026-01", 1)] == 1  # ann, active in February
+    berlin = SOURCE.replace("America/New_York", "Europe/Berlin")
+    publish_source(store, berlin)
+    periods = analytics.periods_of(
+        analytics.Range(Q1["start"], Q1["end"], "month", None), ZoneInfo("Europe/Berlin")
+    )
+    expected = Reference(load(store), load_program(berlin), periods, None).rows("retention")
+    assert comparable(rows(store, "retention"), "retention") == comparable(expected, "retention")
+    assert retention(store)[("2026-01", 1)] == 0
+    replay(store, PROGRAM, clock=clock_at(NOW))
+    assert {k[1] for k in activity_rollup(store)} == {"Europe/Berlin"}
+    assert comparable(rows(store, "retention"), "retention") == comparable(expected, "retention")
+
+
+def member_id(store: Store, external_id: str) -> int:
+    from sqlalchemy import select
+
+    from accolade.store.tables import members
+
+    with store.engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(members.c.id).where(members.c.external_id == external_id)
+            ).scalar_one()
+        )
 
 
 def program_zone() -> ZoneInfo:

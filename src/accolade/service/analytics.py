@@ -25,6 +25,7 @@ from accolade.program.compiled import CompiledProgram
 from accolade.program.models import Program
 from accolade.service import Clock, system_clock
 from accolade.service.programs import active
+from accolade.store.repositories.activity import ActivityRepository
 from accolade.store.repositories.analytics import (
     AnalyticsRepository,
     Cell,
@@ -744,7 +745,13 @@ def _retention_rows(ctx: _Context) -> list[dict[str, Any]]:
     activated = repo.firsts(
         ctx.program_id, milestones(ctx.program, ctx.defs.activated), ctx.periods.end
     )
-    cohorts, cells = repo.cohorts(activated, _active_in(ctx), ctx.periods, ctx.grouping)
+    active = milestones(ctx.program, ctx.defs.active)
+    known: dict[int, bytearray] = {}
+    if not (active.entries or active.badges or active.any_badge):
+        # events only: whole months and weeks from the activity rollup
+        types = None if active.any_event else active.event_types
+        known = ActivityRepository(repo.conn).active(ctx.program_id, ctx.zone, ctx.periods, types)
+    cohorts, cells = repo.cohorts(activated, _active_in(ctx), ctx.periods, ctx.grouping, known)
     rows: list[dict[str, Any]] = []
     for (label, group), size in cohorts.items():
         first = ctx.periods.labels.index(label)

@@ -56,6 +56,7 @@ def replay(
         uow.members.reset_members(program.id)
         uow.log.reset_reversals(program.id)
         uow.log.firsts.rebuild(program.id)  # the analytics rollup, as if no event were reversed
+        uow.log.activity.rebuild(program.id, program.compiled.zone)  # in today's zone
         compiled: dict[int, CompiledProgram] = {}
 
         def version(v: int) -> CompiledProgram:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions (a test keeps the two in step). Commands check it
 # with one query instead of loading Alembic, which costs a quarter second at every start.
-SCHEMA_HEAD = "0024"
+SCHEMA_HEAD = "0025"
 READ_ONLY = "accolade_read_only"  # execution option of Store.read connections
 # Negative: KiB. 64 MiB per connection instead of SQLite's 2.
 SQLITE_PAGE_CACHE = -65536

@@ -181,6 +181,16 @@ events = Table(
         sqlite_where=text("kind = 'event' AND reversed_by IS NULL"),
         postgresql_where=text("kind = 'event' AND reversed_by IS NULL"),
     ),
+    # analytics (revision 0025): the reversed events of a range, which the activity rollup
+    # still counts (repositories/activity.py). No row enters it at ingest: an event is
+    # reversed later, and rarely.
+    Index(
+        "ix_events_reversed",
+        "program_id",
+        "occurred_at",
+        sqlite_where=text("kind = 'event' AND reversed_by IS NOT NULL"),
+        postgresql_where=text("kind = 'event' AND reversed_by IS NOT NULL"),
+    ),
 )
 
 # Analytics rollup (revision 0015): each member's first event in force of each type (of any
@@ -252,6 +262,24 @@ engagement_members = Table(
     # id block * 1024 + 64 * w + i
     *(Column(f"w{w}", BigInteger, nullable=False) for w in range(16)),
     PrimaryKeyConstraint("program_id", "zone", "span", "first_day", "rule", "block", "slot"),
+    sqlite_with_rowid=False,
+)
+
+# the analytics rollup of activity (repositories/activity.py), revision 0025: per event type
+# and month or week, the members with an event of that type logged in it, as
+# engagement_members keeps them per rule
+activity_members = Table(
+    "activity_members",
+    metadata,
+    Column("program_id", Id, nullable=False),
+    Column("zone", String(64), nullable=False),
+    Column("span", String(5), nullable=False),
+    Column("first_day", Integer, nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("block", Integer, nullable=False),
+    Column("slot", SmallInteger, nullable=False),
+    *(Column(f"w{w}", BigInteger, nullable=False) for w in range(16)),
+    PrimaryKeyConstraint("program_id", "zone", "span", "first_day", "type", "block", "slot"),
     sqlite_with_rowid=False,
 )
 

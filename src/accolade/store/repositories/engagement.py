@@ -91,6 +91,9 @@ class EngagementRollup:
     days: dict[tuple[int, str], list[Any]] = field(default_factory=dict)
     # (span, first day, rule, block) -> the block's members with an entry, WORDS words of bits
     members: dict[tuple[str, int, str, int], list[int]] = field(default_factory=dict)
+    # (span, first day, event type, block) -> the block's members with an event of the type
+    # logged: the activity rollup (repositories/activity.py), cut in the same zone
+    activity: dict[tuple[str, int, str, int], list[int]] = field(default_factory=dict)
 
     def add(
         self,
@@ -98,14 +101,23 @@ class EngagementRollup:
         occurred_at: datetime,
         entries: Sequence[_Entry],
         counted: frozenset[str] = frozenset(),
+        logged: str | None = None,
     ) -> None:
         """One event's entries, all at ``occurred_at`` (ingest's hot path: one pass, no list
         built). A rule counts the event once; ``counted``: rules whose (event, rule) pair is
-        already in the ledger."""
+        already in the ledger. ``logged``: the event's type, when the event itself is being
+        logged (its member is then active in its month and week)."""
         ordinal = local_ordinal(int(occurred_at.timestamp()), self.zone)
         month, week = spans_of(ordinal)
         block, bit = divmod(member_id, BLOCK)
         word, mask = bit >> 6, 1 << (bit & 63)
+        if logged is not None:
+            activity = self.activity
+            for span, first in (month, week):
+                bits = activity.get((span, first, logged, block))
+                if bits is None:
+                    bits = activity[(span, first, logged, block)] = [0] * WORDS
+                bits[word] |= mask
         days, members = self.days, self.members
         seen = set(counted) if counted or len(entries) > 1 else None
         for e in entries:
@@ -137,10 +149,14 @@ _DAYS_UPSERT = (
     "events = engagement_days.events + excluded.events, "
     "points = engagement_days.points + excluded.points"
 )
-_MEMBERS_COLUMNS = ("program_id", "zone", "span", "first_day", "rule", "block", "slot")
-_MEMBERS_UPSERT = f"ON CONFLICT ({', '.join(_MEMBERS_COLUMNS)}) DO UPDATE SET " + ", ".join(
-    f"{w} = engagement_members.{w} | excluded.{w}" for w in _WORD_COLUMNS
-)
+
+
+def _bitmaps_upsert(table: str, key: str) -> str:
+    """The upsert of member bitmap rows (engagement_members, activity_members): ORed in."""
+    columns = ("program_id", "zone", "span", "first_day", key, "block", "slot")
+    return f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET " + ", ".join(
+        f"{w} = {table}.{w} | excluded.{w}" for w in _WORD_COLUMNS
+    )
 
 
 _MASK = (1 << 64) - 1
@@ -157,60 +173,71 @@ class EngagementRepository(RepositoryBase):
         zone = str(rollup.zone)
         days = sorted(rollup.days.items())  # one lock order for every writer
         members = sorted(rollup.members.items())
-        if self.dialect == "postgresql":
+        activity = sorted(rollup.activity.items())
+        if days and self.dialect == "postgresql":
             # one statement per table for the whole batch: arrays, not a round trip per row
-            if days:
-                self.conn.exec_driver_sql(
-                    "INSERT INTO engagement_days (program_id, zone, day, rule, slot, kind, "
-                    "events, points) SELECT %s, %s, d, r, %s, k, e, p FROM unnest(%s::int[], "
-                    "%s::text[], %s::text[], %s::bigint[], %s::bigint[]) AS t(d, r, k, e, p) "
-                    + _DAYS_UPSERT.format(least="LEAST"),
-                    (
-                        program_id,
-                        zone,
-                        random.randrange(SLOTS),
-                        [d for (d, _), _ in days],
-                        [r for (_, r), _ in days],
-                        [str(c[0]) for _, c in days],
-                        [c[1] for _, c in days],
-                        [c[2] for _, c in days],
-                    ),
-                )
-            if members:
-                words = ", ".join("%s::bigint[]" for _ in _WORD_COLUMNS)
-                self.conn.exec_driver_sql(
-                    f"INSERT INTO engagement_members ({', '.join(_MEMBERS_COLUMNS + _WORD_COLUMNS)}) "
-                    f"SELECT %s, %s, sp, f, r, b, %s, {', '.join(_WORD_COLUMNS)} FROM unnest("
-                    f"%s::text[], %s::int[], %s::text[], %s::int[], {words}) "
-                    f"AS t(sp, f, r, b, {', '.join(_WORD_COLUMNS)}) " + _MEMBERS_UPSERT,
-                    (
-                        program_id,
-                        zone,
-                        random.randrange(SLOTS),
-                        [k[0] for k, _ in members],
-                        [k[1] for k, _ in members],
-                        [k[2] for k, _ in members],
-                        [k[3] for k, _ in members],
-                        *([_signed(w[i]) for _, w in members] for i in range(WORDS)),
-                    ),
-                )
-            return
-        if days:
+            self.conn.exec_driver_sql(
+                "INSERT INTO engagement_days (program_id, zone, day, rule, slot, kind, "
+                "events, points) SELECT %s, %s, d, r, %s, k, e, p FROM unnest(%s::int[], "
+                "%s::text[], %s::text[], %s::bigint[], %s::bigint[]) AS t(d, r, k, e, p) "
+                + _DAYS_UPSERT.format(least="LEAST"),
+                (
+                    program_id,
+                    zone,
+                    random.randrange(SLOTS),
+                    [d for (d, _), _ in days],
+                    [r for (_, r), _ in days],
+                    [str(c[0]) for _, c in days],
+                    [c[1] for _, c in days],
+                    [c[2] for _, c in days],
+                ),
+            )
+        elif days:
             self.conn.exec_driver_sql(
                 "INSERT INTO engagement_days (program_id, zone, day, rule, slot, kind, events, "
                 "points) VALUES (?, ?, ?, ?, 0, ?, ?, ?) " + _DAYS_UPSERT.format(least="min"),
                 [(program_id, zone, d, r, str(c[0]), c[1], c[2]) for (d, r), c in days],
             )
-        if members:
-            names = _MEMBERS_COLUMNS + _WORD_COLUMNS
+        self._keep_bitmaps("engagement_members", "rule", program_id, zone, members)
+        self._keep_bitmaps("activity_members", "type", program_id, zone, activity)
+
+    def _keep_bitmaps(
+        self,
+        table: str,
+        key: str,
+        program_id: int,
+        zone: str,
+        rows: Sequence[tuple[tuple[str, int, str, int], list[int]]],
+    ) -> None:
+        """OR a batch's bitmap rows ((span, first day, key, block) -> words) into ``table``."""
+        if not rows:
+            return
+        names = ("program_id", "zone", "span", "first_day", key, "block", "slot", *_WORD_COLUMNS)
+        if self.dialect == "postgresql":
+            # one statement for the whole batch: arrays, not a round trip per row
+            words = ", ".join("%s::bigint[]" for _ in _WORD_COLUMNS)
             self.conn.exec_driver_sql(
-                f"INSERT INTO engagement_members ({', '.join(names)}) "
-                f"VALUES ({', '.join('?' for _ in names)}) " + _MEMBERS_UPSERT,
-                [
-                    (program_id, zone, *key, 0, *(_signed(w) for w in words))
-                    for key, words in members
-                ],
+                f"INSERT INTO {table} ({', '.join(names)}) "
+                f"SELECT %s, %s, sp, f, k, b, %s, {', '.join(_WORD_COLUMNS)} FROM unnest("
+                f"%s::text[], %s::int[], %s::text[], %s::int[], {words}) "
+                f"AS t(sp, f, k, b, {', '.join(_WORD_COLUMNS)}) " + _bitmaps_upsert(table, key),
+                (
+                    program_id,
+                    zone,
+                    random.randrange(SLOTS),
+                    [k[0] for k, _ in rows],
+                    [k[1] for k, _ in rows],
+                    [k[2] for k, _ in rows],
+                    [k[3] for k, _ in rows],
+                    *([_signed(w[i]) for _, w in rows] for i in range(WORDS)),
+                ),
             )
+            return
+        self.conn.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' for _ in names)}) " + _bitmaps_upsert(table, key),
+            [(program_id, zone, *k, 0, *(_signed(w) for w in words)) for k, words in rows],
+        )
 
     def keep_entries(self, program_id: int, rows: Sequence[NewEntry], zone: ZoneInfo) -> None:
         """The rollup rows of entries about to be written outside ingest's hot path. An entry
@@ -295,7 +322,9 @@ class EngagementRepository(RepositoryBase):
         if zones - {name}:
             return self._scan(program_id, periods, range(len(periods.labels)))
         cells = self._days(program_id, name, periods, days)
-        whole = {i: w for i in range(len(periods.labels)) if (w := _whole(days[i], days[i + 1]))}
+        whole = {
+            i: w for i in range(len(periods.labels)) if (w := whole_span(days[i], days[i + 1]))
+        }
         members = self._members(program_id, name, whole)
         out: list[MechanicRow] = [
             (periods.labels[i], kind, rule, events, members.get((i, rule), 0), points)
@@ -395,7 +424,7 @@ class EngagementRepository(RepositoryBase):
         ]
 
 
-def _whole(first: int, stop: int) -> tuple[str, int] | None:
+def whole_span(first: int, stop: int) -> tuple[str, int] | None:
     """The local days [first, stop) as (span, first day) of a whole month or week, or None
     when they are not one (the report's range cut the period short)."""
     month, week = spans_of(first)

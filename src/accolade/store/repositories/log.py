@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Row, func, select, update
 from accolade.engine.effects import Entry, EntryKind
 from accolade.engine.events import EVENT_SCHEMA_VERSION, Event
 from accolade.store.repositories._base import RepositoryBase
+from accolade.store.repositories.activity import ActivityRepository
 from accolade.store.repositories.engagement import EngagementRollup
 from accolade.store.repositories.firsts import FirstsRepository
 from accolade.store.repositories.ledger import (
@@ -70,9 +71,10 @@ class LogRepository(RepositoryBase):
     def __init__(self, conn: Connection, ledger: LedgerRepository) -> None:
         super().__init__(conn)
         # write_evaluated writes each event's ledger entries and badges in the same pass, and
-        # keeps the analytics rollup of firsts
+        # keeps the analytics rollups of firsts and (with engagement) activity
         self.ledger = ledger
         self.firsts = FirstsRepository(conn)
+        self.activity = ActivityRepository(conn)
 
     def logged_events(
         self, program_id: int, kind: str, event_ids: Sequence[str]
@@ -147,7 +149,7 @@ class LogRepository(RepositoryBase):
     ) -> None:
         """The ingest hot path: log rows, their ledger entries and badge awards, each in one
         bulk statement, with every row built in a single pass; the analytics rollups (firsts,
-        engagement in the program's ``zone``) kept in the same pass."""
+        engagement and activity in the program's ``zone``) kept in the same pass."""
         if not items:
             return
         ids = self._allocate_ids("events", len(items))
@@ -187,8 +189,7 @@ class LogRepository(RepositoryBase):
                     badges.append(_badge_row(program_id, member_id, e, pk, at))
                 elif e.kind is EntryKind.BADGE_REVOKED:
                     revoked.append(NewEntry(member_id, pk, pk, event.occurred_at, e))
-            if entries:
-                engagement.add(member_id, event.occurred_at, entries)
+            engagement.add(member_id, event.occurred_at, entries, logged=event.type)
         self._append("events", _EVENT_COLUMNS, log)
         self._append("ledger_entries", _ENTRY_COLUMNS, ledger)
         self.ledger.revoke_badges(revoked)
