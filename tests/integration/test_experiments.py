@@ -288,3 +288,42 @@ def test_an_experiment_overlapping_another_on_a_mechanic_is_refused_at_publish(s
         publish(store, PILOT + second, clock=clock_at(JULY))
     assert [e.field for e in refused.value.errors] == ["experiments[1].covers.actions[0]"]
     assert row_counts(store) == before
+
+
+@pytest.mark.parametrize(
+    ("start_at", "end_at"),
+    [
+        (datetime(2026, 7, 1, tzinfo=UTC), datetime(2026, 8, 1, tzinfo=UTC)),  # a whole month
+        # a running experiment: the whole weeks from the rollup, the rest from the log
+        (datetime(2026, 7, 6, tzinfo=UTC), datetime(2026, 7, 21, 9, tzinfo=UTC)),
+        # June from the rollup, then July (which starts on a Wednesday) from the log
+        (datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 7, 15, tzinfo=UTC)),
+    ],
+)
+def test_members_active_per_arm_from_the_rollup_equal_those_read_from_the_log(
+    store, start_at, end_at
+):
+    from accolade.engine.experiments import ARMS
+    from accolade.service.analytics import active_window, outcome_occurrences
+    from accolade.service.experiments import _members_per_arm
+    from accolade.service.programs import active
+    from accolade.service.reverse import reverse
+
+    start(store)
+    people = seed_population(store, size=120)
+    # some members' logins reversed: their bits stay in the rollup, and those with no other
+    # event are not active
+    for m in list(people)[:30]:
+        reverse(store, "pilot", f"login-{m}", "a bot", clock=clock_at(AFTER))
+    with store.read() as uow:
+        program = active(uow, "pilot")
+        arms = uow.experiments.arms_select(program.id, EXPERIMENT)
+        bits = active_window(uow, program.id, program.compiled, start_at, end_at)
+        assert bits is not None
+        logged = outcome_occurrences(uow, program.id, program.compiled, "active", start_at, end_at)
+        expected = uow.analytics.members_per_arm(arms, ARMS, logged)
+        assert _members_per_arm(uow, arms, bits) == expected
+        assert 0 < sum(expected.values()) < len(people)
+        # a window that starts neither a month nor a week is read from the log
+        mid_week = datetime(2026, 7, 2, tzinfo=UTC)
+        assert active_window(uow, program.id, program.compiled, mid_week, end_at) is None

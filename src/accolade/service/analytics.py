@@ -372,6 +372,18 @@ def outcome_occurrences(
     return repo.occurrences(program_id, what, start, end)
 
 
+def active_window(
+    uow: UnitOfWork, program_id: int, compiled: CompiledProgram, start: datetime, end: datetime
+) -> bytearray | None:
+    """The members active in [start, end) as bits (member id ``m``: bit ``m % 8`` of byte
+    ``m // 8``), from the activity rollup; None when it cannot answer (an active milestone
+    other than events, or a window that does not start a local month or week)."""
+    what = milestones(compiled.definition, (compiled.definition.analytics or _DEFAULTS).active)
+    if not _in_activity(what):
+        return None
+    return ActivityRepository(uow.conn).window(program_id, compiled.zone, start, end, _types(what))
+
+
 # -- definitions to milestones ------------------------------------------------------------
 
 
@@ -470,7 +482,27 @@ def _activation_facts(ctx: _Context) -> list[Fact]:
 
 def _active_fact(ctx: _Context) -> Fact:
     active = milestones(ctx.program, ctx.defs.active)
-    return Fact("active", _occ(ctx, active), ranged=_ranged(ctx, active))
+    known = None
+    if _in_activity(active):
+
+        def known() -> dict[int, int]:
+            found = ActivityRepository(ctx.repo.conn).active(
+                ctx.program_id, ctx.zone, ctx.periods, _types(active)
+            )
+            return {i: int.from_bytes(bits, "little").bit_count() for i, bits in found.items()}
+
+    return Fact("active", _occ(ctx, active), ranged=_ranged(ctx, active), known=known)
+
+
+def _in_activity(what: Milestones) -> bool:
+    """Whether ``what`` is events only, which the activity rollup holds (its whole months and
+    weeks of members with an event of some types)."""
+    return not (what.entries or what.badges or what.any_badge)
+
+
+def _types(what: Milestones) -> tuple[str, ...] | None:
+    """The event types of ``what`` as the activity rollup is asked (None: of any type)."""
+    return None if what.any_event else what.event_types
 
 
 def _ranged(ctx: _Context, what: Milestones) -> Callable[[datetime, datetime], Any] | None:
@@ -747,10 +779,10 @@ def _retention_rows(ctx: _Context) -> list[dict[str, Any]]:
     )
     active = milestones(ctx.program, ctx.defs.active)
     known: dict[int, bytearray] = {}
-    if not (active.entries or active.badges or active.any_badge):
-        # events only: whole months and weeks from the activity rollup
-        types = None if active.any_event else active.event_types
-        known = ActivityRepository(repo.conn).active(ctx.program_id, ctx.zone, ctx.periods, types)
+    if _in_activity(active):  # whole months and weeks from the activity rollup
+        known = ActivityRepository(repo.conn).active(
+            ctx.program_id, ctx.zone, ctx.periods, _types(active)
+        )
     cohorts, cells = repo.cohorts(activated, _active_in(ctx), ctx.periods, ctx.grouping, known)
     rows: list[dict[str, Any]] = []
     for (label, group), size in cohorts.items():

@@ -20,7 +20,7 @@ from accolade.errors import InvalidInput, NotFound
 from accolade.program.checks import did_you_mean
 from accolade.program.compiled import CompiledExperiment, CompiledProgram
 from accolade.service import Clock, audit, system_clock
-from accolade.service.analytics import outcome_occurrences
+from accolade.service.analytics import active_window, outcome_occurrences
 from accolade.service.experiment_statistics import (
     CONFIDENCE,
     Comparison,
@@ -240,6 +240,10 @@ def _measured(
     """One outcome per arm, counted in the database: a rate's members with it, or a mean's
     per-member totals that are not zero (every other member of the arm has zero)."""
     _, outcome, kind = OUTCOME_MEASURES[name]
+    if outcome == "active":
+        bits = active_window(uow, program_id, compiled, start, end)
+        if bits is not None:
+            return _members_per_arm(uow, arms, bits)
     query = outcome_occurrences(uow, program_id, compiled, outcome, start, end)
     if kind == "rate":
         return uow.analytics.members_per_arm(arms, ARMS, query)
@@ -251,6 +255,20 @@ def _measured(
             # whole minor units per member for pipeline, as the member's own figure
             found.extend([float(round(total)) if outcome == "pipeline" else total] * members)
     return values
+
+
+def _members_per_arm(uow: UnitOfWork, arms: Any, bits: bytearray) -> dict[str, int]:
+    """Members of each arm whose bits are set (the activity rollup's): the arms read once and
+    tested here. Reading the window's events instead cost 320 ms of the bench's report on
+    PostgreSQL."""
+    in_arm: dict[str, set[int]] = {arm: set() for arm in ARMS}
+    for member_id, arm in uow.conn.execute(arms).all():
+        if arm in in_arm:
+            in_arm[arm].add(member_id)
+    return {
+        arm: sum(1 for m in ids if m >> 3 < len(bits) and bits[m >> 3] >> (m & 7) & 1)
+        for arm, ids in in_arm.items()
+    }
 
 
 def _outcome_row(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, delete, exists, func, or_, select
@@ -99,6 +99,51 @@ class ActivityRepository(RepositoryBase):
             ):
                 bits[member_id >> 3] &= ~(1 << (member_id & 7)) & 0xFF
         return found
+
+    def window(
+        self,
+        program_id: int,
+        zone: ZoneInfo,
+        start: datetime,
+        end: datetime,
+        types: Sequence[str] | None,
+    ) -> bytearray | None:
+        """The members with an event in force of ``types`` in [start, end), as ``active``
+        gives a period's: the whole months and weeks from ``start`` on from the rollup, the
+        rest up to ``end`` from the log. None when the rollup has no part in it (``start`` is
+        not the first moment of a local month or week, or rows were cut in another zone)."""
+        bounds = [start]
+        while after := [b for b in _span_ends(bounds[-1], zone) if b <= end]:
+            bounds.append(after[0])
+        if len(bounds) < 2:
+            return None
+        labels = tuple(str(i) for i in range(len(bounds) - 1))
+        found = self.active(
+            program_id, zone, Periods(labels, tuple(bounds[:-1]), bounds[-1]), types
+        )
+        if len(found) < len(labels):
+            return None
+        size = max(len(b) for b in found.values())
+        either = 0
+        for part in found.values():
+            either |= int.from_bytes(part, "little")
+        bits = bytearray(either.to_bytes(size, "little"))
+        if bounds[-1] < end:
+            bound = AnalyticsRepository(self.conn).bound
+            query = select(events.c.member_id).where(
+                events.c.program_id == program_id,
+                events.c.kind == "event",
+                events.c.reversed_by.is_(None),
+                events.c.occurred_at >= bound(bounds[-1]),
+                events.c.occurred_at < bound(end),
+            )
+            if types is not None:
+                query = query.where(events.c.type.in_(types))
+            for member_id in self.conn.execute(query.distinct()).scalars():
+                if member_id >> 3 >= len(bits):
+                    bits.extend(bytes((member_id >> 3) + 1 - len(bits)))
+                bits[member_id >> 3] |= 1 << (member_id & 7)
+        return bits
 
     def _other_zone(self, program_id: int, zone: str) -> bool:
         am = activity_members
@@ -187,3 +232,18 @@ class ActivityRepository(RepositoryBase):
                 query = query.where(events.c.type.in_(types))
             found.update(self.conn.execute(query.distinct()).scalars())
         return found
+
+
+def _span_ends(at: datetime, zone: ZoneInfo) -> list[datetime]:
+    """The ends of the local month and of the week (from Monday) that start at ``at``, the
+    month's first; none when ``at`` is not a local midnight that starts one."""
+    local = at.astimezone(zone)
+    if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
+        return []
+    day = local.date()
+    ends = []
+    if day.day == 1:
+        ends.append((day + timedelta(days=32)).replace(day=1))
+    if day.weekday() == 0:
+        ends.append(day + timedelta(days=7))
+    return [datetime(d.year, d.month, d.day, tzinfo=zone).astimezone(UTC) for d in ends]

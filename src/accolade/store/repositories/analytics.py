@@ -106,6 +106,9 @@ class Fact:
     # the column of ``query`` this measure sums (its members: the rows where it is not null):
     # facts that share a query (the same object) are aggregated in one pass over its rows
     column: str = "value"
+    # a counted fact's members in some periods (by index), already at hand for a report not
+    # broken down (the activity rollup's whole months and weeks): those periods are not read
+    known: Callable[[], Mapping[int, int]] | None = None
 
 
 @dataclass
@@ -811,7 +814,17 @@ class AnalyticsRepository(RepositoryBase):
         cells: list[Cell] = []
         for shared in _by_query(facts):
             first = shared[0]
-            if first.ranged is not None and len(periods.starts) > 1:
+            known: Mapping[int, int] = {}
+            if first.known is not None and first.ranged is not None and grouping.by is None:
+                known = first.known()
+                cells.extend(
+                    Cell(periods.labels[i], None, first.measure, members=n)
+                    for i, n in known.items()
+                )
+            wanted = [i for i in range(len(periods.starts)) if i not in known]
+            if not wanted:
+                continue
+            if first.ranged is not None and (len(periods.starts) > 1 or known):
                 bounds = [*periods.starts, periods.end]
                 q: Any = union_all(
                     *(
@@ -822,7 +835,7 @@ class AnalyticsRepository(RepositoryBase):
                             grouping,
                             by_period=False,
                         )
-                        for i in range(len(periods.starts))
+                        for i in wanted
                     )
                 )
             else:

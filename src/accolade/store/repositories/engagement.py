@@ -19,6 +19,10 @@ On PostgreSQL each write lands in one of SLOTS rows per key, drawn per write: an
 its rows until commit, and concurrent ingests would otherwise queue on the same ones. SQLite
 has one writer and one slot.
 
+The same pass of ingest collects the activity rollup's bitmaps (``EngagementRollup.activity``,
+per event type instead of rule; repositories/activity.py), and ``keep`` writes them with the
+same upsert.
+
 Kept in the transaction that writes ledger entries (``keep``: ingest's write_evaluated and
 LedgerRepository.insert_entries), cleared with the ledger and rebuilt by replay, which writes
 every entry again. Rows carry the zone they were cut in: when any were cut in a zone other than
