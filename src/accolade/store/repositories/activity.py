@@ -20,9 +20,10 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import Select, and_, delete, exists, func, or_, select
 
 from accolade.engine.windows import local_ordinal
 from accolade.store.repositories._base import RepositoryBase
@@ -129,17 +130,8 @@ class ActivityRepository(RepositoryBase):
             either |= int.from_bytes(part, "little")
         bits = bytearray(either.to_bytes(size, "little"))
         if bounds[-1] < end:
-            bound = AnalyticsRepository(self.conn).bound
-            query = select(events.c.member_id).where(
-                events.c.program_id == program_id,
-                events.c.kind == "event",
-                events.c.reversed_by.is_(None),
-                events.c.occurred_at >= bound(bounds[-1]),
-                events.c.occurred_at < bound(end),
-            )
-            if types is not None:
-                query = query.where(events.c.type.in_(types))
-            for member_id in self.conn.execute(query.distinct()).scalars():
+            rest = self._members(program_id, bounds[-1], end, types, reversed_=False)
+            for member_id in self.conn.execute(rest).scalars():
                 if member_id >> 3 >= len(bits):
                     bits.extend(bytes((member_id >> 3) + 1 - len(bits)))
                 bits[member_id >> 3] |= 1 << (member_id & 7)
@@ -195,17 +187,8 @@ class ActivityRepository(RepositoryBase):
     ) -> set[int]:
         """Members with a reversed event of ``types`` in [start, end): their bits may stand
         for events no longer in force."""
-        bound = AnalyticsRepository(self.conn).bound
-        query = select(events.c.member_id).where(
-            events.c.program_id == program_id,
-            events.c.kind == "event",
-            events.c.reversed_by.is_not(None),
-            events.c.occurred_at >= bound(start),
-            events.c.occurred_at < bound(end),
-        )
-        if types is not None:
-            query = query.where(events.c.type.in_(types))
-        return set(self.conn.execute(query.distinct()).scalars())
+        query = self._members(program_id, start, end, types, reversed_=True)
+        return set(self.conn.execute(query).scalars())
 
     def _in_force(
         self,
@@ -216,22 +199,36 @@ class ActivityRepository(RepositoryBase):
         members: Iterable[int],
     ) -> set[int]:
         """Which of ``members`` have an event in force of ``types`` in [start, end)."""
-        bound = AnalyticsRepository(self.conn).bound
+        query = self._members(program_id, start, end, types, reversed_=False)
         wanted = sorted(members)
         found: set[int] = set()
         for i in range(0, len(wanted), _CHUNK):
-            query = select(events.c.member_id).where(
-                events.c.member_id.in_(wanted[i : i + _CHUNK]),
-                events.c.program_id == program_id,
-                events.c.kind == "event",
-                events.c.reversed_by.is_(None),
-                events.c.occurred_at >= bound(start),
-                events.c.occurred_at < bound(end),
-            )
-            if types is not None:
-                query = query.where(events.c.type.in_(types))
-            found.update(self.conn.execute(query.distinct()).scalars())
+            chunk = query.where(events.c.member_id.in_(wanted[i : i + _CHUNK]))
+            found.update(self.conn.execute(chunk).scalars())
         return found
+
+    def _members(
+        self,
+        program_id: int,
+        start: datetime,
+        end: datetime,
+        types: Sequence[str] | None,
+        *,
+        reversed_: bool,
+    ) -> Select[Any]:
+        """The distinct members with an event of ``types`` in [start, end), in force or
+        reversed (the latter read from ix_events_reversed)."""
+        bound = AnalyticsRepository(self.conn).bound
+        query = select(events.c.member_id).where(
+            events.c.program_id == program_id,
+            events.c.kind == "event",
+            events.c.reversed_by.is_not(None) if reversed_ else events.c.reversed_by.is_(None),
+            events.c.occurred_at >= bound(start),
+            events.c.occurred_at < bound(end),
+        )
+        if types is not None:
+            query = query.where(events.c.type.in_(types))
+        return query.distinct()
 
 
 def _span_ends(at: datetime, zone: ZoneInfo) -> list[datetime]:

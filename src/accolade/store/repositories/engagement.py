@@ -182,8 +182,8 @@ class EngagementRepository(RepositoryBase):
             # one statement per table for the whole batch: arrays, not a round trip per row
             self.conn.exec_driver_sql(
                 "INSERT INTO engagement_days (program_id, zone, day, rule, slot, kind, "
-                "events, points) SELECT %s, %s, d, r, %s, k, e, p FROM unnest(%s::int[], "
-                "%s::text[], %s::text[], %s::bigint[], %s::bigint[]) AS t(d, r, k, e, p) "
+                "events, points) SELECT %s, %s, d, r, %s, k, e, p FROM unnest(%b::int[], "
+                "%b::text[], %b::text[], %b::bigint[], %b::bigint[]) AS t(d, r, k, e, p) "
                 + _DAYS_UPSERT.format(least="LEAST"),
                 (
                     program_id,
@@ -219,11 +219,11 @@ class EngagementRepository(RepositoryBase):
         names = ("program_id", "zone", "span", "first_day", key, "block", "slot", *_WORD_COLUMNS)
         if self.dialect == "postgresql":
             # one statement for the whole batch: arrays, not a round trip per row
-            words = ", ".join("%s::bigint[]" for _ in _WORD_COLUMNS)
+            words = ", ".join("%b::bigint[]" for _ in _WORD_COLUMNS)
             self.conn.exec_driver_sql(
                 f"INSERT INTO {table} ({', '.join(names)}) "
                 f"SELECT %s, %s, sp, f, k, b, %s, {', '.join(_WORD_COLUMNS)} FROM unnest("
-                f"%s::text[], %s::int[], %s::text[], %s::int[], {words}) "
+                f"%b::text[], %b::int[], %b::text[], %b::int[], {words}) "
                 f"AS t(sp, f, k, b, {', '.join(_WORD_COLUMNS)}) " + _bitmaps_upsert(table, key),
                 (
                     program_id,
