@@ -55,6 +55,7 @@ MechanicRow = tuple[str, str, str, int, int, int]
 
 WORDS = 16
 BLOCK = 64 * WORDS  # member ids per bitmap row
+_QUARTER_HOUR = 900
 SLOTS = 16
 _WORD_COLUMNS = tuple(f"w{i}" for i in range(WORDS))
 
@@ -98,6 +99,9 @@ class EngagementRollup:
     # (span, first day, event type, block) -> the block's members with an event of the type
     # logged: the activity rollup (repositories/activity.py), cut in the same zone
     activity: dict[tuple[str, int, str, int], list[int]] = field(default_factory=dict)
+    # quarter hour since the epoch -> (local day, its month's first day, its week's): a zone's
+    # offsets change on quarter hours at most, and a batch's events share a few days
+    _cuts: dict[int, tuple[int, int, int]] = field(default_factory=dict)
 
     def add(
         self,
@@ -111,17 +115,29 @@ class EngagementRollup:
         built). A rule counts the event once; ``counted``: rules whose (event, rule) pair is
         already in the ledger. ``logged``: the event's type, when the event itself is being
         logged (its member is then active in its month and week)."""
-        ordinal = local_ordinal(int(occurred_at.timestamp()), self.zone)
-        month, week = spans_of(ordinal)
+        quarter = int(occurred_at.timestamp()) // _QUARTER_HOUR
+        cut = self._cuts.get(quarter)
+        if cut is None:  # the local day, its month's first and its week's (Monday)
+            ordinal = local_ordinal(quarter * _QUARTER_HOUR, self.zone)
+            (_, month), (_, week) = spans_of(ordinal)
+            cut = self._cuts[quarter] = (ordinal, month, week)
+        ordinal, month, week = cut
         block, bit = divmod(member_id, BLOCK)
         word, mask = bit >> 6, 1 << (bit & 63)
         if logged is not None:
             activity = self.activity
-            for span, first in (month, week):
-                bits = activity.get((span, first, logged, block))
-                if bits is None:
-                    bits = activity[(span, first, logged, block)] = [0] * WORDS
-                bits[word] |= mask
+            key = ("month", month, logged, block)
+            bits = activity.get(key)
+            if bits is None:
+                bits = activity[key] = [0] * WORDS
+            bits[word] |= mask
+            key = ("week", week, logged, block)
+            bits = activity.get(key)
+            if bits is None:
+                bits = activity[key] = [0] * WORDS
+            bits[word] |= mask
+        if not entries:
+            return
         days, members = self.days, self.members
         seen = set(counted) if counted or len(entries) > 1 else None
         for e in entries:
@@ -140,11 +156,16 @@ class EngagementRollup:
                 seen.add(rule)
                 cell[1] += 1
             cell[2] += e.points
-            for span, first in (month, week):
-                bits = members.get((span, first, rule, block))
-                if bits is None:
-                    bits = members[(span, first, rule, block)] = [0] * WORDS
-                bits[word] |= mask
+            key = ("month", month, rule, block)
+            bits = members.get(key)
+            if bits is None:
+                bits = members[key] = [0] * WORDS
+            bits[word] |= mask
+            key = ("week", week, rule, block)
+            bits = members.get(key)
+            if bits is None:
+                bits = members[key] = [0] * WORDS
+            bits[word] |= mask
 
 
 _DAYS_UPSERT = (
