@@ -192,6 +192,10 @@ def test_completion_shows_each_quest_step_and_its_drop_off(store: Store):
         ("quest:onboarding/quiz", 1, 1),
         ("quest:onboarding", 1, 0),
     ]
+    # a badge's rate is against the members active in the range: ann, ben and cy
+    badges = [r for r in rows(store, "completion") if r["mechanic"].startswith("badge:")]
+    assert badges and all(r["rate"] == round(r["members"] / 3, 4) for r in badges)
+    assert any(r["members"] for r in badges)
 
 
 def test_retention_follows_each_activation_cohort(store: Store):

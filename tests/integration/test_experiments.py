@@ -318,7 +318,7 @@ def test_members_active_per_arm_from_the_rollup_equal_those_read_from_the_log(
     with store.read() as uow:
         program = active(uow, "pilot")
         arms = uow.experiments.arms_select(program.id, EXPERIMENT)
-        bits = active_window(uow, program.id, program.compiled, start_at, end_at)
+        bits = active_window(uow.conn, program.id, program.compiled, start_at, end_at)
         assert bits is not None
         logged = outcome_occurrences(uow, program.id, program.compiled, "active", start_at, end_at)
         expected = uow.analytics.members_per_arm(arms, ARMS, logged)
@@ -326,4 +326,4 @@ def test_members_active_per_arm_from_the_rollup_equal_those_read_from_the_log(
         assert 0 < sum(expected.values()) < len(people)
         # a window that starts neither a month nor a week is read from the log
         mid_week = datetime(2026, 7, 2, tzinfo=UTC)
-        assert active_window(uow, program.id, program.compiled, mid_week, end_at) is None
+        assert active_window(uow.conn, program.id, program.compiled, mid_week, end_at) is None

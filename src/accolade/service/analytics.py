@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Connection
+
 from accolade.engine.money import currency_places
 from accolade.engine.windows import calendar_window
 from accolade.errors import InvalidInput, NotFound
@@ -373,7 +375,7 @@ def outcome_occurrences(
 
 
 def active_window(
-    uow: UnitOfWork, program_id: int, compiled: CompiledProgram, start: datetime, end: datetime
+    conn: Connection, program_id: int, compiled: CompiledProgram, start: datetime, end: datetime
 ) -> bytearray | None:
     """The members active in [start, end) as bits (member id ``m``: bit ``m % 8`` of byte
     ``m // 8``), from the activity rollup; None when it cannot answer (an active milestone
@@ -381,7 +383,7 @@ def active_window(
     what = milestones(compiled.definition, (compiled.definition.analytics or _DEFAULTS).active)
     if not _in_activity(what):
         return None
-    return ActivityRepository(uow.conn).window(program_id, compiled.zone, start, end, _types(what))
+    return ActivityRepository(conn).window(program_id, compiled.zone, start, end, _types(what))
 
 
 # -- definitions to milestones ------------------------------------------------------------
@@ -492,6 +494,16 @@ def _active_fact(ctx: _Context) -> Fact:
             return {i: int.from_bytes(bits, "little").bit_count() for i, bits in found.items()}
 
     return Fact("active", _occ(ctx, active), ranged=_ranged(ctx, active), known=known)
+
+
+def _members_active(ctx: _Context, start: datetime, end: datetime) -> int:
+    """Members with an active milestone in [start, end): from the activity rollup where it
+    holds them (the range's whole months and weeks from its start), else from the log."""
+    bits = active_window(ctx.repo.conn, ctx.program_id, ctx.compiled, start, end)
+    if bits is not None:
+        return int.from_bytes(bits, "little").bit_count()
+    active = milestones(ctx.program, ctx.defs.active)
+    return ctx.repo.count_members(ctx.repo.occurrences(ctx.program_id, active, start, end))
 
 
 def _in_activity(what: Milestones) -> bool:
@@ -732,7 +744,7 @@ def _completion_rows(ctx: _Context) -> list[dict[str, Any]]:
             )
         )
         rows.append(_completion_row(f"challenge:{challenge.key}", "challenge", 2, done, started))
-    active_members = repo.count_members(_occ(ctx, milestones(ctx.program, ctx.defs.active)))
+    active_members = _members_active(ctx, start, end)
     held = repo.badges_awarded(pid, start, end)
     for badge in ctx.program.badges:
         n = held.get(badge.key, 0)

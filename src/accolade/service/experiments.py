@@ -241,7 +241,7 @@ def _measured(
     per-member totals that are not zero (every other member of the arm has zero)."""
     _, outcome, kind = OUTCOME_MEASURES[name]
     if outcome == "active":
-        bits = active_window(uow, program_id, compiled, start, end)
+        bits = active_window(uow.conn, program_id, compiled, start, end)
         if bits is not None:
             return _members_per_arm(uow, arms, bits)
     query = outcome_occurrences(uow, program_id, compiled, outcome, start, end)
