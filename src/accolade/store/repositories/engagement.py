@@ -56,6 +56,11 @@ MechanicRow = tuple[str, str, str, int, int, int]
 WORDS = 16
 BLOCK = 64 * WORDS  # member ids per bitmap row
 _QUARTER_HOUR = 900
+_BLOCK_BITS = BLOCK.bit_length() - 1  # BLOCK is a power of two
+_IN_BLOCK = BLOCK - 1
+_DAY_BITS = 22  # a day's ordinal (9999-12-31 is 3,652,059)
+_DAY_MASK = (1 << _DAY_BITS) - 1
+_SPANS_BITS = 2 * _DAY_BITS
 SLOTS = 16
 _WORD_COLUMNS = tuple(f"w{i}" for i in range(WORDS))
 
@@ -94,14 +99,16 @@ class EngagementRollup:
     zone: ZoneInfo
     # (local day, rule) -> [lowest kind, events, points]
     days: dict[tuple[int, str], list[Any]] = field(default_factory=dict)
-    # (span, first day, rule, block) -> the block's members with an entry, WORDS words of bits
-    members: dict[tuple[str, int, str, int], list[int]] = field(default_factory=dict)
-    # (span, first day, event type, block) -> the block's members with an event of the type
-    # logged: the activity rollup (repositories/activity.py), cut in the same zone
-    activity: dict[tuple[str, int, str, int], list[int]] = field(default_factory=dict)
-    # quarter hour since the epoch -> (local day, its month's first day, its week's): a zone's
-    # offsets change on quarter hours at most, and a batch's events share a few days
-    _cuts: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+    # (block and spans, rule) -> the block's members with an entry, WORDS words of bits; the
+    # int packs the block with the first days of the local month and week (from ``_cuts``):
+    # one key per entry for both spans, split into the table's rows once per batch (``rows``)
+    members: dict[tuple[int, str], list[int]] = field(default_factory=dict)
+    # (block and spans, event type) -> the block's members with an event of the type logged:
+    # the activity rollup (repositories/activity.py), cut in the same zone
+    activity: dict[tuple[int, str], list[int]] = field(default_factory=dict)
+    # quarter hour since the epoch -> (local day, its month's and week's first days packed): a
+    # zone's offsets change on quarter hours at most, and a batch's events share a few days
+    _cuts: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     def add(
         self,
@@ -117,24 +124,19 @@ class EngagementRollup:
         logged (its member is then active in its month and week)."""
         quarter = int(occurred_at.timestamp()) // _QUARTER_HOUR
         cut = self._cuts.get(quarter)
-        if cut is None:  # the local day, its month's first and its week's (Monday)
+        if cut is None:  # the local day, and its month's first day and week's (Monday) in one
             ordinal = local_ordinal(quarter * _QUARTER_HOUR, self.zone)
             (_, month), (_, week) = spans_of(ordinal)
-            cut = self._cuts[quarter] = (ordinal, month, week)
-        ordinal, month, week = cut
-        block, bit = divmod(member_id, BLOCK)
+            cut = self._cuts[quarter] = (ordinal, month << _DAY_BITS | week)
+        ordinal, spans = cut
+        bit = member_id & _IN_BLOCK
         word, mask = bit >> 6, 1 << (bit & 63)
+        base = (member_id >> _BLOCK_BITS) << _SPANS_BITS | spans
         if logged is not None:
-            activity = self.activity
-            key = ("month", month, logged, block)
-            bits = activity.get(key)
+            key = (base, logged)
+            bits = self.activity.get(key)
             if bits is None:
-                bits = activity[key] = [0] * WORDS
-            bits[word] |= mask
-            key = ("week", week, logged, block)
-            bits = activity.get(key)
-            if bits is None:
-                bits = activity[key] = [0] * WORDS
+                bits = self.activity[key] = [0] * WORDS
             bits[word] |= mask
         if not entries:
             return
@@ -156,16 +158,28 @@ class EngagementRollup:
                 seen.add(rule)
                 cell[1] += 1
             cell[2] += e.points
-            key = ("month", month, rule, block)
+            key = (base, rule)
             bits = members.get(key)
             if bits is None:
                 bits = members[key] = [0] * WORDS
             bits[word] |= mask
-            key = ("week", week, rule, block)
-            bits = members.get(key)
-            if bits is None:
-                bits = members[key] = [0] * WORDS
-            bits[word] |= mask
+
+
+def rows(
+    bitmaps: dict[tuple[int, str], list[int]],
+) -> list[tuple[tuple[str, int, str, int], list[int]]]:
+    """A batch's bitmaps (``EngagementRollup.members`` or ``activity``) as the table's rows,
+    (span, first day, key, block) -> words, in key order (one lock order for every writer)."""
+    found: dict[tuple[str, int, str, int], list[int]] = {}
+    for (packed, name), words in bitmaps.items():
+        block = packed >> _SPANS_BITS
+        month, week = (packed >> _DAY_BITS) & _DAY_MASK, packed & _DAY_MASK
+        for key in (("month", month, name, block), ("week", week, name, block)):
+            have = found.get(key)
+            found[key] = (
+                words if have is None else [a | b for a, b in zip(have, words, strict=True)]
+            )
+    return sorted(found.items())
 
 
 _DAYS_UPSERT = (
@@ -197,8 +211,8 @@ class EngagementRepository(RepositoryBase):
         """Add a batch's rollup rows to the tables (in the caller's transaction)."""
         zone = str(rollup.zone)
         days = sorted(rollup.days.items())  # one lock order for every writer
-        members = sorted(rollup.members.items())
-        activity = sorted(rollup.activity.items())
+        members = rows(rollup.members)
+        activity = rows(rollup.activity)
         if days and self.dialect == "postgresql":
             # one statement per table for the whole batch: arrays, not a round trip per row
             self.conn.exec_driver_sql(
