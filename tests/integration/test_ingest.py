@@ -10,10 +10,13 @@ from accolade.service.ingest import ingest
 from accolade.store.unit_of_work import Store
 
 from .builders import (
+    DEMO_SOURCE,
     MONDAY,
+    NOW,
     PROGRAM,
     clock_at,
     event,
+    lead,
     ledger_of,
     member_row,
     positions,
@@ -324,6 +327,80 @@ def test_a_large_batch_keeps_each_members_first_of_each_type(store: Store) -> No
     expected = {("video.watched", f"m{i}"): MONDAY + timedelta(minutes=i) for i in range(150)}
     expected |= {("quiz.passed", f"m{i}"): MONDAY - timedelta(hours=i + 50) for i in range(50)}
     assert firsts_by_member(store) == expected
+
+
+_READS_QUIZZES = """
+analytics:
+  invited: [profile_completed]
+  activated: ["action:quiz_passed"]
+"""
+_READS_LEADS_TOO = _READS_QUIZZES + "  qualified: [lead_registered]\n"
+
+
+def test_firsts_are_kept_for_the_types_the_analytics_read_and_filled_when_a_release_reads_more(
+    store: Store,
+) -> None:
+    # invited and activated name their actions: only profiles and quizzes are read first
+    from accolade.service.programs import rollback
+
+    v1 = publish_demo(store, DEMO_SOURCE + _READS_QUIZZES).version
+    send(
+        store,
+        video("v-1", "ann", MONDAY),
+        quiz("q-1", "ann", MONDAY + timedelta(hours=1)),
+        lead("l-1", "ann", MONDAY + timedelta(hours=2)),
+        lead("l-2", "bob", MONDAY - timedelta(days=1)),
+    )
+    quizzes = {("quiz.passed", "ann"): MONDAY + timedelta(hours=1)}
+    assert firsts_by_member(store) == quizzes
+
+    # a release whose qualified reads leads: their firsts filled from the log
+    v2 = publish_demo(store, DEMO_SOURCE + _READS_LEADS_TOO).version
+    leads = {
+        ("lead.registered", "ann"): MONDAY + timedelta(hours=2),
+        ("lead.registered", "bob"): MONDAY - timedelta(days=1),
+    }
+    assert firsts_by_member(store) == quizzes | leads
+    send(store, lead("l-3", "bob", MONDAY - timedelta(days=2)), video("v-2", "cyd", MONDAY))
+    leads[("lead.registered", "bob")] = MONDAY - timedelta(days=2)
+    assert firsts_by_member(store) == quizzes | leads
+
+    # back to a version that does not read leads: theirs no longer kept, and refilled (not
+    # left as they were) when a version reads them again
+    rollback(store, PROGRAM, v1, clock=clock_at())
+    send(store, lead("l-4", "cyd", MONDAY - timedelta(days=3)))
+    assert firsts_by_member(store) == quizzes | leads
+    rollback(store, PROGRAM, v2, clock=clock_at())
+    leads[("lead.registered", "cyd")] = MONDAY - timedelta(days=3)
+    assert firsts_by_member(store) == quizzes | leads
+
+    # the defaults count any event: every type kept again, the missing ones filled
+    publish_demo(store)
+    videos = {("video.watched", "ann"): MONDAY, ("video.watched", "cyd"): MONDAY}
+    assert firsts_by_member(store) == quizzes | leads | videos
+
+
+def test_a_chunk_logged_under_the_version_before_a_release_adds_the_firsts_it_reads(
+    store: Store,
+) -> None:
+    # PostgreSQL lets a release commit while a chunk runs (made here on both databases by a
+    # chunk given the version before): the chunk finds the new version when it has logged
+    # its events, and keeps the firsts it reads
+    from accolade.service.ingest import apply_events, parse_records
+    from accolade.service.programs import active
+
+    publish_demo(store, DEMO_SOURCE + _READS_QUIZZES)
+    with store.transaction() as uow:
+        before = active(uow, PROGRAM)
+    publish_demo(store, DEMO_SOURCE + _READS_LEADS_TOO)
+    with store.transaction() as uow:
+        apply_events(
+            uow,
+            before,
+            parse_records(list(enumerate([lead("l-1", "ann"), video("v-1", "ann")]))),
+            NOW,
+        )
+    assert firsts_by_member(store) == {("lead.registered", "ann"): MONDAY}
 
 
 def firsts_by_member(store: Store) -> dict[tuple[str, str], object]:

@@ -73,3 +73,35 @@ def test_every_name_in_the_analytics_section_is_checked_with_its_path():
 )
 def test_a_malformed_analytics_section_names_the_field(section, error):
     assert any(e.startswith(error) for e in errors_of(section)), errors_of(section)
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "",
+        "analytics: {invited: [invited]}",
+        "analytics: {activated: ['action:quiz_passed']}",
+        "analytics: {invited: [invited], activated: ['action:*']}",
+        "analytics: {invited: [invited], activated: ['badge:certified', 'quest:onboarding']}",
+        "analytics: {invited: [invited], activated: ['action:quiz_passed', 'badge:*'], "
+        "qualified: [lead_qualified]}",
+    ],
+)
+def test_the_firsts_kept_are_the_event_types_the_reports_read_first(section: str) -> None:
+    # what ingest keeps in the firsts rollup (program.analytics.firsts_types) is what the
+    # reports ask of it: invited, activated and qualified as service/analytics reads them
+    from accolade.program.analytics import Analytics, firsts_types
+    from accolade.service.analytics import actions, milestones
+
+    program = load_program(BASE + section)
+    defs = program.analytics or Analytics()
+    read = [
+        actions(program, defs.invited) if defs.invited else None,
+        milestones(program, defs.activated),
+        actions(program, defs.qualified),
+    ]
+    kept = firsts_types(program.analytics, {a.key: a.event_type for a in program.actions})
+    if any(m is None or m.any_event for m in read):
+        assert kept is None
+    else:
+        assert kept == {t for m in read if m is not None for t in m.event_types}

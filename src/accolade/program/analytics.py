@@ -7,6 +7,7 @@ the whole file (program/checks.py)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated
 
 import iso4217
@@ -61,3 +62,18 @@ class Analytics(_Model):
     qualified: list[str] = Field(default_factory=list)  # actions: a qualified outcome
     adopted: list[str] = Field(default_factory=list)  # actions: product usage
     pipeline: Pipeline | None = None
+
+
+def firsts_types(
+    analytics: Analytics | None, event_types: Mapping[str, str]
+) -> frozenset[str] | None:
+    """The event types whose firsts the reports read (invited, activated and qualified, as
+    service/analytics.py reads them), given the program's action keys -> event types: the
+    firsts rollup keeps only these (store/repositories/firsts.py). None: every type, when a
+    definition counts any event (no `invited`, or `action:*` among `activated`: the defaults)."""
+    defs = analytics or Analytics()
+    if not defs.invited or "action:*" in defs.activated:
+        return None
+    keys = [*defs.invited, *defs.qualified]
+    keys += [name.partition(":")[2] for name in defs.activated if name.startswith("action:")]
+    return frozenset(event_types[key] for key in keys)

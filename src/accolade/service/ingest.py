@@ -26,7 +26,7 @@ from accolade.service import Clock, system_clock
 from accolade.service.assessments import Assessed, assessed, record
 from accolade.service.board_updates import BoardUpdates
 from accolade.service.notify import Message, notices
-from accolade.service.programs import ActiveProgram, active, compiled_version
+from accolade.service.programs import ActiveProgram, active, compiled_version, kept_firsts
 from accolade.store.repositories.log import EvaluatedEvent, LoggedEvent
 from accolade.store.repositories.members import LockedMember, MemberCache
 from accolade.store.unit_of_work import Store, UnitOfWork, WriteConflict
@@ -238,7 +238,12 @@ def apply_events(
     wanted = uow.outbox.wanted_types(program.id)
     run.evaluate_all(valid, wanted)
     written = [m for m in locked.values() if m.id in run.changed]  # in lock order
-    uow.log.write_evaluated(program.id, compiled.version, compiled.zone, run.evaluated, now)
+    kept = kept_firsts(compiled)
+    logged_ids = uow.log.write_evaluated(
+        program.id, compiled.version, compiled.zone, run.evaluated, now, kept
+    )
+    if logged_ids and kept is not None:
+        _firsts_of_a_newer_version(uow, program, kept, logged_ids)
     if run.completions:
         run.messages += record(uow, program.id, run.completions, now, wanted)
     uow.outbox.append(program.id, run.messages, now)
@@ -369,6 +374,22 @@ def _facets_of_a_newer_version(
         uow.facets.sync_facets(program.id, names, ((m.id, None, m.state) for m in written), tier)
     else:
         uow.facets.drop_member_facets(program.id, [m.id for m in written])
+
+
+def _firsts_of_a_newer_version(
+    uow: UnitOfWork, program: ActiveProgram, kept: frozenset[str], ids: range
+) -> None:
+    """A version published while this chunk ran may read the firsts of other types, which the
+    publish filled from the log without this chunk's events (it waited for them, or they for
+    it: FirstsRepository.cover): add them from the chunk's own rows. Only PostgreSQL lets a
+    publish commit while a chunk runs; on SQLite the version read here is the chunk's own
+    (one small query per chunk)."""
+    current = uow.programs.active_version_number(program.id)
+    if current is None or current == program.compiled.version:
+        return
+    wanted = kept_firsts(compiled_version(uow, program.id, current))
+    if wanted is None or not wanted <= kept:
+        uow.log.firsts.keep(program.id, ids, None if wanted is None else wanted - kept)
 
 
 # Enum .value is a Python-level descriptor; a dict lookup is cheaper once per event.

@@ -12,6 +12,7 @@ from sqlalchemy import Row
 
 from accolade.engine.facets import facet_names
 from accolade.errors import Conflict, FieldError, InvalidInput, NotFound
+from accolade.program.analytics import firsts_types
 from accolade.program.assessment_checks import assessment_warnings
 from accolade.program.compile import compile_program
 from accolade.program.compiled import CompiledProgram
@@ -113,6 +114,7 @@ def publish(
                     _guard_simulated(uow, row, existing.version, digest)
                 new = compiled_version(uow, row.id, existing.version)
                 _guard_state(uow, row, new, now)
+                _refresh_firsts(uow, row, new)
                 _refresh_facets(uow, row, new)
                 subscribe_connectors(uow, row.id, new.definition, now)
                 uow.programs.activate(row.id, existing.version, "publish", now, notes, approved_by)
@@ -127,6 +129,7 @@ def publish(
         version = max((v.version for v in uow.programs.versions(row.id)), default=0) + 1
         new = compile_program(program, version, digest)  # parsed once, above
         _guard_state(uow, row, new, now)
+        _refresh_firsts(uow, row, new)
         _refresh_facets(uow, row, new)
         subscribe_connectors(uow, row.id, new.definition, now)
         uow.programs.add_version(row.id, version, digest, source, now)
@@ -195,6 +198,7 @@ def publish_version(
         now = clock()
         new = compiled_version(uow, row.id, version)
         _guard_state(uow, row, new, now)
+        _refresh_firsts(uow, row, new)
         _refresh_facets(uow, row, new)
         subscribe_connectors(uow, row.id, new.definition, now)
         uow.programs.activate(row.id, version, "publish", now, notes, approved_by)
@@ -320,6 +324,7 @@ def rollback(
         now = clock()
         new = compiled_version(uow, row.id, to)
         _guard_state(uow, row, new, now)
+        _refresh_firsts(uow, row, new)
         _refresh_facets(uow, row, new)
         subscribe_connectors(uow, row.id, new.definition, now)
         uow.programs.activate(row.id, to, "rollback", now, notes, approved_by)
@@ -340,6 +345,31 @@ def _refresh_facets(uow: UnitOfWork, row: Any, new: CompiledProgram) -> None:
         uow.facets.rebuild_facets(row.id, names, default_tier)
     else:
         uow.facets.clear_facets(row.id)
+
+
+def _refresh_firsts(uow: UnitOfWork, row: Any, new: CompiledProgram) -> None:
+    """Fill the firsts rollup with the types the version to activate reads and the active one
+    did not keep (store/repositories/firsts.py); before _refresh_facets, whose lock is weaker."""
+    if row.active_version is None:
+        return  # nothing was logged under no version
+    old = compiled_version(uow, row.id, row.active_version)
+    uow.log.firsts.cover(row.id, kept_firsts(new), kept_firsts(old))
+
+
+def kept_firsts(compiled: CompiledProgram) -> frozenset[str] | None:
+    """The event types whose firsts the version's analytics read (None: every type), which
+    ingest keeps in the firsts rollup."""
+    found = _kept_firsts.get((compiled.hash, compiled.version))
+    if found is None:
+        program = compiled.definition
+        event_types = {a.key: a.event_type for a in program.actions}
+        found = (firsts_types(program.analytics, event_types),)
+        _kept_firsts[(compiled.hash, compiled.version)] = found
+    return found[0]
+
+
+# (hash, version) -> the types, as _compiled_by_hash keeps the compiled versions
+_kept_firsts: dict[tuple[str, int], tuple[frozenset[str] | None]] = {}
 
 
 def _guard_state(uow: UnitOfWork, row: Any, new: CompiledProgram, now: datetime) -> None:

@@ -146,12 +146,14 @@ class LogRepository(RepositoryBase):
         zone: ZoneInfo,
         items: Sequence[EvaluatedEvent],
         now: datetime,
-    ) -> None:
+        firsts: frozenset[str] | None = None,
+    ) -> range:
         """The ingest hot path: log rows, their ledger entries and badge awards, each in one
         bulk statement, with every row built in a single pass; the analytics rollups (firsts,
-        engagement and activity in the program's ``zone``) kept in the same pass."""
+        of the types ``firsts`` or every type; engagement and activity in the program's
+        ``zone``) kept in the same pass. The log ids written."""
         if not items:
-            return
+            return range(0)
         ids = self._allocate_ids("events", len(items))
         when = self._time(now)
         t = self._time
@@ -161,6 +163,9 @@ class LogRepository(RepositoryBase):
         badges: list[tuple[Any, ...]] = []
         revoked: list[NewEntry] = []
         engagement = EngagementRollup(zone)
+        # the firsts of a few types: found here, not by reading the batch's rows back
+        first: dict[tuple[str, int], datetime] | None = None if firsts is None else {}
+        kept = firsts or frozenset()
         for pk, (event, body, digest, member_id, status, notes, entries) in zip(
             ids, items, strict=True
         ):
@@ -190,12 +195,22 @@ class LogRepository(RepositoryBase):
                 elif e.kind is EntryKind.BADGE_REVOKED:
                     revoked.append(NewEntry(member_id, pk, pk, event.occurred_at, e))
             engagement.add(member_id, event.occurred_at, entries, logged=event.type)
+            if first is not None and event.type in kept:
+                pair = (event.type, member_id)
+                seen = first.get(pair)
+                if seen is None or event.occurred_at < seen:
+                    first[pair] = event.occurred_at
         self._append("events", _EVENT_COLUMNS, log)
         self._append("ledger_entries", _ENTRY_COLUMNS, ledger)
         self.ledger.revoke_badges(revoked)
         self._append("member_badges", _BADGE_COLUMNS, badges)
-        self.firsts.keep(program_id, range(ids[0], ids[-1] + 1))
+        written = range(ids[0], ids[-1] + 1)
+        if first is None:
+            self.firsts.keep(program_id, written)
+        else:
+            self.firsts.keep_pairs(program_id, first)
         self.ledger.engagement.keep(program_id, engagement)
+        return written
 
     def mark_reversed(self, event_pk: int, reversal_pk: int) -> None:
         """The event counts nowhere from now on: the analytics firsts of its member and type
