@@ -242,8 +242,6 @@ def apply_events(
     logged_ids = uow.log.write_evaluated(
         program.id, compiled.version, compiled.zone, run.evaluated, now, kept
     )
-    if logged_ids and kept is not None:
-        _firsts_of_a_newer_version(uow, program, kept, logged_ids)
     if run.completions:
         run.messages += record(uow, program.id, run.completions, now, wanted)
     uow.outbox.append(program.id, run.messages, now)
@@ -259,8 +257,14 @@ def apply_events(
             ((m.id, None if m.fresh else initial[m.id], m.state) for m in written),
             default_tier,
         )
-    if written:
-        _facets_of_a_newer_version(uow, program, facets, default_tier, written)
+    if written or (logged_ids and kept is not None):
+        # A version published while this chunk ran: read once the chunk has written (its
+        # member writes, or its log rows, waited for the publish; service.programs)
+        newer = _newer_version(uow, program)
+        if newer is not None and written:
+            _facets_of_a_newer_version(uow, program.id, newer, facets, default_tier, written)
+        if newer is not None and logged_ids and kept is not None:
+            _firsts_of_a_newer_version(uow, program.id, newer, kept, logged_ids)
     if saved is not None:
         saved.extend(written)
     uow.members.delete_members_without_state(
@@ -353,43 +357,43 @@ class _ChunkRun:
         return None
 
 
+def _newer_version(uow: UnitOfWork, program: ActiveProgram) -> CompiledProgram | None:
+    """The active version, when a publish made another one active while this chunk ran. Only
+    PostgreSQL lets a publish commit while a chunk runs; on SQLite the version read here is
+    always the chunk's own (one read per chunk)."""
+    current = uow.programs.active_version_number(program.id)
+    if current is None or current == program.compiled.version:
+        return None
+    return compiled_version(uow, program.id, current)
+
+
 def _facets_of_a_newer_version(
     uow: UnitOfWork,
-    program: ActiveProgram,
+    program_id: int,
+    newer: CompiledProgram,
     facets: tuple[str, ...],
     default_tier: str | None,
     written: list[LockedMember],
 ) -> None:
-    """A version published while this chunk ran (its members writes waited for the publish)
-    may index other attributes; index these members as that version says, since the publish
-    rebuilt the index without them. Only PostgreSQL lets a publish commit while a chunk runs;
-    on SQLite the version read here is always the chunk's own (one read per chunk)."""
-    current = uow.programs.active_version_number(program.id)
-    if current is None or current == program.compiled.version:
-        return
-    names, tier = facet_names(compiled_version(uow, program.id, current))
+    """The newer version may index other attributes; index these members as it says, since
+    the publish rebuilt the index without them."""
+    names, tier = facet_names(newer)
     if (names, tier) == (facets, default_tier):
         return
     if names:
-        uow.facets.sync_facets(program.id, names, ((m.id, None, m.state) for m in written), tier)
+        uow.facets.sync_facets(program_id, names, ((m.id, None, m.state) for m in written), tier)
     else:
-        uow.facets.drop_member_facets(program.id, [m.id for m in written])
+        uow.facets.drop_member_facets(program_id, [m.id for m in written])
 
 
 def _firsts_of_a_newer_version(
-    uow: UnitOfWork, program: ActiveProgram, kept: frozenset[str], ids: range
+    uow: UnitOfWork, program_id: int, newer: CompiledProgram, kept: frozenset[str], ids: range
 ) -> None:
-    """A version published while this chunk ran may read the firsts of other types, which the
-    publish filled from the log without this chunk's events (it waited for them, or they for
-    it: FirstsRepository.cover): add them from the chunk's own rows. Only PostgreSQL lets a
-    publish commit while a chunk runs; on SQLite the version read here is the chunk's own
-    (one small query per chunk)."""
-    current = uow.programs.active_version_number(program.id)
-    if current is None or current == program.compiled.version:
-        return
-    wanted = kept_firsts(compiled_version(uow, program.id, current))
+    """The newer version may read the firsts of other types, which the publish filled from the
+    log without this chunk's events (FirstsRepository.cover): add them from its own rows."""
+    wanted = kept_firsts(newer)
     if wanted is None or not wanted <= kept:
-        uow.log.firsts.keep(program.id, ids, None if wanted is None else wanted - kept)
+        uow.log.firsts.keep(program_id, ids, None if wanted is None else wanted - kept)
 
 
 # Enum .value is a Python-level descriptor; a dict lookup is cheaper once per event.
